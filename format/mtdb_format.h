@@ -200,7 +200,9 @@ enum mtdb_func {
     X(RECORDER_NS, "recorder_ns", "estimated ns spent inside the recorder")             \
     X(UNWIND_NS, "unwind_ns", "estimated ns spent unwinding stacks")                    \
     X(PAUSED_ALLOCS, "paused_allocs", "allocations not recorded while paused")          \
-    X(LATE_EVENTS, "late_events", "events after the thread's recorder state closed")
+    X(LATE_EVENTS, "late_events", "events after the thread's recorder state closed")     \
+    X(STARTUP_PASSTHROUGH, "startup_passthrough",                                        \
+      "events not recorded: they came while the recorder was starting (process level)")
 enum mtdb_counter {
 #define MTDB_COUNTER_ENUM(name, str, doc) MTDB_COUNTER_##name,
     MTDB_COUNTER_LIST(MTDB_COUNTER_ENUM)

@@ -1,0 +1,361 @@
+/* rec_event.c: turns heap calls into records in the calling thread's open block.
+ *
+ * The event path: one TLS load, one clock read, the stack (the real cost), a few
+ * varints into the thread's own mapped block, one plain store to publish them. No lock
+ * (but in the MTDB_GLOBAL_LOCK control build), no atomic read-modify-write, no malloc,
+ * no syscall but when a block or chunk fills up. errno is preserved.
+ *
+ * Re-entry: a heap call made while this thread is inside the recorder (from the
+ * unwinder, from a signal handler, while a thread is being set up) is not recorded in
+ * place; it goes to the thread's small pending queue, stamped, without a stack, and
+ * the outer call writes it when it is done. So no event is lost to re-entry.
+ */
+#include <errno.h>
+
+#include "rec_internal.h"
+
+#define COUNTERS_RECORD_MAX (2 + 10 * MTDB_COUNTER_COUNT)
+
+/* ---- blocks ----------------------------------------------------------------------- */
+
+static inline uint32_t payload_of(const rec_thread_t *t)
+{
+    return (uint32_t)(t->pos - (t->blk + MTDB_BLOCK_HEADER_BYTES));
+}
+
+static inline void commit(rec_thread_t *t) { mtdb_block_commit(t->blk, payload_of(t)); }
+
+void rec_block_close(rec_thread_t *t, uint32_t extra_flags)
+{
+    if (!t->blk)
+        return;
+    uint32_t payload = payload_of(t);
+    mtdb_block_seal(t->blk, payload, t->blk_events, extra_flags);
+    rec_stream_advance(&t->stream, mtdb_block_span(payload));
+    t->counters[MTDB_COUNTER_BYTES_WRITTEN] += mtdb_block_span(payload);
+    t->blk = NULL;
+}
+
+static void block_open(rec_thread_t *t, uint8_t *at, uint32_t room, uint64_t ts)
+{
+    mtdb_block_open(at, t->serial, t->blk_flags_next, t->seq, ts);
+    t->blk_flags_next = 0;
+    t->blk = at;
+    t->pos = at + MTDB_BLOCK_HEADER_BYTES;
+    t->limit = at + room;
+    t->blk_events = 0;
+    mtdb_enc_reset(&t->enc, ts);
+}
+
+static void write_counters(rec_thread_t *t)
+{
+    uint8_t *p = t->pos;
+    *p++ = MTDB_TAG(MTDB_REC_COUNTERS, 0);
+    for (int i = 0; i < MTDB_COUNTER_COUNT; i++)
+        p = mtdb_put_varint(p, t->counters[i]);
+    t->pos = p;
+    commit(t);
+}
+
+/* Closes the full block and opens the next with room for `need` more bytes. The first
+ * record of every block after the first is a COUNTERS snapshot. */
+static REC_NOINLINE int block_roll(rec_thread_t *t, uint32_t need, uint64_t ts)
+{
+    int had_block = t->blk != NULL;
+    rec_block_close(t, 0);
+    uint32_t room = MTDB_BLOCK_HEADER_BYTES + COUNTERS_RECORD_MAX + need;
+    if (room < rec_proc.settings.block_bytes)
+        room = rec_proc.settings.block_bytes;
+    uint8_t *at = rec_stream_room(&t->stream, room);
+    if (!at)
+        return -1;
+    block_open(t, at, room, ts);
+    if (had_block)
+        write_counters(t);
+    return 0;
+}
+
+int rec_block_ensure(rec_thread_t *t, uint32_t need, uint64_t ts)
+{
+    if (REC_LIKELY(t->blk && t->pos + need <= t->limit))
+        return 0;
+    return block_roll(t, need, ts);
+}
+
+int rec_append_meta(rec_thread_t *t, const void *rec, uint32_t len)
+{
+    rec_global_lock();
+    int rc = rec_block_ensure(t, len, t->blk ? t->enc.last_ns : rec_now_ns());
+    if (rc == 0) {
+        memcpy(t->pos, rec, len);
+        t->pos += len;
+        commit(t);
+    }
+    rec_global_unlock();
+    return rc;
+}
+
+void rec_append_counters(rec_thread_t *t)
+{
+    rec_global_lock();
+    if (rec_block_ensure(t, COUNTERS_RECORD_MAX, rec_now_ns()) == 0)
+        write_counters(t);
+    rec_global_unlock();
+}
+
+/* The thread's final block: counters, THREAD_LAST. Uses the chunk's reserve when the
+ * stream can no longer grow, so the counts of dropped events still reach the file. */
+void rec_thread_write_last(rec_thread_t *t)
+{
+    rec_global_lock();
+    if (rec_block_ensure(t, COUNTERS_RECORD_MAX, rec_now_ns()) != 0) {
+        uint32_t room = MTDB_BLOCK_HEADER_BYTES + COUNTERS_RECORD_MAX;
+        uint8_t *at = rec_stream_reserve_room(&t->stream, room);
+        if (at)
+            block_open(t, at, room, rec_now_ns());
+    }
+    if (t->blk) {
+        write_counters(t);
+        rec_block_close(t, MTDB_BLOCK_THREAD_LAST);
+    }
+    rec_global_unlock();
+}
+
+/* ---- the events ------------------------------------------------------------------- */
+
+static inline void event_done(rec_thread_t *t)
+{
+    t->seq++;
+    t->blk_events++;
+    t->counters[MTDB_COUNTER_EVENTS]++;
+    commit(t);
+}
+
+static inline void dropped(rec_thread_t *t)
+{
+    t->seq++; /* the sequence gap tells the reader exactly how many */
+    t->counters[MTDB_COUNTER_DROPPED_WRITE_ERROR]++;
+}
+
+static void pending_push(rec_thread_t *t, const rec_pending_t *ev)
+{
+    uint32_t n = t->pending_n;
+    if (n >= REC_PENDING_MAX) {
+        t->counters[MTDB_COUNTER_DROPPED_REENTRY_FULL]++;
+        t->seq++;
+        return;
+    }
+    t->pending[n] = *ev;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    t->pending_n = n + 1;
+}
+
+static void write_pending(rec_thread_t *t, const rec_pending_t *ev)
+{
+    if (rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ev->ts_ns) != 0) {
+        dropped(t);
+        return;
+    }
+    switch (ev->type) {
+    case MTDB_REC_ALLOC:
+        t->pos = mtdb_enc_alloc(t->pos, &t->enc, ev->func, ev->ts_ns, ev->addr, ev->size, 0, 1);
+        break;
+    case MTDB_REC_FREE:
+        t->pos = mtdb_enc_free(t->pos, &t->enc, ev->func, ev->ts_ns, ev->addr, 0, 0);
+        break;
+    case MTDB_REC_REALLOC:
+        t->pos = mtdb_enc_realloc(t->pos, &t->enc, ev->func, ev->ts_ns, ev->old_addr,
+                                  ev->ts2_ns, ev->addr, ev->size, 0, 1);
+        break;
+    default:
+        t->pos = mtdb_enc_fail(t->pos, &t->enc, ev->func, ev->ts_ns, ev->size);
+        break;
+    }
+    t->counters[MTDB_COUNTER_REENTRANT]++;
+    event_done(t);
+}
+
+/* Writes queued re-entered events. A signal handler may add more meanwhile: the queue
+ * is only emptied when no entry arrived since it was last read. */
+static REC_NOINLINE void drain_pending(rec_thread_t *t)
+{
+    t->depth = 1;
+    uint32_t done = 0;
+    for (;;) {
+        uint32_t n = t->pending_n;
+        rec_global_lock();
+        for (; done < n; done++)
+            write_pending(t, &t->pending[done]);
+        rec_global_unlock();
+        uint32_t expected = n;
+        if (__atomic_compare_exchange_n(&t->pending_n, &expected, 0, 0, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
+            break;
+    }
+    t->depth = 0;
+}
+
+static inline void leave(rec_thread_t *t, int saved_errno)
+{
+    t->depth = 0;
+    if (REC_UNLIKELY(t->pending_n))
+        drain_pending(t);
+    errno = saved_errno;
+}
+
+/* The stack and weight for an allocation under the active preset. */
+static inline uint32_t alloc_stack(rec_thread_t *t, size_t size, uintptr_t site,
+                                   uint64_t *weight)
+{
+    *weight = 1;
+    if (REC_LIKELY(rec_proc.settings.preset != 1) || size >= rec_proc.settings.sample_large)
+        return rec_stack_capture(t);
+    return rec_sample_stack(t, site, weight);
+}
+
+/* Anything but an attached, idle thread: re-entry, set-up, late events. Returns the
+ * thread to record into now, or NULL when the event was queued, counted or ignored. */
+static REC_NOINLINE rec_thread_t *slow_thread(rec_thread_t *t, const rec_pending_t *ev)
+{
+    if (t->mode == REC_ACTIVE) { /* re-entered */
+        rec_pending_t e = *ev;
+        e.ts_ns = e.ts_ns ? e.ts_ns : rec_now_ns();
+        if (e.type == MTDB_REC_REALLOC && !e.ts2_ns)
+            e.ts2_ns = e.ts_ns;
+        pending_push(t, &e);
+        return NULL;
+    }
+    if (t->mode == REC_UNBORN) {
+        if (!rec_ready())
+            rec_init();
+        if (!rec_ready()) {
+            if (__atomic_load_n(&rec_proc.state, __ATOMIC_ACQUIRE) != REC_DISABLED)
+                __atomic_fetch_add(&rec_proc.unrecorded, 1, __ATOMIC_RELAXED);
+            return NULL;
+        }
+        return rec_thread_attach();
+    }
+    if (t->mode == REC_CLOSED) {
+        rec_thread_t *late = rec_thread_borrow_late();
+        if (!late)
+            return NULL;
+        late->depth = 1;
+        rec_global_lock();
+        write_pending(late, ev);
+        rec_global_unlock();
+        late->counters[MTDB_COUNTER_LATE_EVENTS]++;
+        rec_thread_return_late(late);
+    }
+    return NULL;
+}
+
+void rec_on_alloc(unsigned func, void *p, size_t size, uintptr_t site)
+{
+    rec_thread_t *t = rec_tls;
+    if (REC_UNLIKELY(t->mode != REC_ACTIVE || t->depth)) {
+        rec_pending_t ev = {MTDB_REC_ALLOC, (uint8_t)func, 0, 0, (uintptr_t)p, 0, size};
+        if (!(t = slow_thread(t, &ev)))
+            return;
+    }
+    if (REC_UNLIKELY(rec_paused())) {
+        t->counters[MTDB_COUNTER_PAUSED_ALLOCS]++;
+        return;
+    }
+    int saved = errno;
+    t->depth = 1;
+    uint64_t ts = rec_now_ns();
+    uint64_t weight;
+    uint32_t stack = alloc_stack(t, size, site, &weight);
+    rec_global_lock();
+    if (REC_LIKELY(rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ts) == 0)) {
+        t->pos = mtdb_enc_alloc(t->pos, &t->enc, func, ts, (uintptr_t)p, size, stack, weight);
+        event_done(t);
+    } else {
+        dropped(t);
+    }
+    rec_global_unlock();
+    leave(t, saved);
+}
+
+void rec_on_fail(unsigned func, size_t size)
+{
+    rec_thread_t *t = rec_tls;
+    if (REC_UNLIKELY(t->mode != REC_ACTIVE || t->depth)) {
+        rec_pending_t ev = {MTDB_REC_FAIL, (uint8_t)func, 0, 0, 0, 0, size};
+        if (!(t = slow_thread(t, &ev)))
+            return;
+    }
+    int saved = errno;
+    t->depth = 1;
+    uint64_t ts = rec_now_ns();
+    rec_global_lock();
+    if (rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ts) == 0) {
+        t->pos = mtdb_enc_fail(t->pos, &t->enc, func, ts, size);
+        event_done(t);
+    } else {
+        dropped(t);
+    }
+    rec_global_unlock();
+    leave(t, saved);
+}
+
+/* Called before the real free: the record is stamped before the block can be reused. */
+void rec_on_free(unsigned free_func, void *p, uint64_t ts)
+{
+    rec_thread_t *t = rec_tls;
+    if (REC_UNLIKELY(t->mode != REC_ACTIVE || t->depth)) {
+        rec_pending_t ev = {MTDB_REC_FREE, (uint8_t)free_func, ts, 0, (uintptr_t)p, 0, 0};
+        if (!(t = slow_thread(t, &ev)))
+            return;
+    }
+    int saved = errno;
+    t->depth = 1;
+    if (!ts)
+        ts = rec_now_ns();
+    int with_stack = rec_proc.settings.free_stacks;
+    uint32_t stack = with_stack ? rec_stack_capture(t) : 0;
+    rec_global_lock();
+    if (REC_LIKELY(rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ts) == 0)) {
+        t->pos = mtdb_enc_free(t->pos, &t->enc, free_func, ts, (uintptr_t)p, with_stack, stack);
+        event_done(t);
+    } else {
+        dropped(t);
+    }
+    rec_global_unlock();
+    leave(t, saved);
+}
+
+/* Called after the real realloc returned p (non-NULL) for old (non-NULL). */
+void rec_on_realloc(unsigned func, void *old, void *p, size_t size, uint64_t ts_before,
+                    uintptr_t site)
+{
+    rec_thread_t *t = rec_tls;
+    if (REC_UNLIKELY(t->mode != REC_ACTIVE || t->depth)) {
+        rec_pending_t ev = {MTDB_REC_REALLOC, (uint8_t)func, ts_before, rec_now_ns(),
+                            (uintptr_t)p, (uintptr_t)old, size};
+        if (!(t = slow_thread(t, &ev)))
+            return;
+    }
+    unsigned free_func = func == MTDB_FUNC_REALLOC ? MTDB_FREE_FUNC_REALLOC
+                                                   : MTDB_FREE_FUNC_REALLOCARRAY;
+    if (REC_UNLIKELY(rec_paused())) { /* the old block's end is still recorded */
+        rec_on_free(free_func, old, ts_before);
+        t->counters[MTDB_COUNTER_PAUSED_ALLOCS]++;
+        return;
+    }
+    int saved = errno;
+    t->depth = 1;
+    uint64_t ts = rec_now_ns();
+    uint64_t weight;
+    uint32_t stack = alloc_stack(t, size, site, &weight);
+    rec_global_lock();
+    if (REC_LIKELY(rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ts) == 0)) {
+        t->pos = mtdb_enc_realloc(t->pos, &t->enc, func, ts_before, (uintptr_t)old, ts,
+                                  (uintptr_t)p, size, stack, weight);
+        event_done(t);
+    } else {
+        dropped(t);
+    }
+    rec_global_unlock();
+    leave(t, saved);
+}

@@ -1,0 +1,74 @@
+/* rec_exec.c: exec and _exit wrappers.
+ *
+ * The trace needs nothing flushed (records are already in the page cache), but exec
+ * and _exit skip atexit: these wrappers note the exec (so the importer links the new
+ * image to this one) and the exit, then call the real function. In a vfork child they
+ * do nothing, since that child runs in the parent's memory.
+ */
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include "rec_internal.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static void *next_fn(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    static int (*real)(const char *, char *const[], char *const[]);
+    if (!real)
+        *(void **)&real = next_fn("execve");
+    rec_before_exec(path);
+    return real(path, argv, envp);
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+    static int (*real)(const char *, char *const[]);
+    if (!real)
+        *(void **)&real = next_fn("execv");
+    rec_before_exec(path);
+    return real(path, argv);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+    static int (*real)(const char *, char *const[]);
+    if (!real)
+        *(void **)&real = next_fn("execvp");
+    rec_before_exec(file);
+    return real(file, argv);
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    static int (*real)(const char *, char *const[], char *const[]);
+    if (!real)
+        *(void **)&real = next_fn("execvpe");
+    rec_before_exec(file);
+    return real(file, argv, envp);
+}
+
+EXPORT void _exit(int status)
+{
+    static void (*real)(int);
+    if (!real)
+        *(void **)&real = next_fn("_exit");
+    rec_before_exit_call(status);
+    real(status);
+    __builtin_unreachable();
+}
+
+EXPORT void _Exit(int status)
+{
+    static void (*real)(int);
+    if (!real)
+        *(void **)&real = next_fn("_Exit");
+    rec_before_exit_call(status);
+    real(status);
+    __builtin_unreachable();
+}

@@ -1,0 +1,242 @@
+/* rec_internal.h: what the recorder's files share.
+ *
+ * Everything in libmtrec.so runs inside the host's heap calls, so every function here
+ * must not allocate through malloc, must not use stdio, and must not take a lock on the
+ * event path (the MTDB_GLOBAL_LOCK control build is the one deliberate exception).
+ */
+#ifndef REC_INTERNAL_H
+#define REC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "mtdb_format.h"
+#include "mtdb_settings.h"
+#include "trace_writer.h"
+
+#define REC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define REC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define REC_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#define REC_NOINLINE __attribute__((noinline))
+#define REC_PATH_MAX 4096
+#define REC_MAX_DEPTH 256
+
+/* ---- real allocator functions (rec_real.c) ----------------------------------------- */
+typedef struct rec_real_fns {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void *(*reallocarray)(void *, size_t, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+} rec_real_fns_t;
+extern rec_real_fns_t rec_real;
+/* Resolves the real functions once; returns 0 when rec_real is complete. */
+int rec_real_resolve(void);
+/* Bootstrap pool for calls made before the real functions are known (dlsym's calloc). */
+void *rec_boot_alloc(size_t size, size_t align);
+int rec_boot_owns(const void *p);
+size_t rec_boot_size(const void *p);
+
+/* ---- process-wide state (rec_process.c) ---------------------------------------------- */
+enum rec_global_state { REC_UNINIT = 0, REC_INITIALIZING, REC_READY, REC_DISABLED };
+
+typedef struct rec_settings {
+    char output[REC_PATH_MAX];
+    int preset; /* 0 precise, 1 fast, 2 leaks */
+    int depth;
+    int unwind_fp;
+    uint64_t sample_large, sample_first, sample_every;
+    int start_paused;
+    int follow;
+    int pause_signal;
+    uint32_t block_bytes;
+    uint32_t chunk_largest;
+    int log_level;
+    long root_pid;
+    int free_stacks; /* leaks preset: stacks on frees too */
+} rec_settings_t;
+
+typedef struct rec_process {
+    int state; /* enum rec_global_state, atomic */
+    rec_settings_t settings;
+    pid_t pid;
+    uint64_t nonce;
+    uint64_t parent_nonce;
+    char proc_path[REC_PATH_MAX];
+    uint32_t next_thread;  /* atomic: last thread number handed out */
+    uint32_t next_stream;  /* atomic: last stream index handed out */
+    int paused;            /* atomic, read on the event path */
+    uint64_t modules_gen;  /* atomic: dlpi_adds + dlpi_subs last written */
+    uint64_t unrecorded;   /* atomic: events that arrived before init finished */
+    int exit_written;      /* atomic: the exit handler ran */
+    uintptr_t self_lo, self_hi; /* libmtrec.so's own text, skipped in stacks */
+} rec_process_t;
+extern rec_process_t rec_proc;
+
+void rec_init(void); /* idempotent; safe from any thread, any time */
+static inline int rec_ready(void) { return __atomic_load_n(&rec_proc.state, __ATOMIC_ACQUIRE) == REC_READY; }
+static inline int rec_paused(void) { return __atomic_load_n(&rec_proc.paused, __ATOMIC_RELAXED); }
+void rec_set_paused(int paused);
+void rec_disable(const char *why);
+void rec_before_exec(const char *path);
+void rec_before_exit_call(int status);
+
+/* ---- time -------------------------------------------------------------------------- */
+static inline uint64_t rec_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- streams: files of blocks (rec_stream.c) ----------------------------------------- */
+typedef struct rec_stream {
+    char path[REC_PATH_MAX];
+    uint32_t index;
+    uint32_t chunk_first, chunk_largest;
+    unsigned chunk_no;      /* index of the mapped chunk */
+    uint64_t chunk_offset;  /* file offset of the mapped chunk */
+    uint64_t chunk_bytes;
+    uint8_t *map;           /* the mapped chunk, or NULL */
+    uint32_t used;          /* bytes of the chunk in use (8-aligned) */
+    int failed;             /* sticky: a write error stopped this stream */
+} rec_stream_t;
+
+/* Bytes at the end of every chunk kept for the closing PAD or the thread's last block. */
+#define REC_CHUNK_RESERVE 512
+
+int rec_stream_create(rec_stream_t *s, uint32_t index);
+/* Makes sure `need` bytes starting at an 8-aligned position fit in the mapped chunk
+ * (outside the reserve), moving to a new chunk if needed; returns the position or NULL. */
+uint8_t *rec_stream_room(rec_stream_t *s, uint32_t need);
+/* Room inside the reserve, for the last block of a thread. */
+uint8_t *rec_stream_reserve_room(rec_stream_t *s, uint32_t need);
+void rec_stream_advance(rec_stream_t *s, uint32_t span);
+void rec_stream_release_map(rec_stream_t *s);
+
+/* ---- per-thread state (rec_thread.c) ------------------------------------------------- */
+enum rec_mode { REC_UNBORN = 0, REC_ACTIVE, REC_CLOSED, REC_OFF };
+
+typedef struct rec_table {
+    struct rec_table_entry {
+        uint64_t key;
+        uint32_t gen;
+        uint32_t value;
+        uint64_t extra;
+    } *slots;
+    uint32_t mask;  /* capacity - 1 */
+    uint32_t count; /* live entries of this generation */
+    uint32_t gen;
+} rec_table_t;
+
+#define REC_PENDING_MAX 64
+typedef struct rec_pending {
+    uint8_t type, func;
+    uint64_t ts_ns, ts2_ns, addr, old_addr, size;
+} rec_pending_t;
+
+typedef struct rec_thread {
+    int mode;  /* enum rec_mode */
+    int depth; /* >0 while inside the recorder on this thread */
+    uint32_t serial;
+    pid_t tid;
+    uint64_t seq; /* heap events so far */
+    /* block being written */
+    uint8_t *blk;
+    uint8_t *pos;
+    uint8_t *limit;
+    uint32_t blk_events;
+    uint32_t blk_flags_next; /* flags for the next block opened */
+    mtdb_enc_t enc;
+    /* tables */
+    rec_table_t stacks; /* stack hash -> id */
+    rec_table_t sites;  /* call site -> count, skipped weight (fast preset) */
+    uint32_t next_stack;
+    /* re-entered events, appended by nested calls (signal handlers, the unwinder) */
+    volatile uint32_t pending_n;
+    rec_pending_t pending[REC_PENDING_MAX];
+    uint64_t counters[MTDB_COUNTER_COUNT];
+    uint32_t sample_tick;
+    uintptr_t stack_lo, stack_hi; /* for the frame-pointer walker */
+    int key_rounds;
+    pid_t owner_pid; /* the process whose files this slot writes */
+    char name[17];   /* the thread name last written */
+    rec_stream_t stream;
+    struct rec_thread *next_free; /* free list of recycled slots */
+    uint32_t slot_index;
+} rec_thread_t;
+
+extern REC_TLS rec_thread_t *rec_tls;
+extern rec_thread_t rec_thread_unborn, rec_thread_closed, rec_thread_off;
+
+rec_thread_t *rec_thread_attach(void); /* slow path: gives the calling thread a slot */
+void rec_thread_fork_child(void);
+void rec_thread_exit_handler(void);
+void rec_thread_setup_key(void);
+void rec_thread_check_name(rec_thread_t *t);
+rec_thread_t *rec_thread_borrow_late(void);
+void rec_thread_return_late(rec_thread_t *t);
+
+/* ---- writing records (rec_event.c) ------------------------------------------------- */
+void rec_on_alloc(unsigned func, void *p, size_t size, uintptr_t site);
+void rec_on_fail(unsigned func, size_t size);
+void rec_on_free(unsigned free_func, void *p, uint64_t ts);
+void rec_on_realloc(unsigned func, void *old, void *p, size_t size, uint64_t ts_before,
+                    uintptr_t site);
+/* Appends a non-event record built by fill() (metadata: names, marks, modules, state). */
+int rec_append_meta(rec_thread_t *t, const void *rec, uint32_t len);
+int rec_block_ensure(rec_thread_t *t, uint32_t need, uint64_t ts);
+void rec_block_close(rec_thread_t *t, uint32_t extra_flags);
+void rec_thread_write_last(rec_thread_t *t);
+void rec_append_counters(rec_thread_t *t);
+
+/* ---- stacks (rec_stack.c) ----------------------------------------------------------- */
+int rec_table_init(rec_table_t *tb, uint32_t capacity);
+struct rec_table_entry *rec_table_find(rec_table_t *tb, uint64_t key, int *found);
+int rec_table_grow(rec_table_t *tb);
+void rec_table_clear(rec_table_t *tb);
+void rec_table_free(rec_table_t *tb);
+/* Captures the calling stack, interns it; returns its id, 0 when none was captured.
+ * Writes a STACK record first when the stack is new to this thread. */
+uint32_t rec_stack_capture(rec_thread_t *t);
+uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site, uint64_t *weight);
+void rec_stack_prime(void);
+const char *rec_unwinder_name(void);
+
+/* ---- modules (rec_modules.c) -------------------------------------------------------- */
+uint64_t rec_modules_generation(void);
+/* Encodes a full MODULES record into buf (cap bytes); returns its length or 0. */
+uint32_t rec_modules_encode(uint8_t *buf, uint32_t cap);
+void rec_modules_check(rec_thread_t *t);
+void rec_modules_self_range(uintptr_t *lo, uintptr_t *hi);
+
+/* ---- system helpers without malloc (rec_sys.c) ------------------------------------- */
+void *rec_map(size_t bytes);
+void rec_unmap(void *p, size_t bytes);
+int rec_write_all(int fd, const void *buf, size_t len);
+size_t rec_fmt_u64(char *out, uint64_t v);
+size_t rec_fmt_hex(char *out, uint64_t v, int width);
+size_t rec_strlcpy(char *dst, const char *src, size_t cap);
+pid_t rec_gettid(void);
+
+/* ---- logging (rec_log.c) ------------------------------------------------------------ */
+void rec_log(int level, const char *a, const char *b, const char *c);
+void rec_log_num(int level, const char *a, uint64_t n, const char *b);
+void rec_warn_once(const char *a, const char *b);
+
+#ifdef MTDB_GLOBAL_LOCK
+void rec_global_lock(void);
+void rec_global_unlock(void);
+#else
+static inline void rec_global_lock(void) {}
+static inline void rec_global_unlock(void) {}
+#endif
+
+#endif

@@ -1,0 +1,152 @@
+/* rec_modules.c: the module map (path, load address, build-id) for offline symbols.
+ *
+ * A full snapshot goes into the process file at start-up. dlopen and dlclose are not
+ * intercepted (that changes the caller's RUNPATH lookup); instead a thread that meets a
+ * new stack compares the loader's dlpi_adds + dlpi_subs with the last snapshot and, when
+ * they moved, writes a new snapshot into its own stream. Never holds a lock of ours
+ * while inside dl_iterate_phdr.
+ */
+#include <elf.h>
+#include <link.h>
+#include <unistd.h>
+
+#include "rec_internal.h"
+
+static int generation_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    *(uint64_t *)arg = info->dlpi_adds + info->dlpi_subs;
+    return 1; /* the counters are the same in every entry: one is enough */
+}
+
+uint64_t rec_modules_generation(void)
+{
+    uint64_t gen = 0;
+    dl_iterate_phdr(generation_cb, &gen);
+    return gen;
+}
+
+static uint32_t find_build_id(const struct dl_phdr_info *info, const uint8_t **id)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+        const uint8_t *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)(const void *)p;
+            const uint8_t *name = p + sizeof *nh;
+            const uint8_t *desc = name + ((nh->n_namesz + 3) & ~3u);
+            const uint8_t *next = desc + ((nh->n_descsz + 3) & ~3u);
+            if (next > end)
+                break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
+                *id = desc;
+                return nh->n_descsz;
+            }
+            p = next;
+        }
+    }
+    return 0;
+}
+
+typedef struct encode_ctx {
+    uint8_t *p, *end;
+    uint32_t count;
+    int overflow;
+    char exe[REC_PATH_MAX];
+} encode_ctx_t;
+
+static int encode_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    encode_ctx_t *c = arg;
+    uint64_t text_end = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ph->p_vaddr + ph->p_memsz > text_end)
+            text_end = ph->p_vaddr + ph->p_memsz;
+    }
+    const char *path = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name
+                                                             : (c->count == 0 ? c->exe : "");
+    size_t path_len = strlen(path);
+    const uint8_t *id = NULL;
+    uint32_t id_len = find_build_id(info, &id);
+    if (c->p + 40 + path_len + id_len > c->end) {
+        c->overflow = 1;
+        return 1;
+    }
+    c->p = mtdb_put_varint(c->p, info->dlpi_addr);
+    c->p = mtdb_put_varint(c->p, text_end);
+    c->p = mtdb_enc_string(c->p, path, path_len);
+    c->p = mtdb_enc_string(c->p, id, id_len);
+    c->count++;
+    return 0;
+}
+
+/* Layout: tag, count as a 5-byte (non-minimal) LEB128 so it can be filled in after the
+ * walk, then the modules. */
+uint32_t rec_modules_encode(uint8_t *buf, uint32_t cap)
+{
+    /* The walk's state is large: it lives at the end of the caller's buffer. */
+    if (cap < sizeof(encode_ctx_t) + 64)
+        return 0;
+    cap = (cap - (uint32_t)sizeof(encode_ctx_t)) & ~(uint32_t)7;
+    encode_ctx_t *c = (encode_ctx_t *)(void *)(buf + cap);
+    memset(c, 0, sizeof *c - sizeof c->exe);
+    ssize_t n = readlink("/proc/self/exe", c->exe, sizeof c->exe - 1);
+    c->exe[n > 0 ? n : 0] = 0;
+    buf[0] = MTDB_TAG(MTDB_REC_MODULES, 0);
+    c->p = buf + 6;
+    c->end = buf + cap;
+    dl_iterate_phdr(encode_cb, c);
+    if (c->overflow)
+        return 0;
+    uint32_t count = c->count;
+    for (int i = 0; i < 5; i++, count >>= 7)
+        buf[1 + i] = (uint8_t)((count & 0x7F) | (i < 4 ? 0x80 : 0));
+    return (uint32_t)(c->p - buf);
+}
+
+void rec_modules_check(rec_thread_t *t)
+{
+    uint64_t gen = rec_modules_generation();
+    uint64_t seen = __atomic_load_n(&rec_proc.modules_gen, __ATOMIC_ACQUIRE);
+    if (gen == seen || !__atomic_compare_exchange_n(&rec_proc.modules_gen, &seen, gen, 0,
+                                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return; /* unchanged, or another thread is writing this snapshot */
+    uint32_t cap = 1u << 20;
+    uint8_t *buf = rec_map(cap);
+    if (!buf)
+        return;
+    uint32_t len = rec_modules_encode(buf, cap);
+    if (len)
+        rec_append_meta(t, buf, len);
+    rec_unmap(buf, cap);
+}
+
+static int self_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t *range = arg;
+    uintptr_t probe = range[0];
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && probe >= lo &&
+            probe < lo + ph->p_memsz) {
+            range[0] = lo, range[1] = lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void rec_modules_self_range(uintptr_t *lo, uintptr_t *hi)
+{
+    uintptr_t range[2] = {(uintptr_t)&rec_modules_self_range, 0};
+    dl_iterate_phdr(self_cb, range);
+    *lo = range[1] ? range[0] : 0;
+    *hi = range[1];
+}

@@ -1,0 +1,445 @@
+/* rec_process.c: start-up, settings, the process file, fork, exec and exit.
+ *
+ * Start-up is an idempotent state machine entered from our constructor and from the
+ * first heap call, whichever comes first, on any thread: one thread initialises, the
+ * others pass through (their events are counted as unrecorded). An invalid setting or
+ * an unusable output directory prints one message and leaves the host untraced.
+ * Nothing here runs on the event path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "rec_internal.h"
+
+rec_process_t rec_proc;
+
+#define PROC_CHUNK (16u << 20) /* the process file is written with write(): one chunk */
+
+/* ---- settings --------------------------------------------------------------------- */
+
+static int read_setting(int id, long long *value)
+{
+    const char *text = getenv(mtdb_setting_descs[id].env);
+    if (!text)
+        return 0;
+    if (mtdb_setting_parse(id, text, value) == 0)
+        return 1;
+    const mtdb_setting_desc_t *d = &mtdb_setting_descs[id];
+    char msg[512];
+    size_t n = rec_strlcpy(msg, "error: invalid ", sizeof msg);
+    n += rec_strlcpy(msg + n, d->env, sizeof msg - n);
+    n += rec_strlcpy(msg + n, "='", sizeof msg - n);
+    n += rec_strlcpy(msg + n, text, 64 < sizeof msg - n ? 64 : sizeof msg - n);
+    if (d->kind == 'c') {
+        n += rec_strlcpy(msg + n, "': expected one of ", sizeof msg - n);
+        n += rec_strlcpy(msg + n, d->choices, sizeof msg - n);
+    } else {
+        n += rec_strlcpy(msg + n, "': expected an integer in ", sizeof msg - n);
+        n += rec_fmt_u64(msg + n, (uint64_t)d->min);
+        n += rec_strlcpy(msg + n, "..", sizeof msg - n);
+        n += rec_fmt_u64(msg + n, (uint64_t)d->max);
+    }
+    rec_strlcpy(msg + n, "; this program runs untraced", sizeof msg - n);
+    rec_warn_once(msg, "");
+    return -1;
+}
+
+static int load_settings(rec_settings_t *s)
+{
+    long long v[MTDB_SET_COUNT];
+    for (int id = 0; id < MTDB_SET_COUNT; id++) {
+        v[id] = mtdb_setting_descs[id].def;
+        if (read_setting(id, &v[id]) < 0)
+            return -1;
+    }
+    const char *out = getenv("MTDB_OUTPUT");
+    rec_strlcpy(s->output, out && *out ? out : "mtdb-out", sizeof s->output);
+    s->preset = (int)v[MTDB_SET_PRESET];
+    s->depth = (int)v[MTDB_SET_DEPTH];
+    /* The leaks preset digs deeper unless a depth was given. */
+    if (s->preset == 2 && !getenv("MTDB_DEPTH"))
+        s->depth = 128;
+    s->unwind_fp = (int)v[MTDB_SET_UNWIND];
+    s->sample_large = (uint64_t)v[MTDB_SET_SAMPLE_LARGE];
+    s->sample_first = (uint64_t)v[MTDB_SET_SAMPLE_FIRST];
+    s->sample_every = (uint64_t)v[MTDB_SET_SAMPLE_EVERY];
+    s->start_paused = (int)v[MTDB_SET_START];
+    s->follow = (int)v[MTDB_SET_FOLLOW];
+    s->pause_signal = (int)v[MTDB_SET_PAUSE_SIGNAL];
+    s->block_bytes = (uint32_t)v[MTDB_SET_BLOCK_KB] * 1024;
+    s->chunk_largest = (uint32_t)v[MTDB_SET_CHUNK_MB] << 20;
+    s->log_level = (int)v[MTDB_SET_LOG];
+    s->root_pid = (long)v[MTDB_SET_ROOT_PID];
+    s->free_stacks = s->preset == 2;
+    return 0;
+}
+
+static size_t format_settings(char *out, size_t cap)
+{
+    const rec_settings_t *s = &rec_proc.settings;
+    static const char *const presets[] = {"precise", "fast", "leaks"};
+    uint64_t nums[] = {(uint64_t)s->depth, s->sample_large, s->sample_first, s->sample_every,
+                       (uint64_t)s->block_bytes / 1024, (uint64_t)s->chunk_largest >> 20,
+                       (uint64_t)s->pause_signal};
+    static const char *const names[] = {"DEPTH", "SAMPLE_LARGE", "SAMPLE_FIRST",
+                                        "SAMPLE_EVERY", "BLOCK_KB", "CHUNK_MB", "PAUSE_SIGNAL"};
+    size_t n = rec_strlcpy(out, "MTDB_PRESET=", cap);
+    n += rec_strlcpy(out + n, presets[s->preset], cap - n);
+    n += rec_strlcpy(out + n, "\nMTDB_UNWIND=", cap - n);
+    n += rec_strlcpy(out + n, s->unwind_fp ? "fp" : "libunwind", cap - n);
+    n += rec_strlcpy(out + n, "\nMTDB_START=", cap - n);
+    n += rec_strlcpy(out + n, s->start_paused ? "paused" : "running", cap - n);
+    n += rec_strlcpy(out + n, "\nMTDB_FOLLOW=", cap - n);
+    n += rec_strlcpy(out + n, s->follow ? "yes" : "no", cap - n);
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0] && n + 64 < cap; i++) {
+        n += rec_strlcpy(out + n, "\nMTDB_", cap - n);
+        n += rec_strlcpy(out + n, names[i], cap - n);
+        out[n++] = '=';
+        n += rec_fmt_u64(out + n, nums[i]);
+    }
+    n += rec_strlcpy(out + n, "\nMTDB_OUTPUT=", cap - n);
+    n += rec_strlcpy(out + n, s->output, cap - n);
+    return n;
+}
+
+/* ---- the output directory and the process file ------------------------------------- */
+
+static int prepare_output(void)
+{
+    const char *dir = rec_proc.settings.output;
+    if (mkdir(dir, 0700) == 0 || errno == EEXIST) {
+        struct stat st;
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            rec_warn_once("cannot record: not a directory: ", dir);
+            return -1;
+        }
+        if (st.st_uid != geteuid()) {
+            rec_warn_once("cannot record: output directory belongs to another user: ", dir);
+            return -1;
+        }
+        return 0;
+    }
+    rec_warn_once("cannot record: cannot create the output directory ", dir);
+    return -1;
+}
+
+static uint64_t new_nonce(void)
+{
+    uint64_t nonce = 0;
+    if (syscall(SYS_getrandom, &nonce, sizeof nonce, 0x1 /* GRND_NONBLOCK */) != sizeof nonce)
+        nonce = rec_now_ns() * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid();
+    return nonce ? nonce : 1;
+}
+
+static size_t read_file(const char *path, uint8_t *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t n = 0;
+    while (n < cap) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    return n;
+}
+
+/* Appends one sealed process-level block holding `len` bytes of records. */
+static int proc_append_block(uint32_t thread, const uint8_t *records, uint32_t len,
+                             uint32_t events)
+{
+    uint32_t span = mtdb_block_span(len);
+    uint8_t *blk = rec_map(span);
+    if (!blk)
+        return -1;
+    mtdb_block_open(blk, thread, 0, 0, rec_now_ns());
+    memcpy(blk + MTDB_BLOCK_HEADER_BYTES, records, len);
+    mtdb_block_seal(blk, len, events, 0);
+    int fd = open(rec_proc.proc_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    int rc = fd >= 0 ? rec_write_all(fd, blk, span) : -1;
+    if (fd >= 0)
+        close(fd);
+    rec_unmap(blk, span);
+    return rc;
+}
+
+static uint8_t *put_cstring(uint8_t *p, const char *s) { return mtdb_enc_string(p, s, strlen(s)); }
+
+static int write_process_file(uint64_t mono, uint64_t wall, uint64_t clock_cost)
+{
+    size_t n = rec_strlcpy(rec_proc.proc_path, rec_proc.settings.output, REC_PATH_MAX);
+    n += rec_strlcpy(rec_proc.proc_path + n, "/mtdb-", REC_PATH_MAX - n);
+    n += rec_fmt_u64(rec_proc.proc_path + n, (uint64_t)rec_proc.pid);
+    rec_proc.proc_path[n++] = '-';
+    n += rec_fmt_hex(rec_proc.proc_path + n, rec_proc.nonce, 16);
+    rec_strlcpy(rec_proc.proc_path + n, ".proc", REC_PATH_MAX - n);
+    int fd = open(rec_proc.proc_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rec_warn_once("cannot record: cannot create ", rec_proc.proc_path);
+        return -1;
+    }
+    uint8_t header[MTDB_FILE_HEADER_BYTES];
+    mtdb_file_params_t fp = {MTDB_FILE_KIND_PROCESS, (uint32_t)rec_proc.pid, rec_proc.nonce,
+                             0, PROC_CHUNK, PROC_CHUNK, mono};
+    mtdb_file_header_build(header, &fp);
+    int rc = rec_write_all(fd, header, sizeof header);
+    close(fd);
+    if (rc < 0)
+        return -1;
+
+    const uint32_t cap = 4u << 20;
+    uint8_t *buf = rec_map(cap);
+    if (!buf)
+        return -1;
+    uint8_t *cmdline = buf + (cap / 2);
+    size_t cmd_len = read_file("/proc/self/cmdline", cmdline, 256 * 1024);
+    uint8_t *p = buf;
+    *p++ = MTDB_TAG(MTDB_REC_PROCESS, 0);
+    p = mtdb_put_varint(p, (uint64_t)rec_proc.pid);
+    p = mtdb_put_varint(p, (uint64_t)getppid());
+    p = mtdb_put_varint(p, rec_proc.parent_nonce);
+    p = mtdb_put_varint(p, mono);
+    p = mtdb_put_varint(p, wall);
+    p = mtdb_put_varint(p, clock_cost);
+    uint64_t argc = 0;
+    for (size_t i = 0; i < cmd_len; i++)
+        argc += cmdline[i] == 0;
+    p = mtdb_put_varint(p, argc);
+    for (size_t i = 0; i < cmd_len;) {
+        size_t len = strnlen((const char *)cmdline + i, cmd_len - i);
+        p = mtdb_enc_string(p, cmdline + i, len);
+        i += len + 1;
+    }
+    char exe[REC_PATH_MAX];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[el > 0 ? el : 0] = 0;
+    p = put_cstring(p, exe);
+    p = put_cstring(p, MTDB_VERSION);
+    p = put_cstring(p, rec_unwinder_name());
+    char settings[REC_PATH_MAX + 512];
+    format_settings(settings, sizeof settings);
+    p = put_cstring(p, settings);
+    p += rec_modules_encode(p, (uint32_t)(cmdline - p));
+    rc = proc_append_block(0, buf, (uint32_t)(p - buf), 0);
+    rec_unmap(buf, cap);
+    return rc;
+}
+
+/* ---- exit ---------------------------------------------------------------------------- */
+
+int rec_thread_snapshot(uint32_t index, uint32_t *serial, uint64_t counters[MTDB_COUNTER_COUNT]);
+
+static void write_exit_record(unsigned how, uint64_t status)
+{
+    if (__atomic_exchange_n(&rec_proc.exit_written, 1, __ATOMIC_ACQ_REL))
+        return;
+    uint8_t rec[16 + 2 + 10 * MTDB_COUNTER_COUNT], *p = rec;
+    *p++ = MTDB_TAG(MTDB_REC_EXIT, how);
+    p = mtdb_put_varint(p, 0); /* dt from the block's base: the block is stamped now */
+    p = mtdb_put_varint(p, status);
+    /* Process-level counters: events that arrived before start-up completed. */
+    *p++ = MTDB_TAG(MTDB_REC_COUNTERS, 0);
+    uint64_t unrecorded = __atomic_load_n(&rec_proc.unrecorded, __ATOMIC_RELAXED);
+    for (int i = 0; i < MTDB_COUNTER_COUNT; i++)
+        p = mtdb_put_varint(p, i == MTDB_COUNTER_STARTUP_PASSTHROUGH ? unrecorded : 0);
+    proc_append_block(0, rec, (uint32_t)(p - rec), 0);
+    /* Threads still running may never write their last block: keep their counters. */
+    uint32_t serial;
+    uint64_t counters[MTDB_COUNTER_COUNT];
+    for (uint32_t i = 0;; i++) {
+        int r = rec_thread_snapshot(i, &serial, counters);
+        if (r < 0)
+            break;
+        if (r == 0)
+            continue;
+        p = rec;
+        *p++ = MTDB_TAG(MTDB_REC_COUNTERS, 0);
+        for (int k = 0; k < MTDB_COUNTER_COUNT; k++)
+            p = mtdb_put_varint(p, counters[k]);
+        proc_append_block(serial, rec, (uint32_t)(p - rec), 0);
+    }
+}
+
+static void on_exit_handler(void)
+{
+    if (!rec_ready() || rec_proc.pid != getpid())
+        return;
+    int saved = errno;
+    rec_thread_exit_handler();
+    write_exit_record(MTDB_EXIT_ATEXIT, 0);
+    errno = saved;
+    /* Recording goes on: frees made by later destructors still land in the trace. */
+}
+
+void rec_before_exit_call(int status)
+{
+    if (rec_ready() && rec_proc.pid == getpid()) {
+        rec_thread_exit_handler();
+        write_exit_record(MTDB_EXIT_EXIT_CALL, (uint64_t)(unsigned)status);
+    }
+}
+
+/* ---- fork and exec --------------------------------------------------------------------- */
+
+static void on_fork_child(void)
+{
+    if (!rec_ready())
+        return;
+    if (!rec_proc.settings.follow) {
+        __atomic_store_n(&rec_proc.state, REC_DISABLED, __ATOMIC_RELEASE);
+        rec_tls = &rec_thread_off;
+        return;
+    }
+    rec_proc.parent_nonce = rec_proc.nonce;
+    rec_proc.pid = getpid();
+    rec_proc.nonce = new_nonce();
+    rec_proc.next_thread = 0;
+    rec_proc.next_stream = 0;
+    rec_proc.exit_written = 0;
+    rec_proc.unrecorded = 0;
+    rec_thread_fork_child();
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    uint64_t mono = rec_now_ns();
+    if (write_process_file(mono, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec,
+                           0) < 0) {
+        __atomic_store_n(&rec_proc.state, REC_DISABLED, __ATOMIC_RELEASE);
+        rec_tls = &rec_thread_off;
+    }
+}
+
+/* Before exec replaces the image: note it in the calling thread's stream and seal its
+ * block. Skipped in a vfork child, which shares the parent's memory and must not touch it. */
+void rec_before_exec(const char *path)
+{
+    if (!rec_ready() || rec_proc.pid != getpid())
+        return;
+    rec_thread_t *t = rec_tls;
+    if (t->mode != REC_ACTIVE || t->depth)
+        return;
+    int saved = errno;
+    t->depth = 1;
+    uint8_t rec[64 + 1024], *p = rec;
+    size_t len = path ? strnlen(path, 1024) : 0;
+    *p++ = MTDB_TAG(MTDB_REC_STATE, MTDB_STATE_EXEC);
+    p = mtdb_put_varint(p, 0);
+    p = mtdb_enc_string(p, path ? path : "", len);
+    rec_append_meta(t, rec, (uint32_t)(p - rec));
+    rec_append_counters(t);
+    rec_block_close(t, 0);
+    t->depth = 0;
+    errno = saved;
+}
+
+/* ---- pause and resume ------------------------------------------------------------------ */
+
+void rec_set_paused(int paused)
+{
+    __atomic_store_n(&rec_proc.paused, paused, __ATOMIC_RELAXED);
+    rec_thread_t *t = rec_tls;
+    if (t->mode != REC_ACTIVE || t->depth)
+        return;
+    t->depth = 1;
+    uint8_t rec[4] = {MTDB_TAG(MTDB_REC_STATE, paused ? MTDB_STATE_PAUSED : MTDB_STATE_RESUMED), 0};
+    rec_append_meta(t, rec, 2);
+    t->depth = 0;
+}
+
+static void on_pause_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    rec_set_paused(!rec_paused());
+    errno = saved;
+}
+
+/* ---- start-up ---------------------------------------------------------------------------- */
+
+void rec_disable(const char *why)
+{
+    if (why)
+        rec_log(1, "recording disabled: ", why, NULL);
+    __atomic_store_n(&rec_proc.state, REC_DISABLED, __ATOMIC_RELEASE);
+}
+
+static uint64_t measure_clock_cost(void)
+{
+    uint64_t t0 = rec_now_ns();
+    for (int i = 0; i < 64; i++)
+        (void)rec_now_ns();
+    return (rec_now_ns() - t0) / 65;
+}
+
+static int start_recording(void)
+{
+    if (rec_real_resolve() < 0)
+        return -1;
+    if (load_settings(&rec_proc.settings) < 0)
+        return -1;
+    rec_proc.pid = getpid();
+    if (!rec_proc.settings.follow && rec_proc.settings.root_pid &&
+        rec_proc.settings.root_pid != rec_proc.pid) {
+        rec_log(1, "not following this process (MTDB_FOLLOW=no)", NULL, NULL);
+        return -1;
+    }
+    if (prepare_output() < 0)
+        return -1;
+    rec_proc.nonce = new_nonce();
+    rec_modules_self_range(&rec_proc.self_lo, &rec_proc.self_hi);
+    rec_stack_prime();
+    rec_thread_setup_key();
+    rec_proc.modules_gen = rec_modules_generation();
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    uint64_t mono = rec_now_ns();
+    uint64_t cost = measure_clock_cost();
+    if (cost > 200)
+        rec_warn_once("the monotonic clock is slow on this machine (a system call?): ",
+                      "expect more overhead per event");
+    if (write_process_file(mono, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec,
+                           cost) < 0)
+        return -1;
+    pthread_atfork(NULL, NULL, on_fork_child);
+    atexit(on_exit_handler);
+    if (rec_proc.settings.pause_signal) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_pause_signal;
+        sa.sa_flags = SA_RESTART;
+        sigaction(rec_proc.settings.pause_signal, &sa, NULL);
+    }
+    rec_proc.paused = rec_proc.settings.start_paused;
+    rec_log(2, "recording into ", rec_proc.settings.output, NULL);
+    return 0;
+}
+
+void rec_init(void)
+{
+    int expected = REC_UNINIT;
+    if (!__atomic_compare_exchange_n(&rec_proc.state, &expected, REC_INITIALIZING, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return; /* done, disabled, or under way on some thread: callers pass through */
+    int saved = errno;
+    int ok = start_recording() == 0;
+    __atomic_store_n(&rec_proc.state, ok ? REC_READY : REC_DISABLED, __ATOMIC_RELEASE);
+    errno = saved;
+}
+
+__attribute__((constructor)) static void rec_constructor(void) { rec_init(); }
+
+#ifdef MTDB_GLOBAL_LOCK
+static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
+void rec_global_lock(void) { pthread_mutex_lock(&global_lock); }
+void rec_global_unlock(void) { pthread_mutex_unlock(&global_lock); }
+#endif

@@ -1,0 +1,262 @@
+/* rec_thread.c: per-thread recorder state: attach, thread exit, recycling, fork.
+ *
+ * A thread's state is a "slot" from mmap: its block, its stack table, its counters and
+ * its stream. The TLS pointer (initial-exec, one word) starts at a static sentinel, so
+ * the event path never tests for NULL. When a thread ends, its slot goes on a lock-free
+ * free list and the next new thread takes it over, file and all: the number of files
+ * and descriptors follows the threads alive at once, not the threads ever created.
+ * Thread start and exit may use atomics; the event path never does.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "rec_internal.h"
+
+REC_TLS rec_thread_t *rec_tls = &rec_thread_unborn;
+/* What survives the slot, for events after the thread's state closed. */
+static REC_TLS uint32_t closed_serial;
+static REC_TLS uint64_t closed_seq;
+static REC_TLS int fork_child_thread;
+
+rec_thread_t rec_thread_unborn = {.mode = REC_UNBORN};
+rec_thread_t rec_thread_closed = {.mode = REC_CLOSED};
+rec_thread_t rec_thread_off = {.mode = REC_OFF};
+
+#define REC_MAX_SLOTS 65536
+static rec_thread_t *slots[REC_MAX_SLOTS];
+static uint32_t slot_count; /* atomic */
+static uint64_t free_head;  /* atomic: (tag << 32) | (index + 1), 0 = empty */
+static pthread_key_t thread_key;
+static int key_ok;
+
+static rec_thread_t *slot_pop(void)
+{
+    uint64_t head = __atomic_load_n(&free_head, __ATOMIC_ACQUIRE);
+    for (;;) {
+        uint32_t idx = (uint32_t)head;
+        if (!idx)
+            return NULL;
+        rec_thread_t *s = slots[idx - 1];
+        uint32_t next = s->next_free ? s->next_free->slot_index + 1 : 0;
+        uint64_t want = ((head >> 32) + 1) << 32 | next;
+        if (__atomic_compare_exchange_n(&free_head, &head, want, 1, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return s;
+    }
+}
+
+static void slot_push(rec_thread_t *s)
+{
+    uint64_t head = __atomic_load_n(&free_head, __ATOMIC_ACQUIRE);
+    for (;;) {
+        uint32_t idx = (uint32_t)head;
+        s->next_free = idx ? slots[idx - 1] : NULL;
+        uint64_t want = ((head >> 32) + 1) << 32 | (s->slot_index + 1);
+        if (__atomic_compare_exchange_n(&free_head, &head, want, 1, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return;
+    }
+}
+
+static rec_thread_t *slot_new(void)
+{
+    uint32_t idx = __atomic_fetch_add(&slot_count, 1, __ATOMIC_ACQ_REL);
+    if (idx >= REC_MAX_SLOTS)
+        return NULL;
+    rec_thread_t *s = rec_map(sizeof *s);
+    if (!s)
+        return NULL;
+    s->slot_index = idx;
+    if (rec_table_init(&s->stacks, 1024) < 0) {
+        rec_unmap(s, sizeof *s);
+        return NULL;
+    }
+    uint32_t stream = __atomic_add_fetch(&rec_proc.next_stream, 1, __ATOMIC_ACQ_REL);
+    rec_stream_create(&s->stream, stream); /* a failure is sticky in the stream */
+    __atomic_store_n(&slots[idx], s, __ATOMIC_RELEASE);
+    return s;
+}
+
+/* Resets a slot for a new thread; the stream continues where it was. */
+static void slot_reset(rec_thread_t *s, uint32_t serial)
+{
+    rec_table_clear(&s->stacks);
+    rec_table_clear(&s->sites);
+    s->serial = serial;
+    s->seq = 0;
+    s->next_stack = 0;
+    s->blk = NULL;
+    s->pending_n = 0;
+    s->key_rounds = 0;
+    s->sample_tick = 0;
+    s->name[0] = 0;
+    memset(s->counters, 0, sizeof s->counters);
+    s->blk_flags_next = MTDB_BLOCK_THREAD_FIRST;
+    s->owner_pid = rec_proc.pid;
+}
+
+static void stack_bounds(rec_thread_t *t)
+{
+    t->stack_lo = t->stack_hi = 0;
+    if (!rec_proc.settings.unwind_fp)
+        return;
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0)
+        t->stack_lo = (uintptr_t)addr, t->stack_hi = (uintptr_t)addr + size;
+    pthread_attr_destroy(&attr);
+}
+
+static void write_thread_record(rec_thread_t *t, uint64_t now)
+{
+    uint8_t rec[40], *p = rec;
+    *p++ = MTDB_TAG(MTDB_REC_THREAD, 0);
+    p = mtdb_put_varint(p, (uint64_t)t->tid);
+    p = mtdb_put_varint(p, now);
+    uint32_t flags = (t->tid == rec_proc.pid ? MTDB_THREAD_MAIN : 0) |
+                     (fork_child_thread ? MTDB_THREAD_FORK_CHILD : 0);
+    p = mtdb_put_varint(p, flags);
+    rec_append_meta(t, rec, (uint32_t)(p - rec));
+}
+
+rec_thread_t *rec_thread_attach(void)
+{
+    rec_thread_t *t = slot_pop();
+    if (!t)
+        t = slot_new();
+    if (!t) {
+        rec_tls = &rec_thread_off;
+        rec_warn_once("cannot set up a thread: ", "its events are not recorded");
+        return NULL;
+    }
+    slot_reset(t, __atomic_add_fetch(&rec_proc.next_thread, 1, __ATOMIC_ACQ_REL));
+    t->depth = 1; /* calls made while setting up queue as re-entered events */
+    t->mode = REC_ACTIVE;
+    t->tid = rec_gettid();
+    rec_tls = t;
+    if (key_ok)
+        pthread_setspecific(thread_key, t);
+    stack_bounds(t);
+    uint64_t now = rec_now_ns();
+    if (rec_block_ensure(t, 64, now) == 0)
+        write_thread_record(t, now);
+    rec_thread_check_name(t);
+    t->depth = 0;
+    return t;
+}
+
+void rec_thread_check_name(rec_thread_t *t)
+{
+    char name[17] = {0};
+    if (prctl(PR_GET_NAME, name) != 0 || memcmp(name, t->name, sizeof name) == 0)
+        return;
+    memcpy(t->name, name, sizeof name);
+    uint8_t rec[24], *p = rec;
+    *p++ = MTDB_TAG(MTDB_REC_NAME, 0);
+    p = mtdb_enc_string(p, name, strlen(name));
+    rec_append_meta(t, rec, (uint32_t)(p - rec));
+}
+
+/* Ends the thread's part of the stream and recycles the slot. */
+static void thread_finish(rec_thread_t *t)
+{
+    t->depth = 1;
+    rec_thread_check_name(t);
+    rec_thread_write_last(t);
+    closed_serial = t->serial;
+    closed_seq = t->seq;
+    rec_tls = &rec_thread_closed;
+    t->mode = REC_UNBORN;
+    slot_push(t);
+}
+
+static void thread_key_destructor(void *arg)
+{
+    rec_thread_t *t = arg;
+    if (!t || t != rec_tls || t->owner_pid != rec_proc.pid)
+        return; /* a slot inherited through fork belongs to the parent */
+    /* Come back in the last destructor round: other keys' destructors still allocate. */
+    if (++t->key_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+        pthread_setspecific(thread_key, t);
+        return;
+    }
+    int saved = errno;
+    thread_finish(t);
+    errno = saved;
+}
+
+void rec_thread_setup_key(void)
+{
+    key_ok = pthread_key_create(&thread_key, thread_key_destructor) == 0;
+}
+
+/* An event after this thread's slot was recycled (a later TLS destructor, glibc's own
+ * thread teardown): borrow a slot, write one LATE block for the same thread number. */
+rec_thread_t *rec_thread_borrow_late(void)
+{
+    rec_thread_t *t = slot_pop();
+    if (!t)
+        t = slot_new();
+    if (!t)
+        return NULL;
+    slot_reset(t, closed_serial);
+    t->seq = closed_seq;
+    t->blk_flags_next = MTDB_BLOCK_LATE;
+    t->mode = REC_ACTIVE;
+    t->tid = rec_gettid();
+    rec_tls = t;
+    return t;
+}
+
+void rec_thread_return_late(rec_thread_t *t)
+{
+    rec_block_close(t, 0);
+    closed_seq = t->seq;
+    rec_tls = &rec_thread_closed;
+    t->mode = REC_UNBORN;
+    slot_push(t);
+}
+
+/* In a fork child: everything inherited belongs to the parent's files. The child's
+ * only thread starts over with a new slot in the child's own files. */
+void rec_thread_fork_child(void)
+{
+    __atomic_store_n(&slot_count, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&free_head, 0, __ATOMIC_RELEASE);
+    memset(slots, 0, sizeof slots);
+    fork_child_thread = 1;
+    rec_tls = &rec_thread_unborn;
+}
+
+/* At exit: the calling thread seals its block; every other live thread's counters go
+ * to the process file, since those threads may never run their destructors. */
+void rec_thread_exit_handler(void)
+{
+    rec_thread_t *self = rec_tls;
+    if (self->mode == REC_ACTIVE && !self->depth) {
+        self->depth = 1;
+        rec_thread_check_name(self);
+        rec_append_counters(self);
+        rec_block_close(self, 0);
+        self->depth = 0;
+    }
+}
+
+int rec_thread_snapshot(uint32_t index, uint32_t *serial, uint64_t counters[MTDB_COUNTER_COUNT])
+{
+    if (index >= __atomic_load_n(&slot_count, __ATOMIC_ACQUIRE) || index >= REC_MAX_SLOTS)
+        return -1;
+    rec_thread_t *t = __atomic_load_n(&slots[index], __ATOMIC_ACQUIRE);
+    if (!t || t->mode != REC_ACTIVE)
+        return 0;
+    *serial = t->serial;
+    for (int i = 0; i < MTDB_COUNTER_COUNT; i++)
+        counters[i] = __atomic_load_n(&t->counters[i], __ATOMIC_RELAXED);
+    return 1;
+}
