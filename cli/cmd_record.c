@@ -685,12 +685,25 @@ static void set_parent_signals(void)
     sigaction(SIGHUP, &sa, NULL);
 }
 
-/* In the child: defaults back, ROOT_PID, exec. Only reports errno through the pipe. */
+/* SIGINT and SIGQUIT as they were before mtdb ignored them (nohup, background jobs). */
+static struct sigaction rec_saved_int, rec_saved_quit;
+
+static void ignore_terminal_signals(void)
+{
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGINT, &ignore, &rec_saved_int);
+    sigaction(SIGQUIT, &ignore, &rec_saved_quit);
+}
+
+/* In the child: signals as inherited, ROOT_PID, exec. Only reports errno through the pipe. */
 static void exec_child(char **argv, int report_fd)
 {
     char pid[24];
-    signal(SIGINT, SIG_DFL);
-    signal(SIGQUIT, SIG_DFL);
+    sigaction(SIGINT, &rec_saved_int, NULL);
+    sigaction(SIGQUIT, &rec_saved_quit, NULL);
     snprintf(pid, sizeof pid, "%d", (int)getpid());
     setenv(mtdb_setting_descs[MTDB_SET_ROOT_PID].env, pid, 1);
     execvp(argv[0], argv);
@@ -738,8 +751,7 @@ static int run_program(char **argv, pid_t *pid_out, int *status)
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
         return print_error("pipe: %s", strerror(errno)), REC_ESYS;
-    signal(SIGINT, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
+    ignore_terminal_signals();
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
