@@ -3,13 +3,16 @@
  * Producer threads malloc work items that consumer threads free (cross-thread frees), a
  * cache grows by realloc, a calloc'd table counts results, and leak_session_tokens()
  * leaks on purpose. Every count is fixed, so a recording can be checked against the
- * totals printed at the end. Must stay deterministic: no timing-dependent allocation.
+ * totals printed at the end. Phases "setup" and "jobs" are marked through recorder/mtrec.h
+ * (no-ops without the recorder). Must stay deterministic: no timing-dependent allocation.
  */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "mtrec.h"
 
 #define EX_PRODUCERS 2
 #define EX_CONSUMERS 2
@@ -192,12 +195,16 @@ int main(void)
     pthread_t producers[EX_PRODUCERS], consumers[EX_CONSUMERS], cache;
     int reallocs = 0;
     pthread_setname_np(pthread_self(), "example-main");
+    mtrec_phase_begin("setup");
     ex_table = calloc(EX_TABLE_ENTRIES, sizeof *ex_table);
     if (!ex_table)
         return 1;
     leak_session_tokens();
+    mtrec_phase_end("setup");
+    mtrec_phase_begin("jobs");
     start_threads(producers, consumers, &cache, &reallocs);
     join_threads(producers, consumers, cache);
+    mtrec_phase_end("jobs");
     print_totals(reallocs);
     free(ex_table);
     return 0;
