@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh: from a bare Debian 12 to a recorded trace of the bundled example, in one go.
 # Installs what is missing (needs root for that), builds into build/, records
-# mtdb-example into build/demo/trace and shows what the other subcommands make of it.
+# mtdb-example into build/demo/trace, then dumps it and imports it into build/demo/trace.db.
 # Each later step is one `demo_step` line; steps whose subcommand is not built are skipped.
 set -euo pipefail
 
@@ -37,5 +37,9 @@ echo "demo: mtdb record -o $trace_dir -- mtdb-example" >&2
 "$mtdb" record -o "$trace_dir" -- "$build_dir/examples/mtdb-example"
 
 demo_step dump --summary "$trace_dir"
-# When they land: demo_step import "$trace_dir"   and   demo_step report ...
+demo_step import -f -o "$demo_dir/trace.db" "$trace_dir"
+# When it lands: demo_step report ... "$demo_dir/trace.db"
 echo "demo: the trace is in $trace_dir" >&2
+if [[ -f "$demo_dir/trace.db" ]]; then
+  echo "demo: the database is $demo_dir/trace.db (try: sqlite3 $demo_dir/trace.db .tables)" >&2
+fi
