@@ -332,6 +332,39 @@ START_TEST(test_cli_static_binary_refused)
 }
 END_TEST
 
+/* A "#!" script is checked through its interpreter. */
+START_TEST(test_cli_script_of_static_interpreter_refused)
+{
+#ifdef CLI_STATIC_PROG
+    char script[800];
+    snprintf(script, sizeof script, "%s/script", scratch);
+    FILE *f = fopen(script, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "#!%s -x\nexit 0\n", CLI_STATIC_PROG);
+    fclose(f);
+    ck_assert_int_eq(chmod(script, 0755), 0);
+    RUN_MTDB("record", "-o", outdir, "--", script);
+    ck_assert_int_eq(result.status, 1);
+    ck_assert_int_eq(strncmp(result.err, "mtdb: error: " CLI_STATIC_PROG " is statically linked",
+                             strlen("mtdb: error: " CLI_STATIC_PROG " is statically linked")),
+                     0);
+#endif
+}
+END_TEST
+
+START_TEST(test_cli_own_malloc_warned)
+{
+    RUN_MTDB("record", "-o", outdir, "--", CLI_OWN_MALLOC_PROG);
+    ck_assert_int_eq(result.status, 0);
+    ck_assert_int_eq(
+        strncmp(result.err, "mtdb: warning: " CLI_OWN_MALLOC_PROG " defines its own malloc",
+                strlen("mtdb: warning: " CLI_OWN_MALLOC_PROG " defines its own malloc")),
+        0);
+    RUN_MTDB("record", "-o", outdir, "--", CLI_EXIT_PROG);
+    ck_assert_ptr_null(strstr(result.err, "warning"));
+}
+END_TEST
+
 /* Copies the exit program to path with the given mode and owner. */
 static void install_copy(const char *path, mode_t mode, uid_t uid)
 {
@@ -484,6 +517,9 @@ int main(void)
         {"test_cli_missing_program_exits_127", test_cli_missing_program_exits_127, 0, NULL},
         {"test_cli_missing_library_refused", test_cli_missing_library_refused, 0, NULL},
         {"test_cli_static_binary_refused", test_cli_static_binary_refused, 0, no_static},
+        {"test_cli_script_of_static_interpreter_refused",
+         test_cli_script_of_static_interpreter_refused, 0, no_static},
+        {"test_cli_own_malloc_warned", test_cli_own_malloc_warned, 0, NULL},
         {"test_cli_setuid_binary_refused", test_cli_setuid_binary_refused, 0, need_root()},
         {"test_cli_output_dir_mode_0700", test_cli_output_dir_mode_0700, 0, NULL},
         {"test_cli_default_output_dir", test_cli_default_output_dir, 0, NULL},
