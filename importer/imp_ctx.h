@@ -1,0 +1,149 @@
+/* imp_ctx.h: the importer's in-memory state: the run, its processes and their threads.
+ *
+ * imp_run_t lives for one `mtdb import`; imp_pctx_t for the import of one process
+ * (its files merged by time). Memory held per process is proportional to its threads,
+ * live blocks and distinct addresses, never to the number of events.
+ */
+#ifndef IMP_CTX_H
+#define IMP_CTX_H
+
+#include <stdint.h>
+
+#include "imp_db.h"
+#include "imp_map.h"
+#include "imp_maps.h"
+#include "imp_store.h"
+#include "trace_reader.h"
+
+typedef struct imp_options {
+    const char *dir;
+    const char *output;
+    int force, verbose, quiet, progress, symbols;
+} imp_options_t;
+
+typedef struct imp_times {
+    double parse, pair, symbolize, insert, index, total;
+} imp_times_t;
+
+typedef struct imp_file {
+    char *path;
+    uint32_t kind, stream;
+    uint64_t created_ns;
+} imp_file_t;
+
+typedef struct imp_stats {
+    uint64_t events, alloc_calls, free_calls, realloc_calls, failed_calls;
+    uint64_t unmatched_frees, double_frees, bytes_allocated;
+    uint64_t live_blocks, live_bytes, peak_live_bytes, peak_ns;
+    uint64_t first_ns, last_ns;
+} imp_stats_t;
+
+typedef struct imp_proc {
+    int64_t process_id;
+    uint32_t pid;
+    uint64_t nonce;
+    imp_file_t *files;
+    uint32_t nfiles;
+    uint64_t created_ns;
+    int have_info, have_exit;
+    uint64_t ppid, parent_nonce, mono_ns, wall_ns, clock_cost_ns;
+    char *command, *exe, *recorder_version, *unwinder, *settings, *exec_path;
+    uint64_t exec_ns, exit_ns, exit_how, exit_status;
+    int64_t parent_process_id;
+    const char *started_by;
+    imp_stats_t stats;
+    uint64_t counters[MTDB_COUNTER_COUNT];
+    uint32_t counter_count;
+} imp_proc_t;
+
+typedef struct imp_run {
+    const imp_options_t *opt;
+    imp_db_t *db;
+    imp_proc_t *procs;
+    uint32_t nprocs, nprocs_done;
+    imp_store_t store;
+    int64_t next_thread_id, next_block_id;
+    uint64_t events, blocks, threads, warnings;
+    imp_times_t times;
+    volatile int *interrupted;
+} imp_run_t;
+
+typedef struct imp_thread {
+    uint32_t number;
+    int64_t thread_id;
+    uint64_t tid, flags, start_ns, end_ns;
+    char *name;
+    int ended_cleanly, seen_thread_record;
+    const char *file;
+    int64_t *stacks; /* local stack id - 1 -> global stack id */
+    uint32_t nstacks, capstacks;
+    uint64_t counters[MTDB_COUNTER_COUNT];
+    uint32_t counter_count;
+    uint64_t alloc_calls, bytes_allocated, free_calls, bytes_freed, cross_frees;
+    int64_t realloc_prev; /* block the first half of its pending REALLOC ended */
+} imp_thread_t;
+
+/* A block alive in the pairing map. */
+typedef struct imp_live {
+    uint64_t address, size, alloc_ns, weight;
+    int64_t thread_id, stack_id, prev_block_id;
+    uint8_t func;
+} imp_live_t;
+
+typedef struct imp_pctx {
+    imp_run_t *run;
+    imp_proc_t *proc;
+    imp_thread_t **threads;
+    uint32_t nthreads, capthreads;
+    imp_map_t thread_by_number; /* number + 1 -> index + 1 */
+    imp_map_t by_address; /* address -> live index + 1, or IMP_FREED | block_id */
+    imp_live_t *live;
+    uint64_t nlive, caplive;
+    uint64_t *free_slots;
+    uint64_t nfree_slots, capfree_slots;
+    imp_maps_t maps;
+    uint32_t *frame_buf;
+    uint32_t capframe_buf;
+    const char *cur_file;
+    int rc; /* sticky error */
+} imp_pctx_t;
+
+#define IMP_FREED (1ULL << 63)
+
+/* imp_threads.c */
+imp_thread_t *imp_thread_get(imp_pctx_t *p, uint32_t number, const char *file);
+int imp_threads_write(imp_pctx_t *p);
+void imp_threads_free(imp_pctx_t *p);
+int64_t imp_thread_stack(imp_thread_t *t, uint64_t local_id);
+int imp_thread_set_stack(imp_thread_t *t, uint64_t local_id, int64_t stack_id);
+
+/* imp_pair.c: pairing of allocations and frees by address */
+int imp_pair_alloc(imp_pctx_t *p, imp_thread_t *t, const imp_live_t *b);
+int imp_pair_free(imp_pctx_t *p, imp_thread_t *t, uint64_t addr, uint64_t ts, int func,
+                  int64_t stack_id, int64_t *freed_block);
+int imp_pair_finish(imp_pctx_t *p);
+void imp_pair_release(imp_pctx_t *p);
+
+/* imp_records.c: one function per record type */
+int imp_record_apply(imp_pctx_t *p, const mtdb_record_t *r, int realloc_half);
+
+/* imp_process.c */
+int imp_process_import(imp_run_t *run, imp_proc_t *proc);
+void imp_problem_add(imp_run_t *run, int64_t process_id, const char *file, uint64_t offset,
+                     const char *kind, uint32_t thread, uint64_t bytes, uint64_t events,
+                     const char *message);
+
+/* imp_links.c */
+int imp_links_write(imp_run_t *run);
+
+/* imp_scan.c */
+int imp_scan_dir(imp_run_t *run, const char *dir, char *msg, size_t msg_len);
+void imp_scan_free(imp_run_t *run);
+
+/* imp_symbolize.c */
+int imp_symbolize_all(imp_run_t *run);
+
+const char *imp_func_name(unsigned func);
+double imp_now_s(void);
+
+#endif

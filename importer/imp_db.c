@@ -1,0 +1,172 @@
+/* imp_db.c: the loader, the only importer file that includes sqlite3.h.
+ *
+ * One transaction for the whole load, one prepared INSERT per table, journal and
+ * fsync off (the file is a temporary that is renamed only when complete); indexes,
+ * ANALYZE and views come after the load. Must never interpret trace data.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "imp_db.h"
+#include "imp_error.h"
+#include "imp_sql.h"
+
+struct imp_db {
+    sqlite3 *sql;
+    sqlite3_stmt *insert[IMP_T_COUNT];
+    double insert_s;
+    int in_load;
+};
+
+static const struct {
+    const char *name;
+    int columns;
+} imp_table_descs[IMP_T_COUNT] = {
+#define IMP_TABLE_DESC(id, name, cols) {name, cols},
+    IMP_TABLES(IMP_TABLE_DESC)
+#undef IMP_TABLE_DESC
+};
+
+static const char imp_load_pragmas[] = "PRAGMA journal_mode = OFF;"
+                                       "PRAGMA synchronous = OFF;"
+                                       "PRAGMA locking_mode = EXCLUSIVE;"
+                                       "PRAGMA cache_size = -131072;"
+                                       "PRAGMA threads = 2;";
+
+static double imp_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int imp_db_fail(imp_db_t *db, char *msg, size_t msg_len, const char *what)
+{
+    if (msg)
+        snprintf(msg, msg_len, "%s: %s", what, sqlite3_errmsg(db->sql));
+    return IMP_EDB;
+}
+
+/* Applies the embedded schema files whose number is in [from, to). */
+static int imp_db_apply(imp_db_t *db, int from, int to, char *msg, size_t msg_len)
+{
+    for (int i = 0; i < imp_sql_file_count; i++) {
+        int number = atoi(imp_sql_files[i].name);
+        if (number < from || number >= to)
+            continue;
+        if (sqlite3_exec(db->sql, imp_sql_files[i].text, NULL, NULL, NULL) != SQLITE_OK)
+            return imp_db_fail(db, msg, msg_len, imp_sql_files[i].name);
+    }
+    return 0;
+}
+
+static int imp_db_prepare_inserts(imp_db_t *db, char *msg, size_t msg_len)
+{
+    for (int t = 0; t < IMP_T_COUNT; t++) {
+        char sql[256];
+        int n = snprintf(sql, sizeof sql, "INSERT INTO %s VALUES(?", imp_table_descs[t].name);
+        for (int c = 1; c < imp_table_descs[t].columns; c++)
+            n += snprintf(sql + n, sizeof sql - n, ",?");
+        snprintf(sql + n, sizeof sql - n, ")");
+        if (sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->insert[t], NULL))
+            return imp_db_fail(db, msg, msg_len, imp_table_descs[t].name);
+    }
+    return 0;
+}
+
+int imp_db_create(const char *path, imp_db_t **out, char *msg, size_t msg_len)
+{
+    imp_db_t *db = calloc(1, sizeof *db);
+    if (!db)
+        return IMP_ENOMEM;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE;
+    int rc = sqlite3_open_v2(path, &db->sql, flags, NULL) ? IMP_EDB : 0;
+    if (rc)
+        rc = imp_db_fail(db, msg, msg_len, path);
+    if (!rc && sqlite3_exec(db->sql, imp_load_pragmas, NULL, NULL, NULL))
+        rc = imp_db_fail(db, msg, msg_len, "pragmas");
+    if (!rc)
+        rc = imp_db_apply(db, 0, IMP_SQL_AFTER_LOAD, msg, msg_len);
+    if (!rc && sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL))
+        rc = imp_db_fail(db, msg, msg_len, "begin");
+    if (!rc)
+        rc = imp_db_prepare_inserts(db, msg, msg_len);
+    if (rc) {
+        imp_db_close(db);
+        return rc;
+    }
+    db->in_load = 1;
+    *out = db;
+    return 0;
+}
+
+static void imp_db_bind(sqlite3_stmt *st, int col, const imp_value_t *v)
+{
+    if (v->type == IMP_V_INT)
+        sqlite3_bind_int64(st, col, v->i);
+    else if (v->type == IMP_V_TEXT)
+        sqlite3_bind_text(st, col, v->s, v->len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, col);
+}
+
+int imp_db_put(imp_db_t *db, enum imp_table t, const imp_value_t *vals)
+{
+    double t0 = imp_now_s();
+    sqlite3_stmt *st = db->insert[t];
+    for (int c = 0; c < imp_table_descs[t].columns; c++)
+        imp_db_bind(st, c + 1, &vals[c]);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    db->insert_s += imp_now_s() - t0;
+    return rc == SQLITE_DONE ? 0 : IMP_EDB;
+}
+
+int imp_db_exec(imp_db_t *db, const char *sql)
+{
+    return sqlite3_exec(db->sql, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : IMP_EDB;
+}
+
+int imp_db_finish(imp_db_t *db, double *index_s)
+{
+    double t0 = imp_now_s();
+    for (int t = 0; t < IMP_T_COUNT; t++) {
+        sqlite3_finalize(db->insert[t]);
+        db->insert[t] = NULL;
+    }
+    if (sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL))
+        return IMP_EDB;
+    db->in_load = 0;
+    int rc = sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) ? IMP_EDB : 0;
+    if (!rc)
+        rc = imp_db_apply(db, IMP_SQL_AFTER_LOAD, 1000, NULL, 0);
+    if (!rc && sqlite3_exec(db->sql, "ANALYZE; COMMIT", NULL, NULL, NULL))
+        rc = IMP_EDB;
+    if (index_s)
+        *index_s = imp_now_s() - t0;
+    return rc;
+}
+
+void imp_db_close(imp_db_t *db)
+{
+    if (!db)
+        return;
+    for (int t = 0; t < IMP_T_COUNT; t++)
+        sqlite3_finalize(db->insert[t]);
+    sqlite3_close(db->sql);
+    free(db);
+}
+
+void imp_db_interrupt(imp_db_t *db)
+{
+    if (db && db->sql)
+        sqlite3_interrupt(db->sql);
+}
+
+double imp_db_insert_seconds(const imp_db_t *db) { return db->insert_s; }
+
+const char *imp_db_errmsg(const imp_db_t *db) { return sqlite3_errmsg(db->sql); }

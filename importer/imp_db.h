@@ -1,0 +1,42 @@
+/* imp_db.h: the loader: the one part of the importer that talks to SQLite.
+ *
+ * Opens the temporary database, applies the schema files before the load, takes rows
+ * (imp_rows.h) inside one transaction through prepared statements, then builds the
+ * indexes, runs ANALYZE and creates the views. Never decides what a row means.
+ */
+#ifndef IMP_DB_H
+#define IMP_DB_H
+
+#include <stddef.h>
+
+#include "imp_rows.h"
+
+typedef struct imp_db imp_db_t;
+
+/* Creates path (which must not exist) with the pre-load schema and opens the load
+ * transaction. On failure writes a reason into msg. */
+int imp_db_create(const char *path, imp_db_t **out, char *msg, size_t msg_len);
+
+/* Inserts one row of table t; vals holds the table's column count of values. */
+int imp_db_put(imp_db_t *db, enum imp_table t, const imp_value_t *vals);
+
+/* Runs a statement of the importer's own (an UPDATE after the load). */
+int imp_db_exec(imp_db_t *db, const char *sql);
+
+/* Commits the load, then applies the post-load schema files (indexes, ANALYZE, views).
+ * *index_s receives the seconds spent after the commit. */
+int imp_db_finish(imp_db_t *db, double *index_s);
+
+/* Closes the database (rolling back an unfinished load). */
+void imp_db_close(imp_db_t *db);
+
+/* Async-signal-safe: makes the running statement fail soon with an interrupt. */
+void imp_db_interrupt(imp_db_t *db);
+
+/* Seconds spent in imp_db_put so far. */
+double imp_db_insert_seconds(const imp_db_t *db);
+
+/* The last SQLite message. */
+const char *imp_db_errmsg(const imp_db_t *db);
+
+#endif

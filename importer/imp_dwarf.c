@@ -1,0 +1,148 @@
+/* imp_dwarf.c: libdw (dwfl offline) lookups behind imp_dwarf.h.
+ *
+ * The module is reported at bias 0, so a lookup address is the offset from the load
+ * bias recorded in the trace. Inlined frames come from dwarf_getscopes: each inlined
+ * subroutine's call site gives the file and line of the function around it.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imp_dwarf.h"
+
+struct imp_dwarf {
+    Dwfl *dwfl;
+    Dwfl_Module *mod;
+};
+
+static char *imp_debuginfo_path = NULL;
+static const Dwfl_Callbacks imp_dwfl_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &imp_debuginfo_path,
+};
+
+static int imp_build_id_matches(Dwfl_Module *mod, const char *hex)
+{
+    const unsigned char *bits;
+    GElf_Addr vaddr;
+    int len = dwfl_module_build_id(mod, &bits, &vaddr);
+    if (!hex || len <= 0)
+        return 1; /* nothing to compare */
+    if ((size_t)len * 2 != strlen(hex))
+        return 0;
+    for (int i = 0; i < len; i++) {
+        char two[3];
+        snprintf(two, sizeof two, "%02x", bits[i]);
+        if (memcmp(two, hex + 2 * i, 2))
+            return 0;
+    }
+    return 1;
+}
+
+imp_dwarf_t *imp_dwarf_open(const char *path, const char *build_id_hex, char *why, size_t len)
+{
+    imp_dwarf_t *d = calloc(1, sizeof *d);
+    if (!d || !(d->dwfl = dwfl_begin(&imp_dwfl_callbacks))) {
+        snprintf(why, len, "libdw: cannot start");
+        free(d);
+        return NULL;
+    }
+    dwfl_report_begin(d->dwfl);
+    d->mod = dwfl_report_elf(d->dwfl, path, path, -1, 0, false);
+    dwfl_report_end(d->dwfl, NULL, NULL);
+    if (!d->mod) {
+        snprintf(why, len, "%s: %s", path, dwfl_errmsg(-1));
+    } else if (!imp_build_id_matches(d->mod, build_id_hex)) {
+        snprintf(why, len, "%s: build-id differs from the recorded one", path);
+        d->mod = NULL;
+    }
+    if (!d->mod) {
+        imp_dwarf_close(d);
+        return NULL;
+    }
+    return d;
+}
+
+void imp_dwarf_close(imp_dwarf_t *d)
+{
+    if (!d)
+        return;
+    dwfl_end(d->dwfl);
+    free(d);
+}
+
+/* The demangled name of a subprogram or inlined subroutine DIE. */
+static char *imp_die_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute mem;
+    Dwarf_Attribute *a = dwarf_attr_integrate(die, DW_AT_linkage_name, &mem);
+    if (!a)
+        a = dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &mem);
+    const char *name = a ? dwarf_formstring(a) : NULL;
+    if (!name)
+        name = dwarf_diename(die);
+    return name ? imp_demangle(name) : NULL;
+}
+
+static const char *imp_call_file(Dwarf_Die *cu, Dwarf_Die *inl, int *line)
+{
+    Dwarf_Attribute mem;
+    Dwarf_Word file = 0, l = 0;
+    dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &mem), &file);
+    dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &mem), &l);
+    *line = (int)l;
+    Dwarf_Files *files;
+    size_t n;
+    if (dwarf_getsrcfiles(cu, &files, &n) != 0 || file >= n)
+        return NULL;
+    return dwarf_filesrc(files, file, NULL, NULL);
+}
+
+/* Walks the scopes of addr innermost first, one row per function. */
+static int imp_lookup_scopes(Dwarf_Die *cu, Dwarf_Addr addr, const char *file, int line,
+                             imp_symbol_fn fn, void *ctx)
+{
+    Dwarf_Die *scopes = NULL;
+    int n = dwarf_getscopes(cu, addr, &scopes), rows = 0, rc = 0;
+    for (int i = 0; rc >= 0 && i < n; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+            continue;
+        char *name = imp_die_name(&scopes[i]);
+        rc = fn(ctx, rows++, name, file, line);
+        free(name);
+        if (tag == DW_TAG_subprogram)
+            break;
+        file = imp_call_file(cu, &scopes[i], &line);
+    }
+    free(scopes);
+    return rc < 0 ? rc : rows;
+}
+
+int imp_dwarf_lookup(imp_dwarf_t *d, uint64_t offset, imp_symbol_fn fn, void *ctx)
+{
+    Dwarf_Addr addr = offset, bias = 0;
+    Dwfl_Line *l = dwfl_module_getsrc(d->mod, addr);
+    int line = 0;
+    const char *file = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
+    Dwarf_Die *cu = dwfl_module_addrdie(d->mod, addr, &bias);
+    int rows = cu ? imp_lookup_scopes(cu, addr - bias, file, line, fn, ctx) : 0;
+    if (rows != 0)
+        return rows;
+    GElf_Sym sym;
+    GElf_Off off;
+    const char *name = dwfl_module_addrinfo(d->mod, addr, &off, &sym, NULL, NULL, NULL);
+    if (!name && !file)
+        return 0;
+    char *dem = imp_demangle(name);
+    int rc = fn(ctx, 0, dem, file, line);
+    free(dem);
+    return rc < 0 ? rc : 1;
+}

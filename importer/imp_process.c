@@ -1,0 +1,163 @@
+/* imp_process.c: imports one recorded process image: opens its files, merges them by
+ * time, applies every record, then writes its threads, counters and totals.
+ *
+ * Damage reported by the reader becomes import_problems rows and warnings; an unknown
+ * format version stops the whole import. Must never hold more than one process's
+ * pairing state at a time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imp_ctx.h"
+#include "imp_error.h"
+#include "imp_merge.h"
+
+static const char *imp_diag_kind(enum mtdb_diag_kind k)
+{
+    static const char *const names[] = {"other",    "bad_block", "bad_record", "torn_tail",
+                                        "event_gap", "garbage",  "truncated"};
+    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "other";
+}
+
+void imp_problem_add(imp_run_t *run, int64_t process_id, const char *file, uint64_t offset,
+                     const char *kind, uint32_t thread, uint64_t bytes, uint64_t events,
+                     const char *message)
+{
+    imp_value_t row[9] = {imp_v_null(),           imp_v_text(file),
+                          file ? imp_v_int((int64_t)offset) : imp_v_null(),
+                          imp_v_text(kind),       imp_v_id(process_id),
+                          imp_v_id(thread),       imp_v_int((int64_t)bytes),
+                          imp_v_int((int64_t)events), imp_v_text(message)};
+    imp_db_put(run->db, IMP_T_PROBLEM, row);
+    run->warnings++;
+    if (!run->opt->quiet)
+        fprintf(stderr, "mtdb: warning: %s: offset %llu: %s (%llu bytes, %llu events skipped)\n",
+                file ? file : "-", (unsigned long long)offset, message,
+                (unsigned long long)bytes, (unsigned long long)events);
+}
+
+static void imp_on_diag(void *ctx, const mtdb_diag_t *d)
+{
+    imp_pctx_t *p = ctx;
+    imp_problem_add(p->run, p->proc->process_id, d->path, d->offset, imp_diag_kind(d->kind),
+                    d->thread, d->bytes_skipped, d->events_lost, d->message);
+}
+
+/* Opens the process's files; unreadable ones are skipped with a problem row. */
+static int imp_open_files(imp_pctx_t *p, mtdb_reader_t **readers, const char **paths, int *n)
+{
+    *n = 0;
+    for (uint32_t i = 0; i < p->proc->nfiles; i++) {
+        const char *path = p->proc->files[i].path;
+        char msg[256] = "";
+        mtdb_reader_t *r = NULL;
+        int rc = mtdb_reader_open(path, &r, msg, sizeof msg);
+        if (rc == MTDB_READ_EVERSION) {
+            fprintf(stderr, "mtdb: error: %s\n", msg);
+            return IMP_EVERSION;
+        }
+        if (rc) {
+            imp_problem_add(p->run, p->proc->process_id, path, 0, "unreadable_file", 0, 0, 0,
+                            msg[0] ? msg : mtdb_read_strerror(rc));
+            continue;
+        }
+        mtdb_reader_set_diag(r, imp_on_diag, p);
+        readers[*n] = r, paths[*n] = path;
+        ++*n;
+    }
+    return 0;
+}
+
+static void imp_show_progress(imp_pctx_t *p, uint64_t events)
+{
+    fprintf(stderr, "\rmtdb: importing process %lld/%u: %llu events", (long long)p->proc->process_id,
+            p->run->nprocs, (unsigned long long)events);
+}
+
+/* Applies every record in time order. */
+static int imp_run_merge(imp_pctx_t *p, imp_merge_t *m)
+{
+    uint64_t n = 0;
+    int rc = 0;
+    for (imp_cursor_t *c; !rc && (c = imp_merge_peek(m)); imp_merge_advance(m)) {
+        p->cur_file = c->path;
+        rc = imp_record_apply(p, &c->rec, c->half);
+        if ((++n & 0xFFFF) == 0) {
+            if (*p->run->interrupted)
+                rc = IMP_EINTR;
+            if (p->run->opt->progress && (n & 0xFFFFF) == 0)
+                imp_show_progress(p, p->run->events + p->proc->stats.events);
+        }
+    }
+    if (!rc && m->fatal) {
+        fprintf(stderr, "mtdb: error: %s: %s\n", m->fatal_path, mtdb_read_strerror(m->fatal));
+        rc = IMP_EREAD;
+    }
+    return rc;
+}
+
+static int imp_stats_write(imp_pctx_t *p)
+{
+    const imp_stats_t *s = &p->proc->stats;
+    imp_value_t row[15] = {
+        imp_v_int(p->proc->process_id),     imp_v_int((int64_t)s->events),
+        imp_v_int((int64_t)s->alloc_calls), imp_v_int((int64_t)s->free_calls),
+        imp_v_int((int64_t)s->realloc_calls), imp_v_int((int64_t)s->failed_calls),
+        imp_v_int((int64_t)s->unmatched_frees), imp_v_int((int64_t)s->double_frees),
+        imp_v_int((int64_t)s->bytes_allocated), imp_v_int((int64_t)s->live_blocks),
+        imp_v_int((int64_t)s->live_bytes),  imp_v_int((int64_t)s->peak_live_bytes),
+        imp_v_id((int64_t)s->peak_ns),      imp_v_id((int64_t)s->first_ns),
+        imp_v_id((int64_t)s->last_ns)};
+    return imp_db_put(p->run->db, IMP_T_PROCESS_STATS, row);
+}
+
+static int imp_process_body(imp_pctx_t *p, imp_merge_t *m)
+{
+    uint32_t n = p->proc->nfiles;
+    mtdb_reader_t **readers = calloc(n ? n : 1, sizeof *readers);
+    const char **paths = calloc(n ? n : 1, sizeof *paths);
+    int nopen = 0;
+    int rc = readers && paths ? imp_open_files(p, readers, paths, &nopen) : IMP_ENOMEM;
+    if (!rc)
+        rc = imp_merge_start(m, readers, paths, nopen);
+    else
+        for (int i = 0; i < nopen; i++)
+            mtdb_reader_close(readers[i]);
+    free(readers);
+    free(paths);
+    double t0 = imp_now_s(), ins0 = imp_db_insert_seconds(p->run->db);
+    if (!rc)
+        rc = imp_run_merge(p, m);
+    if (!rc)
+        rc = imp_pair_finish(p);
+    p->run->times.parse += m->parse_s;
+    p->run->times.pair += imp_now_s() - t0 - m->parse_s - (imp_db_insert_seconds(p->run->db) - ins0);
+    return rc;
+}
+
+int imp_process_import(imp_run_t *run, imp_proc_t *proc)
+{
+    imp_pctx_t p;
+    memset(&p, 0, sizeof p);
+    p.run = run, p.proc = proc;
+    imp_maps_init(&p.maps, proc->process_id);
+    imp_merge_t m;
+    memset(&m, 0, sizeof m);
+    int rc = imp_process_body(&p, &m);
+    if (!rc)
+        rc = imp_maps_finish(&p.maps, &run->store);
+    if (!rc)
+        rc = imp_threads_write(&p);
+    if (!rc)
+        rc = imp_stats_write(&p);
+    run->events += proc->stats.events;
+    imp_merge_end(&m);
+    free(p.maps.cur);
+    free(p.frame_buf);
+    imp_pair_release(&p);
+    imp_threads_free(&p);
+    if (run->opt->progress)
+        fputs("\r\033[K", stderr);
+    return rc;
+}

@@ -1,0 +1,20 @@
+/* imp_sql.h: the schema files of sql/, embedded at build time (imp_embed_sql.cmake).
+ *
+ * Files are in load order; a name's leading number says when it applies: below 50
+ * before the bulk load, 50 and above after it. Never hand-edit the generated table.
+ */
+#ifndef IMP_SQL_H
+#define IMP_SQL_H
+
+typedef struct imp_sql_file {
+    const char *name; /* "10-tables-processes.sql" */
+    const char *text;
+} imp_sql_file_t;
+
+extern const imp_sql_file_t imp_sql_files[];
+extern const int imp_sql_file_count;
+
+/* First file number applied after the bulk load (indexes, views). */
+#define IMP_SQL_AFTER_LOAD 50
+
+#endif

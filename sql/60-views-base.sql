@@ -1,0 +1,55 @@
+-- 60-views-base.sql: base views over the tables; queries/ read these, not the tables.
+-- Reads: tables of 10-14. Creates: stack_symbols, live_blocks, cross_thread_frees,
+-- thread_interaction, summary. Units as in the tables.
+
+-- Readable frames of a stack: one row per (frame, inlined function).
+CREATE VIEW stack_symbols AS
+SELECT sf.stack_id, sf.position, coalesce(s.inline_depth, 0) AS inline_depth,
+       s.function, s.file, s.line, m.path AS module, f.module_offset, f.frame_id
+FROM stack_frames sf
+JOIN frames f ON f.frame_id = sf.frame_id
+LEFT JOIN modules m ON m.module_id = f.module_id
+LEFT JOIN symbols s ON s.frame_id = f.frame_id;
+
+-- The innermost readable frame of each stack (the call site), for one-line reports.
+CREATE VIEW stack_sites AS
+SELECT st.stack_id,
+       (SELECT coalesce(x.function, x.module || '+0x' || printf('%x', x.module_offset),
+                        printf('0x%x', x.module_offset))
+        FROM stack_symbols x WHERE x.stack_id = st.stack_id
+        ORDER BY x.position, x.inline_depth LIMIT 1) AS site,
+       (SELECT x.file || ':' || x.line FROM stack_symbols x
+        WHERE x.stack_id = st.stack_id AND x.file IS NOT NULL
+        ORDER BY x.position, x.inline_depth LIMIT 1) AS location
+FROM stacks st;
+
+CREATE VIEW live_blocks AS
+SELECT * FROM allocations WHERE free_ns IS NULL;
+
+CREATE VIEW cross_thread_frees AS
+SELECT * FROM allocations WHERE free_thread_id <> thread_id;
+
+-- Who allocates and who frees: one row per (allocating thread, freeing thread).
+CREATE VIEW thread_interaction AS
+SELECT process_id, thread_id AS alloc_thread_id, free_thread_id,
+       count(*) AS blocks, sum(size_bytes) AS bytes
+FROM allocations WHERE free_thread_id IS NOT NULL
+GROUP BY process_id, thread_id, free_thread_id;
+
+-- The first view to read: one row per process.
+CREATE VIEW summary AS
+SELECT p.process_id, p.pid, p.parent_process_id, p.started_by, p.command,
+       (SELECT count(*) FROM threads t WHERE t.process_id = p.process_id) AS threads,
+       s.alloc_calls, s.free_calls AS frees, s.bytes_allocated,
+       s.live_blocks_at_exit, s.live_bytes_at_exit, s.peak_live_bytes,
+       s.failed_calls AS failed_allocations, s.unmatched_frees, s.double_frees,
+       coalesce((SELECT sum(h.value) FROM health_counters h
+                 WHERE h.process_id = p.process_id AND h.counter LIKE 'dropped%'), 0)
+         AS dropped_events,
+       coalesce((SELECT sum(q.events_lost) FROM import_problems q
+                 WHERE q.process_id = p.process_id), 0) AS skipped_events,
+       coalesce((SELECT sum(q.bytes_skipped) FROM import_problems q
+                 WHERE q.process_id = p.process_id), 0) AS skipped_bytes,
+       round((coalesce(p.end_ns, s.last_event_ns) - coalesce(p.start_ns, s.first_event_ns))
+             / 1e9, 3) AS duration_s
+FROM processes p LEFT JOIN process_stats s ON s.process_id = p.process_id;
