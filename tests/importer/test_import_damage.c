@@ -1,0 +1,145 @@
+/* test_import_damage.c: damaged traces import what is intact and say what was lost:
+ * a bad block in the middle, a torn tail, lost events; every truncation point of a
+ * small trace imports or fails cleanly (never crashes), and never invents blocks.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "itest.h"
+#include "synth.h"
+
+static char *dir, *db;
+static char stream_path[512];
+
+/* Three sealed blocks of thread 1, one allocation each (sizes 1, 2, 3). */
+static long build_three_blocks(int last_open)
+{
+    synth_proc_file(dir, 400, 0xD1, 1, 0, 10, 0);
+    synth_path(stream_path, sizeof stream_path, dir, 400, 0xD1, 1);
+    synth_t *s = synth_open(stream_path, MTDB_FILE_KIND_STREAM, 400, 0xD1, 1, 10);
+    for (int i = 0; i < 3; i++) {
+        synth_block_begin(s, 1, i == 0 ? MTDB_BLOCK_THREAD_FIRST : 0, 100 * (i + 1));
+        if (i == 0)
+            synth_thread(s, 400, 10, MTDB_THREAD_MAIN);
+        synth_alloc(s, MTDB_FUNC_MALLOC, 100 * (i + 1) + 1, 0x1000 * (i + 1), i + 1, 0, 1);
+        if (i == 2)
+            synth_alloc(s, MTDB_FUNC_MALLOC, 350, 0x9000, 100, 0, 1);
+        synth_block_end(s, !(last_open && i == 2), 0);
+    }
+    return (long)synth_close(s);
+}
+
+/* File offset of the n-th block header (0-based) of the stream. */
+static long block_offset(int n)
+{
+    long len;
+    char *buf = it_read_file(stream_path, &len);
+    for (long off = MTDB_FILE_HEADER_BYTES; off + 4 <= len; off += 8)
+        if (mtdb_get_u32le((uint8_t *)buf + off) == MTDB_BLOCK_MAGIC && n-- == 0)
+            return free(buf), off;
+    free(buf);
+    return -1;
+}
+
+static void setup(void)
+{
+    dir = it_tmpdir();
+    db = strdup(it_path(dir, "t.db"));
+}
+
+static void teardown(void)
+{
+    it_rm_rf(dir);
+    free(dir);
+    free(db);
+}
+
+START_TEST(test_damage_bad_middle_block_skipped)
+{
+    build_three_blocks(0);
+    long off = block_offset(1);
+    ck_assert_int_gt(off, 0);
+    FILE *f = fopen(stream_path, "r+b");
+    fseek(f, off + MTDB_BLOCK_HEADER_BYTES + 2, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, off + MTDB_BLOCK_HEADER_BYTES + 2, SEEK_SET);
+    fputc(c ^ 0x40, f);
+    fclose(f);
+    ck_assert_int_eq(it_import(dir, db, 0), 3);
+    ck_query(db, "SELECT group_concat(size_bytes) FROM (SELECT size_bytes FROM allocations ORDER BY alloc_ns);", "1,3,100");
+    ck_query(db, "SELECT kind, offset_bytes = " "(SELECT min(offset_bytes) FROM import_problems), "
+                 "process_id, file LIKE '%-0001.trace' FROM import_problems WHERE kind = 'bad_block';",
+             "bad_block|1|1|1");
+    char expect[64];
+    snprintf(expect, sizeof expect, "%ld", off);
+    ck_query(db, "SELECT offset_bytes FROM import_problems WHERE kind = 'bad_block';", expect);
+}
+END_TEST
+
+START_TEST(test_damage_torn_tail_keeps_whole_records)
+{
+    build_three_blocks(1);
+    long off = block_offset(2);
+    /* cut inside the first record of the last, open block */
+    ck_assert_int_eq(truncate(stream_path, off + MTDB_BLOCK_HEADER_BYTES + 3), 0);
+    ck_assert_int_eq(it_import(dir, db, 0), 3);
+    ck_query(db, "SELECT group_concat(size_bytes) FROM (SELECT size_bytes FROM allocations ORDER BY alloc_ns);", "1,2");
+    ck_query(db, "SELECT count(*) FROM import_problems WHERE kind IN ('torn_tail', 'truncated');", "1");
+}
+END_TEST
+
+START_TEST(test_damage_every_truncation_point)
+{
+    long size = build_three_blocks(0);
+    long len;
+    char *orig = it_read_file(stream_path, &len);
+    ck_assert_int_eq(len, size);
+    for (long cut = 0; cut < size; cut += 3) {
+        FILE *f = fopen(stream_path, "wb");
+        fwrite(orig, 1, cut, f);
+        fclose(f);
+        unlink(db);
+        int rc = it_import(dir, db, 0);
+        ck_assert(rc == 0 || rc == 3);
+        char *n = it_query(db, "SELECT count(*) FROM allocations;");
+        ck_assert_int_le(atoi(n), 4);
+        free(n);
+    }
+    free(orig);
+}
+END_TEST
+
+START_TEST(test_damage_event_gap_counted)
+{
+    synth_proc_file(dir, 500, 0xE1, 1, 0, 10, 0);
+    synth_path(stream_path, sizeof stream_path, dir, 500, 0xE1, 1);
+    synth_t *s = synth_open(stream_path, MTDB_FILE_KIND_STREAM, 500, 0xE1, 1, 10);
+    synth_block_begin(s, 1, MTDB_BLOCK_THREAD_FIRST, 10);
+    synth_thread(s, 500, 10, MTDB_THREAD_MAIN);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 11, 0x100, 1, 0, 1);
+    synth_block_end(s, 1, 0);
+    synth_skip_events(s, 1, 5);
+    synth_block_begin(s, 1, 0, 20);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 21, 0x200, 2, 0, 1);
+    synth_block_end(s, 1, 0);
+    synth_close(s);
+    ck_assert_int_eq(it_import(dir, db, 0), 3);
+    ck_query(db, "SELECT kind, events_lost FROM import_problems;", "event_gap|5");
+    ck_query(db, "SELECT skipped_events, alloc_calls FROM summary;", "5|2");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("importer damage");
+    TCase *tc = tcase_create("damage");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_damage_bad_middle_block_skipped);
+    tcase_add_test(tc, test_damage_torn_tail_keeps_whole_records);
+    tcase_add_test(tc, test_damage_every_truncation_point);
+    tcase_add_test(tc, test_damage_event_gap_counted);
+    suite_add_tcase(s, tc);
+    return it_run_suite(s);
+}
