@@ -103,9 +103,10 @@ void rec_append_counters(rec_thread_t *t)
     rec_global_unlock();
 }
 
-/* The thread's final block: counters, THREAD_LAST. Uses the chunk's reserve when the
- * stream can no longer grow, so the counts of dropped events still reach the file. */
-void rec_thread_write_last(rec_thread_t *t)
+/* Closes the thread's block with a COUNTERS record (and extra_flags: THREAD_LAST when
+ * the thread ends). Uses the chunk's reserve when the stream can no longer grow, so the
+ * counts of dropped events still reach the file. */
+void rec_thread_write_final(rec_thread_t *t, uint32_t extra_flags)
 {
     rec_global_lock();
     if (rec_block_ensure(t, COUNTERS_RECORD_MAX, rec_now_ns()) != 0) {
@@ -116,7 +117,7 @@ void rec_thread_write_last(rec_thread_t *t)
     }
     if (t->blk) {
         write_counters(t);
-        rec_block_close(t, MTDB_BLOCK_THREAD_LAST);
+        rec_block_close(t, extra_flags);
     }
     rec_global_unlock();
 }
@@ -249,6 +250,16 @@ static REC_NOINLINE rec_thread_t *slow_thread(rec_thread_t *t, const rec_pending
     return NULL;
 }
 
+/* Time spent in the recorder is measured on one event in REC_COST_SAMPLE and scaled: a
+ * second clock read on every event would cost more than what it measures. */
+#define REC_COST_SAMPLE 256
+
+static inline void account_cost(rec_thread_t *t, uint64_t start_ns)
+{
+    if (REC_UNLIKELY((++t->sample_tick & (REC_COST_SAMPLE - 1)) == 0))
+        t->counters[MTDB_COUNTER_RECORDER_NS] += (rec_now_ns() - start_ns) * REC_COST_SAMPLE;
+}
+
 void rec_on_alloc(unsigned func, void *p, size_t size, uintptr_t site)
 {
     rec_thread_t *t = rec_tls;
@@ -274,6 +285,7 @@ void rec_on_alloc(unsigned func, void *p, size_t size, uintptr_t site)
         dropped(t);
     }
     rec_global_unlock();
+    account_cost(t, ts);
     leave(t, saved);
 }
 
@@ -322,6 +334,7 @@ void rec_on_free(unsigned free_func, void *p, uint64_t ts)
         dropped(t);
     }
     rec_global_unlock();
+    account_cost(t, ts);
     leave(t, saved);
 }
 
@@ -357,5 +370,6 @@ void rec_on_realloc(unsigned func, void *old, void *p, size_t size, uint64_t ts_
         dropped(t);
     }
     rec_global_unlock();
+    account_cost(t, ts);
     leave(t, saved);
 }

@@ -194,15 +194,25 @@ void rec_on_realloc(unsigned func, void *old, void *p, size_t size, uint64_t ts_
 int rec_append_meta(rec_thread_t *t, const void *rec, uint32_t len);
 int rec_block_ensure(rec_thread_t *t, uint32_t need, uint64_t ts);
 void rec_block_close(rec_thread_t *t, uint32_t extra_flags);
-void rec_thread_write_last(rec_thread_t *t);
+void rec_thread_write_final(rec_thread_t *t, uint32_t extra_flags);
 void rec_append_counters(rec_thread_t *t);
 
-/* ---- stacks (rec_stack.c) ----------------------------------------------------------- */
+/* ---- per-thread tables (rec_table.c) and stacks (rec_stack.c) ----------------------------------------------------------- */
 int rec_table_init(rec_table_t *tb, uint32_t capacity);
 struct rec_table_entry *rec_table_find(rec_table_t *tb, uint64_t key, int *found);
 int rec_table_grow(rec_table_t *tb);
 void rec_table_clear(rec_table_t *tb);
 void rec_table_free(rec_table_t *tb);
+/* Makes room for one insertion (creating the table on first use); 0 when it may take it. */
+int rec_table_room(rec_table_t *tb);
+
+static inline uint64_t rec_mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
 /* Captures the calling stack, interns it; returns its id, 0 when none was captured.
  * Writes a STACK record first when the stack is new to this thread. */
 uint32_t rec_stack_capture(rec_thread_t *t);
@@ -229,7 +239,9 @@ pid_t rec_gettid(void);
 /* ---- logging (rec_log.c) ------------------------------------------------------------ */
 void rec_log(int level, const char *a, const char *b, const char *c);
 void rec_log_num(int level, const char *a, uint64_t n, const char *b);
+/* One line per process on stderr, whichever comes first: the host hears once. */
 void rec_warn_once(const char *a, const char *b);
+void rec_error_once(const char *a, const char *b);
 
 #ifdef MTDB_GLOBAL_LOCK
 void rec_global_lock(void);

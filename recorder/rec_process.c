@@ -32,7 +32,7 @@ static int read_setting(int id, long long *value)
         return 1;
     const mtdb_setting_desc_t *d = &mtdb_setting_descs[id];
     char msg[512];
-    size_t n = rec_strlcpy(msg, "error: invalid ", sizeof msg);
+    size_t n = rec_strlcpy(msg, "invalid ", sizeof msg);
     n += rec_strlcpy(msg + n, d->env, sizeof msg - n);
     n += rec_strlcpy(msg + n, "='", sizeof msg - n);
     n += rec_strlcpy(msg + n, text, 64 < sizeof msg - n ? 64 : sizeof msg - n);
@@ -46,7 +46,7 @@ static int read_setting(int id, long long *value)
         n += rec_fmt_u64(msg + n, (uint64_t)d->max);
     }
     rec_strlcpy(msg + n, "; this program runs untraced", sizeof msg - n);
-    rec_warn_once(msg, "");
+    rec_error_once(msg, "");
     return -1;
 }
 
@@ -436,7 +436,9 @@ void rec_init(void)
     errno = saved;
 }
 
+#ifndef REC_UNIT_TEST /* the in-process tests start the engine themselves */
 __attribute__((constructor)) static void rec_constructor(void) { rec_init(); }
+#endif
 
 #ifdef MTDB_GLOBAL_LOCK
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;

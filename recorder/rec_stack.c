@@ -11,86 +11,6 @@
 
 #include "rec_internal.h"
 
-/* ---- open-addressing table with generations: clearing is O(1) ------------------------ */
-
-int rec_table_init(rec_table_t *tb, uint32_t capacity)
-{
-    tb->slots = rec_map((size_t)capacity * sizeof *tb->slots);
-    if (!tb->slots)
-        return -1;
-    tb->mask = capacity - 1;
-    tb->count = 0;
-    tb->gen = 1;
-    return 0;
-}
-
-void rec_table_free(rec_table_t *tb)
-{
-    rec_unmap(tb->slots, ((size_t)tb->mask + 1) * sizeof *tb->slots);
-    tb->slots = NULL;
-}
-
-void rec_table_clear(rec_table_t *tb)
-{
-    tb->gen++;
-    tb->count = 0;
-}
-
-static inline uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-}
-
-struct rec_table_entry *rec_table_find(rec_table_t *tb, uint64_t key, int *found)
-{
-    uint32_t i = (uint32_t)mix64(key) & tb->mask;
-    for (;;) {
-        struct rec_table_entry *e = &tb->slots[i];
-        if (e->gen != tb->gen) {
-            *found = 0;
-            return e;
-        }
-        if (e->key == key) {
-            *found = 1;
-            return e;
-        }
-        i = (i + 1) & tb->mask;
-    }
-}
-
-int rec_table_grow(rec_table_t *tb)
-{
-    rec_table_t bigger;
-    if (rec_table_init(&bigger, (tb->mask + 1) * 2) < 0)
-        return -1;
-    for (uint32_t i = 0; i <= tb->mask; i++) {
-        struct rec_table_entry *e = &tb->slots[i];
-        if (e->gen != tb->gen)
-            continue;
-        int found;
-        struct rec_table_entry *d = rec_table_find(&bigger, e->key, &found);
-        *d = *e;
-        d->gen = bigger.gen;
-        bigger.count++;
-    }
-    rec_table_free(tb);
-    *tb = bigger;
-    return 0;
-}
-
-/* Makes room for one insertion; returns 0 when the table may take it. */
-static int table_room(rec_table_t *tb)
-{
-    if (!tb->slots && rec_table_init(tb, 1024) < 0)
-        return -1;
-    if ((tb->count + 1) * 2 > tb->mask + 1 && rec_table_grow(tb) < 0)
-        return (tb->count + 1) * 8 > (tb->mask + 1) * 7 ? -1 : 0;
-    return 0;
-}
-
 /* ---- walking the stack ------------------------------------------------------------ */
 
 static int walk_frame_pointers(const rec_thread_t *t, void **out, int max)
@@ -140,7 +60,7 @@ static uint64_t hash_frames(void *const *frames, int n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
     for (int i = 0; i < n; i++)
-        h = mix64(h ^ (uintptr_t)frames[i]) * 0x9E3779B97F4A7C15ull;
+        h = rec_mix64(h ^ (uintptr_t)frames[i]) * 0x9E3779B97F4A7C15ull;
     return h ? h : 1;
 }
 
@@ -167,7 +87,11 @@ uint32_t rec_stack_capture(rec_thread_t *t)
 {
     void *frames[REC_MAX_DEPTH + 16];
     int depth = rec_proc.settings.depth;
+    int timed = (t->sample_tick & 255) == 255; /* the event account_cost() will time */
+    uint64_t t0 = timed ? rec_now_ns() : 0;
     int n = walk(t, frames, depth + 16);
+    if (timed)
+        t->counters[MTDB_COUNTER_UNWIND_NS] += (rec_now_ns() - t0) * 256;
     int skip = 0;
     while (skip < n && (uintptr_t)frames[skip] >= rec_proc.self_lo &&
            (uintptr_t)frames[skip] < rec_proc.self_hi)
@@ -180,7 +104,7 @@ uint32_t rec_stack_capture(rec_thread_t *t)
     if (n <= 0)
         return 0;
     uint64_t key = hash_frames(frames + skip, n);
-    if (table_room(&t->stacks) < 0)
+    if (rec_table_room(&t->stacks) < 0)
         return 0;
     int found;
     struct rec_table_entry *e = rec_table_find(&t->stacks, key, &found);
@@ -193,7 +117,7 @@ uint32_t rec_stack_capture(rec_thread_t *t)
  * one in every M; that record carries the weight of the ones skipped since. */
 uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site, uint64_t *weight)
 {
-    if (table_room(&t->sites) < 0)
+    if (rec_table_room(&t->sites) < 0)
         return rec_stack_capture(t);
     int found;
     struct rec_table_entry *e = rec_table_find(&t->sites, site, &found);

@@ -168,7 +168,7 @@ static void thread_finish(rec_thread_t *t)
 {
     t->depth = 1;
     rec_thread_check_name(t);
-    rec_thread_write_last(t);
+    rec_thread_write_final(t, MTDB_BLOCK_THREAD_LAST);
     closed_serial = t->serial;
     closed_seq = t->seq;
     rec_tls = &rec_thread_closed;
@@ -242,8 +242,7 @@ void rec_thread_exit_handler(void)
     if (self->mode == REC_ACTIVE && !self->depth) {
         self->depth = 1;
         rec_thread_check_name(self);
-        rec_append_counters(self);
-        rec_block_close(self, 0);
+        rec_thread_write_final(self, 0);
         self->depth = 0;
     }
 }
