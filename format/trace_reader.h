@@ -47,6 +47,8 @@ typedef struct mtdb_diag {
     uint64_t events_lost;   /* heap events known lost (from sequence numbers), or 0 */
     uint32_t thread;        /* thread number concerned, 0 if unknown */
     char message[160];      /* one line, no trailing newline */
+    /* Added in 1.0: message without its "FILE: offset N: " prefix. */
+    char detail[160];
 } mtdb_diag_t;
 
 typedef void (*mtdb_diag_fn)(void *ctx, const mtdb_diag_t *diag);
@@ -113,6 +115,10 @@ typedef struct mtdb_record {
     const mtdb_module_t *modules; /* reader-owned */
     /* PROCESS */
     const mtdb_process_info_t *process; /* reader-owned */
+    /* Added in 1.0. */
+    uint64_t block_offset;   /* file offset of the header of the record's block */
+    int stack_ids_uncertain; /* records of this thread were lost earlier (and no THREAD_FIRST
+                                block came since): STACK ids counted here may be shifted */
 } mtdb_record_t;
 
 typedef struct mtdb_reader mtdb_reader_t;
@@ -120,6 +126,10 @@ typedef struct mtdb_reader mtdb_reader_t;
 /* Opens and maps path and checks its file header. On failure returns a negative code
  * and, when msg is given, writes a one-line reason naming the file. */
 int mtdb_reader_open(const char *path, mtdb_reader_t **out, char *msg, size_t msg_len);
+/* Same over a caller's buffer (not copied: it must outlive the reader); name is used in
+ * messages. For tests and fuzzing. */
+int mtdb_reader_open_mem(const void *buf, size_t len, const char *name, mtdb_reader_t **out,
+                         char *msg, size_t msg_len);
 void mtdb_reader_close(mtdb_reader_t *r);
 const mtdb_file_info_t *mtdb_reader_info(const mtdb_reader_t *r);
 void mtdb_reader_set_diag(mtdb_reader_t *r, mtdb_diag_fn fn, void *ctx);
@@ -133,7 +143,13 @@ typedef struct mtdb_read_stats {
     uint64_t records, heap_events;
     uint64_t bytes_skipped, events_lost;
     int clean_end; /* 1 when the file ended on a sealed or well-formed block */
+    uint64_t diagnostics; /* added in 1.0: diagnostics reported */
 } mtdb_read_stats_t;
 const mtdb_read_stats_t *mtdb_reader_stats(const mtdb_reader_t *r);
+
+/* Names: "ALLOC", "FREE", ... for MTDB_REC_*, "?" otherwise; "bad_block", ... for
+ * MTDB_DIAG_*. Added in 1.0. */
+const char *mtdb_rec_type_name(unsigned type);
+const char *mtdb_diag_kind_name(enum mtdb_diag_kind kind);
 
 #endif
