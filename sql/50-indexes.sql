@@ -5,7 +5,6 @@ CREATE INDEX allocations_live ON allocations(process_id, stack_id, size_bytes)
   WHERE free_ns IS NULL;
 CREATE INDEX allocations_cross_thread ON allocations(thread_id, free_thread_id)
   WHERE free_thread_id <> thread_id;
-CREATE INDEX allocations_stack ON allocations(stack_id, size_bytes);
 CREATE INDEX threads_process ON threads(process_id);
 CREATE INDEX module_maps_process ON module_maps(process_id, base_address);
 CREATE INDEX symbols_function ON symbols(function);
