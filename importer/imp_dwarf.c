@@ -105,24 +105,44 @@ static const char *imp_call_file(Dwarf_Die *cu, Dwarf_Die *inl, int *line)
     return dwarf_filesrc(files, file, NULL, NULL);
 }
 
-/* Walks the scopes of addr innermost first, one row per function. */
+/* The next function (inlined or not) around die in the concrete tree, into *out. */
+static int imp_outer_function(Dwarf_Die *die, Dwarf_Die *out)
+{
+    Dwarf_Die *chain = NULL;
+    int n = dwarf_getscopes_die(die, &chain), found = 0;
+    for (int i = 1; !found && i < n; i++) {
+        int tag = dwarf_tag(&chain[i]);
+        if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
+            *out = chain[i];
+            found = 1;
+        }
+    }
+    free(chain);
+    return found;
+}
+
+/* One row per function around addr, innermost first: an inlined subroutine's call
+ * site is the file and line of the function it was inlined into. */
 static int imp_lookup_scopes(Dwarf_Die *cu, Dwarf_Addr addr, const char *file, int line,
                              imp_symbol_fn fn, void *ctx)
 {
-    Dwarf_Die *scopes = NULL;
-    int n = dwarf_getscopes(cu, addr, &scopes), rows = 0, rc = 0;
-    for (int i = 0; rc >= 0 && i < n; i++) {
+    Dwarf_Die *scopes = NULL, die;
+    int n = dwarf_getscopes(cu, addr, &scopes), rows = 0, rc = 0, have = 0;
+    for (int i = 0; !have && i < n; i++) {
         int tag = dwarf_tag(&scopes[i]);
-        if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
-            continue;
-        char *name = imp_die_name(&scopes[i]);
-        rc = fn(ctx, rows++, name, file, line);
-        free(name);
-        if (tag == DW_TAG_subprogram)
-            break;
-        file = imp_call_file(cu, &scopes[i], &line);
+        if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram)
+            die = scopes[i], have = 1;
     }
     free(scopes);
+    while (have && rc >= 0 && rows < 64) {
+        char *name = imp_die_name(&die);
+        rc = fn(ctx, rows++, name, file, line);
+        free(name);
+        if (dwarf_tag(&die) != DW_TAG_inlined_subroutine)
+            break;
+        file = imp_call_file(cu, &die, &line);
+        have = imp_outer_function(&die, &die);
+    }
     return rc < 0 ? rc : rows;
 }
 
