@@ -92,8 +92,9 @@ uint32_t rec_modules_encode(uint8_t *buf, uint32_t cap)
     /* The walk's state is large: it lives at the end of the caller's buffer. */
     if (cap < sizeof(encode_ctx_t) + 64)
         return 0;
-    cap = (cap - (uint32_t)sizeof(encode_ctx_t)) & ~(uint32_t)7;
-    encode_ctx_t *c = (encode_ctx_t *)(void *)(buf + cap);
+    uintptr_t at = ((uintptr_t)buf + cap - sizeof(encode_ctx_t)) & ~(uintptr_t)7;
+    encode_ctx_t *c = (encode_ctx_t *)at;
+    cap = (uint32_t)(at - (uintptr_t)buf);
     memset(c, 0, sizeof *c - sizeof c->exe);
     ssize_t n = readlink("/proc/self/exe", c->exe, sizeof c->exe - 1);
     c->exe[n > 0 ? n : 0] = 0;
