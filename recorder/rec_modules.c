@@ -122,8 +122,8 @@ void rec_modules_check(rec_thread_t *t)
     if (!buf)
         return;
     uint32_t len = rec_modules_encode(buf, cap);
-    if (len)
-        rec_append_meta(t, buf, len);
+    if (len && rec_append_meta(t, buf, len) == 0)
+        rec_log_num(2, "debug: module map changed; snapshot written by thread ", t->serial, NULL);
     rec_unmap(buf, cap);
 }
 

@@ -420,7 +420,7 @@ static int start_recording(void)
         sigaction(rec_proc.settings.pause_signal, &sa, NULL);
     }
     rec_proc.paused = rec_proc.settings.start_paused;
-    rec_log(2, "recording into ", rec_proc.settings.output, NULL);
+    rec_log(2, "debug: recording into ", rec_proc.settings.output, NULL);
     return 0;
 }
 

@@ -104,6 +104,7 @@ int rec_stream_create(rec_stream_t *s, uint32_t index)
                              index, s->chunk_first, s->chunk_largest, rec_now_ns()};
     mtdb_file_header_build(s->map, &fp);
     s->used = MTDB_FILE_HEADER_BYTES;
+    rec_log(2, "debug: new stream ", s->path, NULL);
     return 0;
 }
 
@@ -130,6 +131,7 @@ static int next_chunk(rec_stream_t *s)
     mtdb_block_pad(old + old_used, 0);
     munmap(old, old_bytes);
     s->chunk_no++;
+    rec_log_num(2, "debug: stream grew to chunk ", s->chunk_no, NULL);
     return 0;
 }
 

@@ -156,6 +156,7 @@ rec_thread_t *rec_thread_attach(void)
     if (rec_block_ensure(t, 64, now) == 0)
         write_thread_record(t, now);
     rec_thread_check_name(t);
+    rec_log_num(2, "debug: thread ", t->serial, " attached");
     t->depth = 0;
     return t;
 }
@@ -178,6 +179,7 @@ static void thread_finish(rec_thread_t *t)
     t->depth = 1;
     rec_thread_check_name(t);
     rec_thread_write_final(t, MTDB_BLOCK_THREAD_LAST);
+    rec_log_num(2, "debug: thread ", t->serial, " ended; its slot is free for the next thread");
     closed_serial = t->serial;
     closed_seq = t->seq;
     rec_tls = &rec_thread_closed;
