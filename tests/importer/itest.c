@@ -71,6 +71,7 @@ char *it_read_file(const char *path, long *len)
     char *buf = malloc(*len + 1);
     if (fread(buf, 1, *len, f) != (size_t)*len)
         abort();
+    buf[*len] = 0;
     fclose(f);
     return buf;
 }

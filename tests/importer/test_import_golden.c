@@ -1,0 +1,60 @@
+/* test_import_golden.c: every golden trace (golden/v<major>/<name>/) imports to exactly
+ * the rows in its expected.out (the output of golden/v<major>/queries.sql).
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "itest.h"
+
+static void check_trace(const char *version_dir, const char *name)
+{
+    char trace[1400], path[1600];
+    snprintf(trace, sizeof trace, "%s/%s", version_dir, name);
+    char *tmp = it_tmpdir(), *db = strdup(it_path(tmp, "t.db"));
+    ck_assert_int_eq(it_import(trace, db, 0), 0);
+    long len;
+    snprintf(path, sizeof path, "%s/queries.sql", version_dir);
+    char *sql = it_read_file(path, &len);
+    snprintf(path, sizeof path, "%s/expected.out", trace);
+    char *expected = it_read_file(path, &len);
+    ck_assert_ptr_nonnull(sql);
+    ck_assert_ptr_nonnull(expected);
+    while (len && expected[len - 1] == '\n')
+        expected[--len] = 0;
+    char *got = it_query(db, sql);
+    if (strcmp(got, expected))
+        fprintf(stderr, "golden %s differs:\n%s\n", trace, got);
+    ck_assert_str_eq(got, expected);
+    free(got), free(sql), free(expected);
+    it_rm_rf(tmp);
+    free(tmp), free(db);
+}
+
+START_TEST(test_golden_v1_all_traces)
+{
+    char version_dir[1024];
+    snprintf(version_dir, sizeof version_dir, "%s/v1", IMP_GOLDEN_DIR);
+    DIR *d = opendir(version_dir);
+    ck_assert_ptr_nonnull(d);
+    int traces = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strchr(e->d_name, '.')) /* queries.sql, README, . and .. */
+            continue;
+        check_trace(version_dir, e->d_name);
+        traces++;
+    }
+    closedir(d);
+    ck_assert_int_ge(traces, 1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("importer golden");
+    TCase *tc = tcase_create("golden");
+    tcase_add_test(tc, test_golden_v1_all_traces);
+    suite_add_tcase(s, tc);
+    return it_run_suite(s);
+}
