@@ -110,6 +110,29 @@ START_TEST(test_damage_every_truncation_point)
 }
 END_TEST
 
+START_TEST(test_damage_bit_flips_never_crash)
+{
+    long size = build_three_blocks(0), len;
+    char *orig = it_read_file(stream_path, &len);
+    for (long at = 0; at < size; at += 5) {
+        orig[at] ^= 0x5A;
+        FILE *f = fopen(stream_path, "wb");
+        fwrite(orig, 1, size, f);
+        fclose(f);
+        orig[at] ^= 0x5A;
+        unlink(db);
+        int rc = it_import(dir, db, 0);
+        ck_assert_msg(rc == 0 || rc == 1 || rc == 3, "flip at %ld: exit %d", at, rc);
+        if (rc == 1)
+            continue; /* refused: the header was hit */
+        char *n = it_query(db, "SELECT count(*) FROM allocations;");
+        ck_assert_int_le(atoi(n), 4);
+        free(n);
+    }
+    free(orig);
+}
+END_TEST
+
 START_TEST(test_damage_event_gap_counted)
 {
     synth_proc_file(dir, 500, 0xE1, 1, 0, 10, 0);
@@ -139,6 +162,7 @@ int main(void)
     tcase_add_test(tc, test_damage_bad_middle_block_skipped);
     tcase_add_test(tc, test_damage_torn_tail_keeps_whole_records);
     tcase_add_test(tc, test_damage_every_truncation_point);
+    tcase_add_test(tc, test_damage_bit_flips_never_crash);
     tcase_add_test(tc, test_damage_event_gap_counted);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
