@@ -1,0 +1,113 @@
+/* rt_fixture.c: set-up, run, decode and the common assertions of the recorder cases.
+ *
+ * Every failure message names the scratch directory, which is kept when a case fails
+ * so its trace can be looked at with `mtdb dump`. Tests only.
+ */
+#include "rt_fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rt_setup(rt_case_t *c, const char *const *argv)
+{
+    memset(c, 0, sizeof *c);
+    ck_assert_int_eq(tt_scratch(c->scratch, sizeof c->scratch), 0);
+    snprintf(c->trace, sizeof c->trace, "%s/trace", c->scratch);
+    c->spec.argv = argv;
+    c->spec.preload = RT_MTREC;
+    c->spec.trace_dir = c->trace;
+    c->spec.timeout_ms = 60000;
+    c->opts.mark_lo = VC_MARK_LO;
+    c->opts.mark_hi = VC_MARK_HI;
+}
+
+void rt_env(rt_case_t *c, const char *assignment)
+{
+    ck_assert_int_lt(c->env_n, TT_ENV_MAX - 1);
+    c->spec.env[c->env_n++] = assignment;
+}
+
+void rt_decode(rt_case_t *c)
+{
+    tt_tally_free(&c->tally);
+    ck_assert_msg(tt_decode_dir(c->trace, &c->opts, &c->tally) == 0, "%s",
+                  c->tally.first_error);
+}
+
+void rt_go(rt_case_t *c)
+{
+    ck_assert_int_eq(tt_run(&c->spec, c->scratch, &c->res), 0);
+    ck_assert_msg(!c->res.timed_out, "%s hung (killed after %d ms); stderr: %s",
+                  c->spec.argv[0], c->spec.timeout_ms, c->res.err);
+    rt_decode(c);
+}
+
+void rt_assert_clean_exit(const rt_case_t *c)
+{
+    ck_assert_msg(c->res.exited && c->res.exit_code == 0,
+                  "%s: exited %d code %d signal %d; stderr: %s", c->spec.argv[0], c->res.exited,
+                  c->res.exit_code, c->res.signal, c->res.err);
+    ck_assert_msg(c->res.err_len == 0, "unexpected stderr: %s", c->res.err);
+}
+
+void rt_assert_undamaged(const rt_case_t *c)
+{
+    const tt_tally_t *t = &c->tally;
+    ck_assert_msg(t->diag_total == 0, "%llu reader diagnostics in %s, first: %s",
+                  (unsigned long long)t->diag_total, c->trace, t->first_diag);
+    ck_assert_msg(t->unreadable_files == 0, "unreadable: %s", t->first_error);
+    ck_assert_msg(t->first_error[0] == 0, "reader error: %s", t->first_error);
+    ck_assert_int_eq(t->misnamed_files, 0);
+    ck_assert_int_eq(t->foreign_files, 0);
+}
+
+void rt_assert_images(const rt_case_t *c, size_t n)
+{
+    ck_assert_uint_eq(c->tally.nimages, n);
+    for (size_t i = 0; i < n; i++) {
+        const tt_image_t *im = &c->tally.images[i];
+        ck_assert_msg(im->proc_files == 1, "pid %u: %d process files", im->pid, im->proc_files);
+        ck_assert_int_eq(im->process_records, 1);
+        ck_assert_int_eq(im->duplicate_threads, 0);
+        ck_assert_msg(im->lost_frees == 0,
+                      "pid %u: %llu allocations at an address still live (a free missing, "
+                      "or one call recorded twice)",
+                      im->pid, (unsigned long long)im->lost_frees);
+    }
+}
+
+long long rt_value(const rt_case_t *c, const char *key)
+{
+    long long v = tt_value(&c->res, key);
+    ck_assert_msg(v != TT_MISSING, "victim did not report %s; stdout: %.400s", key, c->res.out);
+    return v;
+}
+
+void rt_teardown(rt_case_t *c)
+{
+    tt_tally_free(&c->tally);
+    tt_result_free(&c->res);
+    if (c->scratch[0])
+        tt_remove_tree(c->scratch);
+}
+
+void rt_add_case(Suite *s, const char *name, const TTest *fn, int timeout_s)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, timeout_s);
+    tcase_add_test(tc, fn);
+    suite_add_tcase(s, tc);
+}
+
+int rt_main(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_FORK);
+    srunner_run_all(sr, CK_NORMAL); /* CK_RUN_CASE in the environment picks one case */
+    int failed = srunner_ntests_failed(sr), ran = srunner_ntests_run(sr);
+    srunner_free(sr);
+    if (ran == 0)
+        fprintf(stderr, "no test case named %s\n", getenv("CK_RUN_CASE"));
+    return failed || ran == 0 ? 1 : 0;
+}
