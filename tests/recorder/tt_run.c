@@ -66,8 +66,7 @@ static void child_exec(const tt_spec_t *spec, const tt_child_t *child)
     int err = open(child->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
         _exit(126);
-    close(out);
-    close(err);
+    closefrom(3); /* the victim starts with stdin, stdout and stderr only */
     if (spec->fsize_limit) {
         struct rlimit lim = {(rlim_t)spec->fsize_limit, (rlim_t)spec->fsize_limit};
         if (setrlimit(RLIMIT_FSIZE, &lim) != 0)

@@ -1,0 +1,181 @@
+/* victim_threads.c: many threads, blocks handed between them.
+ *
+ *   queue P C N   P producers allocate N blocks each (size VC_MARK(producer)), free every
+ *                 4th themselves and hand the rest to C consumers through a queue.
+ *   churn T B     T short-lived threads, B at a time: each allocates two blocks, frees one
+ *                 and leaves the other to main; counts its open descriptors around it all.
+ * Reports per thread (by kernel tid) and in total. The queue is a static ring: the only
+ * heap calls are the marked ones and whatever the C library makes on its own.
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "victim_common.h"
+
+#define RING 1024
+
+static void *ring[RING];
+static unsigned head, tail;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t not_empty = PTHREAD_COND_INITIALIZER, not_full = PTHREAD_COND_INITIALIZER;
+static int per_producer;
+static long total_allocs, total_own_frees, total_cross_frees;
+
+static void push(void *p)
+{
+    pthread_mutex_lock(&lock);
+    while (tail - head == RING)
+        pthread_cond_wait(&not_full, &lock);
+    ring[tail++ % RING] = p;
+    pthread_cond_signal(&not_empty);
+    pthread_mutex_unlock(&lock);
+}
+
+static void *pop(void)
+{
+    pthread_mutex_lock(&lock);
+    while (tail == head)
+        pthread_cond_wait(&not_empty, &lock);
+    void *p = ring[head++ % RING];
+    pthread_cond_signal(&not_full);
+    pthread_mutex_unlock(&lock);
+    return p;
+}
+
+static void report(long tid, long allocs, long frees)
+{
+    vc_put2("thread", tid, "allocs", allocs);
+    vc_put2("thread", tid, "frees", frees);
+}
+
+static void *producer(void *arg)
+{
+    long index = (long)(intptr_t)arg, frees = 0;
+    for (int i = 0; i < per_producer; i++) {
+        void *p = malloc(VC_MARK(index));
+        vc_touch(p);
+        if (i % 4 == 3)
+            free(p), frees++;
+        else
+            push(p);
+    }
+    report(vc_gettid(), per_producer, frees);
+    __atomic_add_fetch(&total_allocs, per_producer, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&total_own_frees, frees, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    (void)arg;
+    long frees = 0;
+    void *p;
+    while ((p = pop()) != NULL)
+        free(p), frees++;
+    report(vc_gettid(), 0, frees);
+    __atomic_add_fetch(&total_cross_frees, frees, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static int run_queue(int producers, int consumers)
+{
+    pthread_t *pt = calloc((size_t)(producers + consumers), sizeof *pt);
+    for (long i = 0; i < producers; i++)
+        pthread_create(&pt[i], NULL, producer, (void *)(intptr_t)i);
+    for (int i = 0; i < consumers; i++)
+        pthread_create(&pt[producers + i], NULL, consumer, NULL);
+    for (int i = 0; i < producers; i++)
+        pthread_join(pt[i], NULL);
+    for (int i = 0; i < consumers; i++)
+        push(NULL);
+    for (int i = 0; i < consumers; i++)
+        pthread_join(pt[producers + i], NULL);
+    free(pt);
+    vc_put("threads", producers + consumers);
+    vc_put("allocs", total_allocs);
+    vc_put("frees", total_own_frees + total_cross_frees);
+    vc_put("cross_frees", total_cross_frees);
+    return 0;
+}
+
+/* ---- churn ---------------------------------------------------------------------------- */
+
+static void *left[4096];
+static int trace_fds_max;
+
+/* Open descriptors (not counting the one used to look); *trace gets those that name
+ * a trace file. */
+static int count_fds(int *trace)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    *trace = 0;
+    for (struct dirent *de; d && (de = readdir(d));) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[300], target[512];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+        ssize_t len = readlink(path, target, sizeof target - 1);
+        target[len > 0 ? len : 0] = 0;
+        size_t tl = strlen(target);
+        *trace += (tl > 6 && !strcmp(target + tl - 6, ".trace")) ||
+                  (tl > 5 && !strcmp(target + tl - 5, ".proc"));
+        n++;
+    }
+    if (d)
+        closedir(d);
+    return n - 1;
+}
+
+static void *short_lived(void *arg)
+{
+    void *p = malloc(VC_MARK(1)), *q = malloc(VC_MARK(2));
+    vc_touch(p), vc_touch(q);
+    free(p);
+    left[(intptr_t)arg] = q;
+    return NULL;
+}
+
+static int run_churn(int threads, int batch)
+{
+    pthread_t pt[4096];
+    if (batch > 4096)
+        return 2;
+    int trace;
+    vc_put("fds_before", count_fds(&trace));
+    vc_put("trace_fds_before", trace);
+    long made = 0, main_frees = 0;
+    while (made < threads) {
+        int n = threads - made < batch ? (int)(threads - made) : batch;
+        for (long i = 0; i < n; i++)
+            if (pthread_create(&pt[i], NULL, short_lived, (void *)(intptr_t)i) != 0)
+                return 3;
+        for (int i = 0; i < n; i++)
+            pthread_join(pt[i], NULL);
+        for (int i = 0; i < n; i++)
+            free(left[i]), main_frees++;
+        made += n;
+        count_fds(&trace); /* between batches: every stream is idle */
+        trace_fds_max = trace > trace_fds_max ? trace : trace_fds_max;
+    }
+    vc_put("fds_after", count_fds(&trace));
+    vc_put("trace_fds_after", trace);
+    vc_put("trace_fds_max", trace_fds_max);
+    vc_put("threads", made);
+    vc_put("allocs", 2 * made);
+    vc_put("frees", made + main_frees);
+    vc_put("cross_frees", main_frees);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && !strcmp(argv[1], "queue")) {
+        per_producer = atoi(argv[4]);
+        return run_queue(atoi(argv[2]), atoi(argv[3]));
+    }
+    if (argc == 4 && !strcmp(argv[1], "churn"))
+        return run_churn(atoi(argv[2]), atoi(argv[3]));
+    return 2;
+}
