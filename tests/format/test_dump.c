@@ -63,7 +63,7 @@ static void teardown(void)
 
 START_TEST(test_dump_prints_one_line_per_record)
 {
-    tb_t img;
+    static tb_t img;
     tb_build_sample(&img, 0);
     write_file("a.trace", img.buf, img.size);
     ck_assert_int_eq(run_dump("a.trace"), 0);
@@ -95,7 +95,7 @@ END_TEST
 
 START_TEST(test_dump_summary_counts)
 {
-    tb_t img;
+    static tb_t img;
     tb_build_sample(&img, 0);
     write_file("mtdb-1-0000000000000001-0001.trace", img.buf, img.size);
     write_file("mtdb-1-0000000000000001-0002.trace", img.buf, img.size);
@@ -129,7 +129,7 @@ END_TEST
 
 START_TEST(test_dump_damage_warns_and_exits_1)
 {
-    tb_t img;
+    static tb_t img;
     tb_build_sample(&img, 0);
     const tb_block_t *b = &img.blocks[3];
     img.buf[b->offset + MTDB_BLOCK_HEADER_BYTES + 5] ^= 0x10;

@@ -86,7 +86,7 @@ END_TEST
 /* Address deltas that wrap around 2^64 and the 10-byte maximum survive the reader. */
 START_TEST(test_varint_extremes_through_reader)
 {
-    tb_t img;
+    static tb_t img;
     tb_init(&img, MTDB_FILE_KIND_STREAM, 4096, 4096);
     tb_begin(&img, 1, MTDB_BLOCK_THREAD_FIRST, 0, 0);
     tb_alloc(&img, MTDB_FUNC_MALLOC, UINT64_MAX, UINT64_MAX - 15, UINT64_MAX, UINT64_MAX >> 1,
@@ -105,7 +105,7 @@ END_TEST
  * is a bad record. */
 START_TEST(test_varint_overlong_in_open_block_is_bad_record)
 {
-    tb_t img;
+    static tb_t img;
     const uint8_t cut[] = {MTDB_TAG(MTDB_REC_FAIL, MTDB_FUNC_MALLOC), 0x02, 0x80, 0x80};
     const uint8_t overlong[] = {MTDB_TAG(MTDB_REC_FAIL, MTDB_FUNC_MALLOC), 0x02, 0x80, 0x80,
                                 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00};
