@@ -89,7 +89,10 @@ static void dump_bytes(const uint8_t *s, uint32_t len)
     putchar('"');
 }
 
-static void dump_cstr(const char *s) { dump_bytes((const uint8_t *)s, (uint32_t)strlen(s)); }
+static void dump_cstr(const char *s)
+{
+    dump_bytes((const uint8_t *)s, (uint32_t)strlen(s));
+}
 
 static void dump_hex(const uint8_t *s, uint32_t len)
 {
@@ -244,16 +247,19 @@ static void dump_exit(const mtdb_record_t *rec)
 typedef void (*dump_print_fn)(const mtdb_record_t *rec);
 
 static const dump_print_fn dump_printers[16] = {
-    [MTDB_REC_ALLOC] = dump_alloc,       [MTDB_REC_FREE] = dump_free,
-    [MTDB_REC_REALLOC] = dump_realloc,   [MTDB_REC_FAIL] = dump_fail,
-    [MTDB_REC_STACK] = dump_stack,       [MTDB_REC_THREAD] = dump_thread,
-    [MTDB_REC_NAME] = dump_name,         [MTDB_REC_COUNTERS] = dump_counters,
-    [MTDB_REC_MODULES] = dump_modules,   [MTDB_REC_MARK] = dump_mark,
-    [MTDB_REC_STATE] = dump_state_rec,   [MTDB_REC_PROCESS] = dump_process,
+    [MTDB_REC_ALLOC] = dump_alloc,     [MTDB_REC_FREE] = dump_free,
+    [MTDB_REC_REALLOC] = dump_realloc, [MTDB_REC_FAIL] = dump_fail,
+    [MTDB_REC_STACK] = dump_stack,     [MTDB_REC_THREAD] = dump_thread,
+    [MTDB_REC_NAME] = dump_name,       [MTDB_REC_COUNTERS] = dump_counters,
+    [MTDB_REC_MODULES] = dump_modules, [MTDB_REC_MARK] = dump_mark,
+    [MTDB_REC_STATE] = dump_state_rec, [MTDB_REC_PROCESS] = dump_process,
     [MTDB_REC_EXIT] = dump_exit,
 };
 
-static int dump_is_heap(unsigned type) { return type >= MTDB_REC_ALLOC && type <= MTDB_REC_FAIL; }
+static int dump_is_heap(unsigned type)
+{
+    return type >= MTDB_REC_ALLOC && type <= MTDB_REC_FAIL;
+}
 
 static void dump_record_line(const mtdb_record_t *rec)
 {

@@ -90,8 +90,8 @@ struct mtdb_reader {
 const char *mtdb_read_strerror(int code)
 {
     switch (code) {
-#define RD_ERR_CASE(name, num, msg)                                                            \
-    case num:                                                                                  \
+#define RD_ERR_CASE(name, num, msg)                                                                \
+    case num:                                                                                      \
         return msg;
         MTDB_READ_ERRORS(RD_ERR_CASE)
 #undef RD_ERR_CASE
@@ -100,12 +100,10 @@ const char *mtdb_read_strerror(int code)
 }
 
 static const char *const rd_type_names[16] = {
-    [MTDB_REC_ALLOC] = "ALLOC",       [MTDB_REC_FREE] = "FREE",
-    [MTDB_REC_REALLOC] = "REALLOC",   [MTDB_REC_FAIL] = "FAIL",
-    [MTDB_REC_STACK] = "STACK",       [MTDB_REC_THREAD] = "THREAD",
-    [MTDB_REC_NAME] = "NAME",         [MTDB_REC_COUNTERS] = "COUNTERS",
-    [MTDB_REC_MODULES] = "MODULES",   [MTDB_REC_MARK] = "MARK",
-    [MTDB_REC_STATE] = "STATE",       [MTDB_REC_PROCESS] = "PROCESS",
+    [MTDB_REC_ALLOC] = "ALLOC", [MTDB_REC_FREE] = "FREE",         [MTDB_REC_REALLOC] = "REALLOC",
+    [MTDB_REC_FAIL] = "FAIL",   [MTDB_REC_STACK] = "STACK",       [MTDB_REC_THREAD] = "THREAD",
+    [MTDB_REC_NAME] = "NAME",   [MTDB_REC_COUNTERS] = "COUNTERS", [MTDB_REC_MODULES] = "MODULES",
+    [MTDB_REC_MARK] = "MARK",   [MTDB_REC_STATE] = "STATE",       [MTDB_REC_PROCESS] = "PROCESS",
     [MTDB_REC_EXIT] = "EXIT",
 };
 
@@ -116,14 +114,14 @@ const char *mtdb_rec_type_name(unsigned type)
 
 const char *mtdb_diag_kind_name(enum mtdb_diag_kind kind)
 {
-    static const char *const names[] = {"?",           "bad_block", "bad_record", "torn_tail",
-                                        "event_gap",   "garbage",   "truncated"};
+    static const char *const names[] = {"?",         "bad_block", "bad_record", "torn_tail",
+                                        "event_gap", "garbage",   "truncated"};
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
 /* Fills a diagnostic, updates the totals and hands it to the callback. */
-static void rd_report(mtdb_reader_t *r, enum mtdb_diag_kind kind, uint64_t offset,
-                      uint64_t skipped, uint64_t lost, uint32_t thread, const char *fmt, ...)
+static void rd_report(mtdb_reader_t *r, enum mtdb_diag_kind kind, uint64_t offset, uint64_t skipped,
+                      uint64_t lost, uint32_t thread, const char *fmt, ...)
 {
     mtdb_diag_t d = {.kind = kind, .path = r->path, .offset = offset};
     d.bytes_skipped = skipped, d.events_lost = lost, d.thread = thread;
@@ -320,11 +318,11 @@ static int rd_varint(rd_block_t *b, uint64_t *v)
     return RD_BAD; /* longer than 10 bytes */
 }
 
-#define RD_TRY(expr)                                                                           \
-    do {                                                                                       \
-        int rd_rc_ = (expr);                                                                   \
-        if (rd_rc_)                                                                            \
-            return rd_rc_;                                                                     \
+#define RD_TRY(expr)                                                                               \
+    do {                                                                                           \
+        int rd_rc_ = (expr);                                                                       \
+        if (rd_rc_)                                                                                \
+            return rd_rc_;                                                                         \
     } while (0)
 
 static int rd_time(rd_block_t *b, uint64_t *ts)
@@ -383,7 +381,10 @@ static int rd_cstring(mtdb_reader_t *r, rd_block_t *b, const char **out)
     return 0;
 }
 
-static int rd_is_alloc_func(unsigned f) { return f >= MTDB_FUNC_MALLOC && f < MTDB_FUNC_FREE; }
+static int rd_is_alloc_func(unsigned f)
+{
+    return f >= MTDB_FUNC_MALLOC && f < MTDB_FUNC_FREE;
+}
 
 /* ---- one decoder per record type ------------------------------------------------------ */
 
@@ -595,12 +596,12 @@ static const struct rd_type {
     rd_decode_fn decode;
     int heap_event; /* counts in the thread's event sequence */
 } rd_types[16] = {
-    [MTDB_REC_ALLOC] = {rd_dec_alloc, 1},       [MTDB_REC_FREE] = {rd_dec_free, 1},
-    [MTDB_REC_REALLOC] = {rd_dec_realloc, 1},   [MTDB_REC_FAIL] = {rd_dec_fail, 1},
-    [MTDB_REC_STACK] = {rd_dec_stack, 0},       [MTDB_REC_THREAD] = {rd_dec_thread, 0},
-    [MTDB_REC_NAME] = {rd_dec_name, 0},         [MTDB_REC_COUNTERS] = {rd_dec_counters, 0},
-    [MTDB_REC_MODULES] = {rd_dec_modules, 0},   [MTDB_REC_MARK] = {rd_dec_mark, 0},
-    [MTDB_REC_STATE] = {rd_dec_state, 0},       [MTDB_REC_PROCESS] = {rd_dec_process, 0},
+    [MTDB_REC_ALLOC] = {rd_dec_alloc, 1},     [MTDB_REC_FREE] = {rd_dec_free, 1},
+    [MTDB_REC_REALLOC] = {rd_dec_realloc, 1}, [MTDB_REC_FAIL] = {rd_dec_fail, 1},
+    [MTDB_REC_STACK] = {rd_dec_stack, 0},     [MTDB_REC_THREAD] = {rd_dec_thread, 0},
+    [MTDB_REC_NAME] = {rd_dec_name, 0},       [MTDB_REC_COUNTERS] = {rd_dec_counters, 0},
+    [MTDB_REC_MODULES] = {rd_dec_modules, 0}, [MTDB_REC_MARK] = {rd_dec_mark, 0},
+    [MTDB_REC_STATE] = {rd_dec_state, 0},     [MTDB_REC_PROCESS] = {rd_dec_process, 0},
     [MTDB_REC_EXIT] = {rd_dec_exit, 0},
 };
 
@@ -666,13 +667,12 @@ static void rd_drop_sealed(mtdb_reader_t *r, const rd_header_t *h, enum mtdb_dia
     size_t ti = rd_check_sequence(r, h);
     char events[64] = "no heap events";
     if (h->event_count)
-        snprintf(events, sizeof events, "events %llu..%llu",
-                 (unsigned long long)h->first_seq,
+        snprintf(events, sizeof events, "events %llu..%llu", (unsigned long long)h->first_seq,
                  (unsigned long long)(h->first_seq + h->event_count - 1));
     r->stats.blocks++, r->stats.bad_blocks++;
     rd_report(r, kind, h->offset, skipped, h->event_count, h->thread,
-              "%s; skipped %llu bytes (block of thread %u, %s)", why,
-              (unsigned long long)skipped, h->thread, events);
+              "%s; skipped %llu bytes (block of thread %u, %s)", why, (unsigned long long)skipped,
+              h->thread, events);
     if (ti != RD_NONE) {
         r->threads[ti].next_seq = h->first_seq + h->event_count;
         r->threads[ti].uncertain = 1;
@@ -701,7 +701,8 @@ static void rd_drop_untrusted(mtdb_reader_t *r, uint64_t off, enum mtdb_diag_kin
 static int rd_walk_sealed(mtdb_reader_t *r, const rd_header_t *h)
 {
     if (!rd_header_crc_ok(r, h)) {
-        rd_drop_untrusted(r, h->offset, MTDB_DIAG_BAD_BLOCK, "sealed block header fails its checksum");
+        rd_drop_untrusted(r, h->offset, MTDB_DIAG_BAD_BLOCK,
+                          "sealed block header fails its checksum");
         return 0;
     }
     if (!rd_header_fits(h, r->chunk.end)) {
@@ -851,8 +852,8 @@ static void rd_record_failed(mtdb_reader_t *r, uint64_t off, unsigned type, int 
         lost = b->h.event_count - b->events;
     int torn = !b->sealed && why == RD_SHORT;
     const char *what = why == RD_SHORT ? "is cut short" : "holds a malformed value";
-    rd_report(r, torn ? MTDB_DIAG_TORN_TAIL : MTDB_DIAG_BAD_RECORD, off, skipped, lost,
-              b->h.thread, "%s record (tag type %u) %s; skipped the rest of the %s block, %llu bytes",
+    rd_report(r, torn ? MTDB_DIAG_TORN_TAIL : MTDB_DIAG_BAD_RECORD, off, skipped, lost, b->h.thread,
+              "%s record (tag type %u) %s; skipped the rest of the %s block, %llu bytes",
               mtdb_rec_type_name(type), type, what, b->sealed ? "sealed" : "open",
               (unsigned long long)skipped);
     rd_block_done(r, 0);
@@ -905,7 +906,10 @@ int mtdb_reader_next(mtdb_reader_t *r, mtdb_record_t *rec)
 
 /* ---- opening ------------------------------------------------------------------------------- */
 
-static int rd_is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
+static int rd_is_pow2(uint32_t v)
+{
+    return v && !(v & (v - 1));
+}
 
 static int rd_check_header(mtdb_reader_t *r, char *msg, size_t msg_len)
 {
@@ -953,8 +957,8 @@ static int rd_read_info(mtdb_reader_t *r, char *msg, size_t msg_len)
         rd_fail_msg(msg, msg_len, r->path, "unknown file kind %u", fi->kind);
         return MTDB_READ_EHEADER;
     }
-    if (!rd_is_pow2(fi->chunk_first) || fi->chunk_first < 4096 ||
-        !rd_is_pow2(fi->chunk_largest) || fi->chunk_largest < fi->chunk_first) {
+    if (!rd_is_pow2(fi->chunk_first) || fi->chunk_first < 4096 || !rd_is_pow2(fi->chunk_largest) ||
+        fi->chunk_largest < fi->chunk_first) {
         rd_fail_msg(msg, msg_len, r->path, "bad chunk sizes %u and %u in the file header",
                     fi->chunk_first, fi->chunk_largest);
         return MTDB_READ_EHEADER;
@@ -1076,7 +1080,10 @@ void mtdb_reader_close(mtdb_reader_t *r)
     free(r);
 }
 
-const mtdb_file_info_t *mtdb_reader_info(const mtdb_reader_t *r) { return &r->info; }
+const mtdb_file_info_t *mtdb_reader_info(const mtdb_reader_t *r)
+{
+    return &r->info;
+}
 
 void mtdb_reader_set_diag(mtdb_reader_t *r, mtdb_diag_fn fn, void *ctx)
 {
@@ -1084,4 +1091,7 @@ void mtdb_reader_set_diag(mtdb_reader_t *r, mtdb_diag_fn fn, void *ctx)
     r->diag_ctx = ctx;
 }
 
-const mtdb_read_stats_t *mtdb_reader_stats(const mtdb_reader_t *r) { return &r->stats; }
+const mtdb_read_stats_t *mtdb_reader_stats(const mtdb_reader_t *r)
+{
+    return &r->stats;
+}

@@ -5,4 +5,7 @@
  */
 int mtdb_cmd_dump(int argc, char **argv);
 
-int main(int argc, char **argv) { return mtdb_cmd_dump(argc, argv); }
+int main(int argc, char **argv)
+{
+    return mtdb_cmd_dump(argc, argv);
+}

@@ -209,8 +209,19 @@ START_TEST(test_reader_bad_record_skips_rest_of_block)
     tb_init(&img, MTDB_FILE_KIND_STREAM, 4096, 4096);
     tb_begin(&img, 1, MTDB_BLOCK_THREAD_FIRST, 100, 0);
     tb_alloc(&img, MTDB_FUNC_MALLOC, 101, 0x1000, 8, 0, 1);
-    static const uint8_t overlong[] = {MTDB_TAG(MTDB_REC_FAIL, MTDB_FUNC_MALLOC), 0x80, 0x80,
-                                       0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x05};
+    static const uint8_t overlong[] = {MTDB_TAG(MTDB_REC_FAIL, MTDB_FUNC_MALLOC),
+                                       0x80,
+                                       0x80,
+                                       0x80,
+                                       0x80,
+                                       0x80,
+                                       0x80,
+                                       0x80,
+                                       0x80,
+                                       0x80,
+                                       0x80,
+                                       0x01,
+                                       0x05};
     tb_raw(&img, overlong, sizeof overlong, 1);
     tb_alloc(&img, MTDB_FUNC_MALLOC, 102, 0x2000, 8, 0, 1);
     tb_seal(&img, 0);
@@ -294,8 +305,7 @@ START_TEST(test_reader_open_block_not_last_is_bad_block)
     tb_read_t res;
     tb_read_image(&img, img.buf, img.size, &res);
     ck_assert_uint_eq(res.records, 1);
-    ck_assert_uint_eq(res.diag_kinds,
-                      (1u << MTDB_DIAG_BAD_BLOCK) | (1u << MTDB_DIAG_EVENT_GAP));
+    ck_assert_uint_eq(res.diag_kinds, (1u << MTDB_DIAG_BAD_BLOCK) | (1u << MTDB_DIAG_EVENT_GAP));
     ck_assert_uint_eq(res.stats.events_lost, 1);
     tb_free(&img);
 }

@@ -115,8 +115,7 @@ START_TEST(test_reader_missing_and_odd_files)
 {
     mtdb_reader_t *r = (mtdb_reader_t *)1;
     char msg[256];
-    ck_assert_int_eq(mtdb_reader_open("/nonexistent/x.trace", &r, msg, sizeof msg),
-                     MTDB_READ_EIO);
+    ck_assert_int_eq(mtdb_reader_open("/nonexistent/x.trace", &r, msg, sizeof msg), MTDB_READ_EIO);
     ck_assert_ptr_null(r);
     ck_assert_str_eq(msg, "/nonexistent/x.trace: cannot open: No such file or directory");
     ck_assert_int_eq(mtdb_reader_open("/", &r, msg, sizeof msg), MTDB_READ_EIO);

@@ -20,8 +20,8 @@ static int decode(const uint8_t *buf, size_t len, uint64_t *v, size_t *used)
 
 START_TEST(test_varint_round_trip_edges)
 {
-    const uint64_t vals[] = {0, 1, 127, 128, 16383, 16384, (1ull << 35) - 1, 1ull << 63,
-                             UINT64_MAX};
+    const uint64_t vals[] = {0,          1,         127, 128, 16383, 16384, (1ull << 35) - 1,
+                             1ull << 63, UINT64_MAX};
     const size_t lens[] = {1, 1, 1, 2, 2, 3, 5, 10, 10};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         uint8_t buf[16];
@@ -107,8 +107,19 @@ START_TEST(test_varint_overlong_in_open_block_is_bad_record)
 {
     static tb_t img;
     const uint8_t cut[] = {MTDB_TAG(MTDB_REC_FAIL, MTDB_FUNC_MALLOC), 0x02, 0x80, 0x80};
-    const uint8_t overlong[] = {MTDB_TAG(MTDB_REC_FAIL, MTDB_FUNC_MALLOC), 0x02, 0x80, 0x80,
-                                0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00};
+    const uint8_t overlong[] = {MTDB_TAG(MTDB_REC_FAIL, MTDB_FUNC_MALLOC),
+                                0x02,
+                                0x80,
+                                0x80,
+                                0x80,
+                                0x80,
+                                0x80,
+                                0x80,
+                                0x80,
+                                0x80,
+                                0x80,
+                                0x80,
+                                0x00};
     const uint8_t *cases[] = {cut, overlong};
     const size_t lens[] = {sizeof cut, sizeof overlong};
     const unsigned kinds[] = {1u << MTDB_DIAG_TORN_TAIL, 1u << MTDB_DIAG_BAD_RECORD};

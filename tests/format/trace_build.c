@@ -38,13 +38,16 @@ void tb_init(tb_t *t, uint32_t kind, uint32_t first, uint32_t largest)
         tb_die("out of memory");
     t->size = first;
     t->chunk_end = first;
-    mtdb_file_params_t fp = {kind, 4242, 0x1122334455667788ull, kind == 1 ? 0 : 1,
-                             first,      largest, 123456789};
+    mtdb_file_params_t fp = {kind,    4242,     0x1122334455667788ull, kind == 1 ? 0 : 1, first,
+                             largest, 123456789};
     mtdb_file_header_build(t->buf, &fp);
     t->pos = MTDB_FILE_HEADER_BYTES;
 }
 
-void tb_free(tb_t *t) { free(t->buf); }
+void tb_free(tb_t *t)
+{
+    free(t->buf);
+}
 
 void tb_pad(tb_t *t)
 {
@@ -90,7 +93,10 @@ void tb_seal(tb_t *t, uint32_t extra_flags)
     tb_end(t, 1);
 }
 
-void tb_leave_open(tb_t *t) { tb_end(t, 0); }
+void tb_leave_open(tb_t *t)
+{
+    tb_end(t, 0);
+}
 
 /* Starts a record: returns its slot; tb_rec_done publishes it. */
 static tb_rec_t *tb_rec_start(tb_t *t, uint8_t type, uint8_t sub, size_t max_len)

@@ -19,9 +19,9 @@
 
 /* One record as written. */
 typedef struct tb_rec {
-    uint64_t offset, end;       /* bytes of the record */
-    uint64_t block, block_end;  /* its block's header offset and payload end */
-    int sealed;                 /* its block was sealed */
+    uint64_t offset, end;      /* bytes of the record */
+    uint64_t block, block_end; /* its block's header offset and payload end */
+    int sealed;                /* its block was sealed */
     uint8_t type, sub;
     uint32_t thread;
     uint64_t seq, ts, ts2, addr, old_addr, size, stack_id, weight, value, tid, tflags;
