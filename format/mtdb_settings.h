@@ -40,6 +40,9 @@
       "largest file growth step in MiB")                                                 \
     X(LOG, "LOG", "log", 'c', 0, 2, 0, "off|info|debug",                                 \
       "recorder log level on stderr")                                                    \
+    X(CLOCK, "CLOCK", "clock", 'c', 0, 1, 0, "auto|monotonic",                           \
+      "auto: the invariant TSC where the kernel keeps time with it, else "               \
+      "clock_gettime; monotonic: always clock_gettime(CLOCK_MONOTONIC)")                 \
     X(ROOT_PID, "ROOT_PID", "root-pid", 'i', 0, 4194304, 0, "",                          \
       "set by mtdb record: pid of the launched program (for follow=no)")
 

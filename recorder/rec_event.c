@@ -250,14 +250,18 @@ static REC_NOINLINE rec_thread_t *slow_thread(rec_thread_t *t, const rec_pending
     return NULL;
 }
 
-/* Time spent in the recorder is measured on one event in REC_COST_SAMPLE and scaled: a
- * second clock read on every event would cost more than what it measures. */
-#define REC_COST_SAMPLE 256
-
+/* Time spent in the recorder is measured on about one event in 256 and scaled: a
+ * second clock read on every event would cost more than what it measures. The gap
+ * between measured events varies with the clock's low bits, so a regular pattern of
+ * events (malloc, free, malloc, ...) cannot alias with it. */
 static inline void account_cost(rec_thread_t *t, uint64_t start_ns)
 {
-    if (REC_UNLIKELY((++t->sample_tick & (REC_COST_SAMPLE - 1)) == 0))
-        t->counters[MTDB_COUNTER_RECORDER_NS] += (rec_now_ns() - start_ns) * REC_COST_SAMPLE;
+    if (REC_LIKELY(--t->cost_countdown > 0))
+        return;
+    uint64_t end = rec_now_ns();
+    t->counters[MTDB_COUNTER_RECORDER_NS] += (end - start_ns) * t->cost_interval;
+    t->cost_interval = 192 + (uint32_t)(end & 127);
+    t->cost_countdown = (int32_t)t->cost_interval;
 }
 
 void rec_on_alloc(unsigned func, void *p, size_t size, uintptr_t site)

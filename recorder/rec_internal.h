@@ -59,6 +59,7 @@ typedef struct rec_settings {
     uint32_t block_bytes;
     uint32_t chunk_largest;
     int log_level;
+    int clock_monotonic; /* MTDB_CLOCK=monotonic */
     long root_pid;
     int free_stacks; /* leaks preset: stacks on frees too */
 } rec_settings_t;
@@ -88,12 +89,38 @@ void rec_disable(const char *why);
 void rec_before_exec(const char *path);
 void rec_before_exit_call(int status);
 
-/* ---- time -------------------------------------------------------------------------- */
-static inline uint64_t rec_now_ns(void)
+/* ---- time (rec_clock.c) -------------------------------------------------------------
+ * Every timestamp of a process comes from one function, so they are comparable across
+ * its threads. Where the kernel itself keeps time with an invariant TSC, the recorder
+ * reads it with rdtscp (ordered after the heap call's own loads, about 10 ns instead of
+ * clock_gettime's 25) and maps it to CLOCK_MONOTONIC ns with one process-wide linear
+ * function calibrated at start-up. Elsewhere, or with MTDB_CLOCK=monotonic, it calls
+ * clock_gettime(CLOCK_MONOTONIC). */
+typedef struct rec_clock {
+    int use_tsc;
+    uint64_t tsc0, ns0;
+    uint64_t mult; /* ns per tick, 32.32 fixed point */
+} rec_clock_t;
+extern rec_clock_t rec_clock;
+void rec_clock_setup(int allow_tsc);
+
+static inline uint64_t rec_monotonic_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t rec_now_ns(void)
+{
+#if defined(__x86_64__)
+    if (REC_LIKELY(rec_clock.use_tsc)) {
+        unsigned aux;
+        uint64_t ticks = __builtin_ia32_rdtscp(&aux) - rec_clock.tsc0;
+        return rec_clock.ns0 + (uint64_t)(((unsigned __int128)ticks * rec_clock.mult) >> 32);
+    }
+#endif
+    return rec_monotonic_ns();
 }
 
 /* ---- streams: files of blocks (rec_stream.c) ----------------------------------------- */
@@ -163,7 +190,10 @@ typedef struct rec_thread {
     volatile uint32_t pending_n;
     rec_pending_t pending[REC_PENDING_MAX];
     uint64_t counters[MTDB_COUNTER_COUNT];
-    uint32_t sample_tick;
+    int32_t cost_countdown;   /* events until the next one whose cost is measured */
+    uint32_t cost_interval;   /* events that measurement stands for */
+    int32_t unwind_countdown; /* stack walks likewise */
+    uint32_t unwind_interval;
     uintptr_t stack_lo, stack_hi; /* for the frame-pointer walker */
     int key_rounds;
     pid_t owner_pid; /* the process whose files this slot writes */

@@ -75,6 +75,7 @@ static int load_settings(rec_settings_t *s)
     s->block_bytes = (uint32_t)v[MTDB_SET_BLOCK_KB] * 1024;
     s->chunk_largest = (uint32_t)v[MTDB_SET_CHUNK_MB] << 20;
     s->log_level = (int)v[MTDB_SET_LOG];
+    s->clock_monotonic = (int)v[MTDB_SET_CLOCK];
     s->root_pid = (long)v[MTDB_SET_ROOT_PID];
     s->free_stacks = s->preset == 2;
     return 0;
@@ -95,6 +96,8 @@ static size_t format_settings(char *out, size_t cap)
     n += rec_strlcpy(out + n, s->unwind_fp ? "fp" : "libunwind", cap - n);
     n += rec_strlcpy(out + n, "\nMTDB_START=", cap - n);
     n += rec_strlcpy(out + n, s->start_paused ? "paused" : "running", cap - n);
+    n += rec_strlcpy(out + n, "\nMTDB_CLOCK=", cap - n);
+    n += rec_strlcpy(out + n, s->clock_monotonic ? "monotonic" : rec_clock.use_tsc ? "tsc" : "auto", cap - n);
     n += rec_strlcpy(out + n, "\nMTDB_FOLLOW=", cap - n);
     n += rec_strlcpy(out + n, s->follow ? "yes" : "no", cap - n);
     for (size_t i = 0; i < sizeof nums / sizeof nums[0] && n + 64 < cap; i++) {
@@ -400,6 +403,7 @@ static int start_recording(void)
     rec_stack_prime();
     rec_thread_setup_key();
     rec_proc.modules_gen = rec_modules_generation();
+    rec_clock_setup(!rec_proc.settings.clock_monotonic);
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     uint64_t mono = rec_now_ns();

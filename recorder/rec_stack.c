@@ -33,7 +33,7 @@ static int walk_frame_pointers(const rec_thread_t *t, void **out, int max)
     return n;
 }
 
-static REC_NOINLINE int walk(const rec_thread_t *t, void **out, int max)
+static inline __attribute__((always_inline)) int walk(const rec_thread_t *t, void **out, int max)
 {
     if (rec_proc.settings.unwind_fp)
         return walk_frame_pointers(t, out, max);
@@ -56,11 +56,20 @@ const char *rec_unwinder_name(void)
                      UNW_VERSION_EXTRA) " unw_backtrace";
 }
 
+/* Four independent lanes, one add and one multiply per frame: the multiplies overlap,
+ * so hashing 30 frames costs a few dozen cycles, not a dependent chain of 30 mixes. */
 static uint64_t hash_frames(void *const *frames, int n)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
-    for (int i = 0; i < n; i++)
-        h = rec_mix64(h ^ (uintptr_t)frames[i]) * 0x9E3779B97F4A7C15ull;
+    const uint64_t k = 0x9E3779B97F4A7C15ull;
+    uint64_t lane[4] = {k, k ^ 1, k ^ 2, k ^ (uint64_t)n};
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int j = 0; j < 4; j++)
+            lane[j] = (lane[j] + (uintptr_t)frames[i + j]) * k;
+    for (int j = 0; i < n; i++, j++)
+        lane[j] = (lane[j] + (uintptr_t)frames[i]) * k;
+    uint64_t h = rec_mix64(lane[0] ^ (lane[1] << 17 | lane[1] >> 47) ^
+                           (lane[2] << 31 | lane[2] >> 33) ^ (lane[3] << 47 | lane[3] >> 17));
     return h ? h : 1;
 }
 
@@ -87,11 +96,15 @@ uint32_t rec_stack_capture(rec_thread_t *t)
 {
     void *frames[REC_MAX_DEPTH + 16];
     int depth = rec_proc.settings.depth;
-    int timed = (t->sample_tick & 255) == 255; /* the event account_cost() will time */
+    int timed = --t->unwind_countdown <= 0; /* like account_cost(): sampled, scaled */
     uint64_t t0 = timed ? rec_now_ns() : 0;
     int n = walk(t, frames, depth + 16);
-    if (timed)
-        t->counters[MTDB_COUNTER_UNWIND_NS] += (rec_now_ns() - t0) * 256;
+    if (timed) {
+        uint64_t t1 = rec_now_ns();
+        t->counters[MTDB_COUNTER_UNWIND_NS] += (t1 - t0) * t->unwind_interval;
+        t->unwind_interval = 192 + (uint32_t)(t1 & 127);
+        t->unwind_countdown = (int32_t)t->unwind_interval;
+    }
     int skip = 0;
     while (skip < n && (uintptr_t)frames[skip] >= rec_proc.self_lo &&
            (uintptr_t)frames[skip] < rec_proc.self_hi)

@@ -100,7 +100,8 @@ static void slot_reset(rec_thread_t *s, uint32_t serial)
     s->blk = NULL;
     s->pending_n = 0;
     s->key_rounds = 0;
-    s->sample_tick = 0;
+    s->cost_countdown = s->cost_interval = 1; /* the first event is measured */
+    s->unwind_countdown = s->unwind_interval = 1;
     s->name[0] = 0;
     memset(s->counters, 0, sizeof s->counters);
     s->blk_flags_next = MTDB_BLOCK_THREAD_FIRST;
