@@ -43,9 +43,12 @@ long long rt_value(const rt_case_t *c, const char *key);
 void rt_teardown(rt_case_t *c);
 
 /* Adds test fn to s in a test case of its own, named like it (CK_RUN_CASE picks it). */
-#define RT_ADD(s, fn, timeout_s) rt_add_case(s, #fn, fn, timeout_s)
-void rt_add_case(Suite *s, const char *name, const TTest *fn, int timeout_s);
-/* Runs the case named by CK_RUN_CASE (or all); fails when no case ran. */
+#define RT_ADD(s, fn, timeout_s) rt_add_case(s, #fn, fn, timeout_s, NULL)
+/* skip: why the case cannot run here (it then exits 77 when picked), or NULL. */
+#define RT_ADD_SKIP(s, fn, timeout_s, skip) rt_add_case(s, #fn, fn, timeout_s, skip)
+void rt_add_case(Suite *s, const char *name, const TTest *fn, int timeout_s, const char *skip);
+/* Runs the case named by CK_RUN_CASE (or all); fails when no case ran; exits 77 for a
+ * picked case that cannot run here. */
 int rt_main(Suite *s);
 
 #endif
