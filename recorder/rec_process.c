@@ -58,8 +58,15 @@ static int load_settings(rec_settings_t *s)
         if (read_setting(id, &v[id]) < 0)
             return -1;
     }
+    /* Absolute, so a program that changes directory (or its children) writes here too. */
     const char *out = getenv("MTDB_OUTPUT");
-    rec_strlcpy(s->output, out && *out ? out : "mtdb-out", sizeof s->output);
+    out = out && *out ? out : "mtdb-out";
+    size_t n = 0;
+    if (out[0] != '/' && getcwd(s->output, sizeof s->output - 2)) {
+        n = strlen(s->output);
+        s->output[n++] = '/';
+    }
+    rec_strlcpy(s->output + n, out, sizeof s->output - n);
     s->preset = (int)v[MTDB_SET_PRESET];
     s->depth = (int)v[MTDB_SET_DEPTH];
     /* The leaks preset digs deeper unless a depth was given. */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -135,13 +136,19 @@ static void write_thread_record(rec_thread_t *t, uint64_t now)
     rec_append_meta(t, rec, (uint32_t)(p - rec));
 }
 
+/* Signals stay blocked while the slot is being chosen: a handler that allocated in
+ * that window would attach a second slot for the same thread. */
 rec_thread_t *rec_thread_attach(void)
 {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     rec_thread_t *t = slot_pop();
     if (!t)
         t = slot_new();
     if (!t) {
         rec_tls = &rec_thread_off;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         rec_warn_once("cannot set up a thread: ", "its events are not recorded");
         return NULL;
     }
@@ -150,6 +157,7 @@ rec_thread_t *rec_thread_attach(void)
     t->mode = REC_ACTIVE;
     t->tid = rec_gettid();
     rec_tls = t;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (key_ok)
         pthread_setspecific(thread_key, t);
     stack_bounds(t);
@@ -239,9 +247,10 @@ void rec_thread_return_late(rec_thread_t *t)
  * only thread starts over with a new slot in the child's own files. */
 void rec_thread_fork_child(void)
 {
+    uint32_t used = __atomic_load_n(&slot_count, __ATOMIC_ACQUIRE);
+    memset(slots, 0, (used < REC_MAX_SLOTS ? used : REC_MAX_SLOTS) * sizeof slots[0]);
     __atomic_store_n(&slot_count, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&free_head, 0, __ATOMIC_RELEASE);
-    memset(slots, 0, sizeof slots);
     fork_child_thread = 1;
     rec_tls = &rec_thread_unborn;
 }
