@@ -153,8 +153,11 @@ END_TEST
 
 START_TEST(test_reader_every_bit_flip_open_tail)
 {
+    /* Every bit up to the end of the data, then every 61st byte of the zero tail (the
+     * sealed variant above covers the tail bit by bit). */
     tb_build_sample(&img, 1);
-    for (uint64_t byte = 0; byte < img.size; byte++)
+    uint64_t data_end = img.blocks[img.nblock - 1].payload_end + 8;
+    for (uint64_t byte = 0; byte < img.size; byte += byte < data_end ? 1 : 61)
         for (unsigned bit = 0; bit < 8; bit++)
             check_flip(&img, byte, bit, 0);
     tb_free(&img);
