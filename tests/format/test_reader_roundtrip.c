@@ -214,11 +214,12 @@ START_TEST(test_reader_stack_ids_restart_for_taken_over_thread)
     while (mtdb_reader_next(r, &rec) == 1)
         if (rec.type == MTDB_REC_STACK && n < 8)
             ids[n] = rec.stack_id, threads[n++] = rec.thread;
-    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(n, 5);
     ck_assert(threads[0] == 1 && ids[0] == 1);
     ck_assert(threads[1] == 1 && ids[1] == 2);
     ck_assert(threads[2] == 2 && ids[2] == 1);
-    ck_assert(threads[3] == 3 && ids[3] == 1);
+    ck_assert(threads[3] == 1 && ids[3] == 3);
+    ck_assert(threads[4] == 3 && ids[4] == 1);
     mtdb_reader_close(r);
     tb_free(&img);
 }

@@ -431,6 +431,7 @@ static void tb_sample_chunk1(tb_t *t)
     tb_seal(t, 0);
     tb_begin(t, 1, 0, 4000, 0);
     tb_counters(t, 100);
+    tb_stack(t, f3, 1); /* thread 1's stack 3: its id depends on the blocks before */
     for (unsigned i = 0; i < 20; i++)
         tb_free_rec(t, MTDB_FREE_FUNC_FREE, 4000 + i, 0x40000 + 32 * i, 0, 0);
     tb_seal(t, 0);
