@@ -36,7 +36,7 @@ static const struct {
 static const char imp_load_pragmas[] = "PRAGMA journal_mode = OFF;"
                                        "PRAGMA synchronous = OFF;"
                                        "PRAGMA locking_mode = EXCLUSIVE;"
-                                       "PRAGMA cache_size = -131072;"
+                                       "PRAGMA cache_size = -32768;"
                                        "PRAGMA threads = 2;";
 
 static double imp_now_s(void)
@@ -90,10 +90,13 @@ int imp_db_create(const char *path, imp_db_t **out, char *msg, size_t msg_len)
     int rc = sqlite3_open_v2(path, &db->sql, flags, NULL) ? IMP_EDB : 0;
     if (rc)
         rc = imp_db_fail(db, msg, msg_len, path);
+    /* The page size first: a cache size in KiB is turned into pages when it is set. */
+    if (!rc)
+        rc = imp_db_apply(db, 0, 10, msg, msg_len);
     if (!rc && sqlite3_exec(db->sql, imp_load_pragmas, NULL, NULL, NULL))
         rc = imp_db_fail(db, msg, msg_len, "pragmas");
     if (!rc)
-        rc = imp_db_apply(db, 0, IMP_SQL_AFTER_LOAD, msg, msg_len);
+        rc = imp_db_apply(db, 10, IMP_SQL_AFTER_LOAD, msg, msg_len);
     if (!rc && sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL))
         rc = imp_db_fail(db, msg, msg_len, "begin");
     if (!rc)
