@@ -60,7 +60,7 @@ int mtdb_cmd_import(int argc, char **argv)
 {
     imp_options_t opt = {"mtdb-out", "trace.db", 0, 0, 0, 0, 1};
     optind = 0;
-    for (int c; (c = getopt_long(argc, argv, "+o:fvqh", imp_long_options, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "o:fvqh", imp_long_options, NULL)) != -1;) {
         int rc = imp_parse_option(c, &opt);
         if (rc >= 0)
             return rc;

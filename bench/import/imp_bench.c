@@ -62,7 +62,8 @@ static int gen(const char *dir, uint32_t nthreads, uint64_t events)
     uint64_t npool = 0, next_addr = 0x10000000, x = 88172645463325252ULL, ts = 1000;
     for (uint32_t i = 0; i < nthreads; i++)
         gen_thread_open(&th[i], dir, i + 1, ts);
-    for (uint64_t e = 0; e < events; e++) {
+    uint64_t written = 0;
+    for (uint64_t e = 0; written < events; e++) {
         uint32_t n = (uint32_t)(e % nthreads);
         gen_thread_t *t = &th[n];
         ts += 1 + gen_rand(&x) % 3;
@@ -75,10 +76,13 @@ static int gen(const char *dir, uint32_t nthreads, uint64_t events)
             victim->live[k] = victim->live[--victim->nlive];
             synth_free(t->s, MTDB_FREE_FUNC_FREE, ts, addr);
             pool[npool++] = addr;
+            written++;
         } else if (t->nlive < LIVE_PER_THREAD) {
             uint64_t addr = npool ? pool[--npool] : (next_addr += 64);
             t->live[t->nlive++] = addr;
-            synth_alloc(t->s, MTDB_FUNC_MALLOC, ts, addr, 16 + (r >> 20) % 48, 1 + (r >> 40) % STACKS, 1);
+            synth_alloc(t->s, MTDB_FUNC_MALLOC, ts, addr, 16 + (r >> 20) % 48,
+                        1 + (r >> 40) % STACKS, 1);
+            written++;
         }
     }
     for (uint32_t i = 0; i < nthreads; i++) {
@@ -87,7 +91,7 @@ static int gen(const char *dir, uint32_t nthreads, uint64_t events)
     }
     free(pool);
     free(th);
-    printf("generated_events %llu\n", (unsigned long long)events);
+    printf("generated_events %llu\n", (unsigned long long)written);
     return 0;
 }
 
