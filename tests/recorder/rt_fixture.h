@@ -31,6 +31,8 @@ void rt_env(rt_case_t *c, const char *assignment);
 void rt_go(rt_case_t *c);
 /* Decodes the trace directory again (after a run started by the case itself). */
 void rt_decode(rt_case_t *c);
+/* Nothing on stderr but, at most, the recorder's timing-dependent slow-clock advisory. */
+int rt_stderr_is_empty(const tt_result_t *res);
 /* Exit status 0, nothing on stderr. */
 void rt_assert_clean_exit(const rt_case_t *c);
 /* No reader diagnostics, every file readable and named after its header. */

@@ -12,7 +12,7 @@ static void run_victim(rt_case_t *c, const char *program, const char *mode, int 
     ck_assert_msg(c->res.exited && c->res.exit_code == exit_code,
                   "exited %d code %d signal %d; stderr: %s", c->res.exited, c->res.exit_code,
                   c->res.signal, c->res.err);
-    ck_assert_msg(c->res.err_len == 0, "stderr: %s", c->res.err);
+    ck_assert_msg(rt_stderr_is_empty(&c->res), "stderr: %s", c->res.err);
     rt_assert_undamaged(c);
 }
 
@@ -20,6 +20,13 @@ static tt_image_t *image(rt_case_t *c, const char *pid_key, int nth)
 {
     tt_image_t *im = tt_image_by_pid(&c->tally, (uint32_t)rt_value(c, pid_key), nth);
     ck_assert_msg(im != NULL, "no image for %s", pid_key);
+    return im;
+}
+
+static tt_image_t *image_of_arg(rt_case_t *c, const char *pid_key, const char *arg1)
+{
+    tt_image_t *im = tt_image_by_arg(&c->tally, (uint32_t)rt_value(c, pid_key), arg1);
+    ck_assert_msg(im != NULL, "no image for %s running \"%s\"", pid_key, arg1);
     return im;
 }
 
@@ -78,7 +85,8 @@ START_TEST(test_recorder_exec_both_images_recorded)
     rt_case_t c;
     run_victim(&c, RT_VICTIM_PROCS, "exec", 0);
     rt_assert_images(&c, 2);
-    tt_image_t *pre = image(&c, "pre.pid", 0), *target = image(&c, "target.pid", 1);
+    tt_image_t *pre = image_of_arg(&c, "pre.pid", "exec");
+    tt_image_t *target = image_of_arg(&c, "target.pid", "target");
     ck_assert_uint_eq(pre->pid, (uint64_t)c.res.pid);
     ck_assert_uint_eq(target->pid, pre->pid);
     ck_assert_uint_ne(target->nonce, pre->nonce);
@@ -92,13 +100,29 @@ START_TEST(test_recorder_exec_both_images_recorded)
 }
 END_TEST
 
+/* Times of all images are one clock: the image made by exec starts after its parent. */
+START_TEST(test_recorder_exec_image_starts_later)
+{
+    rt_case_t c;
+    run_victim(&c, RT_VICTIM_PROCS, "exec", 0);
+    rt_assert_images(&c, 2);
+    tt_image_t *pre = image_of_arg(&c, "pre.pid", "exec");
+    tt_image_t *target = image_of_arg(&c, "target.pid", "target");
+    ck_assert_msg(target->created_ns > pre->created_ns,
+                  "exec'd image created at %llu ns, before its predecessor (%llu ns)",
+                  (unsigned long long)target->created_ns, (unsigned long long)pre->created_ns);
+    rt_teardown(&c);
+}
+END_TEST
+
 /* execl reaches the kernel through the C library's own execve, not the exported one. */
 START_TEST(test_recorder_execl_noted_in_trace)
 {
     rt_case_t c;
     run_victim(&c, RT_VICTIM_PROCS, "execl", 0);
     rt_assert_images(&c, 2);
-    tt_image_t *pre = image(&c, "pre.pid", 0), *target = image(&c, "target.pid", 1);
+    tt_image_t *pre = image_of_arg(&c, "pre.pid", "execl");
+    tt_image_t *target = image_of_arg(&c, "target.pid", "target");
     expect_counts(&c, pre, "pre");
     expect_counts(&c, target, "target");
     ck_assert_uint_eq(pre->states[MTDB_STATE_EXEC], 1);
@@ -220,6 +244,7 @@ int main(void)
     RT_ADD(s, test_recorder_fork_child_has_own_files, 60);
     RT_ADD(s, test_recorder_fork_parent_has_no_child_events, 60);
     RT_ADD(s, test_recorder_exec_both_images_recorded, 60);
+    RT_ADD(s, test_recorder_exec_image_starts_later, 60);
     RT_ADD(s, test_recorder_execl_noted_in_trace, 60);
     RT_ADD(s, test_recorder_posix_spawn_child_recorded, 60);
     RT_ADD(s, test_recorder_detached_threads_counted, 60);

@@ -206,6 +206,7 @@ static void on_process(tt_ctx_t *c, const mtdb_record_t *rec)
     im->ppid = rec->process->ppid;
     im->parent_nonce = rec->process->parent_nonce;
     snprintf(im->exe, sizeof im->exe, "%s", rec->process->exe ? rec->process->exe : "");
+    snprintf(im->arg1, sizeof im->arg1, "%s", rec->process->argc > 1 ? rec->process->argv[1] : "");
 }
 
 static void on_exit_rec(tt_ctx_t *c, const mtdb_record_t *rec)
@@ -530,6 +531,14 @@ tt_image_t *tt_image_by_pid(tt_tally_t *t, uint32_t pid, int nth)
 {
     for (size_t i = 0; i < t->nimages; i++)
         if (t->images[i].pid == pid && nth-- == 0)
+            return &t->images[i];
+    return NULL;
+}
+
+tt_image_t *tt_image_by_arg(tt_tally_t *t, uint32_t pid, const char *arg1)
+{
+    for (size_t i = 0; i < t->nimages; i++)
+        if (t->images[i].pid == pid && !strcmp(t->images[i].arg1, arg1))
             return &t->images[i];
     return NULL;
 }

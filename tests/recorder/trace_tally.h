@@ -56,6 +56,7 @@ typedef struct tt_image {
     int process_records;
     uint64_t ppid, parent_nonce;
     char exe[256];
+    char arg1[64]; /* argv[1] from the PROCESS record, "" when none */
     int exit_records;
     unsigned exit_how;
     uint64_t exit_status;
@@ -109,6 +110,8 @@ void tt_tally_free(tt_tally_t *t);
 
 /* The nth image (by creation time) with this pid, or NULL. */
 tt_image_t *tt_image_by_pid(tt_tally_t *t, uint32_t pid, int nth);
+/* The image with this pid whose argv[1] is arg1, or NULL. */
+tt_image_t *tt_image_by_arg(tt_tally_t *t, uint32_t pid, const char *arg1);
 /* Thread of an image by kernel tid (the last one with it), or NULL. */
 tt_thread_t *tt_thread_by_tid(tt_image_t *im, uint64_t tid);
 /* The first mark with this label (and kind, or any kind when kind < 0), or NULL. */
