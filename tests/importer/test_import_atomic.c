@@ -3,6 +3,8 @@
  * and no temporary file; an empty directory is an error.
  */
 #include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -110,6 +112,41 @@ START_TEST(test_atomic_empty_dir_fails)
 }
 END_TEST
 
+/* SIGINT while the temporary database exists: exit 1, no target, no temporary file. */
+START_TEST(test_atomic_sigint_removes_temp)
+{
+    char path[512], db[512], tmp[600];
+    synth_path(path, sizeof path, dir, 8, 0x88, 1);
+    synth_t *s = synth_open(path, MTDB_FILE_KIND_STREAM, 8, 0x88, 1, 10);
+    synth_block_begin(s, 1, MTDB_BLOCK_THREAD_FIRST, 10);
+    synth_thread(s, 8, 10, MTDB_THREAD_MAIN);
+    for (uint64_t i = 0; i < 2000000; i++) {
+        if (synth_block_room(s) < 64) {
+            synth_block_end(s, 1, 0);
+            synth_block_begin(s, 1, 0, 100 + 2 * i);
+        }
+        synth_alloc(s, MTDB_FUNC_MALLOC, 100 + 2 * i, 0x1000 + 64 * (i % 1024), 24, 0, 1);
+        synth_free(s, MTDB_FREE_FUNC_FREE, 101 + 2 * i, 0x1000 + 64 * (i % 1024));
+    }
+    synth_block_end(s, 1, 0);
+    synth_close(s);
+    snprintf(db, sizeof db, "%s/t.db", dir);
+    pid_t child = fork();
+    if (child == 0)
+        _exit(it_import(dir, db, 0));
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d", db, (int)child);
+    while (access(tmp, F_OK) != 0) /* wait until the import is under way */
+        usleep(1000);
+    kill(child, SIGINT);
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 1);
+    ck_assert_int_eq(access(db, F_OK), -1);
+    ck_assert_int_eq(access(tmp, F_OK), -1);
+}
+END_TEST
+
 START_TEST(test_atomic_usage_errors)
 {
     char *argv[] = {"import", "--no-such-option", NULL};
@@ -124,11 +161,13 @@ int main(void)
     Suite *s = suite_create("importer atomicity");
     TCase *tc = tcase_create("atomic");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_atomic_existing_target_kept);
     tcase_add_test(tc, test_atomic_force_replaces);
     tcase_add_test(tc, test_atomic_unknown_version_refused);
     tcase_add_test(tc, test_atomic_empty_dir_fails);
     tcase_add_test(tc, test_atomic_usage_errors);
+    tcase_add_test(tc, test_atomic_sigint_removes_temp);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
 }
