@@ -65,6 +65,7 @@ static void *exiter(void *arg)
 
 static void *worker_start(void *arg)
 {
+    free(malloc(VC_MARK(100 + (intptr_t)arg))); /* one whole round before exit may come */
     __atomic_add_fetch(&finished, 1, __ATOMIC_RELEASE);
     return worker(arg);
 }
