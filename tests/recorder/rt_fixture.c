@@ -31,15 +31,14 @@ void rt_env(rt_case_t *c, const char *assignment)
 void rt_decode(rt_case_t *c)
 {
     tt_tally_free(&c->tally);
-    ck_assert_msg(tt_decode_dir(c->trace, &c->opts, &c->tally) == 0, "%s",
-                  c->tally.first_error);
+    ck_assert_msg(tt_decode_dir(c->trace, &c->opts, &c->tally) == 0, "%s", c->tally.first_error);
 }
 
 void rt_go(rt_case_t *c)
 {
     ck_assert_int_eq(tt_run(&c->spec, c->scratch, &c->res), 0);
-    ck_assert_msg(!c->res.timed_out, "%s hung (killed after %d ms); stderr: %s",
-                  c->spec.argv[0], c->spec.timeout_ms, c->res.err);
+    ck_assert_msg(!c->res.timed_out, "%s hung (killed after %d ms); stderr: %s", c->spec.argv[0],
+                  c->spec.timeout_ms, c->res.err);
     rt_decode(c);
 }
 

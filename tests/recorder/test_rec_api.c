@@ -6,10 +6,9 @@
  */
 #include "rt_fixture.h"
 
-static const char *const func_names[10] = {"",         "malloc",         "calloc",
-                                           "realloc",  "reallocarray",   "posix_memalign",
-                                           "aligned_alloc", "memalign",  "valloc",
-                                           "pvalloc"};
+static const char *const func_names[10] = {
+    "",         "malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
+    "memalign", "valloc", "pvalloc"};
 
 static void run_group(rt_case_t *c, const char *group)
 {
@@ -25,8 +24,8 @@ static void run_group(rt_case_t *c, const char *group)
 static void expect(rt_case_t *c, const char *key, uint64_t traced)
 {
     long long said = rt_value(c, key);
-    ck_assert_msg(traced == (uint64_t)said, "%s: the victim says %lld, the trace %llu", key,
-                  said, (unsigned long long)traced);
+    ck_assert_msg(traced == (uint64_t)said, "%s: the victim says %lld, the trace %llu", key, said,
+                  (unsigned long long)traced);
 }
 
 /* Every per-function number of the trace equals the victim's. */

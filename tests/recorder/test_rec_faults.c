@@ -88,9 +88,8 @@ static void expect_drops_accounted(rt_case_t *c)
     ck_assert_uint_gt(dropped, 0);
     ck_assert_msg(im->sizes[0].allocs + im->sizes[0].frees + dropped == 2 * ROUNDS,
                   "recorded %llu + %llu, dropped %llu, made %d",
-                  (unsigned long long)im->sizes[0].allocs,
-                  (unsigned long long)im->sizes[0].frees, (unsigned long long)dropped,
-                  2 * ROUNDS);
+                  (unsigned long long)im->sizes[0].allocs, (unsigned long long)im->sizes[0].frees,
+                  (unsigned long long)dropped, 2 * ROUNDS);
 }
 
 START_TEST(test_recorder_file_size_limit_counts_drops)

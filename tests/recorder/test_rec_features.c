@@ -61,7 +61,8 @@ START_TEST(test_recorder_cxx_new_delete_counted)
     const tt_image_t *im = run_one(&c);
     ck_assert_uint_eq(im->alloc_by_func[MTDB_FUNC_MALLOC], (uint64_t)rt_value(&c, "malloc"));
     /* libstdc++ 12 on glibc: aligned new is aligned_alloc */
-    ck_assert_uint_eq(im->alloc_by_func[MTDB_FUNC_ALIGNED_ALLOC], (uint64_t)rt_value(&c, "aligned"));
+    ck_assert_uint_eq(im->alloc_by_func[MTDB_FUNC_ALIGNED_ALLOC],
+                      (uint64_t)rt_value(&c, "aligned"));
     ck_assert_uint_eq(tt_marked_allocs(im),
                       (uint64_t)(rt_value(&c, "malloc") + rt_value(&c, "aligned")));
     ck_assert_int_eq(rt_value(&c, "nothrow_failed"), 2);
@@ -92,10 +93,10 @@ START_TEST(test_recorder_fast_preset_exact_with_weights)
     const tt_size_stat_t *a = &im->sizes[100], *b = &im->sizes[600];
     ck_assert_uint_eq(a->allocs, (uint64_t)rt_value(&c, "site_a.allocs")); /* all recorded */
     ck_assert_uint_eq(a->frees, a->allocs);
-    ck_assert_uint_eq(a->with_stack, 8 + 15);             /* first 8, then 1 in 64 */
-    ck_assert_uint_eq(a->weight_stacked, a->allocs);      /* weights stand for the rest */
+    ck_assert_uint_eq(a->with_stack, 8 + 15);        /* first 8, then 1 in 64 */
+    ck_assert_uint_eq(a->weight_stacked, a->allocs); /* weights stand for the rest */
     ck_assert_uint_eq(b->allocs, (uint64_t)rt_value(&c, "site_b.allocs"));
-    ck_assert_uint_eq(b->with_stack, b->allocs);          /* large: never sampled out */
+    ck_assert_uint_eq(b->with_stack, b->allocs); /* large: never sampled out */
     ck_assert_uint_eq(b->weight_stacked, b->allocs);
     rt_teardown(&c);
 }

@@ -197,7 +197,10 @@ static void on_mark(tt_ctx_t *c, const mtdb_record_t *rec)
     m->fails = th->fails;
 }
 
-static void on_state(tt_ctx_t *c, const mtdb_record_t *rec) { c->im->states[rec->sub & 7]++; }
+static void on_state(tt_ctx_t *c, const mtdb_record_t *rec)
+{
+    c->im->states[rec->sub & 7]++;
+}
 
 static void on_process(tt_ctx_t *c, const mtdb_record_t *rec)
 {
@@ -303,7 +306,10 @@ typedef struct live_map {
     size_t mask, count;
 } live_map_t;
 
-static size_t live_hash(uint64_t a) { return (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 20); }
+static size_t live_hash(uint64_t a)
+{
+    return (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 20);
+}
 
 static live_entry_t *live_find(live_map_t *m, uint64_t addr)
 {
@@ -338,8 +344,8 @@ static void live_remove(live_map_t *m, live_entry_t *e)
     }
 }
 
-static void live_put(tt_image_t *im, live_map_t *m, uint64_t addr, uint64_t size,
-                     uint32_t thread, int marked)
+static void live_put(tt_image_t *im, live_map_t *m, uint64_t addr, uint64_t size, uint32_t thread,
+                     int marked)
 {
     if ((m->count + 1) * 2 > m->mask)
         live_grow(m);
@@ -392,8 +398,7 @@ static void replay_free(tt_image_t *im, const tt_tally_t *t, live_map_t *m, tt_e
     live_remove(m, b);
 }
 
-static void replay_realloc_old(tt_image_t *im, const tt_tally_t *t, live_map_t *m,
-                               tt_event_t *e)
+static void replay_realloc_old(tt_image_t *im, const tt_tally_t *t, live_map_t *m, tt_event_t *e)
 {
     live_entry_t *b = live_find(m, e->addr);
     if (!b->used)
@@ -407,8 +412,7 @@ static void replay_realloc_old(tt_image_t *im, const tt_tally_t *t, live_map_t *
     live_remove(m, b);
 }
 
-static void replay_realloc_new(tt_image_t *im, const tt_tally_t *t, live_map_t *m,
-                               tt_event_t *e)
+static void replay_realloc_new(tt_image_t *im, const tt_tally_t *t, live_map_t *m, tt_event_t *e)
 {
     int marked = is_marked(t, e->size);
     if (e->old_marked || marked)

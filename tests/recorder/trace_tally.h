@@ -36,13 +36,13 @@ typedef struct tt_mark {
 
 /* What happened to blocks of one marker size (index: size - mark_lo). */
 typedef struct tt_size_stat {
-    uint64_t allocs;        /* ALLOC or REALLOC records making a block of this size */
-    uint64_t with_stack;    /* of those, records with a stack id */
+    uint64_t allocs;         /* ALLOC or REALLOC records making a block of this size */
+    uint64_t with_stack;     /* of those, records with a stack id */
     uint64_t weight_stacked; /* sum of weights of the records with a stack */
-    uint64_t weight_all;    /* sum of weights of all of them */
-    uint64_t frees;         /* FREE records (or reallocs) ending a block of this size */
+    uint64_t weight_all;     /* sum of weights of all of them */
+    uint64_t frees;          /* FREE records (or reallocs) ending a block of this size */
     uint64_t frees_with_stack;
-    uint64_t live;          /* blocks still live at the end of the trace */
+    uint64_t live; /* blocks still live at the end of the trace */
 } tt_size_stat_t;
 
 typedef struct tt_event tt_event_t;
@@ -51,7 +51,7 @@ typedef struct tt_event tt_event_t;
 typedef struct tt_image {
     uint32_t pid;
     uint64_t nonce;
-    uint64_t created_ns;     /* the process file's creation time */
+    uint64_t created_ns; /* the process file's creation time */
     int proc_files, stream_files;
     int process_records;
     uint64_t ppid, parent_nonce;
@@ -100,8 +100,8 @@ typedef struct tt_tally {
 } tt_tally_t;
 
 typedef struct tt_opts {
-    uint64_t mark_lo, mark_hi;  /* marker sizes: [lo, hi) */
-    const char *module_needle;  /* substring of a module path to look for, or NULL */
+    uint64_t mark_lo, mark_hi; /* marker sizes: [lo, hi) */
+    const char *module_needle; /* substring of a module path to look for, or NULL */
 } tt_opts_t;
 
 /* Decodes every file of dir. Returns 0, or -1 when dir cannot be read (first_error). */

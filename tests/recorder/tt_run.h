@@ -13,12 +13,12 @@
 #define TT_ENV_MAX 16
 
 typedef struct tt_spec {
-    const char *const *argv;   /* argv[0] is the program's path; NULL-terminated */
-    const char *preload;       /* library for LD_PRELOAD, or NULL */
-    const char *trace_dir;     /* MTDB_OUTPUT, or NULL to leave it unset */
+    const char *const *argv;     /* argv[0] is the program's path; NULL-terminated */
+    const char *preload;         /* library for LD_PRELOAD, or NULL */
+    const char *trace_dir;       /* MTDB_OUTPUT, or NULL to leave it unset */
     const char *env[TT_ENV_MAX]; /* extra "NAME=value" entries, NULL-terminated */
-    long fsize_limit;          /* RLIMIT_FSIZE in bytes for the program, 0: none */
-    int timeout_ms;            /* 0: 60 s */
+    long fsize_limit;            /* RLIMIT_FSIZE in bytes for the program, 0: none */
+    int timeout_ms;              /* 0: 60 s */
 } tt_spec_t;
 
 typedef struct tt_result {

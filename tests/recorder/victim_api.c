@@ -66,7 +66,7 @@ static void realloc_calls(void)
 static void reallocarray_calls(void)
 {
     void *a = counted(4, reallocarray(NULL, 41, 1001)); /* 41041 */
-    void *b = reallocarray(a, 42, 1001);                 /* 42042 */
+    void *b = reallocarray(a, 42, 1001);                /* 42042 */
     n_realloc_rec[4]++, n_moved += b != a;
     if (reallocarray(b, SIZE_MAX / 2, 3) == NULL) /* overflow: b stays */
         n_fail[4]++;
@@ -111,10 +111,17 @@ static void edge_calls(void)
 
 static void report(void)
 {
-    static const char *const names[11] = {"",         "malloc",         "calloc",
-                                          "realloc",  "reallocarray",   "posix_memalign",
-                                          "aligned_alloc", "memalign",  "valloc",
-                                          "pvalloc",  ""};
+    static const char *const names[11] = {"",
+                                          "malloc",
+                                          "calloc",
+                                          "realloc",
+                                          "reallocarray",
+                                          "posix_memalign",
+                                          "aligned_alloc",
+                                          "memalign",
+                                          "valloc",
+                                          "pvalloc",
+                                          ""};
     for (int f = 1; f <= 9; f++) {
         vc_put2("alloc", f, names[f], n_alloc[f]);
         vc_put2("fail", f, names[f], n_fail[f]);

@@ -34,7 +34,10 @@ static inline void vc_put2(const char *prefix, long long id, const char *key, lo
     vc_put(name, value);
 }
 
-static inline long vc_gettid(void) { return (long)syscall(SYS_gettid); }
+static inline long vc_gettid(void)
+{
+    return (long)syscall(SYS_gettid);
+}
 
 /* Keeps the compiler from proving a block unused. */
 static inline void vc_touch(void *p)

@@ -33,7 +33,10 @@ static void *detached(void *arg)
     return NULL;
 }
 
-static void __attribute__((noinline)) leave_now(void) { pthread_exit(NULL); }
+static void __attribute__((noinline)) leave_now(void)
+{
+    pthread_exit(NULL);
+}
 
 static void *exiting(void *arg)
 {
