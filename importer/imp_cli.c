@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@ static const char imp_usage[] =
     "  -o, --output PATH  database to write (default trace.db)\n"
     "  -f, --force        replace PATH if it exists\n"
     "      --no-symbols   keep frames as module + offset, skip libdw\n"
+    "  -j, --jobs N       threads: 2 (default) inserts while decoding, 1 does not\n"
     "  -v, --verbose      print where the time went\n"
     "  -q, --quiet        no progress, warnings or summary line\n"
     "  -h, --help         this text\n"
@@ -24,7 +26,8 @@ static const char imp_usage[] =
 
 static const struct option imp_long_options[] = {
     {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
-    {"no-symbols", no_argument, NULL, 'S'},   {"verbose", no_argument, NULL, 'v'},
+    {"no-symbols", no_argument, NULL, 'S'},   {"jobs", required_argument, NULL, 'j'},
+       {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -44,6 +47,12 @@ static int imp_parse_option(int c, imp_options_t *opt)
     case 'v':
         opt->verbose = 1;
         return -1;
+    case 'j':
+        opt->threads = atoi(optarg);
+        if (opt->threads == 1 || opt->threads == 2)
+            return -1;
+        fprintf(stderr, "mtdb: error: --jobs takes 1 or 2\n");
+        return MTDB_IMPORT_USAGE;
     case 'q':
         opt->quiet = 1;
         return -1;
@@ -58,9 +67,9 @@ static int imp_parse_option(int c, imp_options_t *opt)
 
 int mtdb_cmd_import(int argc, char **argv)
 {
-    imp_options_t opt = {"mtdb-out", "trace.db", 0, 0, 0, 0, 1};
+    imp_options_t opt = {"mtdb-out", "trace.db", 0, 0, 0, 0, 1, 2};
     optind = 0;
-    for (int c; (c = getopt_long(argc, argv, "o:fvqh", imp_long_options, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "o:fvqhj:", imp_long_options, NULL)) != -1;) {
         int rc = imp_parse_option(c, &opt);
         if (rc >= 0)
             return rc;

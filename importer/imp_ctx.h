@@ -19,6 +19,7 @@ typedef struct imp_options {
     const char *dir;
     const char *output;
     int force, verbose, quiet, progress, symbols;
+    int threads; /* 2: SQLite inserts on a second thread */
 } imp_options_t;
 
 typedef struct imp_times {

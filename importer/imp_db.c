@@ -15,12 +15,13 @@
 #include "imp_db.h"
 #include "imp_error.h"
 #include "imp_sql.h"
+#include "imp_writer.h"
 
 struct imp_db {
     sqlite3 *sql;
     sqlite3_stmt *insert[IMP_T_COUNT];
-    double insert_s; /* estimated from one put in 64 */
-    uint64_t puts;
+    imp_writer_t *writer; /* applies the rows on a second thread during the load */
+    double insert_s, wait_s;
     int in_load;
 };
 
@@ -32,6 +33,8 @@ static const struct {
     IMP_TABLES(IMP_TABLE_DESC)
 #undef IMP_TABLE_DESC
 };
+
+static int imp_db_insert(void *ctx, enum imp_table t, const imp_value_t *vals);
 
 static const char imp_load_pragmas[] = "PRAGMA journal_mode = OFF;"
                                        "PRAGMA synchronous = OFF;"
@@ -80,7 +83,7 @@ static int imp_db_prepare_inserts(imp_db_t *db, char *msg, size_t msg_len)
     return 0;
 }
 
-int imp_db_create(const char *path, imp_db_t **out, char *msg, size_t msg_len)
+int imp_db_create(const char *path, int threads, imp_db_t **out, char *msg, size_t msg_len)
 {
     imp_db_t *db = calloc(1, sizeof *db);
     if (!db)
@@ -101,6 +104,8 @@ int imp_db_create(const char *path, imp_db_t **out, char *msg, size_t msg_len)
         rc = imp_db_fail(db, msg, msg_len, "begin");
     if (!rc)
         rc = imp_db_prepare_inserts(db, msg, msg_len);
+    if (!rc && threads > 1 && (rc = imp_writer_start(&db->writer, imp_db_insert, db)) && msg)
+        snprintf(msg, msg_len, "cannot start the writer thread");
     if (rc) {
         imp_db_close(db);
         return rc;
@@ -120,28 +125,55 @@ static void imp_db_bind(sqlite3_stmt *st, int col, const imp_value_t *v)
         sqlite3_bind_null(st, col);
 }
 
-int imp_db_put(imp_db_t *db, enum imp_table t, const imp_value_t *vals)
+/* Runs on the writer thread. */
+static int imp_db_insert(void *ctx, enum imp_table t, const imp_value_t *vals)
 {
-    /* Timing every row would cost more than a tenth of the row: time one in 64. */
-    int timed = (++db->puts & 63) == 0;
-    double t0 = timed ? imp_now_s() : 0;
+    imp_db_t *db = ctx;
     sqlite3_stmt *st = db->insert[t];
     for (int c = 0; c < imp_table_descs[t].columns; c++)
         imp_db_bind(st, c + 1, &vals[c]);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if (timed)
-        db->insert_s += (imp_now_s() - t0) * 64;
     return rc == SQLITE_DONE ? 0 : IMP_EDB;
+}
+
+int imp_db_put(imp_db_t *db, enum imp_table t, const imp_value_t *vals)
+{
+    if (db->writer)
+        return imp_writer_put(db->writer, t, imp_table_descs[t].columns, vals);
+    double t0 = imp_now_s();
+    int rc = imp_db_insert(db, t, vals);
+    double spent = imp_now_s() - t0;
+    db->insert_s += spent;
+    db->wait_s += spent; /* without a writer thread the import waits for every insert */
+    return rc;
+}
+
+/* Waits for the writer thread to apply everything and ends it. */
+static int imp_db_stop_writer(imp_db_t *db)
+{
+    if (!db->writer)
+        return 0;
+    double busy, wait;
+    int rc = imp_writer_stop(db->writer, &busy, &wait);
+    db->writer = NULL;
+    db->insert_s += busy, db->wait_s += wait;
+    return rc;
 }
 
 int imp_db_exec(imp_db_t *db, const char *sql)
 {
+    int rc = imp_db_stop_writer(db);
+    if (rc)
+        return rc;
     return sqlite3_exec(db->sql, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : IMP_EDB;
 }
 
 int imp_db_finish(imp_db_t *db, double *index_s)
 {
+    int werr = imp_db_stop_writer(db);
+    if (werr)
+        return werr;
     double t0 = imp_now_s();
     for (int t = 0; t < IMP_T_COUNT; t++) {
         sqlite3_finalize(db->insert[t]);
@@ -164,6 +196,7 @@ void imp_db_close(imp_db_t *db)
 {
     if (!db)
         return;
+    imp_db_stop_writer(db);
     for (int t = 0; t < IMP_T_COUNT; t++)
         sqlite3_finalize(db->insert[t]);
     sqlite3_close(db->sql);
@@ -177,6 +210,11 @@ void imp_db_interrupt(imp_db_t *db)
 }
 
 double imp_db_insert_seconds(const imp_db_t *db) { return db->insert_s; }
+
+double imp_db_wait_seconds(const imp_db_t *db)
+{
+    return db->writer ? imp_writer_wait_seconds(db->writer) : db->wait_s;
+}
 
 const char *imp_db_errmsg(const imp_db_t *db) { return sqlite3_errmsg(db->sql); }
 

@@ -1,7 +1,8 @@
 /* imp_db.h: the loader: the one part of the importer that talks to SQLite.
  *
  * Opens the temporary database, applies the schema files before the load, takes rows
- * (imp_rows.h) inside one transaction through prepared statements, then builds the
+ * (imp_rows.h) inside one transaction through prepared statements, applied by a writer
+ * thread (imp_writer.c) while the import goes on, then builds the
  * indexes, runs ANALYZE and creates the views. Never decides what a row means.
  */
 #ifndef IMP_DB_H
@@ -14,8 +15,8 @@
 typedef struct imp_db imp_db_t;
 
 /* Creates path (which must not exist) with the pre-load schema and opens the load
- * transaction. On failure writes a reason into msg. */
-int imp_db_create(const char *path, imp_db_t **out, char *msg, size_t msg_len);
+ * transaction; threads 2 inserts on a writer thread. On failure writes a reason into msg. */
+int imp_db_create(const char *path, int threads, imp_db_t **out, char *msg, size_t msg_len);
 
 /* Inserts one row of table t; vals holds the table's column count of values. */
 int imp_db_put(imp_db_t *db, enum imp_table t, const imp_value_t *vals);
@@ -33,8 +34,11 @@ void imp_db_close(imp_db_t *db);
 /* Async-signal-safe: makes the running statement fail soon with an interrupt. */
 void imp_db_interrupt(imp_db_t *db);
 
-/* Seconds spent in imp_db_put so far. */
+/* Seconds spent inserting (on the writer thread while it runs: known once it stopped). */
 double imp_db_insert_seconds(const imp_db_t *db);
+
+/* Seconds imp_db_put waited for the writer thread so far. */
+double imp_db_wait_seconds(const imp_db_t *db);
 
 /* The last SQLite message. */
 const char *imp_db_errmsg(const imp_db_t *db);

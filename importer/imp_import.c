@@ -72,22 +72,22 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
     if (!rc)
         rc = imp_links_write(run);
     run->nprocs_done = rc ? 0 : run->nprocs;
-    double t0 = imp_now_s(), ins0 = imp_db_insert_seconds(run->db);
+    double t0 = imp_now_s(), wait0 = imp_db_wait_seconds(run->db);
     if (!rc)
         rc = imp_symbolize_all(run);
-    run->times.symbolize = imp_now_s() - t0 - (imp_db_insert_seconds(run->db) - ins0);
+    run->times.symbolize = imp_now_s() - t0 - (imp_db_wait_seconds(run->db) - wait0);
     if (!rc)
         rc = imp_info_write(run);
-    run->times.insert = imp_db_insert_seconds(run->db);
     if (!rc)
         rc = imp_db_finish(run->db, &run->times.index);
+    run->times.insert = imp_db_insert_seconds(run->db);
     return rc;
 }
 
 /* Imports into tmp; returns an IMP_* code. */
 static int imp_into(imp_run_t *run, const char *tmp, char *msg, size_t msg_len)
 {
-    int rc = imp_db_create(tmp, &run->db, msg, msg_len);
+    int rc = imp_db_create(tmp, run->opt->threads, &run->db, msg, msg_len);
     if (rc)
         return rc;
     imp_store_init(&run->store, run->db);

@@ -126,13 +126,14 @@ static int imp_process_body(imp_pctx_t *p, imp_merge_t *m)
             mtdb_reader_close(readers[i]);
     free(readers);
     free(paths);
-    double t0 = imp_now_s(), ins0 = imp_db_insert_seconds(p->run->db);
+    double t0 = imp_now_s(), wait0 = imp_db_wait_seconds(p->run->db);
     if (!rc)
         rc = imp_run_merge(p, m);
     if (!rc)
         rc = imp_pair_finish(p);
     p->run->times.parse += m->parse_s;
-    p->run->times.pair += imp_now_s() - t0 - m->parse_s - (imp_db_insert_seconds(p->run->db) - ins0);
+    p->run->times.pair +=
+        imp_now_s() - t0 - m->parse_s - (imp_db_wait_seconds(p->run->db) - wait0);
     return rc;
 }
 

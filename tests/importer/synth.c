@@ -155,9 +155,7 @@ void synth_state(synth_t *s, unsigned state, uint64_t ts, const char *path, uint
 
 void synth_counters(synth_t *s, const uint64_t counters[MTDB_COUNTER_COUNT])
 {
-    *s->p++ = MTDB_TAG(MTDB_REC_COUNTERS, 0);
-    for (unsigned i = 0; i < MTDB_COUNTER_COUNT; i++)
-        s->p = mtdb_put_varint(s->p, counters[i]);
+    s->p = mtdb_enc_counters(s->p, counters);
 }
 
 static void synth_str(synth_t *s, const char *str)

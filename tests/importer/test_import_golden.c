@@ -1,5 +1,6 @@
 /* test_import_golden.c: every golden trace (golden/v<major>/<name>/) imports to exactly
- * the rows in its expected.out (the output of golden/v<major>/queries.sql).
+ * the rows in its expected.out (the output of golden/v<major>/queries.sql), with one
+ * thread and with the writer thread.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -7,13 +8,15 @@
 #include <string.h>
 
 #include "itest.h"
+#include "mtdb_importer.h"
 
-static void check_trace(const char *version_dir, const char *name)
+static void check_trace(const char *version_dir, const char *name, char *jobs)
 {
     char trace[1400], path[1600];
     snprintf(trace, sizeof trace, "%s/%s", version_dir, name);
     char *tmp = it_tmpdir(), *db = strdup(it_path(tmp, "t.db"));
-    ck_assert_int_eq(it_import(trace, db, 0), 0);
+    char *argv[] = {"import", "-q", "-j", jobs, "-o", db, trace, NULL};
+    ck_assert_int_eq(mtdb_cmd_import(7, argv), 0);
     long len;
     snprintf(path, sizeof path, "%s/queries.sql", version_dir);
     char *sql = it_read_file(path, &len);
@@ -42,7 +45,8 @@ START_TEST(test_golden_v1_all_traces)
     for (struct dirent *e; (e = readdir(d));) {
         if (strchr(e->d_name, '.')) /* queries.sql, README, . and .. */
             continue;
-        check_trace(version_dir, e->d_name);
+        check_trace(version_dir, e->d_name, "1"); /* inserts on the importing thread */
+        check_trace(version_dir, e->d_name, "2"); /* inserts on a writer thread */
         traces++;
     }
     closedir(d);
