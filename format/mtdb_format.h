@@ -82,7 +82,9 @@
  *                          first; defines the thread's next stack id (1, 2, ...)
  *   THREAD   sub=0         tid, start_ns(absolute), flags; first record of a thread
  *   NAME     sub=0         string: the thread's name (pthread_setname_np, prctl)
- *   COUNTERS sub=0         MTDB_COUNTER_COUNT varints (health counters, cumulative)
+ *   COUNTERS sub=0         count (<= 64), then count varints (health counters,
+ *                          cumulative, in MTDB_COUNTER_LIST order; a reader keeps
+ *                          those it knows and skips the rest, so counters can be added)
  *   MODULES  sub=0         count, then per module: base, text_size, path string,
  *                          build-id string (raw bytes); a full snapshot of the map
  *   MARK     sub=kind      dt, label string  (API: phase begin/end, point)
@@ -203,6 +205,7 @@ enum mtdb_func {
     X(LATE_EVENTS, "late_events", "events after the thread's recorder state closed")     \
     X(STARTUP_PASSTHROUGH, "startup_passthrough",                                        \
       "events not recorded: they came while the recorder was starting (process level)")
+#define MTDB_MAX_COUNTERS 64 /* a reader's cap on a COUNTERS record's count */
 enum mtdb_counter {
 #define MTDB_COUNTER_ENUM(name, str, doc) MTDB_COUNTER_##name,
     MTDB_COUNTER_LIST(MTDB_COUNTER_ENUM)

@@ -32,6 +32,7 @@ typedef struct rd_thread {
     int uncertain;     /* stack numbering may be shifted by an earlier loss */
     uint64_t next_seq; /* expected first_event_seq of the thread's next block */
     uint64_t stacks;   /* STACK records seen since the thread's first block */
+    int blocks;        /* blocks of this thread seen in this file */
 } rd_thread_t;
 
 /* A parsed block header. */
@@ -469,12 +470,23 @@ static int rd_dec_name(mtdb_reader_t *r, rd_block_t *b, mtdb_record_t *rec)
     return rd_string(b, &rec->str, &rec->str_len);
 }
 
+/* A count, then that many counters: the ones this reader knows are kept, later ones
+ * (written by a newer recorder) are read and skipped, missing ones stay 0. */
 static int rd_dec_counters(mtdb_reader_t *r, rd_block_t *b, mtdb_record_t *rec)
 {
     (void)r;
-    for (unsigned i = 0; i < MTDB_COUNTER_COUNT; i++)
-        RD_TRY(rd_varint(b, &rec->counters[i]));
-    rec->counter_count = MTDB_COUNTER_COUNT;
+    uint64_t count;
+    RD_TRY(rd_varint(b, &count));
+    if (count > MTDB_MAX_COUNTERS)
+        return -1;
+    memset(rec->counters, 0, sizeof rec->counters);
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t v;
+        RD_TRY(rd_varint(b, &v));
+        if (i < MTDB_COUNTER_COUNT)
+            rec->counters[i] = v;
+    }
+    rec->counter_count = (uint32_t)count;
     rec->ts_ns = b->last_ns;
     return 0;
 }
@@ -617,6 +629,11 @@ static size_t rd_check_sequence(mtdb_reader_t *r, const rd_header_t *h)
     rd_thread_t *t = &r->threads[ti];
     if (h->flags & MTDB_BLOCK_THREAD_FIRST)
         t->stacks = 0, t->uncertain = 0;
+    /* A LATE block (events after a thread's state closed) may be the only block of its
+     * thread in this file: its sequence continues the thread's own stream elsewhere. */
+    if ((h->flags & MTDB_BLOCK_LATE) && !t->blocks)
+        t->next_seq = h->first_seq;
+    t->blocks++;
     if (h->first_seq > t->next_seq) {
         uint64_t lost = h->first_seq - t->next_seq;
         t->uncertain = 1;

@@ -106,6 +106,17 @@ static inline uint8_t *mtdb_enc_stack(uint8_t *p, const uintptr_t *frames, unsig
     return p;
 }
 
+/* Needs MTDB_MAX_COUNTERS_RECORD bytes. */
+#define MTDB_MAX_COUNTERS_RECORD (2 + 10 * MTDB_COUNTER_COUNT)
+static inline uint8_t *mtdb_enc_counters(uint8_t *p, const uint64_t counters[MTDB_COUNTER_COUNT])
+{
+    *p++ = MTDB_TAG(MTDB_REC_COUNTERS, 0);
+    p = mtdb_put_varint(p, MTDB_COUNTER_COUNT);
+    for (int i = 0; i < MTDB_COUNTER_COUNT; i++)
+        p = mtdb_put_varint(p, counters[i]);
+    return p;
+}
+
 static inline uint8_t *mtdb_enc_string(uint8_t *p, const void *s, size_t len)
 {
     p = mtdb_put_varint(p, len);

@@ -14,7 +14,7 @@
 
 #include "rec_internal.h"
 
-#define COUNTERS_RECORD_MAX (2 + 10 * MTDB_COUNTER_COUNT)
+#define COUNTERS_RECORD_MAX MTDB_MAX_COUNTERS_RECORD
 
 /* ---- blocks ----------------------------------------------------------------------- */
 
@@ -49,11 +49,7 @@ static void block_open(rec_thread_t *t, uint8_t *at, uint32_t room, uint64_t ts)
 
 static void write_counters(rec_thread_t *t)
 {
-    uint8_t *p = t->pos;
-    *p++ = MTDB_TAG(MTDB_REC_COUNTERS, 0);
-    for (int i = 0; i < MTDB_COUNTER_COUNT; i++)
-        p = mtdb_put_varint(p, t->counters[i]);
-    t->pos = p;
+    t->pos = mtdb_enc_counters(t->pos, t->counters);
     commit(t);
 }
 
@@ -218,11 +214,11 @@ static inline uint32_t alloc_stack(rec_thread_t *t, size_t size, uintptr_t site,
  * thread to record into now, or NULL when the event was queued, counted or ignored. */
 static REC_NOINLINE rec_thread_t *slow_thread(rec_thread_t *t, const rec_pending_t *ev)
 {
+    rec_pending_t e = *ev; /* stamped now if the caller had no time yet */
+    e.ts_ns = e.ts_ns ? e.ts_ns : rec_now_ns();
+    if (e.type == MTDB_REC_REALLOC && !e.ts2_ns)
+        e.ts2_ns = e.ts_ns;
     if (t->mode == REC_ACTIVE) { /* re-entered */
-        rec_pending_t e = *ev;
-        e.ts_ns = e.ts_ns ? e.ts_ns : rec_now_ns();
-        if (e.type == MTDB_REC_REALLOC && !e.ts2_ns)
-            e.ts2_ns = e.ts_ns;
         pending_push(t, &e);
         return NULL;
     }
@@ -242,7 +238,7 @@ static REC_NOINLINE rec_thread_t *slow_thread(rec_thread_t *t, const rec_pending
             return NULL;
         late->depth = 1;
         rec_global_lock();
-        write_pending(late, ev);
+        write_pending(late, &e);
         rec_global_unlock();
         late->counters[MTDB_COUNTER_LATE_EVENTS]++;
         rec_thread_return_late(late);

@@ -6,6 +6,7 @@
  * do nothing, since that child runs in the parent's memory.
  */
 #include <dlfcn.h>
+#include <stdarg.h>
 #include <unistd.h>
 
 #include "rec_internal.h"
@@ -51,6 +52,66 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
         *(void **)&real = next_fn("execvpe");
     rec_before_exec(file);
     return real(file, argv, envp);
+}
+
+/* The execl family: glibc implements them with its internal execve, which no wrapper
+ * sees, so each is wrapped here and sent to the matching vector form. The argument
+ * vector lives on the stack: exec never returns on success, and no allocation is made. */
+#define MAX_EXECL_ARGS 4096
+
+static int count_args(const char *arg, va_list ap)
+{
+    int n = 1;
+    while (arg && va_arg(ap, const char *) && n < MAX_EXECL_ARGS)
+        n++;
+    return n;
+}
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int n = count_args(arg, ap);
+    va_end(ap);
+    char *argv[n + 1];
+    argv[0] = (char *)arg;
+    va_start(ap, arg);
+    for (int i = 1; i <= n; i++)
+        argv[i] = i < n ? va_arg(ap, char *) : NULL;
+    va_end(ap);
+    return execv(path, argv);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int n = count_args(arg, ap);
+    va_end(ap);
+    char *argv[n + 1];
+    argv[0] = (char *)arg;
+    va_start(ap, arg);
+    for (int i = 1; i <= n; i++)
+        argv[i] = i < n ? va_arg(ap, char *) : NULL;
+    va_end(ap);
+    return execvp(file, argv);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    int n = count_args(arg, ap);
+    va_end(ap);
+    char *argv[n + 1];
+    argv[0] = (char *)arg;
+    va_start(ap, arg);
+    for (int i = 1; i <= n; i++)
+        argv[i] = i < n ? va_arg(ap, char *) : NULL;
+    va_arg(ap, char *); /* the NULL that ends the arguments */
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    return execve(path, argv, envp);
 }
 
 EXPORT void _exit(int status)

@@ -79,53 +79,58 @@ EXPORT void *calloc(size_t n, size_t size)
     return p;
 }
 
-static void *realloc_common(unsigned func, void *old, size_t size, int overflow, size_t n,
-                            size_t elem, uintptr_t site)
+/* realloc and reallocarray share this; reallocarray checks n * elem itself and calls the
+ * real realloc, because glibc's reallocarray calls realloc through the PLT, which would
+ * land in our realloc and record the call twice. */
+static void *realloc_common(unsigned func, void *old, size_t size, int overflow, uintptr_t site)
 {
+    if (overflow) {
+        errno = ENOMEM;
+        if (real_ready() || bootstrap())
+            rec_on_fail(func, SIZE_MAX);
+        return NULL;
+    }
     if (!real_ready() && !bootstrap()) {
-        void *p = overflow ? NULL : boot_or_enomem(size, 16);
+        void *p = boot_or_enomem(size, 16);
         if (p && old)
             memcpy(p, old, rec_boot_size(old) < size ? rec_boot_size(old) : size);
         return p;
     }
     if (old && rec_boot_owns(old)) { /* move a bootstrap block into the real heap */
-        void *p = overflow ? NULL : rec_real.malloc(size);
+        void *p = rec_real.malloc(size);
         if (p)
             memcpy(p, old, rec_boot_size(old) < size ? rec_boot_size(old) : size);
         record_result(func, p, size, site);
         return p;
     }
     if (!old) {
-        void *p = func == MTDB_FUNC_REALLOC ? rec_real.realloc(NULL, size)
-                                            : rec_real.reallocarray(NULL, n, elem);
-        record_result(func, p, overflow ? SIZE_MAX : size, site);
+        void *p = rec_real.realloc(NULL, size);
+        record_result(func, p, size, site);
         return p;
     }
     uint64_t before = rec_now_ns();
-    void *p = func == MTDB_FUNC_REALLOC ? rec_real.realloc(old, size)
-                                        : rec_real.reallocarray(old, n, elem);
+    void *p = rec_real.realloc(old, size);
     if (p)
         rec_on_realloc(func, old, p, size, before, site);
-    else if (size == 0 && !overflow) /* glibc freed old and returned NULL */
+    else if (size == 0) /* glibc freed old and returned NULL */
         rec_on_free(func == MTDB_FUNC_REALLOC ? MTDB_FREE_FUNC_REALLOC
                                               : MTDB_FREE_FUNC_REALLOCARRAY,
                     old, before);
     else
-        rec_on_fail(func, overflow ? SIZE_MAX : size);
+        rec_on_fail(func, size);
     return p;
 }
 
 EXPORT void *realloc(void *old, size_t size)
 {
-    return realloc_common(MTDB_FUNC_REALLOC, old, size, 0, size, 1, SITE());
+    return realloc_common(MTDB_FUNC_REALLOC, old, size, 0, SITE());
 }
 
 EXPORT void *reallocarray(void *old, size_t n, size_t elem)
 {
     size_t total;
     int overflow = __builtin_mul_overflow(n, elem, &total);
-    return realloc_common(MTDB_FUNC_REALLOCARRAY, old, overflow ? SIZE_MAX : total, overflow, n,
-                          elem, SITE());
+    return realloc_common(MTDB_FUNC_REALLOCARRAY, old, total, overflow, SITE());
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t size)

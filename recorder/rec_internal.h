@@ -269,9 +269,17 @@ pid_t rec_gettid(void);
 /* ---- logging (rec_log.c) ------------------------------------------------------------ */
 void rec_log(int level, const char *a, const char *b, const char *c);
 void rec_log_num(int level, const char *a, uint64_t n, const char *b);
-/* One line per process on stderr, whichever comes first: the host hears once. */
-void rec_warn_once(const char *a, const char *b);
-void rec_error_once(const char *a, const char *b);
+/* One line on stderr per cause (per call site) and process: the host hears once. */
+void rec_warn(const char *a, const char *b);
+void rec_error(const char *a, const char *b);
+#define REC_ONCE(call)                                                                   \
+    do {                                                                                 \
+        static int said_;                                                                \
+        if (!__atomic_exchange_n(&said_, 1, __ATOMIC_RELAXED))                           \
+            call;                                                                        \
+    } while (0)
+#define rec_warn_once(a, b) REC_ONCE(rec_warn(a, b))
+#define rec_error_once(a, b) REC_ONCE(rec_error(a, b))
 
 #ifdef MTDB_GLOBAL_LOCK
 void rec_global_lock(void);

@@ -35,16 +35,6 @@ void rec_log_num(int level, const char *a, uint64_t n, const char *b)
         log_write(a, b, NULL, &n);
 }
 
-static int said_once;
+void rec_warn(const char *a, const char *b) { log_write("warning: ", a, b, NULL); }
 
-void rec_warn_once(const char *a, const char *b)
-{
-    if (!__atomic_exchange_n(&said_once, 1, __ATOMIC_RELAXED))
-        log_write("warning: ", a, b, NULL);
-}
-
-void rec_error_once(const char *a, const char *b)
-{
-    if (!__atomic_exchange_n(&said_once, 1, __ATOMIC_RELAXED))
-        log_write("error: ", a, b, NULL);
-}
+void rec_error(const char *a, const char *b) { log_write("error: ", a, b, NULL); }

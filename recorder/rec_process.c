@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h> /* rename(): a system call, no stream is used */
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -165,9 +166,8 @@ static size_t read_file(const char *path, uint8_t *buf, size_t cap)
     return n;
 }
 
-/* Appends one sealed process-level block holding `len` bytes of records. */
-static int proc_append_block(uint32_t thread, const uint8_t *records, uint32_t len,
-                             uint32_t events)
+/* Writes one sealed process-level block holding `len` bytes of records to fd. */
+static int write_proc_block(int fd, uint32_t thread, const uint8_t *records, uint32_t len)
 {
     uint32_t span = mtdb_block_span(len);
     uint8_t *blk = rec_map(span);
@@ -175,45 +175,31 @@ static int proc_append_block(uint32_t thread, const uint8_t *records, uint32_t l
         return -1;
     mtdb_block_open(blk, thread, 0, 0, rec_now_ns());
     memcpy(blk + MTDB_BLOCK_HEADER_BYTES, records, len);
-    mtdb_block_seal(blk, len, events, 0);
-    int fd = open(rec_proc.proc_path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    int rc = fd >= 0 ? rec_write_all(fd, blk, span) : -1;
-    if (fd >= 0)
-        close(fd);
+    mtdb_block_seal(blk, len, 0, 0);
+    int rc = rec_write_all(fd, blk, span);
     rec_unmap(blk, span);
+    return rc;
+}
+
+/* Appends one sealed process-level block to the process file. */
+static int proc_append_block(uint32_t thread, const uint8_t *records, uint32_t len)
+{
+    int fd = open(rec_proc.proc_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = write_proc_block(fd, thread, records, len);
+    close(fd);
     return rc;
 }
 
 static uint8_t *put_cstring(uint8_t *p, const char *s) { return mtdb_enc_string(p, s, strlen(s)); }
 
-static int write_process_file(uint64_t mono, uint64_t wall, uint64_t clock_cost)
+/* The PROCESS record: pid, parents, clock anchors, command line, versions, settings. */
+static uint32_t encode_process_record(uint8_t *buf, uint32_t cap, uint64_t mono, uint64_t wall,
+                                      uint64_t clock_cost)
 {
-    size_t n = rec_strlcpy(rec_proc.proc_path, rec_proc.settings.output, REC_PATH_MAX);
-    n += rec_strlcpy(rec_proc.proc_path + n, "/mtdb-", REC_PATH_MAX - n);
-    n += rec_fmt_u64(rec_proc.proc_path + n, (uint64_t)rec_proc.pid);
-    rec_proc.proc_path[n++] = '-';
-    n += rec_fmt_hex(rec_proc.proc_path + n, rec_proc.nonce, 16);
-    rec_strlcpy(rec_proc.proc_path + n, ".proc", REC_PATH_MAX - n);
-    int fd = open(rec_proc.proc_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rec_warn_once("cannot record: cannot create ", rec_proc.proc_path);
-        return -1;
-    }
-    uint8_t header[MTDB_FILE_HEADER_BYTES];
-    mtdb_file_params_t fp = {MTDB_FILE_KIND_PROCESS, (uint32_t)rec_proc.pid, rec_proc.nonce,
-                             0, PROC_CHUNK, PROC_CHUNK, mono};
-    mtdb_file_header_build(header, &fp);
-    int rc = rec_write_all(fd, header, sizeof header);
-    close(fd);
-    if (rc < 0)
-        return -1;
-
-    const uint32_t cap = 4u << 20;
-    uint8_t *buf = rec_map(cap);
-    if (!buf)
-        return -1;
-    uint8_t *cmdline = buf + (cap / 2);
-    size_t cmd_len = read_file("/proc/self/cmdline", cmdline, 256 * 1024);
+    uint8_t *cmdline = buf + cap / 2; /* read into the buffer's second half */
+    size_t cmd_len = read_file("/proc/self/cmdline", cmdline, cap / 4);
     uint8_t *p = buf;
     *p++ = MTDB_TAG(MTDB_REC_PROCESS, 0);
     p = mtdb_put_varint(p, (uint64_t)rec_proc.pid);
@@ -240,9 +226,49 @@ static int write_process_file(uint64_t mono, uint64_t wall, uint64_t clock_cost)
     char settings[REC_PATH_MAX + 512];
     format_settings(settings, sizeof settings);
     p = put_cstring(p, settings);
-    p += rec_modules_encode(p, (uint32_t)(cmdline - p));
-    rc = proc_append_block(0, buf, (uint32_t)(p - buf), 0);
+    return (uint32_t)(p - buf);
+}
+
+/* The process file: its header, a PROCESS block and a MODULES block, written under a
+ * temporary name and renamed, so the file never exists without them. Each block stays
+ * under the reader's payload cap (the command line is read up to 256 KiB). */
+static int write_process_file(uint64_t mono, uint64_t wall, uint64_t clock_cost)
+{
+    size_t n = rec_strlcpy(rec_proc.proc_path, rec_proc.settings.output, REC_PATH_MAX);
+    n += rec_strlcpy(rec_proc.proc_path + n, "/mtdb-", REC_PATH_MAX - n);
+    n += rec_fmt_u64(rec_proc.proc_path + n, (uint64_t)rec_proc.pid);
+    rec_proc.proc_path[n++] = '-';
+    n += rec_fmt_hex(rec_proc.proc_path + n, rec_proc.nonce, 16);
+    n += rec_strlcpy(rec_proc.proc_path + n, ".proc", REC_PATH_MAX - n);
+    char tmp[REC_PATH_MAX + 8];
+    memcpy(tmp, rec_proc.proc_path, n);
+    memcpy(tmp + n, ".tmp", 5);
+    const uint32_t cap = MTDB_BLOCK_MAX_PAYLOAD;
+    uint8_t *buf = rec_map(cap);
+    int fd = buf ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+    if (fd < 0) {
+        rec_unmap(buf, cap);
+        rec_warn_once("cannot record: cannot create ", tmp);
+        return -1;
+    }
+    uint8_t header[MTDB_FILE_HEADER_BYTES];
+    mtdb_file_params_t fp = {MTDB_FILE_KIND_PROCESS, (uint32_t)rec_proc.pid, rec_proc.nonce,
+                             0, PROC_CHUNK, PROC_CHUNK, mono};
+    mtdb_file_header_build(header, &fp);
+    int rc = rec_write_all(fd, header, sizeof header);
+    uint32_t len = encode_process_record(buf, cap, mono, wall, clock_cost);
+    rc = rc ? rc : write_proc_block(fd, 0, buf, len);
+    len = rec_modules_encode(buf, cap - 1024);
+    if (rc == 0 && len)
+        rc = write_proc_block(fd, 0, buf, len);
+    close(fd);
     rec_unmap(buf, cap);
+    if (rc == 0 && rename(tmp, rec_proc.proc_path) != 0)
+        rc = -1;
+    if (rc != 0) {
+        unlink(tmp);
+        rec_warn_once("cannot record: cannot write ", rec_proc.proc_path);
+    }
     return rc;
 }
 
@@ -254,16 +280,16 @@ static void write_exit_record(unsigned how, uint64_t status)
 {
     if (__atomic_exchange_n(&rec_proc.exit_written, 1, __ATOMIC_ACQ_REL))
         return;
-    uint8_t rec[16 + 2 + 10 * MTDB_COUNTER_COUNT], *p = rec;
+    uint8_t rec[16 + MTDB_MAX_COUNTERS_RECORD], *p = rec;
     *p++ = MTDB_TAG(MTDB_REC_EXIT, how);
     p = mtdb_put_varint(p, 0); /* dt from the block's base: the block is stamped now */
     p = mtdb_put_varint(p, status);
     /* Process-level counters: events that arrived before start-up completed. */
-    *p++ = MTDB_TAG(MTDB_REC_COUNTERS, 0);
-    uint64_t unrecorded = __atomic_load_n(&rec_proc.unrecorded, __ATOMIC_RELAXED);
-    for (int i = 0; i < MTDB_COUNTER_COUNT; i++)
-        p = mtdb_put_varint(p, i == MTDB_COUNTER_STARTUP_PASSTHROUGH ? unrecorded : 0);
-    proc_append_block(0, rec, (uint32_t)(p - rec), 0);
+    uint64_t proc_counters[MTDB_COUNTER_COUNT] = {0};
+    proc_counters[MTDB_COUNTER_STARTUP_PASSTHROUGH] =
+        __atomic_load_n(&rec_proc.unrecorded, __ATOMIC_RELAXED);
+    p = mtdb_enc_counters(p, proc_counters);
+    proc_append_block(0, rec, (uint32_t)(p - rec));
     /* Threads still running may never write their last block: keep their counters. */
     uint32_t serial;
     uint64_t counters[MTDB_COUNTER_COUNT];
@@ -273,11 +299,8 @@ static void write_exit_record(unsigned how, uint64_t status)
             break;
         if (r == 0)
             continue;
-        p = rec;
-        *p++ = MTDB_TAG(MTDB_REC_COUNTERS, 0);
-        for (int k = 0; k < MTDB_COUNTER_COUNT; k++)
-            p = mtdb_put_varint(p, counters[k]);
-        proc_append_block(serial, rec, (uint32_t)(p - rec), 0);
+        p = mtdb_enc_counters(rec, counters);
+        proc_append_block(serial, rec, (uint32_t)(p - rec));
     }
 }
 
@@ -383,12 +406,18 @@ void rec_disable(const char *why)
     __atomic_store_n(&rec_proc.state, REC_DISABLED, __ATOMIC_RELEASE);
 }
 
+/* The cheapest of several rounds: one preemption must not make the clock look slow. */
 static uint64_t measure_clock_cost(void)
 {
-    uint64_t t0 = rec_now_ns();
-    for (int i = 0; i < 64; i++)
-        (void)rec_now_ns();
-    return (rec_now_ns() - t0) / 65;
+    uint64_t best = UINT64_MAX;
+    for (int round = 0; round < 8; round++) {
+        uint64_t t0 = rec_now_ns();
+        for (int i = 0; i < 16; i++)
+            (void)rec_now_ns();
+        uint64_t per = (rec_now_ns() - t0) / 17;
+        best = per < best ? per : best;
+    }
+    return best;
 }
 
 static int start_recording(void)
@@ -416,8 +445,8 @@ static int start_recording(void)
     uint64_t mono = rec_now_ns();
     uint64_t cost = measure_clock_cost();
     if (cost > 200)
-        rec_warn_once("the monotonic clock is slow on this machine (a system call?): ",
-                      "expect more overhead per event");
+        rec_log(1, "the monotonic clock is slow on this machine (a system call?): ",
+                "expect more overhead per event", NULL);
     if (write_process_file(mono, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec,
                            cost) < 0)
         return -1;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h> /* rename(): a system call, no stream is used */
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -82,28 +83,39 @@ static size_t stream_name(char *out, size_t cap, uint32_t index)
     return n;
 }
 
+/* The file appears under its name only once its header is written (created as .tmp,
+ * then renamed), so a process that dies meanwhile leaves no headerless trace file. */
 int rec_stream_create(rec_stream_t *s, uint32_t index)
 {
     memset(s, 0, sizeof *s);
-    stream_name(s->path, sizeof s->path, index);
+    size_t n = stream_name(s->path, sizeof s->path, index);
+    char tmp[REC_PATH_MAX + 8];
+    memcpy(tmp, s->path, n);
+    memcpy(tmp + n, ".tmp", 5);
     s->index = index;
     s->chunk_first = 64 * 1024;
     s->chunk_largest = rec_proc.settings.chunk_largest;
-    int fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         stream_fail(s, "cannot create ", errno);
         return -1;
     }
     int err = map_chunk(s, fd, 0, s->chunk_first);
     close(fd);
+    if (!err) {
+        mtdb_file_params_t fp = {MTDB_FILE_KIND_STREAM, (uint32_t)rec_proc.pid, rec_proc.nonce,
+                                 index, s->chunk_first, s->chunk_largest, rec_now_ns()};
+        mtdb_file_header_build(s->map, &fp);
+        s->used = MTDB_FILE_HEADER_BYTES;
+        if (rename(tmp, s->path) != 0)
+            err = errno;
+    }
     if (err) {
+        unlink(tmp);
+        rec_stream_release_map(s);
         stream_fail(s, "cannot grow ", err);
         return -1;
     }
-    mtdb_file_params_t fp = {MTDB_FILE_KIND_STREAM, (uint32_t)rec_proc.pid, rec_proc.nonce,
-                             index, s->chunk_first, s->chunk_largest, rec_now_ns()};
-    mtdb_file_header_build(s->map, &fp);
-    s->used = MTDB_FILE_HEADER_BYTES;
     rec_log(2, "debug: new stream ", s->path, NULL);
     return 0;
 }

@@ -200,13 +200,12 @@ tb_rec_t *tb_name(tb_t *t, const char *name)
 /* Counter i holds base + i. */
 tb_rec_t *tb_counters(tb_t *t, uint64_t base)
 {
-    tb_rec_t *r = tb_rec_start(t, MTDB_REC_COUNTERS, 0, 1 + 10 * MTDB_COUNTER_COUNT);
+    tb_rec_t *r = tb_rec_start(t, MTDB_REC_COUNTERS, 0, MTDB_MAX_COUNTERS_RECORD);
     r->value = base, r->ts = t->enc.last_ns;
-    uint8_t *p = t->rp;
-    *p++ = MTDB_TAG(MTDB_REC_COUNTERS, 0);
+    uint64_t counters[MTDB_COUNTER_COUNT];
     for (unsigned i = 0; i < MTDB_COUNTER_COUNT; i++)
-        p = mtdb_put_varint(p, base + i);
-    return tb_rec_done(t, r, p, 0);
+        counters[i] = base + i;
+    return tb_rec_done(t, r, mtdb_enc_counters(t->rp, counters), 0);
 }
 
 /* Module i: base 0x400000 + i MiB, text 0x1000 * (i + 1), "/lib/mod<i>.so", id {i,1,2,3}. */
