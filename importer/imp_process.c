@@ -41,7 +41,8 @@ static void imp_on_diag(void *ctx, const mtdb_diag_t *d)
 {
     imp_pctx_t *p = ctx;
     imp_problem_add(p->run, p->proc->process_id, d->path, d->offset, imp_diag_kind(d->kind),
-                    d->thread, d->bytes_skipped, d->events_lost, d->message);
+                    d->thread, d->bytes_skipped, d->events_lost,
+                    d->detail[0] ? d->detail : d->message);
 }
 
 /* Opens the process's files; unreadable ones are skipped with a problem row. */
