@@ -2,7 +2,8 @@
 # test.sh: builds mtdb and runs every test; exits non-zero when anything fails.
 # Then, unless MTDB_TEST_SANITIZE=0, builds the in-process tests and tools with
 # address;undefined sanitizers into build-asan/ and runs them (tests labelled "preload",
-# which inject the recorder into sanitizer builds, are left out there). Also runs
+# which inject the recorder into sanitizer builds, are left out there), and the
+# recorder's in-process engine tests under ThreadSanitizer in build-tsan/. Also runs
 # the lint of the scripts (ShellCheck) when it is installed.
 set -uo pipefail
 
@@ -31,6 +32,19 @@ if [[ "${MTDB_TEST_SANITIZE:-1}" != 0 ]]; then
     "$root/scripts/build.sh" -DMTDB_SANITIZE="address;undefined"; then
     run_step "sanitizer ctest" ctest --test-dir "$asan_dir" --output-on-failure -j "$jobs" \
       -LE preload || true
+  fi
+fi
+
+# ThreadSanitizer over the recorder's engine driven in-process by many threads (the
+# injected library itself is never instrumented). Only those targets are built.
+if [[ "${MTDB_TEST_SANITIZE:-1}" != 0 ]]; then
+  tsan_dir=${MTDB_TSAN_BUILD_DIR:-$root/build-tsan}
+  if run_step "thread-sanitizer build" cmake -S "$root" -B "$tsan_dir" -DCMAKE_BUILD_TYPE=Debug \
+    -DMTDB_SANITIZE=thread >/dev/null &&
+    run_step "thread-sanitizer build" cmake --build "$tsan_dir" -j "$jobs" \
+      --target test_recorder_unit_engine test_recorder_unit_table >/dev/null; then
+    run_step "thread-sanitizer ctest" ctest --test-dir "$tsan_dir" --output-on-failure \
+      -R '^recorder_unit_' || true
   fi
 fi
 
