@@ -27,9 +27,8 @@ static const char imp_usage[] =
 static const struct option imp_long_options[] = {
     {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
     {"no-symbols", no_argument, NULL, 'S'},   {"jobs", required_argument, NULL, 'j'},
-       {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+    {"verbose", no_argument, NULL, 'v'},      {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 
 /* Returns -1 to go on, else an exit code. */
 static int imp_parse_option(int c, imp_options_t *opt)

@@ -97,7 +97,7 @@ typedef struct imp_pctx {
     imp_thread_t **threads;
     uint32_t nthreads, capthreads;
     imp_map_t thread_by_number; /* number + 1 -> index + 1 */
-    imp_map_t by_address; /* address -> live index + 1, or IMP_FREED | block_id */
+    imp_map_t by_address;       /* address -> live index + 1, or IMP_FREED | block_id */
     imp_live_t *live;
     uint64_t nlive, caplive;
     uint64_t *free_slots;

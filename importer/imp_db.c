@@ -88,8 +88,7 @@ int imp_db_create(const char *path, int threads, imp_db_t **out, char *msg, size
     imp_db_t *db = calloc(1, sizeof *db);
     if (!db)
         return IMP_ENOMEM;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                SQLITE_OPEN_NOMUTEX;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &db->sql, flags, NULL) ? IMP_EDB : 0;
     if (rc)
         rc = imp_db_fail(db, msg, msg_len, path);
@@ -185,7 +184,8 @@ int imp_db_finish(imp_db_t *db, double *index_s)
     int rc = sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) ? IMP_EDB : 0;
     if (!rc)
         rc = imp_db_apply(db, IMP_SQL_AFTER_LOAD, 1000, NULL, 0);
-    if (!rc && sqlite3_exec(db->sql, "PRAGMA analysis_limit = 1000; ANALYZE; COMMIT", NULL, NULL, NULL))
+    if (!rc &&
+        sqlite3_exec(db->sql, "PRAGMA analysis_limit = 1000; ANALYZE; COMMIT", NULL, NULL, NULL))
         rc = IMP_EDB;
     if (index_s)
         *index_s = imp_now_s() - t0;
@@ -209,14 +209,20 @@ void imp_db_interrupt(imp_db_t *db)
         sqlite3_interrupt(db->sql);
 }
 
-double imp_db_insert_seconds(const imp_db_t *db) { return db->insert_s; }
+double imp_db_insert_seconds(const imp_db_t *db)
+{
+    return db->insert_s;
+}
 
 double imp_db_wait_seconds(const imp_db_t *db)
 {
     return db->writer ? imp_writer_wait_seconds(db->writer) : db->wait_s;
 }
 
-const char *imp_db_errmsg(const imp_db_t *db) { return sqlite3_errmsg(db->sql); }
+const char *imp_db_errmsg(const imp_db_t *db)
+{
+    return sqlite3_errmsg(db->sql);
+}
 
 double imp_db_bench_bare_insert(const char *path, long rows)
 {
@@ -225,9 +231,10 @@ double imp_db_bench_bare_insert(const char *path, long rows)
     if (sqlite3_open(path, &db) != SQLITE_OK)
         return IMP_EDB;
     double t0 = imp_now_s();
-    sqlite3_exec(db, "PRAGMA page_size = 65536; PRAGMA journal_mode = OFF;"
-                     "PRAGMA synchronous = OFF; CREATE TABLE t(a INTEGER, b INTEGER, c INTEGER,"
-                     " d INTEGER, e INTEGER, f INTEGER, g INTEGER, h INTEGER) STRICT; BEGIN",
+    sqlite3_exec(db,
+                 "PRAGMA page_size = 65536; PRAGMA journal_mode = OFF;"
+                 "PRAGMA synchronous = OFF; CREATE TABLE t(a INTEGER, b INTEGER, c INTEGER,"
+                 " d INTEGER, e INTEGER, f INTEGER, g INTEGER, h INTEGER) STRICT; BEGIN",
                  NULL, NULL, NULL);
     sqlite3_prepare_v2(db, "INSERT INTO t VALUES(?,?,?,?,?,?,?,?)", -1, &st, NULL);
     for (long i = 0; i < rows; i++) {

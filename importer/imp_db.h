@@ -43,7 +43,6 @@ double imp_db_wait_seconds(const imp_db_t *db);
 /* The last SQLite message. */
 const char *imp_db_errmsg(const imp_db_t *db);
 
-
 /* Bench only: the bare insert rate of this machine. Creates path, loads `rows` rows of
  * 8 integer columns with one prepared statement in one transaction (64 KiB pages,
  * journal and sync off) and returns the seconds taken, or a negative code. */

@@ -6,8 +6,8 @@
 const char *imp_strerror(int code)
 {
     switch (code) {
-#define IMP_ERR_CASE(name, num, msg)                                                       \
-    case num:                                                                              \
+#define IMP_ERR_CASE(name, num, msg)                                                               \
+    case num:                                                                                      \
         return msg;
         IMP_ERRORS(IMP_ERR_CASE)
 #undef IMP_ERR_CASE

@@ -6,16 +6,16 @@
 #ifndef IMP_ERROR_H
 #define IMP_ERROR_H
 
-#define IMP_ERRORS(X)                                                                      \
-    X(IMP_OK, 0, "ok")                                                                     \
-    X(IMP_EUSAGE, -1, "usage error")                                                       \
-    X(IMP_EIO, -2, "input/output error")                                                   \
-    X(IMP_ENOMEM, -3, "out of memory")                                                     \
-    X(IMP_EVERSION, -4, "unsupported trace format version")                                \
-    X(IMP_ENOTRACE, -5, "no trace files in the directory")                                 \
-    X(IMP_EDB, -6, "database error")                                                       \
-    X(IMP_EEXIST, -7, "the target exists (use --force to replace it)")                     \
-    X(IMP_EINTR, -8, "interrupted")                                                        \
+#define IMP_ERRORS(X)                                                                              \
+    X(IMP_OK, 0, "ok")                                                                             \
+    X(IMP_EUSAGE, -1, "usage error")                                                               \
+    X(IMP_EIO, -2, "input/output error")                                                           \
+    X(IMP_ENOMEM, -3, "out of memory")                                                             \
+    X(IMP_EVERSION, -4, "unsupported trace format version")                                        \
+    X(IMP_ENOTRACE, -5, "no trace files in the directory")                                         \
+    X(IMP_EDB, -6, "database error")                                                               \
+    X(IMP_EEXIST, -7, "the target exists (use --force to replace it)")                             \
+    X(IMP_EINTR, -8, "interrupted")                                                                \
     X(IMP_EREAD, -9, "cannot read a trace file")
 
 enum imp_error {

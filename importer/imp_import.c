@@ -31,8 +31,8 @@ double imp_now_s(void)
 const char *imp_func_name(unsigned func)
 {
     switch (func) {
-#define IMP_FUNC_CASE(name, num, str)                                                      \
-    case num:                                                                              \
+#define IMP_FUNC_CASE(name, num, str)                                                              \
+    case num:                                                                                      \
         return str;
         MTDB_FUNC_LIST(IMP_FUNC_CASE)
 #undef IMP_FUNC_CASE

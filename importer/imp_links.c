@@ -68,26 +68,33 @@ static const char *imp_exit_how(const imp_proc_t *p)
 {
     if (!p->have_exit)
         return NULL;
-    return p->exit_how == MTDB_EXIT_ATEXIT ? "atexit"
-           : p->exit_how == MTDB_EXIT_EXIT_CALL ? "_exit" : "other";
+    return p->exit_how == MTDB_EXIT_ATEXIT      ? "atexit"
+           : p->exit_how == MTDB_EXIT_EXIT_CALL ? "_exit"
+                                                : "other";
 }
 
 static int imp_proc_write(imp_run_t *run, const imp_proc_t *p)
 {
     char nonce[17];
     snprintf(nonce, sizeof nonce, "%016llx", (unsigned long long)p->nonce);
-    imp_value_t row[18] = {
-        imp_v_int(p->process_id),  imp_v_int(p->pid),
-        p->have_info ? imp_v_int((int64_t)p->ppid) : imp_v_null(),
-        imp_v_id(p->parent_process_id), imp_v_text(p->started_by),
-        imp_v_text(nonce),         imp_v_text(p->command),
-        imp_v_text(p->exe),        p->have_info ? imp_v_int((int64_t)p->mono_ns) : imp_v_null(),
-        p->have_info ? imp_v_int((int64_t)p->wall_ns) : imp_v_null(),
-        p->have_info ? imp_v_int((int64_t)p->clock_cost_ns) : imp_v_null(),
-        imp_v_id((int64_t)imp_proc_end(p)), imp_v_text(imp_exit_how(p)),
-        p->have_exit ? imp_v_int((int64_t)p->exit_status) : imp_v_null(),
-        imp_v_text(p->exec_path),  imp_v_text(p->recorder_version),
-        imp_v_text(p->unwinder),   imp_v_text(p->settings)};
+    imp_value_t row[18] = {imp_v_int(p->process_id),
+                           imp_v_int(p->pid),
+                           p->have_info ? imp_v_int((int64_t)p->ppid) : imp_v_null(),
+                           imp_v_id(p->parent_process_id),
+                           imp_v_text(p->started_by),
+                           imp_v_text(nonce),
+                           imp_v_text(p->command),
+                           imp_v_text(p->exe),
+                           p->have_info ? imp_v_int((int64_t)p->mono_ns) : imp_v_null(),
+                           p->have_info ? imp_v_int((int64_t)p->wall_ns) : imp_v_null(),
+                           p->have_info ? imp_v_int((int64_t)p->clock_cost_ns) : imp_v_null(),
+                           imp_v_id((int64_t)imp_proc_end(p)),
+                           imp_v_text(imp_exit_how(p)),
+                           p->have_exit ? imp_v_int((int64_t)p->exit_status) : imp_v_null(),
+                           imp_v_text(p->exec_path),
+                           imp_v_text(p->recorder_version),
+                           imp_v_text(p->unwinder),
+                           imp_v_text(p->settings)};
     return imp_db_put(run->db, IMP_T_PROCESS, row);
 }
 

@@ -12,7 +12,7 @@
 typedef struct imp_map {
     uint64_t *keys; /* 0 = empty slot */
     uint64_t *vals;
-    uint64_t mask;  /* capacity - 1 */
+    uint64_t mask; /* capacity - 1 */
     uint64_t count;
 } imp_map_t;
 

@@ -17,10 +17,10 @@ void imp_maps_init(imp_maps_t *m, int64_t process_id)
 static int imp_mapping_write(const imp_maps_t *m, imp_store_t *s, const imp_mapping_t *x,
                              uint64_t until_ns, int open)
 {
-    imp_value_t row[6] = {imp_v_int(m->process_id),   imp_v_int(x->module_id),
-                          imp_v_int((int64_t)x->base), imp_v_int((int64_t)x->text_size),
-                          imp_v_int((int64_t)x->from_ns),
-                          open ? imp_v_null() : imp_v_int((int64_t)until_ns)};
+    imp_value_t row[6] = {
+        imp_v_int(m->process_id),       imp_v_int(x->module_id),
+        imp_v_int((int64_t)x->base),    imp_v_int((int64_t)x->text_size),
+        imp_v_int((int64_t)x->from_ns), open ? imp_v_null() : imp_v_int((int64_t)until_ns)};
     return imp_db_put(s->db, IMP_T_MODULE_MAP, row);
 }
 

@@ -92,7 +92,10 @@ int imp_merge_start(imp_merge_t *m, mtdb_reader_t **readers, const char **paths,
     return 0;
 }
 
-imp_cursor_t *imp_merge_peek(imp_merge_t *m) { return m->nheap ? m->heap[0] : NULL; }
+imp_cursor_t *imp_merge_peek(imp_merge_t *m)
+{
+    return m->nheap ? m->heap[0] : NULL;
+}
 
 void imp_merge_advance(imp_merge_t *m)
 {

@@ -41,19 +41,26 @@ static int imp_live_release(imp_pctx_t *p, uint64_t index)
 }
 
 /* Writes the row of block b, ended by a free (free_thread 0: still live). */
-static int imp_block_emit(imp_pctx_t *p, const imp_live_t *b, int64_t free_thread,
-                          uint64_t free_ns, int free_func, int64_t free_stack, int64_t *id)
+static int imp_block_emit(imp_pctx_t *p, const imp_live_t *b, int64_t free_thread, uint64_t free_ns,
+                          int free_func, int64_t free_stack, int64_t *id)
 {
     *id = ++p->run->next_block_id;
     p->run->blocks++;
-    imp_value_t row[14] = {
-        imp_v_int(*id),          imp_v_int(p->proc->process_id), imp_v_int(b->thread_id),
-        imp_v_int((int64_t)b->address), imp_v_int((int64_t)b->size),
-        imp_v_int((int64_t)b->alloc_ns), imp_v_text(imp_func_name(b->func)),
-        imp_v_id(b->stack_id),   imp_v_int((int64_t)b->weight), imp_v_id(b->prev_block_id),
-        imp_v_id(free_thread),   free_thread ? imp_v_int((int64_t)free_ns) : imp_v_null(),
-        free_thread ? imp_v_text(imp_func_name((unsigned)free_func)) : imp_v_null(),
-        imp_v_id(free_stack)};
+    imp_value_t row[14] = {imp_v_int(*id),
+                           imp_v_int(p->proc->process_id),
+                           imp_v_int(b->thread_id),
+                           imp_v_int((int64_t)b->address),
+                           imp_v_int((int64_t)b->size),
+                           imp_v_int((int64_t)b->alloc_ns),
+                           imp_v_text(imp_func_name(b->func)),
+                           imp_v_id(b->stack_id),
+                           imp_v_int((int64_t)b->weight),
+                           imp_v_id(b->prev_block_id),
+                           imp_v_id(free_thread),
+                           free_thread ? imp_v_int((int64_t)free_ns) : imp_v_null(),
+                           free_thread ? imp_v_text(imp_func_name((unsigned)free_func))
+                                       : imp_v_null(),
+                           imp_v_id(free_stack)};
     return imp_db_put(p->run->db, IMP_T_BLOCK, row);
 }
 
@@ -83,8 +90,8 @@ int imp_pair_alloc(imp_pctx_t *p, imp_thread_t *t, const imp_live_t *b)
         imp_live_t *old = &p->live[*slot - 1];
         p->proc->stats.live_blocks--;
         p->proc->stats.live_bytes -= old->size;
-        imp_problem_add(p->run, p->proc->process_id, p->cur_file, 0, "lost_free", t->number, 0,
-                        1, "allocation at the address of a live block: its free was lost");
+        imp_problem_add(p->run, p->proc->process_id, p->cur_file, 0, "lost_free", t->number, 0, 1,
+                        "allocation at the address of a live block: its free was lost");
         int rc = imp_block_emit(p, old, 0, 0, 0, 0, &id);
         old[0] = *b;
         imp_stats_alloc(p, t, b);
@@ -99,12 +106,15 @@ int imp_pair_alloc(imp_pctx_t *p, imp_thread_t *t, const imp_live_t *b)
     return 0;
 }
 
-static int imp_pair_lone_free(imp_pctx_t *p, imp_thread_t *t, uint64_t addr, uint64_t ts,
-                              int func, int64_t stack_id, uint64_t *slot)
+static int imp_pair_lone_free(imp_pctx_t *p, imp_thread_t *t, uint64_t addr, uint64_t ts, int func,
+                              int64_t stack_id, uint64_t *slot)
 {
-    imp_value_t row[7] = {imp_v_int(p->proc->process_id), imp_v_int(t->thread_id),
-                          imp_v_int((int64_t)addr),       imp_v_int((int64_t)ts),
-                          imp_v_text(imp_func_name((unsigned)func)), imp_v_id(stack_id),
+    imp_value_t row[7] = {imp_v_int(p->proc->process_id),
+                          imp_v_int(t->thread_id),
+                          imp_v_int((int64_t)addr),
+                          imp_v_int((int64_t)ts),
+                          imp_v_text(imp_func_name((unsigned)func)),
+                          imp_v_id(stack_id),
                           imp_v_null()};
     if (!slot) {
         p->proc->stats.unmatched_frees++;

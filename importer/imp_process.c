@@ -15,8 +15,8 @@
 
 static const char *imp_diag_kind(enum mtdb_diag_kind k)
 {
-    static const char *const names[] = {"other",    "bad_block", "bad_record", "torn_tail",
-                                        "event_gap", "garbage",  "truncated"};
+    static const char *const names[] = {"other",     "bad_block", "bad_record", "torn_tail",
+                                        "event_gap", "garbage",   "truncated"};
     return (unsigned)k < sizeof names / sizeof *names ? names[k] : "other";
 }
 
@@ -24,17 +24,21 @@ void imp_problem_add(imp_run_t *run, int64_t process_id, const char *file, uint6
                      const char *kind, uint32_t thread, uint64_t bytes, uint64_t events,
                      const char *message)
 {
-    imp_value_t row[9] = {imp_v_null(),           imp_v_text(file),
+    imp_value_t row[9] = {imp_v_null(),
+                          imp_v_text(file),
                           file ? imp_v_int((int64_t)offset) : imp_v_null(),
-                          imp_v_text(kind),       imp_v_id(process_id),
-                          imp_v_id(thread),       imp_v_int((int64_t)bytes),
-                          imp_v_int((int64_t)events), imp_v_text(message)};
+                          imp_v_text(kind),
+                          imp_v_id(process_id),
+                          imp_v_id(thread),
+                          imp_v_int((int64_t)bytes),
+                          imp_v_int((int64_t)events),
+                          imp_v_text(message)};
     imp_db_put(run->db, IMP_T_PROBLEM, row);
     run->warnings++;
     if (!run->opt->quiet)
         fprintf(stderr, "mtdb: warning: %s: offset %llu: %s (%llu bytes, %llu events skipped)\n",
-                file ? file : "-", (unsigned long long)offset, message,
-                (unsigned long long)bytes, (unsigned long long)events);
+                file ? file : "-", (unsigned long long)offset, message, (unsigned long long)bytes,
+                (unsigned long long)events);
 }
 
 static void imp_on_diag(void *ctx, const mtdb_diag_t *d)
@@ -72,8 +76,8 @@ static int imp_open_files(imp_pctx_t *p, mtdb_reader_t **readers, const char **p
 
 static void imp_show_progress(imp_pctx_t *p, uint64_t events)
 {
-    fprintf(stderr, "\rmtdb: importing process %lld/%u: %llu events", (long long)p->proc->process_id,
-            p->run->nprocs, (unsigned long long)events);
+    fprintf(stderr, "\rmtdb: importing process %lld/%u: %llu events",
+            (long long)p->proc->process_id, p->run->nprocs, (unsigned long long)events);
 }
 
 /* Applies every record in time order. */
@@ -102,13 +106,13 @@ static int imp_stats_write(imp_pctx_t *p)
 {
     const imp_stats_t *s = &p->proc->stats;
     imp_value_t row[15] = {
-        imp_v_int(p->proc->process_id),     imp_v_int((int64_t)s->events),
-        imp_v_int((int64_t)s->alloc_calls), imp_v_int((int64_t)s->free_calls),
-        imp_v_int((int64_t)s->realloc_calls), imp_v_int((int64_t)s->failed_calls),
+        imp_v_int(p->proc->process_id),         imp_v_int((int64_t)s->events),
+        imp_v_int((int64_t)s->alloc_calls),     imp_v_int((int64_t)s->free_calls),
+        imp_v_int((int64_t)s->realloc_calls),   imp_v_int((int64_t)s->failed_calls),
         imp_v_int((int64_t)s->unmatched_frees), imp_v_int((int64_t)s->double_frees),
         imp_v_int((int64_t)s->bytes_allocated), imp_v_int((int64_t)s->live_blocks),
-        imp_v_int((int64_t)s->live_bytes),  imp_v_int((int64_t)s->peak_live_bytes),
-        imp_v_id((int64_t)s->peak_ns),      imp_v_id((int64_t)s->first_ns),
+        imp_v_int((int64_t)s->live_bytes),      imp_v_int((int64_t)s->peak_live_bytes),
+        imp_v_id((int64_t)s->peak_ns),          imp_v_id((int64_t)s->first_ns),
         imp_v_id((int64_t)s->last_ns)};
     return imp_db_put(p->run->db, IMP_T_PROCESS_STATS, row);
 }
@@ -133,8 +137,7 @@ static int imp_process_body(imp_pctx_t *p, imp_merge_t *m)
     if (!rc)
         rc = imp_pair_finish(p);
     p->run->times.parse += m->parse_s;
-    p->run->times.pair +=
-        imp_now_s() - t0 - m->parse_s - (imp_db_wait_seconds(p->run->db) - wait0);
+    p->run->times.pair += imp_now_s() - t0 - m->parse_s - (imp_db_wait_seconds(p->run->db) - wait0);
     return rc;
 }
 

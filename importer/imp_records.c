@@ -42,8 +42,14 @@ static int imp_rec_alloc(imp_pctx_t *p, const mtdb_record_t *r, int half)
         return IMP_ENOMEM;
     p->proc->stats.events++;
     imp_rec_times(p, t, r->ts_ns);
-    imp_live_t b = {r->addr, r->size, r->ts_ns, r->weight ? r->weight : 1,
-                    t->thread_id, imp_thread_stack(t, r->stack_id), 0, r->sub};
+    imp_live_t b = {r->addr,
+                    r->size,
+                    r->ts_ns,
+                    r->weight ? r->weight : 1,
+                    t->thread_id,
+                    imp_thread_stack(t, r->stack_id),
+                    0,
+                    r->sub};
     return imp_pair_alloc(p, t, &b);
 }
 
@@ -91,8 +97,10 @@ static int imp_rec_realloc(imp_pctx_t *p, const mtdb_record_t *r, int half)
     p->proc->stats.realloc_calls++;
     if (!r->addr)
         return 0;
-    imp_live_t b = {r->addr, r->size, r->ts2_ns, r->weight ? r->weight : 1,
-                    t->thread_id, imp_thread_stack(t, r->stack_id), t->realloc_prev, r->sub};
+    imp_live_t b = {r->addr,         r->size,
+                    r->ts2_ns,       r->weight ? r->weight : 1,
+                    t->thread_id,    imp_thread_stack(t, r->stack_id),
+                    t->realloc_prev, r->sub};
     return imp_pair_alloc(p, t, &b);
 }
 
@@ -209,8 +217,10 @@ static int imp_rec_state(imp_pctx_t *p, const mtdb_record_t *r, int half)
         proc->exec_ns = r->ts_ns;
     }
     int has_text = r->sub == MTDB_STATE_EXEC && r->str;
-    imp_value_t row[6] = {imp_v_int(proc->process_id), imp_v_id(t ? t->thread_id : 0),
-                          imp_v_int((int64_t)r->ts_ns), imp_v_text(states[r->sub < 5 ? r->sub : 0]),
+    imp_value_t row[6] = {imp_v_int(proc->process_id),
+                          imp_v_id(t ? t->thread_id : 0),
+                          imp_v_int((int64_t)r->ts_ns),
+                          imp_v_text(states[r->sub < 5 ? r->sub : 0]),
                           r->sub == MTDB_STATE_FORKED ? imp_v_int((int64_t)r->value) : imp_v_null(),
                           has_text ? imp_v_bytes(r->str, r->str_len) : imp_v_null()};
     return imp_db_put(p->run->db, IMP_T_STATE, row);
@@ -260,12 +270,12 @@ static int imp_rec_exit(imp_pctx_t *p, const mtdb_record_t *r, int half)
 }
 
 static const imp_record_fn imp_record_fns[16] = {
-    [MTDB_REC_ALLOC] = imp_rec_alloc,       [MTDB_REC_FREE] = imp_rec_free,
-    [MTDB_REC_REALLOC] = imp_rec_realloc,   [MTDB_REC_FAIL] = imp_rec_fail,
-    [MTDB_REC_STACK] = imp_rec_stack,       [MTDB_REC_THREAD] = imp_rec_thread_start,
-    [MTDB_REC_NAME] = imp_rec_name,         [MTDB_REC_COUNTERS] = imp_rec_counters,
-    [MTDB_REC_MODULES] = imp_rec_modules,   [MTDB_REC_MARK] = imp_rec_mark,
-    [MTDB_REC_STATE] = imp_rec_state,       [MTDB_REC_PROCESS] = imp_rec_process,
+    [MTDB_REC_ALLOC] = imp_rec_alloc,     [MTDB_REC_FREE] = imp_rec_free,
+    [MTDB_REC_REALLOC] = imp_rec_realloc, [MTDB_REC_FAIL] = imp_rec_fail,
+    [MTDB_REC_STACK] = imp_rec_stack,     [MTDB_REC_THREAD] = imp_rec_thread_start,
+    [MTDB_REC_NAME] = imp_rec_name,       [MTDB_REC_COUNTERS] = imp_rec_counters,
+    [MTDB_REC_MODULES] = imp_rec_modules, [MTDB_REC_MARK] = imp_rec_mark,
+    [MTDB_REC_STATE] = imp_rec_state,     [MTDB_REC_PROCESS] = imp_rec_process,
     [MTDB_REC_EXIT] = imp_rec_exit,
 };
 

@@ -96,8 +96,8 @@ int imp_store_module(imp_store_t *s, const char *path, uint32_t path_len, const 
                      uint32_t bid_len, uint32_t *module_id)
 {
     char *hex = imp_hex(bid, bid_len);
-    uint64_t key = imp_hash_bytes(imp_hash_bytes(0xcbf29ce484222325ULL, path, path_len), bid,
-                                  bid_len) | 1;
+    uint64_t key =
+        imp_hash_bytes(imp_hash_bytes(0xcbf29ce484222325ULL, path, path_len), bid, bid_len) | 1;
     for (;; key = imp_hash64(key) | 1) {
         int added;
         uint64_t *slot = imp_map_upsert(&s->module_by_hash, key, &added);

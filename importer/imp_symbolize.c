@@ -55,8 +55,8 @@ static imp_dwarf_t *imp_module_open(imp_run_t *run, uint32_t module)
         return NULL;
     char why[512];
     const imp_store_t *s = &run->store;
-    imp_dwarf_t *dw = imp_dwarf_open(s->module_path[module - 1], s->module_build_id[module - 1],
-                                     why, sizeof why);
+    imp_dwarf_t *dw =
+        imp_dwarf_open(s->module_path[module - 1], s->module_build_id[module - 1], why, sizeof why);
     if (!dw && run->opt->verbose)
         fprintf(stderr, "mtdb: note: no symbols for %s\n", why);
     return dw;

@@ -90,15 +90,21 @@ static int imp_counters_write(imp_pctx_t *p, int64_t thread_id, const uint64_t *
 
 static int imp_thread_write(imp_pctx_t *p, const imp_thread_t *t)
 {
-    imp_value_t row[15] = {
-        imp_v_int(t->thread_id),          imp_v_int(p->proc->process_id),
-        imp_v_int(t->number),             t->seen_thread_record ? imp_v_int((int64_t)t->tid) : imp_v_null(),
-        imp_v_text(t->name),              imp_v_int(!!(t->flags & MTDB_THREAD_MAIN)),
-        imp_v_id((int64_t)t->start_ns),   imp_v_id((int64_t)t->end_ns),
-        imp_v_int(t->ended_cleanly),      imp_v_text(t->file),
-        imp_v_int((int64_t)t->alloc_calls), imp_v_int((int64_t)t->bytes_allocated),
-        imp_v_int((int64_t)t->free_calls), imp_v_int((int64_t)t->bytes_freed),
-        imp_v_int((int64_t)t->cross_frees)};
+    imp_value_t row[15] = {imp_v_int(t->thread_id),
+                           imp_v_int(p->proc->process_id),
+                           imp_v_int(t->number),
+                           t->seen_thread_record ? imp_v_int((int64_t)t->tid) : imp_v_null(),
+                           imp_v_text(t->name),
+                           imp_v_int(!!(t->flags & MTDB_THREAD_MAIN)),
+                           imp_v_id((int64_t)t->start_ns),
+                           imp_v_id((int64_t)t->end_ns),
+                           imp_v_int(t->ended_cleanly),
+                           imp_v_text(t->file),
+                           imp_v_int((int64_t)t->alloc_calls),
+                           imp_v_int((int64_t)t->bytes_allocated),
+                           imp_v_int((int64_t)t->free_calls),
+                           imp_v_int((int64_t)t->bytes_freed),
+                           imp_v_int((int64_t)t->cross_frees)};
     int rc = imp_db_put(p->run->db, IMP_T_THREAD, row);
     return rc ? rc : imp_counters_write(p, t->thread_id, t->counters, t->counter_count);
 }

@@ -155,8 +155,7 @@ int imp_writer_put(imp_writer_t *w, enum imp_table t, int ncols, const imp_value
     if (error)
         return error;
     imp_batch_t *b = w->filling;
-    if (b->nrows == IMP_BATCH_ROWS ||
-        b->nvals + ncols + 1 > sizeof b->vals / sizeof *b->vals) {
+    if (b->nrows == IMP_BATCH_ROWS || b->nvals + ncols + 1 > sizeof b->vals / sizeof *b->vals) {
         imp_writer_hand_over(w);
         b = w->filling;
     }
@@ -197,4 +196,7 @@ int imp_writer_stop(imp_writer_t *w, double *busy_s, double *wait_s)
     return rc;
 }
 
-double imp_writer_wait_seconds(const imp_writer_t *w) { return w->wait_s; }
+double imp_writer_wait_seconds(const imp_writer_t *w)
+{
+    return w->wait_s;
+}

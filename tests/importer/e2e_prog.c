@@ -86,7 +86,7 @@ int main(int argc, char **argv)
         pthread_join(th[t], NULL);
     for (int t = 0; t < nthreads; t++)
         drain(&inboxes[t]); /* main frees what is left: cross-thread too */
-    printf("blocks %ld\nfrees %ld\nleaked %d\nleaked_bytes %ld\ncross %ld\n",
-           (long)blocks, (long)frees, nthreads * LEAKS, (long)leaked_bytes, (long)cross);
+    printf("blocks %ld\nfrees %ld\nleaked %d\nleaked_bytes %ld\ncross %ld\n", (long)blocks,
+           (long)frees, nthreads * LEAKS, (long)leaked_bytes, (long)cross);
     return 0;
 }

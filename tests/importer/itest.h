@@ -22,11 +22,11 @@ void it_rm_rf(const char *dir);
 /* Runs a Check suite in fork mode; returns the process exit code. */
 int it_run_suite(Suite *s);
 
-#define ck_query(db, sql, expected)                                                        \
-    do {                                                                                   \
-        char *got_ = it_query(db, sql);                                                    \
-        ck_assert_str_eq(got_, expected);                                                  \
-        free(got_);                                                                        \
+#define ck_query(db, sql, expected)                                                                \
+    do {                                                                                           \
+        char *got_ = it_query(db, sql);                                                            \
+        ck_assert_str_eq(got_, expected);                                                          \
+        free(got_);                                                                                \
     } while (0)
 
 #endif

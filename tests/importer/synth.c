@@ -14,8 +14,8 @@ static void synth_die(const char *what)
     abort();
 }
 
-synth_t *synth_open(const char *path, uint32_t kind, uint32_t pid, uint64_t nonce,
-                    uint32_t stream, uint64_t created_ns)
+synth_t *synth_open(const char *path, uint32_t kind, uint32_t pid, uint64_t nonce, uint32_t stream,
+                    uint64_t created_ns)
 {
     synth_t *s = calloc(1, sizeof *s);
     if (!s || !(s->chunk = calloc(1, SYNTH_CHUNK)) || !(s->out = fopen(path, "wb")))
@@ -81,7 +81,10 @@ uint32_t synth_block_room(const synth_t *s)
     return SYNTH_BLOCK_MAX - (uint32_t)(s->p - s->blk - MTDB_BLOCK_HEADER_BYTES);
 }
 
-void synth_skip_events(synth_t *s, uint32_t thread, uint64_t n) { s->seq[thread] += n; }
+void synth_skip_events(synth_t *s, uint32_t thread, uint64_t n)
+{
+    s->seq[thread] += n;
+}
 
 static void synth_event(synth_t *s)
 {
@@ -163,8 +166,8 @@ static void synth_str(synth_t *s, const char *str)
     s->p = mtdb_enc_string(s->p, str, strlen(str));
 }
 
-void synth_process(synth_t *s, uint32_t pid, uint32_t ppid, uint64_t parent_nonce,
-                   uint64_t mono_ns, uint64_t wall_ns, const char *argv0, const char *exe)
+void synth_process(synth_t *s, uint32_t pid, uint32_t ppid, uint64_t parent_nonce, uint64_t mono_ns,
+                   uint64_t wall_ns, const char *argv0, const char *exe)
 {
     *s->p++ = MTDB_TAG(MTDB_REC_PROCESS, 0);
     uint64_t v[] = {pid, ppid, parent_nonce, mono_ns, wall_ns, 25, 2};
@@ -198,8 +201,7 @@ void synth_exit(synth_t *s, unsigned how, uint64_t ts, uint64_t status)
     s->p = mtdb_put_varint(s->p, status);
 }
 
-void synth_path(char *buf, size_t len, const char *dir, uint32_t pid, uint64_t nonce,
-                int stream)
+void synth_path(char *buf, size_t len, const char *dir, uint32_t pid, uint64_t nonce, int stream)
 {
     if (stream < 0)
         snprintf(buf, len, "%s/mtdb-%u-%016llx.proc", dir, pid, (unsigned long long)nonce);
@@ -215,8 +217,8 @@ int synth_proc_file(const char *dir, uint32_t pid, uint64_t nonce, uint32_t ppid
     synth_path(path, sizeof path, dir, pid, nonce, -1);
     synth_t *s = synth_open(path, MTDB_FILE_KIND_PROCESS, pid, nonce, 0, start_ns);
     synth_block_begin(s, 0, 0, start_ns);
-    synth_process(s, pid, ppid, parent_nonce, start_ns, 1700000000000000000ULL + start_ns,
-                  "prog", "/usr/bin/prog");
+    synth_process(s, pid, ppid, parent_nonce, start_ns, 1700000000000000000ULL + start_ns, "prog",
+                  "/usr/bin/prog");
     synth_module(s, 0, 0, NULL, NULL);
     synth_block_end(s, 1, 0);
     if (exit_ns) {

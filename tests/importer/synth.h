@@ -29,8 +29,8 @@ typedef struct synth {
 } synth_t;
 
 /* Creates path (kind MTDB_FILE_KIND_*). */
-synth_t *synth_open(const char *path, uint32_t kind, uint32_t pid, uint64_t nonce,
-                    uint32_t stream, uint64_t created_ns);
+synth_t *synth_open(const char *path, uint32_t kind, uint32_t pid, uint64_t nonce, uint32_t stream,
+                    uint64_t created_ns);
 /* Writes the rest and closes; returns the file size. */
 uint64_t synth_close(synth_t *s);
 
@@ -54,8 +54,8 @@ void synth_name(synth_t *s, const char *name);
 void synth_mark(synth_t *s, unsigned kind, uint64_t ts, const char *label);
 void synth_state(synth_t *s, unsigned state, uint64_t ts, const char *path, uint64_t value);
 void synth_counters(synth_t *s, const uint64_t counters[MTDB_COUNTER_COUNT]);
-void synth_process(synth_t *s, uint32_t pid, uint32_t ppid, uint64_t parent_nonce,
-                   uint64_t mono_ns, uint64_t wall_ns, const char *argv0, const char *exe);
+void synth_process(synth_t *s, uint32_t pid, uint32_t ppid, uint64_t parent_nonce, uint64_t mono_ns,
+                   uint64_t wall_ns, const char *argv0, const char *exe);
 void synth_module(synth_t *s, uint64_t base, uint64_t text_size, const char *path,
                   const char *build_id);
 void synth_exit(synth_t *s, unsigned how, uint64_t ts, uint64_t status);
@@ -65,7 +65,6 @@ void synth_exit(synth_t *s, unsigned how, uint64_t ts, uint64_t status);
 int synth_proc_file(const char *dir, uint32_t pid, uint64_t nonce, uint32_t ppid,
                     uint64_t parent_nonce, uint64_t start_ns, uint64_t exit_ns);
 /* dir/mtdb-<pid>-<nonce>-<stream>.trace or .proc (stream < 0) into buf. */
-void synth_path(char *buf, size_t len, const char *dir, uint32_t pid, uint64_t nonce,
-                int stream);
+void synth_path(char *buf, size_t len, const char *dir, uint32_t pid, uint64_t nonce, int stream);
 
 #endif

@@ -67,9 +67,14 @@ START_TEST(test_damage_bad_middle_block_skipped)
     fputc(c ^ 0x40, f);
     fclose(f);
     ck_assert_int_eq(it_import(dir, db, 0), 3);
-    ck_query(db, "SELECT group_concat(size_bytes) FROM (SELECT size_bytes FROM allocations ORDER BY alloc_ns);", "1,3,100");
-    ck_query(db, "SELECT kind, offset_bytes = " "(SELECT min(offset_bytes) FROM import_problems), "
-                 "process_id, file LIKE '%-0001.trace' FROM import_problems WHERE kind = 'bad_block';",
+    ck_query(db,
+             "SELECT group_concat(size_bytes) FROM (SELECT size_bytes FROM allocations ORDER BY "
+             "alloc_ns);",
+             "1,3,100");
+    ck_query(db,
+             "SELECT kind, offset_bytes = "
+             "(SELECT min(offset_bytes) FROM import_problems), "
+             "process_id, file LIKE '%-0001.trace' FROM import_problems WHERE kind = 'bad_block';",
              "bad_block|1|1|1");
     char expect[64];
     snprintf(expect, sizeof expect, "%ld", off);
@@ -84,8 +89,12 @@ START_TEST(test_damage_torn_tail_keeps_whole_records)
     /* cut inside the first record of the last, open block */
     ck_assert_int_eq(truncate(stream_path, off + MTDB_BLOCK_HEADER_BYTES + 3), 0);
     ck_assert_int_eq(it_import(dir, db, 0), 3);
-    ck_query(db, "SELECT group_concat(size_bytes) FROM (SELECT size_bytes FROM allocations ORDER BY alloc_ns);", "1,2");
-    ck_query(db, "SELECT count(*) FROM import_problems WHERE kind IN ('torn_tail', 'truncated');", "1");
+    ck_query(db,
+             "SELECT group_concat(size_bytes) FROM (SELECT size_bytes FROM allocations ORDER BY "
+             "alloc_ns);",
+             "1,2");
+    ck_query(db, "SELECT count(*) FROM import_problems WHERE kind IN ('torn_tail', 'truncated');",
+             "1");
 }
 END_TEST
 

@@ -23,8 +23,8 @@ static void run_prog(int threads, int iterations)
     dir = it_tmpdir();
     db = strdup(it_path(dir, "t.db"));
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "MTDB_OUTPUT='%s/out' LD_PRELOAD='%s' '%s' %d %d > '%s/counts'",
-             dir, IMP_RECORDER_LIB, IMP_E2E_PROG, threads, iterations, dir);
+    snprintf(cmd, sizeof cmd, "MTDB_OUTPUT='%s/out' LD_PRELOAD='%s' '%s' %d %d > '%s/counts'", dir,
+             IMP_RECORDER_LIB, IMP_E2E_PROG, threads, iterations, dir);
     ck_assert_int_eq(system(cmd), 0);
     FILE *f = fopen(it_path(dir, "counts"), "r");
     ck_assert_ptr_nonnull(f);
@@ -50,8 +50,7 @@ static void check_counts(void)
 {
     char expect[128];
     snprintf(expect, sizeof expect, "%ld|%ld", own[0], own[1]);
-    ck_query(db, "SELECT count(*), count(free_ns) FROM allocations WHERE " TEST_BLOCKS ";",
-             expect);
+    ck_query(db, "SELECT count(*), count(free_ns) FROM allocations WHERE " TEST_BLOCKS ";", expect);
     snprintf(expect, sizeof expect, "%ld|%ld", own[2], own[3]);
     ck_query(db, "SELECT count(*), sum(size_bytes) FROM live_blocks WHERE " TEST_BLOCKS ";",
              expect);

@@ -30,10 +30,10 @@ static void setup(void)
 {
     dir = it_tmpdir();
     db = strdup(it_path(dir, "t.db"));
-    synth_proc_file(dir, 300, 1, 1, 0, 1000, 9000);    /* root */
-    synth_proc_file(dir, 301, 2, 300, 1, 2000, 0);     /* fork child of nonce 1 */
-    synth_proc_file(dir, 302, 4, 300, 0, 3000, 4000);  /* spawned by 300 */
-    synth_proc_file(dir, 301, 3, 300, 0, 6000, 7000);  /* what 301 exec'd */
+    synth_proc_file(dir, 300, 1, 1, 0, 1000, 9000);   /* root */
+    synth_proc_file(dir, 301, 2, 300, 1, 2000, 0);    /* fork child of nonce 1 */
+    synth_proc_file(dir, 302, 4, 300, 0, 3000, 4000); /* spawned by 300 */
+    synth_proc_file(dir, 301, 3, 300, 0, 6000, 7000); /* what 301 exec'd */
     one_stream(300, 1, 1000, 10, 0);
     one_stream(301, 2, 2000, 20, 5000);
     ck_assert_int_eq(it_import(dir, db, 0), 0);
