@@ -23,6 +23,13 @@ static imp_thread_t *imp_rec_thread(imp_pctx_t *p, const mtdb_record_t *r)
     return t;
 }
 
+/* The global stack of a heap record; none when records of the thread were lost since
+ * its first block (the reader then cannot be sure which STACK a number means). */
+static int64_t imp_rec_stack_id(imp_thread_t *t, const mtdb_record_t *r)
+{
+    return r->stack_ids_uncertain ? 0 : imp_thread_stack(t, r->stack_id);
+}
+
 static void imp_rec_times(imp_pctx_t *p, imp_thread_t *t, uint64_t ts)
 {
     imp_stats_t *s = &p->proc->stats;
@@ -42,14 +49,9 @@ static int imp_rec_alloc(imp_pctx_t *p, const mtdb_record_t *r, int half)
         return IMP_ENOMEM;
     p->proc->stats.events++;
     imp_rec_times(p, t, r->ts_ns);
-    imp_live_t b = {r->addr,
-                    r->size,
-                    r->ts_ns,
-                    r->weight ? r->weight : 1,
-                    t->thread_id,
-                    imp_thread_stack(t, r->stack_id),
-                    0,
-                    r->sub};
+    imp_live_t b = {
+        r->addr, r->size, r->ts_ns, r->weight ? r->weight : 1, t->thread_id, imp_rec_stack_id(t, r),
+        0,       r->sub};
     return imp_pair_alloc(p, t, &b);
 }
 
@@ -75,7 +77,7 @@ static int imp_rec_free(imp_pctx_t *p, const mtdb_record_t *r, int half)
     imp_rec_times(p, t, r->ts_ns);
     if (!r->addr)
         return 0;
-    int64_t stack = r->has_stack ? imp_thread_stack(t, r->stack_id) : 0, block;
+    int64_t stack = r->has_stack ? imp_rec_stack_id(t, r) : 0, block;
     return imp_pair_free(p, t, r->addr, r->ts_ns, (int)imp_free_func(r->sub), stack, &block);
 }
 
@@ -99,7 +101,7 @@ static int imp_rec_realloc(imp_pctx_t *p, const mtdb_record_t *r, int half)
         return 0;
     imp_live_t b = {r->addr,         r->size,
                     r->ts2_ns,       r->weight ? r->weight : 1,
-                    t->thread_id,    imp_thread_stack(t, r->stack_id),
+                    t->thread_id,    imp_rec_stack_id(t, r),
                     t->realloc_prev, r->sub};
     return imp_pair_alloc(p, t, &b);
 }

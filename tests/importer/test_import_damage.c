@@ -149,16 +149,19 @@ START_TEST(test_damage_event_gap_counted)
     synth_t *s = synth_open(stream_path, MTDB_FILE_KIND_STREAM, 500, 0xE1, 1, 10);
     synth_block_begin(s, 1, MTDB_BLOCK_THREAD_FIRST, 10);
     synth_thread(s, 500, 10, MTDB_THREAD_MAIN);
-    synth_alloc(s, MTDB_FUNC_MALLOC, 11, 0x100, 1, 0, 1);
+    static const uintptr_t frames[] = {0x1234};
+    synth_stack(s, frames, 1);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 11, 0x100, 1, 1, 1);
     synth_block_end(s, 1, 0);
     synth_skip_events(s, 1, 5);
     synth_block_begin(s, 1, 0, 20);
-    synth_alloc(s, MTDB_FUNC_MALLOC, 21, 0x200, 2, 0, 1);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 21, 0x200, 2, 1, 1); /* stack 1 may mean another now */
     synth_block_end(s, 1, 0);
     synth_close(s);
     ck_assert_int_eq(it_import(dir, db, 0), 3);
     ck_query(db, "SELECT kind, events_lost FROM import_problems;", "event_gap|5");
     ck_query(db, "SELECT skipped_events, alloc_calls FROM summary;", "5|2");
+    ck_query(db, "SELECT size_bytes, stack_id FROM allocations ORDER BY alloc_ns;", "1|1\n2|");
 }
 END_TEST
 
