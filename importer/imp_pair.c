@@ -3,12 +3,19 @@
  * The map holds, per address ever seen, either the live block there or, once freed,
  * the id of the block the free ended (to tell a double free from an unmatched one).
  * A block's row is written when it ends, so memory follows the live blocks, not the
- * trace. Must never pair a free with a block allocated after it.
+ * trace. Freed addresses are forgotten when they outnumber the live blocks by far
+ * (imp_pair_compact): a double free of a forgotten address counts as unmatched.
+ * Must never pair a free with a block allocated after it.
  */
 #include <stdlib.h>
 
 #include "imp_ctx.h"
 #include "imp_error.h"
+
+/* Freed addresses remembered beyond twice the live blocks (for double frees). */
+#ifndef IMP_MAX_FREED
+#define IMP_MAX_FREED (1u << 20)
+#endif
 
 static int imp_live_slot(imp_pctx_t *p, uint64_t *index)
 {
@@ -125,6 +132,34 @@ static int imp_pair_lone_free(imp_pctx_t *p, imp_thread_t *t, uint64_t addr, uin
     return imp_db_put(p->run->db, IMP_T_DOUBLE, row);
 }
 
+/* Rebuilds the address map with the live blocks only. */
+static int imp_pair_compact(imp_pctx_t *p)
+{
+    imp_map_t fresh;
+    imp_map_init(&fresh);
+    const imp_map_t *old = &p->by_address;
+    for (uint64_t i = 0; i <= old->mask; i++) {
+        if (!old->keys[i] || (old->vals[i] & IMP_FREED))
+            continue;
+        int added;
+        uint64_t *slot = imp_map_upsert(&fresh, old->keys[i], &added);
+        if (!slot)
+            return imp_map_free(&fresh), IMP_ENOMEM;
+        *slot = old->vals[i];
+    }
+    imp_map_free(&p->by_address);
+    p->by_address = fresh;
+    return 0;
+}
+
+static int imp_pair_maybe_compact(imp_pctx_t *p)
+{
+    uint64_t live = p->nlive - p->nfree_slots;
+    if (p->by_address.count - live <= IMP_MAX_FREED + 2 * live)
+        return 0;
+    return imp_pair_compact(p);
+}
+
 int imp_pair_free(imp_pctx_t *p, imp_thread_t *t, uint64_t addr, uint64_t ts, int func,
                   int64_t stack_id, int64_t *freed_block)
 {
@@ -143,7 +178,9 @@ int imp_pair_free(imp_pctx_t *p, imp_thread_t *t, uint64_t addr, uint64_t ts, in
     t->cross_frees += b->thread_id != t->thread_id;
     int rc = imp_block_emit(p, b, t->thread_id, ts, func, stack_id, freed_block);
     *slot = IMP_FREED | (uint64_t)*freed_block;
-    return rc ? rc : imp_live_release(p, index);
+    if (!rc)
+        rc = imp_live_release(p, index);
+    return rc ? rc : imp_pair_maybe_compact(p);
 }
 
 int imp_pair_finish(imp_pctx_t *p)
