@@ -88,6 +88,9 @@ int imp_db_create(const char *path, int threads, imp_db_t **out, char *msg, size
     imp_db_t *db = calloc(1, sizeof *db);
     if (!db)
         return IMP_ENOMEM;
+    /* No memory statistics: they take a mutex on every allocation. Refused (harmless)
+     * when SQLite was already initialized by another part of the program. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &db->sql, flags, NULL) ? IMP_EDB : 0;
     if (rc)

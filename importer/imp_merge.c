@@ -41,9 +41,14 @@ static int imp_cursor_next(imp_merge_t *m, imp_cursor_t *c)
         c->order = 1;
         return 1;
     }
-    double t0 = imp_now_s();
+    /* Timing every record would cost a tenth of decoding it: time one in 64. */
+    int timed = (++m->decoded & 63) == 0;
+    double t0 = timed ? imp_now_s() : 0;
     int rc = mtdb_reader_next(c->reader, &c->rec);
-    m->parse_s += imp_now_s() - t0;
+    if (timed) { /* a sample caught by preemption would count 64 times: cap it */
+        double d = imp_now_s() - t0;
+        m->parse_s += (d < 20e-6 ? d : 20e-6) * 64;
+    }
     if (rc <= 0) {
         if (rc < 0)
             m->fatal = rc, m->fatal_path = c->path;
