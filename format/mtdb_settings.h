@@ -36,7 +36,7 @@
       "signal number that toggles pause/resume (0: none)")                               \
     X(BLOCK_KB, "BLOCK_KB", "block-kb", 'i', 1, 1024, 32, "",                            \
       "largest block payload in KiB (checksum and damage granularity)")                  \
-    X(CHUNK_MB, "CHUNK_MB", "chunk-mb", 'i', 1, 1024, 4, "",                             \
+    X(CHUNK_MB, "CHUNK_MB", "chunk-mb", 'i', 1, 1024, 1, "",                             \
       "largest file growth step in MiB")                                                 \
     X(LOG, "LOG", "log", 'c', 0, 2, 0, "off|info|debug",                                 \
       "recorder log level on stderr")                                                    \

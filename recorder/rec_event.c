@@ -3,7 +3,9 @@
  * The event path: one TLS load, one clock read, the stack (the real cost), a few
  * varints into the thread's own mapped block, one plain store to publish them. No lock
  * (but in the MTDB_GLOBAL_LOCK control build), no atomic read-modify-write, no malloc,
- * no syscall but when a block or chunk fills up. errno is preserved.
+ * no syscall but when a block or chunk fills up. errno is preserved: the fast path
+ * cannot change it, and every slow path (a new block, a stack walk, the re-entry queue,
+ * a thread's set-up) saves and restores it itself.
  *
  * Re-entry: a heap call made while this thread is inside the recorder (from the
  * unwinder, from a signal handler, while a thread is being set up) is not recorded in
@@ -55,7 +57,7 @@ static void write_counters(rec_thread_t *t)
 
 /* Closes the full block and opens the next with room for `need` more bytes. The first
  * record of every block after the first is a COUNTERS snapshot. */
-static REC_NOINLINE int block_roll(rec_thread_t *t, uint32_t need, uint64_t ts)
+static int block_roll_inner(rec_thread_t *t, uint32_t need, uint64_t ts)
 {
     int had_block = t->blk != NULL;
     rec_block_close(t, 0);
@@ -69,6 +71,15 @@ static REC_NOINLINE int block_roll(rec_thread_t *t, uint32_t need, uint64_t ts)
     if (had_block)
         write_counters(t);
     return 0;
+}
+
+/* Growing the stream makes system calls: errno is kept for the host. */
+static REC_NOINLINE int block_roll(rec_thread_t *t, uint32_t need, uint64_t ts)
+{
+    int saved = errno;
+    int rc = block_roll_inner(t, need, ts);
+    errno = saved;
+    return rc;
 }
 
 int rec_block_ensure(rec_thread_t *t, uint32_t need, uint64_t ts)
@@ -176,6 +187,7 @@ static void write_pending(rec_thread_t *t, const rec_pending_t *ev)
  * is only emptied when no entry arrived since it was last read. */
 static REC_NOINLINE void drain_pending(rec_thread_t *t)
 {
+    int saved = errno;
     t->depth = 1;
     uint32_t done = 0;
     for (;;) {
@@ -190,14 +202,14 @@ static REC_NOINLINE void drain_pending(rec_thread_t *t)
             break;
     }
     t->depth = 0;
+    errno = saved;
 }
 
-static inline void leave(rec_thread_t *t, int saved_errno)
+static inline void leave(rec_thread_t *t)
 {
     t->depth = 0;
     if (REC_UNLIKELY(t->pending_n))
         drain_pending(t);
-    errno = saved_errno;
 }
 
 /* The stack and weight for an allocation under the active preset. */
@@ -212,7 +224,17 @@ static inline uint32_t alloc_stack(rec_thread_t *t, size_t size, uintptr_t site,
 
 /* Anything but an attached, idle thread: re-entry, set-up, late events. Returns the
  * thread to record into now, or NULL when the event was queued, counted or ignored. */
+static rec_thread_t *slow_thread_inner(rec_thread_t *t, const rec_pending_t *ev);
+
 static REC_NOINLINE rec_thread_t *slow_thread(rec_thread_t *t, const rec_pending_t *ev)
+{
+    int saved = errno;
+    rec_thread_t *ready = slow_thread_inner(t, ev);
+    errno = saved;
+    return ready;
+}
+
+static rec_thread_t *slow_thread_inner(rec_thread_t *t, const rec_pending_t *ev)
 {
     rec_pending_t e = *ev; /* stamped now if the caller had no time yet */
     e.ts_ns = e.ts_ns ? e.ts_ns : rec_now_ns();
@@ -272,7 +294,6 @@ void rec_on_alloc(unsigned func, void *p, size_t size, uintptr_t site)
         t->counters[MTDB_COUNTER_PAUSED_ALLOCS]++;
         return;
     }
-    int saved = errno;
     t->depth = 1;
     uint64_t ts = rec_now_ns();
     uint64_t weight;
@@ -286,7 +307,7 @@ void rec_on_alloc(unsigned func, void *p, size_t size, uintptr_t site)
     }
     rec_global_unlock();
     account_cost(t, ts);
-    leave(t, saved);
+    leave(t);
 }
 
 void rec_on_fail(unsigned func, size_t size)
@@ -297,7 +318,6 @@ void rec_on_fail(unsigned func, size_t size)
         if (!(t = slow_thread(t, &ev)))
             return;
     }
-    int saved = errno;
     t->depth = 1;
     uint64_t ts = rec_now_ns();
     rec_global_lock();
@@ -308,7 +328,7 @@ void rec_on_fail(unsigned func, size_t size)
         dropped(t);
     }
     rec_global_unlock();
-    leave(t, saved);
+    leave(t);
 }
 
 /* Called before the real free: the record is stamped before the block can be reused. */
@@ -320,7 +340,6 @@ void rec_on_free(unsigned free_func, void *p, uint64_t ts)
         if (!(t = slow_thread(t, &ev)))
             return;
     }
-    int saved = errno;
     t->depth = 1;
     if (!ts)
         ts = rec_now_ns();
@@ -335,7 +354,7 @@ void rec_on_free(unsigned free_func, void *p, uint64_t ts)
     }
     rec_global_unlock();
     account_cost(t, ts);
-    leave(t, saved);
+    leave(t);
 }
 
 /* Called after the real realloc returned p (non-NULL) for old (non-NULL). */
@@ -356,7 +375,6 @@ void rec_on_realloc(unsigned func, void *old, void *p, size_t size, uint64_t ts_
         t->counters[MTDB_COUNTER_PAUSED_ALLOCS]++;
         return;
     }
-    int saved = errno;
     t->depth = 1;
     uint64_t ts = rec_now_ns();
     uint64_t weight;
@@ -371,5 +389,5 @@ void rec_on_realloc(unsigned func, void *old, void *p, size_t size, uint64_t ts_
     }
     rec_global_unlock();
     account_cost(t, ts);
-    leave(t, saved);
+    leave(t);
 }

@@ -41,7 +41,12 @@ extern rec_real_fns_t rec_real;
 int rec_real_resolve(void);
 /* Bootstrap pool for calls made before the real functions are known (dlsym's calloc). */
 void *rec_boot_alloc(size_t size, size_t align);
-int rec_boot_owns(const void *p);
+#define REC_BOOT_POOL_BYTES (256 * 1024)
+extern uint8_t rec_boot_pool[REC_BOOT_POOL_BYTES];
+static inline int rec_boot_owns(const void *p)
+{
+    return (uintptr_t)p - (uintptr_t)rec_boot_pool < REC_BOOT_POOL_BYTES;
+}
 size_t rec_boot_size(const void *p);
 
 /* ---- process-wide state (rec_process.c) ---------------------------------------------- */

@@ -12,34 +12,28 @@
 
 rec_real_fns_t rec_real;
 
-#define BOOT_POOL_BYTES (256 * 1024)
 #define BOOT_HEADER 16 /* size of the block, kept before it for realloc */
 
-static _Alignas(64) uint8_t boot_pool[BOOT_POOL_BYTES];
+_Alignas(64) uint8_t rec_boot_pool[REC_BOOT_POOL_BYTES];
 static size_t boot_used; /* atomic bump offset */
 
 void *rec_boot_alloc(size_t size, size_t align)
 {
     if (align < BOOT_HEADER)
         align = BOOT_HEADER;
-    if (size > BOOT_POOL_BYTES || (align & (align - 1)))
+    if (size > REC_BOOT_POOL_BYTES || (align & (align - 1)))
         return NULL;
     size_t old = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
     size_t start, end;
     do {
         start = (old + BOOT_HEADER + align - 1) & ~(align - 1);
         end = start + ((size + 15) & ~(size_t)15);
-        if (end > BOOT_POOL_BYTES)
+        if (end > REC_BOOT_POOL_BYTES)
             return NULL;
     } while (!__atomic_compare_exchange_n(&boot_used, &old, end, 1, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
-    memcpy(boot_pool + start - BOOT_HEADER, &size, sizeof size);
-    return boot_pool + start; /* static storage: already zero, as calloc needs */
-}
-
-int rec_boot_owns(const void *p)
-{
-    return (const uint8_t *)p >= boot_pool && (const uint8_t *)p < boot_pool + BOOT_POOL_BYTES;
+    memcpy(rec_boot_pool + start - BOOT_HEADER, &size, sizeof size);
+    return rec_boot_pool + start; /* static storage: already zero, as calloc needs */
 }
 
 size_t rec_boot_size(const void *p)

@@ -9,6 +9,8 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include <errno.h>
+
 #include "rec_internal.h"
 
 /* ---- walking the stack ------------------------------------------------------------ */
@@ -96,9 +98,11 @@ uint32_t rec_stack_capture(rec_thread_t *t)
 {
     void *frames[REC_MAX_DEPTH + 16];
     int depth = rec_proc.settings.depth;
+    int saved = errno; /* the walker and the loader may set it */
     int timed = --t->unwind_countdown <= 0; /* like account_cost(): sampled, scaled */
     uint64_t t0 = timed ? rec_now_ns() : 0;
     int n = walk(t, frames, depth + 16);
+    errno = saved;
     if (timed) {
         uint64_t t1 = rec_now_ns();
         t->counters[MTDB_COUNTER_UNWIND_NS] += (t1 - t0) * t->unwind_interval;
@@ -123,7 +127,9 @@ uint32_t rec_stack_capture(rec_thread_t *t)
     struct rec_table_entry *e = rec_table_find(&t->stacks, key, &found);
     if (REC_LIKELY(found))
         return e->value;
-    return define_stack(t, e, key, frames + skip, n);
+    uint32_t id = define_stack(t, e, key, frames + skip, n);
+    errno = saved; /* the module check and a new block make system calls */
+    return id;
 }
 
 /* Fast preset: allocations of each call site get a full stack for the first N, then
