@@ -55,9 +55,11 @@ static int imp_cursor_next(imp_merge_t *m, imp_cursor_t *c)
         return 0;
     }
     c->half = 0;
-    if (imp_rec_has_time(c->rec.type))
+    /* An untimed record carries the reader's running time of its block (the block's
+     * base time at its start): never earlier than what came before it in the file. */
+    if (imp_rec_has_time(c->rec.type) || c->rec.ts_ns > c->key)
         c->key = c->rec.ts_ns;
-    else if (!c->rec.ts_ns)
+    else
         c->rec.ts_ns = c->key;
     c->order = c->rec.type == MTDB_REC_FREE || c->rec.type == MTDB_REC_REALLOC ? 0 : 1;
     return 1;

@@ -3,7 +3,8 @@
  * Each file is in time order on its own; the merge always yields the record with the
  * smallest (time, free-before-alloc, file) key. A REALLOC comes out twice: its free
  * half at the first time, its allocation half at the second. Records without a time
- * of their own take the time of the record before them in the same file.
+ * of their own take their block's running time, never earlier than the record before
+ * them in the same file.
  */
 #ifndef IMP_MERGE_H
 #define IMP_MERGE_H

@@ -73,6 +73,50 @@ START_TEST(test_links_counters_and_states)
 }
 END_TEST
 
+/* A library replaced at the same address (dlclose, dlopen): each stack resolves with
+ * the module map in force when it was recorded. */
+START_TEST(test_links_module_snapshots_by_time)
+{
+    char *d = it_tmpdir(), path[512];
+    char *db2 = strdup(it_path(d, "m.db"));
+    synth_path(path, sizeof path, d, 600, 6, -1);
+    synth_t *s = synth_open(path, MTDB_FILE_KIND_PROCESS, 600, 6, 0, 1000);
+    synth_block_begin(s, 0, 0, 1000);
+    synth_process(s, 600, 1, 0, 1000, 5000, "prog", "/usr/bin/prog");
+    synth_module(s, 0x400000, 0x1000, "/lib/a.so", "\x01\x02");
+    synth_block_end(s, 1, 0);
+    synth_block_begin(s, 0, 0, 2000); /* written at dlopen time */
+    synth_module(s, 0x400000, 0x1000, "/lib/b.so", NULL);
+    synth_block_end(s, 1, 0);
+    synth_close(s);
+    synth_path(path, sizeof path, d, 600, 6, 1);
+    s = synth_open(path, MTDB_FILE_KIND_STREAM, 600, 6, 1, 1000);
+    static const uintptr_t f1[] = {0x400100}, f2[] = {0x400200};
+    synth_block_begin(s, 1, MTDB_BLOCK_THREAD_FIRST, 1000);
+    synth_thread(s, 600, 1000, MTDB_THREAD_MAIN);
+    synth_stack(s, f1, 1);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 1100, 0x9000, 7, 1, 1);
+    synth_block_end(s, 1, 0);
+    synth_block_begin(s, 1, 0, 2100);
+    synth_stack(s, f2, 1);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 2200, 0x9100, 8, 2, 1);
+    synth_block_end(s, 1, 0);
+    synth_close(s);
+    ck_assert_int_eq(it_import(d, db2, 0), 0);
+    ck_query(db2,
+             "SELECT a.size_bytes, s.module, printf('%x', s.module_offset) FROM allocations a "
+             "JOIN stack_symbols s ON s.stack_id = a.stack_id ORDER BY a.alloc_ns;",
+             "7|/lib/a.so|100\n8|/lib/b.so|200");
+    ck_query(db2,
+             "SELECT m.path, m.build_id, printf('%x', base_address), text_size_bytes, from_ns, "
+             "until_ns FROM module_maps JOIN modules m USING (module_id) ORDER BY from_ns;",
+             "/lib/a.so|0102|400000|4096|1000|2000\n/lib/b.so||400000|4096|2000|");
+    it_rm_rf(d);
+    free(d);
+    free(db2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("importer links");
@@ -80,6 +124,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_links_started_by);
     tcase_add_test(tc, test_links_counters_and_states);
+    tcase_add_test(tc, test_links_module_snapshots_by_time);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
 }
