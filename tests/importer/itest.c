@@ -39,7 +39,7 @@ char *it_query(const char *db, const char *sql)
         abort();
     close(fd);
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "sqlite3 -batch '%s' < '%s'", db, sqlpath);
+    snprintf(cmd, sizeof cmd, "sqlite3 -batch '%s' < '%s' 2>&1", db, sqlpath);
     FILE *f = popen(cmd, "r");
     size_t cap = 1 << 16, len = 0;
     char *out = calloc(1, cap);

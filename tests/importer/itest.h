@@ -11,7 +11,8 @@
 char *it_tmpdir(void);
 /* Runs `mtdb import -q [-f] -o db dir`; returns the exit code. */
 int it_import(const char *dir, const char *db, int force);
-/* Output of `sqlite3 -batch db` for sql, trailing newline removed; caller frees. */
+/* Output of `sqlite3 -batch db` for sql (stdout and stderr), trailing newline removed;
+ * caller frees. */
 char *it_query(const char *db, const char *sql);
 /* Path dir/name in a static buffer (one at a time). */
 const char *it_path(const char *dir, const char *name);

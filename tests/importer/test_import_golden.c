@@ -54,11 +54,50 @@ START_TEST(test_golden_v1_all_traces)
 }
 END_TEST
 
+/* Every .sql file of queries/ runs on a golden database without an error; leaks.sql
+ * prints exactly its expected rows. */
+START_TEST(test_golden_queries_run)
+{
+    char trace[1200], dir[1200];
+    snprintf(trace, sizeof trace, "%s/v1/basic", IMP_GOLDEN_DIR);
+    snprintf(dir, sizeof dir, "%s", IMP_QUERIES_DIR);
+    char *tmp = it_tmpdir(), *db = strdup(it_path(tmp, "t.db"));
+    ck_assert_int_eq(it_import(trace, db, 0), 0);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".sql"))
+            continue;
+        long size;
+        char path[2400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char *sql = it_read_file(path, &size), *got = it_query(db, sql);
+        ck_assert_msg(!strstr(got, "rror"), "%s: %s", e->d_name, got);
+        ck_assert_msg(strlen(got) > 0, "%s printed nothing", e->d_name);
+        if (!strcmp(e->d_name, "leaks.sql"))
+            ck_assert_str_eq(
+                got, "process_id  blocks  bytes  weighted_blocks  site      location  stack_id\n"
+                     "----------  ------  -----  ---------------  --------  --------  --------\n"
+                     "1           2       4128   4                0x401136            1       \n"
+                     "1           1       256    1                0x401180            2       ");
+        free(sql), free(got);
+        n++;
+    }
+    closedir(d);
+    ck_assert_int_ge(n, 5);
+    it_rm_rf(tmp);
+    free(tmp), free(db);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("importer golden");
     TCase *tc = tcase_create("golden");
     tcase_add_test(tc, test_golden_v1_all_traces);
+    tcase_add_test(tc, test_golden_queries_run);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
 }
