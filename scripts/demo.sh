@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# demo.sh: from a bare Debian 12 to a recorded trace of the bundled example, in one go.
+# demo.sh: from a bare Debian 12 to the answers about the bundled example, in one go.
 # Installs what is missing (needs root for that), builds into build/, records
-# mtdb-example into build/demo/trace, then dumps it and imports it into build/demo/trace.db.
-# Each later step is one `demo_step` line; steps whose subcommand is not built are skipped.
+# mtdb-example into build/demo/trace, imports it into build/demo/trace.db and prints the
+# `summary` view and the largest leaks (queries/leaks.sql).
+# Each step is one `demo_step` line; steps whose subcommand is not built are skipped.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,10 +37,15 @@ mkdir -p "$demo_dir"
 echo "demo: mtdb record -o $trace_dir -- mtdb-example" >&2
 "$mtdb" record -o "$trace_dir" -- "$build_dir/examples/mtdb-example"
 
-demo_step dump --summary "$trace_dir"
 demo_step import -f -o "$demo_dir/trace.db" "$trace_dir"
-# When it lands: demo_step report ... "$demo_dir/trace.db"
-echo "demo: the trace is in $trace_dir" >&2
-if [[ -f "$demo_dir/trace.db" ]]; then
-  echo "demo: the database is $demo_dir/trace.db (try: sqlite3 $demo_dir/trace.db .tables)" >&2
+db=$demo_dir/trace.db
+if [[ -f "$db" ]]; then
+  echo "demo: sqlite3 $db 'SELECT * FROM summary'" >&2
+  sqlite3 -header -column "$db" 'SELECT * FROM summary'
+  echo >&2
+  echo "demo: sqlite3 $db < queries/leaks.sql" >&2
+  sqlite3 "$db" <"$root/queries/leaks.sql"
+  echo >&2
+  echo "demo: the trace is in $trace_dir, the database is $db" >&2
+  echo "demo: more questions: ls $root/queries/, or any SQL: sqlite3 $db" >&2
 fi
