@@ -282,6 +282,25 @@ static inline void account_cost(rec_thread_t *t, uint64_t start_ns)
     t->cost_countdown = (int32_t)t->cost_interval;
 }
 
+/* Where the next event record goes, or NULL when the stream cannot take it (counted as
+ * dropped). In the control build the global lock is held from here to event_end(). */
+static inline uint8_t *event_begin(rec_thread_t *t, uint64_t ts)
+{
+    rec_global_lock();
+    if (REC_LIKELY(rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ts) == 0))
+        return t->pos;
+    dropped(t);
+    rec_global_unlock();
+    return NULL;
+}
+
+static inline void event_end(rec_thread_t *t, uint8_t *end)
+{
+    t->pos = end;
+    event_done(t);
+    rec_global_unlock();
+}
+
 void rec_on_alloc(unsigned func, void *p, size_t size, uintptr_t site)
 {
     rec_thread_t *t = rec_tls;
@@ -298,14 +317,9 @@ void rec_on_alloc(unsigned func, void *p, size_t size, uintptr_t site)
     uint64_t ts = rec_now_ns();
     uint64_t weight;
     uint32_t stack = alloc_stack(t, size, site, &weight);
-    rec_global_lock();
-    if (REC_LIKELY(rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ts) == 0)) {
-        t->pos = mtdb_enc_alloc(t->pos, &t->enc, func, ts, (uintptr_t)p, size, stack, weight);
-        event_done(t);
-    } else {
-        dropped(t);
-    }
-    rec_global_unlock();
+    uint8_t *at = event_begin(t, ts);
+    if (REC_LIKELY(at != NULL))
+        event_end(t, mtdb_enc_alloc(at, &t->enc, func, ts, (uintptr_t)p, size, stack, weight));
     account_cost(t, ts);
     leave(t);
 }
@@ -320,14 +334,9 @@ void rec_on_fail(unsigned func, size_t size)
     }
     t->depth = 1;
     uint64_t ts = rec_now_ns();
-    rec_global_lock();
-    if (rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ts) == 0) {
-        t->pos = mtdb_enc_fail(t->pos, &t->enc, func, ts, size);
-        event_done(t);
-    } else {
-        dropped(t);
-    }
-    rec_global_unlock();
+    uint8_t *at = event_begin(t, ts);
+    if (at)
+        event_end(t, mtdb_enc_fail(at, &t->enc, func, ts, size));
     leave(t);
 }
 
@@ -345,14 +354,9 @@ void rec_on_free(unsigned free_func, void *p, uint64_t ts)
         ts = rec_now_ns();
     int with_stack = rec_proc.settings.free_stacks;
     uint32_t stack = with_stack ? rec_stack_capture(t) : 0;
-    rec_global_lock();
-    if (REC_LIKELY(rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ts) == 0)) {
-        t->pos = mtdb_enc_free(t->pos, &t->enc, free_func, ts, (uintptr_t)p, with_stack, stack);
-        event_done(t);
-    } else {
-        dropped(t);
-    }
-    rec_global_unlock();
+    uint8_t *at = event_begin(t, ts);
+    if (REC_LIKELY(at != NULL))
+        event_end(t, mtdb_enc_free(at, &t->enc, free_func, ts, (uintptr_t)p, with_stack, stack));
     account_cost(t, ts);
     leave(t);
 }
@@ -379,15 +383,10 @@ void rec_on_realloc(unsigned func, void *old, void *p, size_t size, uint64_t ts_
     uint64_t ts = rec_now_ns();
     uint64_t weight;
     uint32_t stack = alloc_stack(t, size, site, &weight);
-    rec_global_lock();
-    if (REC_LIKELY(rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ts) == 0)) {
-        t->pos = mtdb_enc_realloc(t->pos, &t->enc, func, ts_before, (uintptr_t)old, ts,
-                                  (uintptr_t)p, size, stack, weight);
-        event_done(t);
-    } else {
-        dropped(t);
-    }
-    rec_global_unlock();
+    uint8_t *at = event_begin(t, ts);
+    if (REC_LIKELY(at != NULL))
+        event_end(t, mtdb_enc_realloc(at, &t->enc, func, ts_before, (uintptr_t)old, ts,
+                                      (uintptr_t)p, size, stack, weight));
     account_cost(t, ts);
     leave(t);
 }

@@ -59,25 +59,32 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
  * vector lives on the stack: exec never returns on success, and no allocation is made. */
 #define MAX_EXECL_ARGS 4096
 
-static int count_args(const char *arg, va_list ap)
+/* The va_list travels by pointer, so the caller may go on reading it (execle's envp). */
+static int count_args(const char *arg, va_list *ap)
 {
     int n = 1;
-    while (arg && va_arg(ap, const char *) && n < MAX_EXECL_ARGS)
+    while (arg && va_arg(*ap, const char *) && n < MAX_EXECL_ARGS)
         n++;
     return n;
+}
+
+/* argv[0] = arg, then the n - 1 arguments that follow in ap, then NULL. */
+static void collect_args(char **argv, int n, const char *arg, va_list *ap)
+{
+    argv[0] = (char *)arg;
+    for (int i = 1; i <= n; i++)
+        argv[i] = i < n ? va_arg(*ap, char *) : NULL;
 }
 
 EXPORT int execl(const char *path, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    int n = count_args(arg, ap);
+    int n = count_args(arg, &ap);
     va_end(ap);
     char *argv[n + 1];
-    argv[0] = (char *)arg;
     va_start(ap, arg);
-    for (int i = 1; i <= n; i++)
-        argv[i] = i < n ? va_arg(ap, char *) : NULL;
+    collect_args(argv, n, arg, &ap);
     va_end(ap);
     return execv(path, argv);
 }
@@ -86,13 +93,11 @@ EXPORT int execlp(const char *file, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    int n = count_args(arg, ap);
+    int n = count_args(arg, &ap);
     va_end(ap);
     char *argv[n + 1];
-    argv[0] = (char *)arg;
     va_start(ap, arg);
-    for (int i = 1; i <= n; i++)
-        argv[i] = i < n ? va_arg(ap, char *) : NULL;
+    collect_args(argv, n, arg, &ap);
     va_end(ap);
     return execvp(file, argv);
 }
@@ -101,14 +106,12 @@ EXPORT int execle(const char *path, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    int n = count_args(arg, ap);
+    int n = count_args(arg, &ap);
     va_end(ap);
     char *argv[n + 1];
-    argv[0] = (char *)arg;
     va_start(ap, arg);
-    for (int i = 1; i <= n; i++)
-        argv[i] = i < n ? va_arg(ap, char *) : NULL;
-    va_arg(ap, char *); /* the NULL that ends the arguments */
+    collect_args(argv, n, arg, &ap);
+    (void)va_arg(ap, char *); /* the NULL that ends the arguments */
     char *const *envp = va_arg(ap, char *const *);
     va_end(ap);
     return execve(path, argv, envp);
