@@ -3,7 +3,8 @@
 # Then, unless MTDB_TEST_SANITIZE=0, builds the in-process tests and tools with
 # address;undefined sanitizers into build-asan/ and runs them (tests labelled "preload",
 # which inject the recorder into sanitizer builds, are left out there), and the
-# recorder's in-process engine tests under ThreadSanitizer in build-tsan/. Also runs
+# recorder's in-process engine tests under ThreadSanitizer in build-tsan/, and the
+# trace reader's libFuzzer harness for 20 s with clang (MTDB_TEST_FUZZ=0 skips it). Also runs
 # the lint of the scripts (ShellCheck) when it is installed.
 set -uo pipefail
 
@@ -45,6 +46,17 @@ if [[ "${MTDB_TEST_SANITIZE:-1}" != 0 ]]; then
       --target test_recorder_unit_engine test_recorder_unit_table >/dev/null; then
     run_step "thread-sanitizer ctest" ctest --test-dir "$tsan_dir" --output-on-failure \
       -R '^recorder_unit_' || true
+  fi
+fi
+
+# The trace reader under libFuzzer for 20 seconds (clang only; the targets alone).
+if [[ "${MTDB_TEST_FUZZ:-1}" != 0 ]] && command -v clang >/dev/null; then
+  fuzz_dir=${MTDB_FUZZ_BUILD_DIR:-$root/build-fuzz}
+  if run_step "fuzz build" env CC=clang CXX=clang++ cmake -S "$root" -B "$fuzz_dir" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMTDB_FUZZ=ON >/dev/null &&
+    run_step "fuzz build" cmake --build "$fuzz_dir" -j "$jobs" --target fuzz_reader fuzz_seeds \
+      >/dev/null; then
+    run_step "fuzz" ctest --test-dir "$fuzz_dir" --output-on-failure -R '^test_fuzz_reader' || true
   fi
 fi
 
