@@ -15,9 +15,20 @@
 
 #include "imp_dwarf.h"
 
+/* A module's function symbols sorted by address, read once: libdwfl's own address to
+ * symbol lookup scans the whole table per call, which made a large stripped library
+ * (thousands of frames, tens of thousands of symbols) take seconds. */
+typedef struct imp_sym {
+    uint64_t addr, size;
+    const char *name; /* owned by libdwfl, valid while the module is open */
+} imp_sym_t;
+
 struct imp_dwarf {
     Dwfl *dwfl;
     Dwfl_Module *mod;
+    imp_sym_t *syms;
+    size_t nsyms;
+    int syms_read;
 };
 
 static char *imp_debuginfo_path = NULL;
@@ -75,7 +86,59 @@ void imp_dwarf_close(imp_dwarf_t *d)
     if (!d)
         return;
     dwfl_end(d->dwfl);
+    free(d->syms);
     free(d);
+}
+
+static int imp_sym_cmp(const void *a, const void *b)
+{
+    const imp_sym_t *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return x->size < y->size ? 1 : x->size > y->size ? -1 : 0; /* the larger first */
+}
+
+/* Reads the module's function symbols into d->syms, sorted (once). */
+static void imp_syms_read(imp_dwarf_t *d)
+{
+    d->syms_read = 1;
+    int n = dwfl_module_getsymtab(d->mod);
+    if (n <= 1 || !(d->syms = malloc((size_t)n * sizeof *d->syms)))
+        return;
+    for (int i = 1; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr addr;
+        const char *name = dwfl_module_getsym_info(d->mod, i, &sym, &addr, NULL, NULL, NULL);
+        int type = GELF_ST_TYPE(sym.st_info);
+        if (name && *name && sym.st_shndx != SHN_UNDEF &&
+            (type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_NOTYPE))
+            d->syms[d->nsyms++] = (imp_sym_t){addr, sym.st_size, name};
+    }
+    qsort(d->syms, d->nsyms, sizeof *d->syms, imp_sym_cmp);
+}
+
+/* The function symbol covering addr: the last one starting at or before it, if addr is
+ * inside its size (or, for a symbol of size 0, before the next one). */
+static const char *imp_sym_find(imp_dwarf_t *d, uint64_t addr)
+{
+    if (!d->syms_read)
+        imp_syms_read(d);
+    size_t lo = 0, hi = d->nsyms;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->syms[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const imp_sym_t *s = &d->syms[lo - 1];
+    while (s > d->syms && s[-1].addr == s->addr) /* the larger of equal starts */
+        s--;
+    if (s->size ? addr < s->addr + s->size : lo == d->nsyms || addr < d->syms[lo].addr)
+        return s->name;
+    return NULL;
 }
 
 /* The demangled name of a subprogram or inlined subroutine DIE. */
@@ -156,9 +219,7 @@ int imp_dwarf_lookup(imp_dwarf_t *d, uint64_t offset, imp_symbol_fn fn, void *ct
     int rows = cu ? imp_lookup_scopes(cu, addr - bias, file, line, fn, ctx) : 0;
     if (rows != 0)
         return rows;
-    GElf_Sym sym;
-    GElf_Off off;
-    const char *name = dwfl_module_addrinfo(d->mod, addr, &off, &sym, NULL, NULL, NULL);
+    const char *name = imp_sym_find(d, addr);
     if (!name && !file)
         return 0;
     char *dem = imp_demangle(name);
