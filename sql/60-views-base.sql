@@ -19,7 +19,7 @@ SELECT st.stack_id,
         FROM stack_symbols x WHERE x.stack_id = st.stack_id
         ORDER BY x.position, x.inline_depth LIMIT 1) AS site,
        (SELECT x.file || ':' || x.line FROM stack_symbols x
-        WHERE x.stack_id = st.stack_id AND x.file IS NOT NULL
+        WHERE x.stack_id = st.stack_id
         ORDER BY x.position, x.inline_depth LIMIT 1) AS location
 FROM stacks st;
 
