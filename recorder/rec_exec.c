@@ -54,6 +54,15 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
     return real(file, argv, envp);
 }
 
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    static int (*real)(int, char *const[], char *const[]);
+    if (!real)
+        *(void **)&real = next_fn("fexecve");
+    rec_before_exec(argv[0] ? argv[0] : "");
+    return real(fd, argv, envp);
+}
+
 /* The execl family: glibc implements them with its internal execve, which no wrapper
  * sees, so each is wrapped here and sent to the matching vector form. The argument
  * vector lives on the stack: exec never returns on success, and no allocation is made. */
