@@ -117,11 +117,11 @@
 #define MTDB_BLOCK_MAX_PAYLOAD (1u << 20) /* reader's sanity cap */
 
 /* Block flags. */
-#define MTDB_BLOCK_SEALED 0x1u      /* CRCs and event_count are valid */
-#define MTDB_BLOCK_PAD 0x2u         /* no records: skip to the next chunk */
+#define MTDB_BLOCK_SEALED 0x1u       /* CRCs and event_count are valid */
+#define MTDB_BLOCK_PAD 0x2u          /* no records: skip to the next chunk */
 #define MTDB_BLOCK_THREAD_FIRST 0x4u /* starts a thread: its stack ids restart at 1 */
 #define MTDB_BLOCK_THREAD_LAST 0x8u  /* the thread ended cleanly in this block */
-#define MTDB_BLOCK_LATE 0x10u       /* events after the thread's recorder state closed */
+#define MTDB_BLOCK_LATE 0x10u        /* events after the thread's recorder state closed */
 
 /* Record types (low 4 bits of the tag). */
 enum mtdb_rec_type {
@@ -144,16 +144,16 @@ enum mtdb_rec_type {
 #define MTDB_TAG_SUB(tag) ((tag) >> 4)
 
 /* Allocation functions (sub of ALLOC, FREE, REALLOC, FAIL). */
-#define MTDB_FUNC_LIST(X)                                                                \
-    X(MALLOC, 1, "malloc")                                                               \
-    X(CALLOC, 2, "calloc")                                                               \
-    X(REALLOC, 3, "realloc")                                                             \
-    X(REALLOCARRAY, 4, "reallocarray")                                                   \
-    X(POSIX_MEMALIGN, 5, "posix_memalign")                                               \
-    X(ALIGNED_ALLOC, 6, "aligned_alloc")                                                 \
-    X(MEMALIGN, 7, "memalign")                                                           \
-    X(VALLOC, 8, "valloc")                                                               \
-    X(PVALLOC, 9, "pvalloc")                                                             \
+#define MTDB_FUNC_LIST(X)                                                                          \
+    X(MALLOC, 1, "malloc")                                                                         \
+    X(CALLOC, 2, "calloc")                                                                         \
+    X(REALLOC, 3, "realloc")                                                                       \
+    X(REALLOCARRAY, 4, "reallocarray")                                                             \
+    X(POSIX_MEMALIGN, 5, "posix_memalign")                                                         \
+    X(ALIGNED_ALLOC, 6, "aligned_alloc")                                                           \
+    X(MEMALIGN, 7, "memalign")                                                                     \
+    X(VALLOC, 8, "valloc")                                                                         \
+    X(PVALLOC, 9, "pvalloc")                                                                       \
     X(FREE, 10, "free")
 enum mtdb_func {
 #define MTDB_FUNC_ENUM(name, num, str) MTDB_FUNC_##name = num,
@@ -177,33 +177,33 @@ enum mtdb_func {
 /* STATE values. */
 #define MTDB_STATE_PAUSED 1
 #define MTDB_STATE_RESUMED 2
-#define MTDB_STATE_EXEC 3  /* followed by the program path string */
+#define MTDB_STATE_EXEC 3   /* followed by the program path string */
 #define MTDB_STATE_FORKED 4 /* followed by the child pid */
 
 /* EXIT how. */
-#define MTDB_EXIT_ATEXIT 1 /* exit() or return from main: the recorder's handler ran */
+#define MTDB_EXIT_ATEXIT 1    /* exit() or return from main: the recorder's handler ran */
 #define MTDB_EXIT_EXIT_CALL 2 /* _exit/_Exit called directly */
 
 /* THREAD flags. */
-#define MTDB_THREAD_MAIN 0x1u     /* the process's initial thread */
+#define MTDB_THREAD_MAIN 0x1u       /* the process's initial thread */
 #define MTDB_THREAD_FORK_CHILD 0x2u /* the thread that called fork, in the child */
 
 /* Health counters, written cumulatively in COUNTERS records (per thread, or per
  * process in the proc file). The order is the on-disk order. */
-#define MTDB_COUNTER_LIST(X)                                                             \
-    X(EVENTS, "events", "heap events recorded")                                         \
-    X(BYTES_WRITTEN, "bytes_written", "trace bytes this thread wrote")                  \
-    X(DROPPED_WRITE_ERROR, "dropped_write_error", "events lost: trace write failed")    \
-    X(DROPPED_REENTRY_FULL, "dropped_reentry_full", "events lost: re-entry queue full") \
-    X(REENTRANT, "reentrant", "events recorded without stack: re-entered hook")         \
-    X(STACKS, "stacks", "distinct stacks this thread defined")                          \
-    X(STACKS_TRUNCATED, "stacks_truncated", "stacks cut at the depth limit")            \
-    X(STACKS_SAMPLED_OUT, "stacks_sampled_out", "allocations whose stack was skipped")  \
-    X(RECORDER_NS, "recorder_ns", "estimated ns spent inside the recorder")             \
-    X(UNWIND_NS, "unwind_ns", "estimated ns spent unwinding stacks")                    \
-    X(PAUSED_ALLOCS, "paused_allocs", "allocations not recorded while paused")          \
-    X(LATE_EVENTS, "late_events", "events after the thread's recorder state closed")     \
-    X(STARTUP_PASSTHROUGH, "startup_passthrough",                                        \
+#define MTDB_COUNTER_LIST(X)                                                                       \
+    X(EVENTS, "events", "heap events recorded")                                                    \
+    X(BYTES_WRITTEN, "bytes_written", "trace bytes this thread wrote")                             \
+    X(DROPPED_WRITE_ERROR, "dropped_write_error", "events lost: trace write failed")               \
+    X(DROPPED_REENTRY_FULL, "dropped_reentry_full", "events lost: re-entry queue full")            \
+    X(REENTRANT, "reentrant", "events recorded without stack: re-entered hook")                    \
+    X(STACKS, "stacks", "distinct stacks this thread defined")                                     \
+    X(STACKS_TRUNCATED, "stacks_truncated", "stacks cut at the depth limit")                       \
+    X(STACKS_SAMPLED_OUT, "stacks_sampled_out", "allocations whose stack was skipped")             \
+    X(RECORDER_NS, "recorder_ns", "estimated ns spent inside the recorder")                        \
+    X(UNWIND_NS, "unwind_ns", "estimated ns spent unwinding stacks")                               \
+    X(PAUSED_ALLOCS, "paused_allocs", "allocations not recorded while paused")                     \
+    X(LATE_EVENTS, "late_events", "events after the thread's recorder state closed")               \
+    X(STARTUP_PASSTHROUGH, "startup_passthrough",                                                  \
       "events not recorded: they came while the recorder was starting (process level)")
 #define MTDB_MAX_COUNTERS 64 /* a reader's cap on a COUNTERS record's count */
 enum mtdb_counter {
@@ -214,23 +214,29 @@ enum mtdb_counter {
 };
 
 /* PROCESS record fields, in order. Strings are LEB128-length-prefixed. */
-#define MTDB_PROC_FIELDS(X)                                                              \
-    X(PID, "varint")                                                                     \
-    X(PPID, "varint")                                                                    \
-    X(PARENT_NONCE, "varint: nonce of the image that forked us, 0 if none known")        \
-    X(MONO_NS, "varint: CLOCK_MONOTONIC anchor")                                         \
-    X(WALL_NS, "varint: CLOCK_REALTIME at the same instant")                            \
-    X(CLOCK_COST_NS, "varint: measured cost of one timestamp")                           \
-    X(ARGV, "varint count, then that many strings")                                      \
-    X(EXE, "string: /proc/self/exe")                                                     \
-    X(RECORDER_VERSION, "string")                                                        \
-    X(UNWINDER, "string: unwinder name and version")                                     \
+#define MTDB_PROC_FIELDS(X)                                                                        \
+    X(PID, "varint")                                                                               \
+    X(PPID, "varint")                                                                              \
+    X(PARENT_NONCE, "varint: nonce of the image that forked us, 0 if none known")                  \
+    X(MONO_NS, "varint: CLOCK_MONOTONIC anchor")                                                   \
+    X(WALL_NS, "varint: CLOCK_REALTIME at the same instant")                                       \
+    X(CLOCK_COST_NS, "varint: measured cost of one timestamp")                                     \
+    X(ARGV, "varint count, then that many strings")                                                \
+    X(EXE, "string: /proc/self/exe")                                                               \
+    X(RECORDER_VERSION, "string")                                                                  \
+    X(UNWINDER, "string: unwinder name and version")                                               \
     X(SETTINGS, "string: the effective settings, MTDB_X=value lines")
 
 /* ---- LEB128 and zigzag, shared by writer and reader ---------------------------- */
 
-static inline uint64_t mtdb_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-static inline int64_t mtdb_unzigzag(uint64_t u) { return (int64_t)(u >> 1) ^ -(int64_t)(u & 1); }
+static inline uint64_t mtdb_zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t mtdb_unzigzag(uint64_t u)
+{
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
 
 /* Writes v at p (room for 10 bytes needed); returns the new end. */
 static inline uint8_t *mtdb_put_varint(uint8_t *p, uint64_t v)
@@ -267,7 +273,8 @@ static inline int mtdb_get_varint(const uint8_t **pp, const uint8_t *end, uint64
 
 static inline void mtdb_put_u32le(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
+    p[3] = (uint8_t)(v >> 24);
 }
 static inline void mtdb_put_u64le(uint8_t *p, uint64_t v)
 {
@@ -282,7 +289,10 @@ static inline uint64_t mtdb_get_u64le(const uint8_t *p)
 {
     return (uint64_t)mtdb_get_u32le(p) | (uint64_t)mtdb_get_u32le(p + 4) << 32;
 }
-static inline uint16_t mtdb_get_u16le(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint16_t mtdb_get_u16le(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 
 /* Size of chunk k of a file whose first chunk is `first` and largest `largest`. */
 static inline uint64_t mtdb_chunk_bytes(uint32_t first, uint32_t largest, unsigned k)

@@ -14,36 +14,34 @@
 /* X(ID, env suffix, option, kind, min, max, default, choices, doc)
  * kind: 'i' integer in [min, max]; 'c' choice: index into the '|'-separated choices;
  * 's' string (any non-empty value). Defaults of choice settings are choice indexes. */
-#define MTDB_SETTINGS(X)                                                                 \
-    X(OUTPUT, "OUTPUT", "output", 's', 0, 0, 0, "", "trace directory (default mtdb-out)") \
-    X(PRESET, "PRESET", "preset", 'c', 0, 2, 0, "precise|fast|leaks",                    \
-      "precise: every allocation with a full stack; fast: sample stacks by size and "    \
-      "frequency; leaks: full stacks on allocations and frees, deeper")                  \
-    X(DEPTH, "DEPTH", "depth", 'i', 1, 256, 64, "", "frames per stack")                  \
-    X(UNWIND, "UNWIND", "unwind", 'c', 0, 1, 0, "libunwind|fp",                          \
-      "stack walker: libunwind (unw_backtrace) or frame pointers")                       \
-    X(SAMPLE_LARGE, "SAMPLE_LARGE", "sample-large", 'i', 0, 1099511627776LL, 65536, "",  \
-      "fast preset: allocations of at least this many bytes always get a stack")         \
-    X(SAMPLE_FIRST, "SAMPLE_FIRST", "sample-first", 'i', 0, 1000000, 8, "",              \
-      "fast preset: the first N allocations of each call site always get a stack")       \
-    X(SAMPLE_EVERY, "SAMPLE_EVERY", "sample-every", 'i', 1, 1000000, 64, "",             \
-      "fast preset: after that, 1 in N allocations of a call site get a stack")          \
-    X(START, "START", "start", 'c', 0, 1, 0, "running|paused",                           \
-      "record from the start, or start paused until resumed")                            \
-    X(FOLLOW, "FOLLOW", "follow", 'c', 0, 1, 1, "no|yes",                                \
-      "record child processes and the programs they exec")                               \
-    X(PAUSE_SIGNAL, "PAUSE_SIGNAL", "pause-signal", 'i', 0, 64, 0, "",                   \
-      "signal number that toggles pause/resume (0: none)")                               \
-    X(BLOCK_KB, "BLOCK_KB", "block-kb", 'i', 1, 1024, 32, "",                            \
-      "largest block payload in KiB (checksum and damage granularity)")                  \
-    X(CHUNK_MB, "CHUNK_MB", "chunk-mb", 'i', 1, 1024, 1, "",                             \
-      "largest file growth step in MiB")                                                 \
-    X(LOG, "LOG", "log", 'c', 0, 2, 0, "off|info|debug",                                 \
-      "recorder log level on stderr")                                                    \
-    X(CLOCK, "CLOCK", "clock", 'c', 0, 1, 0, "auto|monotonic",                           \
-      "auto: the invariant TSC where the kernel keeps time with it, else "               \
-      "clock_gettime; monotonic: always clock_gettime(CLOCK_MONOTONIC)")                 \
-    X(ROOT_PID, "ROOT_PID", "root-pid", 'i', 0, 4194304, 0, "",                          \
+#define MTDB_SETTINGS(X)                                                                           \
+    X(OUTPUT, "OUTPUT", "output", 's', 0, 0, 0, "", "trace directory (default mtdb-out)")          \
+    X(PRESET, "PRESET", "preset", 'c', 0, 2, 0, "precise|fast|leaks",                              \
+      "precise: every allocation with a full stack; fast: sample stacks by size and "              \
+      "frequency; leaks: full stacks on allocations and frees, deeper")                            \
+    X(DEPTH, "DEPTH", "depth", 'i', 1, 256, 64, "", "frames per stack")                            \
+    X(UNWIND, "UNWIND", "unwind", 'c', 0, 1, 0, "libunwind|fp",                                    \
+      "stack walker: libunwind (unw_backtrace) or frame pointers")                                 \
+    X(SAMPLE_LARGE, "SAMPLE_LARGE", "sample-large", 'i', 0, 1099511627776LL, 65536, "",            \
+      "fast preset: allocations of at least this many bytes always get a stack")                   \
+    X(SAMPLE_FIRST, "SAMPLE_FIRST", "sample-first", 'i', 0, 1000000, 8, "",                        \
+      "fast preset: the first N allocations of each call site always get a stack")                 \
+    X(SAMPLE_EVERY, "SAMPLE_EVERY", "sample-every", 'i', 1, 1000000, 64, "",                       \
+      "fast preset: after that, 1 in N allocations of a call site get a stack")                    \
+    X(START, "START", "start", 'c', 0, 1, 0, "running|paused",                                     \
+      "record from the start, or start paused until resumed")                                      \
+    X(FOLLOW, "FOLLOW", "follow", 'c', 0, 1, 1, "no|yes",                                          \
+      "record child processes and the programs they exec")                                         \
+    X(PAUSE_SIGNAL, "PAUSE_SIGNAL", "pause-signal", 'i', 0, 64, 0, "",                             \
+      "signal number that toggles pause/resume (0: none)")                                         \
+    X(BLOCK_KB, "BLOCK_KB", "block-kb", 'i', 1, 1024, 32, "",                                      \
+      "largest block payload in KiB (checksum and damage granularity)")                            \
+    X(CHUNK_MB, "CHUNK_MB", "chunk-mb", 'i', 1, 1024, 1, "", "largest file growth step in MiB")    \
+    X(LOG, "LOG", "log", 'c', 0, 2, 0, "off|info|debug", "recorder log level on stderr")           \
+    X(CLOCK, "CLOCK", "clock", 'c', 0, 1, 0, "auto|monotonic",                                     \
+      "auto: the invariant TSC where the kernel keeps time with it, else "                         \
+      "clock_gettime; monotonic: always clock_gettime(CLOCK_MONOTONIC)")                           \
+    X(ROOT_PID, "ROOT_PID", "root-pid", 'i', 0, 4194304, 0, "",                                    \
       "set by mtdb record: pid of the launched program (for follow=no)")
 
 enum mtdb_setting_id {
@@ -54,16 +52,16 @@ enum mtdb_setting_id {
 };
 
 typedef struct mtdb_setting_desc {
-    const char *env;     /* "MTDB_DEPTH" */
-    const char *option;  /* "depth" */
-    char kind;           /* 'i', 'c', 's' */
+    const char *env;    /* "MTDB_DEPTH" */
+    const char *option; /* "depth" */
+    char kind;          /* 'i', 'c', 's' */
     long long min, max, def;
     const char *choices; /* "a|b|c" for kind 'c' */
     const char *doc;
 } mtdb_setting_desc_t;
 
 static const mtdb_setting_desc_t mtdb_setting_descs[MTDB_SET_COUNT] = {
-#define MTDB_SETTING_DESC(id, env, opt, kind, min, max, def, choices, doc)                 \
+#define MTDB_SETTING_DESC(id, env, opt, kind, min, max, def, choices, doc)                         \
     {"MTDB_" env, opt, kind, min, max, def, choices, doc},
     MTDB_SETTINGS(MTDB_SETTING_DESC)
 #undef MTDB_SETTING_DESC

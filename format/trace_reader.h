@@ -15,12 +15,12 @@
 #include "mtdb_format.h"
 
 /* Reader error codes: 0 is success, negative values are failures. */
-#define MTDB_READ_ERRORS(X)                                                              \
-    X(MTDB_READ_OK, 0, "ok")                                                             \
-    X(MTDB_READ_EIO, -1, "cannot open or map the file")                                  \
-    X(MTDB_READ_ENOTTRACE, -2, "not an mtdb trace file (bad magic)")                     \
-    X(MTDB_READ_EVERSION, -3, "unsupported trace format version")                        \
-    X(MTDB_READ_EHEADER, -4, "damaged file header")                                      \
+#define MTDB_READ_ERRORS(X)                                                                        \
+    X(MTDB_READ_OK, 0, "ok")                                                                       \
+    X(MTDB_READ_EIO, -1, "cannot open or map the file")                                            \
+    X(MTDB_READ_ENOTTRACE, -2, "not an mtdb trace file (bad magic)")                               \
+    X(MTDB_READ_EVERSION, -3, "unsupported trace format version")                                  \
+    X(MTDB_READ_EHEADER, -4, "damaged file header")                                                \
     X(MTDB_READ_ENOMEM, -5, "out of memory")
 enum mtdb_read_error {
 #define MTDB_READ_ERR_ENUM(name, num, msg) name = num,
@@ -83,20 +83,20 @@ typedef struct mtdb_process_info {
 
 /* One decoded record. Pointers stay valid until the next mtdb_reader_next call. */
 typedef struct mtdb_record {
-    uint8_t type; /* MTDB_REC_* */
-    uint8_t sub;  /* the tag's high 4 bits */
-    uint32_t thread;       /* thread number from the block header */
-    uint32_t block_flags;  /* flags of the block the record came from */
-    uint64_t offset;       /* file offset of the record's tag byte */
-    uint64_t seq;          /* heap events: the thread's event ordinal */
-    uint64_t ts_ns;        /* absolute CLOCK_MONOTONIC ns; REALLOC: the "before" time */
-    uint64_t ts2_ns;       /* REALLOC: the "after" time */
-    uint64_t addr;         /* ALLOC/FREE: the block; REALLOC: the new block */
-    uint64_t old_addr;     /* REALLOC: the old block */
-    uint64_t size;         /* ALLOC/REALLOC/FAIL: requested bytes */
-    uint64_t stack_id;     /* 0 = none */
-    uint64_t weight;       /* allocations this record stands for (1 unless sampled) */
-    int has_stack;         /* FREE: whether a stackref was present */
+    uint8_t type;         /* MTDB_REC_* */
+    uint8_t sub;          /* the tag's high 4 bits */
+    uint32_t thread;      /* thread number from the block header */
+    uint32_t block_flags; /* flags of the block the record came from */
+    uint64_t offset;      /* file offset of the record's tag byte */
+    uint64_t seq;         /* heap events: the thread's event ordinal */
+    uint64_t ts_ns;       /* absolute CLOCK_MONOTONIC ns; REALLOC: the "before" time */
+    uint64_t ts2_ns;      /* REALLOC: the "after" time */
+    uint64_t addr;        /* ALLOC/FREE: the block; REALLOC: the new block */
+    uint64_t old_addr;    /* REALLOC: the old block */
+    uint64_t size;        /* ALLOC/REALLOC/FAIL: requested bytes */
+    uint64_t stack_id;    /* 0 = none */
+    uint64_t weight;      /* allocations this record stands for (1 unless sampled) */
+    int has_stack;        /* FREE: whether a stackref was present */
     /* STACK */
     uint32_t depth;
     const uint64_t *frames; /* innermost first; reader-owned */
@@ -108,7 +108,7 @@ typedef struct mtdb_record {
     /* STATE FORKED: child pid; EXIT: status */
     uint64_t value;
     /* COUNTERS */
-    uint32_t counter_count;     /* how many were present (may exceed or be below ours) */
+    uint32_t counter_count; /* how many were present (may exceed or be below ours) */
     uint64_t counters[MTDB_COUNTER_COUNT];
     /* MODULES */
     uint32_t module_count;
@@ -142,7 +142,7 @@ typedef struct mtdb_read_stats {
     uint64_t blocks, sealed_blocks, open_blocks, bad_blocks;
     uint64_t records, heap_events;
     uint64_t bytes_skipped, events_lost;
-    int clean_end; /* 1 when the file ended on a sealed or well-formed block */
+    int clean_end;        /* 1 when the file ended on a sealed or well-formed block */
     uint64_t diagnostics; /* added in 1.0: diagnostics reported */
 } mtdb_read_stats_t;
 const mtdb_read_stats_t *mtdb_reader_stats(const mtdb_reader_t *r);

@@ -60,9 +60,8 @@ static inline uint8_t *mtdb_enc_alloc(uint8_t *p, mtdb_enc_t *e, unsigned func, 
 }
 
 /* free_func: MTDB_FREE_FUNC_*. stack_id is written only when with_stack. */
-static inline uint8_t *mtdb_enc_free(uint8_t *p, mtdb_enc_t *e, unsigned free_func,
-                                     uint64_t ts_ns, uint64_t addr, int with_stack,
-                                     uint64_t stack_id)
+static inline uint8_t *mtdb_enc_free(uint8_t *p, mtdb_enc_t *e, unsigned free_func, uint64_t ts_ns,
+                                     uint64_t addr, int with_stack, uint64_t stack_id)
 {
     *p++ = MTDB_TAG(MTDB_REC_FREE, free_func | (with_stack ? MTDB_SUB_FREE_STACK : 0));
     p = mtdb_enc_time(p, e, ts_ns);
@@ -71,9 +70,9 @@ static inline uint8_t *mtdb_enc_free(uint8_t *p, mtdb_enc_t *e, unsigned free_fu
 }
 
 static inline uint8_t *mtdb_enc_realloc(uint8_t *p, mtdb_enc_t *e, unsigned func,
-                                        uint64_t ts_before, uint64_t old_addr,
-                                        uint64_t ts_after, uint64_t new_addr, uint64_t size,
-                                        uint64_t stack_id, uint64_t weight)
+                                        uint64_t ts_before, uint64_t old_addr, uint64_t ts_after,
+                                        uint64_t new_addr, uint64_t size, uint64_t stack_id,
+                                        uint64_t weight)
 {
     *p++ = MTDB_TAG(MTDB_REC_REALLOC, func);
     p = mtdb_enc_time(p, e, ts_before);

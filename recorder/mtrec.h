@@ -50,11 +50,26 @@ static inline void mtrec__call_paused(int paused)
         fn(paused);
 }
 
-static inline void mtrec_point(const char *label) { mtrec__call_mark(MTREC_MARK_POINT, label); }
-static inline void mtrec_phase_begin(const char *label) { mtrec__call_mark(MTREC_MARK_PHASE_BEGIN, label); }
-static inline void mtrec_phase_end(const char *label) { mtrec__call_mark(MTREC_MARK_PHASE_END, label); }
-static inline void mtrec_pause(void) { mtrec__call_paused(1); }
-static inline void mtrec_resume(void) { mtrec__call_paused(0); }
+static inline void mtrec_point(const char *label)
+{
+    mtrec__call_mark(MTREC_MARK_POINT, label);
+}
+static inline void mtrec_phase_begin(const char *label)
+{
+    mtrec__call_mark(MTREC_MARK_PHASE_BEGIN, label);
+}
+static inline void mtrec_phase_end(const char *label)
+{
+    mtrec__call_mark(MTREC_MARK_PHASE_END, label);
+}
+static inline void mtrec_pause(void)
+{
+    mtrec__call_paused(1);
+}
+static inline void mtrec_resume(void)
+{
+    mtrec__call_paused(0);
+}
 
 static inline void mtrec_flush(void)
 {

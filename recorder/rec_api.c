@@ -52,4 +52,7 @@ EXPORT void mtrec__flush(void)
     t->depth = 0;
 }
 
-EXPORT int mtrec__recording(void) { return rec_ready() && !rec_paused(); }
+EXPORT int mtrec__recording(void)
+{
+    return rec_ready() && !rec_paused();
+}

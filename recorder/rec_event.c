@@ -25,7 +25,10 @@ static inline uint32_t payload_of(const rec_thread_t *t)
     return (uint32_t)(t->pos - (t->blk + MTDB_BLOCK_HEADER_BYTES));
 }
 
-static inline void commit(rec_thread_t *t) { mtdb_block_commit(t->blk, payload_of(t)); }
+static inline void commit(rec_thread_t *t)
+{
+    mtdb_block_commit(t->blk, payload_of(t));
+}
 
 void rec_block_close(rec_thread_t *t, uint32_t extra_flags)
 {
@@ -172,8 +175,8 @@ static void write_pending(rec_thread_t *t, const rec_pending_t *ev)
         t->pos = mtdb_enc_free(t->pos, &t->enc, ev->func, ev->ts_ns, ev->addr, 0, 0);
         break;
     case MTDB_REC_REALLOC:
-        t->pos = mtdb_enc_realloc(t->pos, &t->enc, ev->func, ev->ts_ns, ev->old_addr,
-                                  ev->ts2_ns, ev->addr, ev->size, 0, 1);
+        t->pos = mtdb_enc_realloc(t->pos, &t->enc, ev->func, ev->ts_ns, ev->old_addr, ev->ts2_ns,
+                                  ev->addr, ev->size, 0, 1);
         break;
     default:
         t->pos = mtdb_enc_fail(t->pos, &t->enc, ev->func, ev->ts_ns, ev->size);
@@ -213,8 +216,7 @@ static inline void leave(rec_thread_t *t)
 }
 
 /* The stack and weight for an allocation under the active preset. */
-static inline uint32_t alloc_stack(rec_thread_t *t, size_t size, uintptr_t site,
-                                   uint64_t *weight)
+static inline uint32_t alloc_stack(rec_thread_t *t, size_t size, uintptr_t site, uint64_t *weight)
 {
     *weight = 1;
     if (REC_LIKELY(rec_proc.settings.preset != 1) || size >= rec_proc.settings.sample_large)
@@ -367,13 +369,13 @@ void rec_on_realloc(unsigned func, void *old, void *p, size_t size, uint64_t ts_
 {
     rec_thread_t *t = rec_tls;
     if (REC_UNLIKELY(t->mode != REC_ACTIVE || t->depth)) {
-        rec_pending_t ev = {MTDB_REC_REALLOC, (uint8_t)func, ts_before, rec_now_ns(),
-                            (uintptr_t)p, (uintptr_t)old, size};
+        rec_pending_t ev = {MTDB_REC_REALLOC, (uint8_t)func,  ts_before, rec_now_ns(),
+                            (uintptr_t)p,     (uintptr_t)old, size};
         if (!(t = slow_thread(t, &ev)))
             return;
     }
-    unsigned free_func = func == MTDB_FUNC_REALLOC ? MTDB_FREE_FUNC_REALLOC
-                                                   : MTDB_FREE_FUNC_REALLOCARRAY;
+    unsigned free_func =
+        func == MTDB_FUNC_REALLOC ? MTDB_FREE_FUNC_REALLOC : MTDB_FREE_FUNC_REALLOCARRAY;
     if (REC_UNLIKELY(rec_paused())) { /* the old block's end is still recorded */
         rec_on_free(free_func, old, ts_before);
         t->counters[MTDB_COUNTER_PAUSED_ALLOCS]++;

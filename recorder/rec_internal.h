@@ -76,19 +76,25 @@ typedef struct rec_process {
     uint64_t nonce;
     uint64_t parent_nonce;
     char proc_path[REC_PATH_MAX];
-    uint32_t next_thread;  /* atomic: last thread number handed out */
-    uint32_t next_stream;  /* atomic: last stream index handed out */
-    int paused;            /* atomic, read on the event path */
-    uint64_t modules_gen;  /* atomic: dlpi_adds + dlpi_subs last written */
-    uint64_t unrecorded;   /* atomic: events that arrived before init finished */
-    int exit_written;      /* atomic: the exit handler ran */
+    uint32_t next_thread;       /* atomic: last thread number handed out */
+    uint32_t next_stream;       /* atomic: last stream index handed out */
+    int paused;                 /* atomic, read on the event path */
+    uint64_t modules_gen;       /* atomic: dlpi_adds + dlpi_subs last written */
+    uint64_t unrecorded;        /* atomic: events that arrived before init finished */
+    int exit_written;           /* atomic: the exit handler ran */
     uintptr_t self_lo, self_hi; /* libmtrec.so's own text, skipped in stacks */
 } rec_process_t;
 extern rec_process_t rec_proc;
 
 void rec_init(void); /* idempotent; safe from any thread, any time */
-static inline int rec_ready(void) { return __atomic_load_n(&rec_proc.state, __ATOMIC_ACQUIRE) == REC_READY; }
-static inline int rec_paused(void) { return __atomic_load_n(&rec_proc.paused, __ATOMIC_RELAXED); }
+static inline int rec_ready(void)
+{
+    return __atomic_load_n(&rec_proc.state, __ATOMIC_ACQUIRE) == REC_READY;
+}
+static inline int rec_paused(void)
+{
+    return __atomic_load_n(&rec_proc.paused, __ATOMIC_RELAXED);
+}
 void rec_set_paused(int paused);
 void rec_disable(const char *why);
 void rec_before_exec(const char *path);
@@ -133,12 +139,12 @@ typedef struct rec_stream {
     char path[REC_PATH_MAX];
     uint32_t index;
     uint32_t chunk_first, chunk_largest;
-    unsigned chunk_no;      /* index of the mapped chunk */
-    uint64_t chunk_offset;  /* file offset of the mapped chunk */
+    unsigned chunk_no;     /* index of the mapped chunk */
+    uint64_t chunk_offset; /* file offset of the mapped chunk */
     uint64_t chunk_bytes;
-    uint8_t *map;           /* the mapped chunk, or NULL */
-    uint32_t used;          /* bytes of the chunk in use (8-aligned) */
-    int failed;             /* sticky: a write error stopped this stream */
+    uint8_t *map;  /* the mapped chunk, or NULL */
+    uint32_t used; /* bytes of the chunk in use (8-aligned) */
+    int failed;    /* sticky: a write error stopped this stream */
 } rec_stream_t;
 
 /* Bytes at the end of every chunk kept for the closing PAD or the thread's last block. */
@@ -162,7 +168,7 @@ typedef struct rec_table {
         uint32_t gen;
         uint32_t value;
         uint64_t extra;
-    } *slots;
+    } * slots;
     uint32_t mask;  /* capacity - 1 */
     uint32_t count; /* live entries of this generation */
     uint32_t gen;
@@ -232,7 +238,8 @@ void rec_block_close(rec_thread_t *t, uint32_t extra_flags);
 void rec_thread_write_final(rec_thread_t *t, uint32_t extra_flags);
 void rec_append_counters(rec_thread_t *t);
 
-/* ---- per-thread tables (rec_table.c) and stacks (rec_stack.c) ----------------------------------------------------------- */
+/* ---- per-thread tables (rec_table.c) and stacks (rec_stack.c)
+ * ----------------------------------------------------------- */
 int rec_table_init(rec_table_t *tb, uint32_t capacity);
 struct rec_table_entry *rec_table_find(rec_table_t *tb, uint64_t key, int *found);
 int rec_table_grow(rec_table_t *tb);
@@ -277,11 +284,11 @@ void rec_log_num(int level, const char *a, uint64_t n, const char *b);
 /* One line on stderr per cause (per call site) and process: the host hears once. */
 void rec_warn(const char *a, const char *b);
 void rec_error(const char *a, const char *b);
-#define REC_ONCE(call)                                                                   \
-    do {                                                                                 \
-        static int said_;                                                                \
-        if (!__atomic_exchange_n(&said_, 1, __ATOMIC_RELAXED))                           \
-            call;                                                                        \
+#define REC_ONCE(call)                                                                             \
+    do {                                                                                           \
+        static int said_;                                                                          \
+        if (!__atomic_exchange_n(&said_, 1, __ATOMIC_RELAXED))                                     \
+            call;                                                                                  \
     } while (0)
 #define rec_warn_once(a, b) REC_ONCE(rec_warn(a, b))
 #define rec_error_once(a, b) REC_ONCE(rec_error(a, b))

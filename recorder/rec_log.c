@@ -35,6 +35,12 @@ void rec_log_num(int level, const char *a, uint64_t n, const char *b)
         log_write(a, b, NULL, &n);
 }
 
-void rec_warn(const char *a, const char *b) { log_write("warning: ", a, b, NULL); }
+void rec_warn(const char *a, const char *b)
+{
+    log_write("warning: ", a, b, NULL);
+}
 
-void rec_error(const char *a, const char *b) { log_write("error: ", a, b, NULL); }
+void rec_error(const char *a, const char *b)
+{
+    log_write("error: ", a, b, NULL);
+}

@@ -68,8 +68,8 @@ static int encode_cb(struct dl_phdr_info *info, size_t size, void *arg)
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ph->p_vaddr + ph->p_memsz > text_end)
             text_end = ph->p_vaddr + ph->p_memsz;
     }
-    const char *path = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name
-                                                             : (c->count == 0 ? c->exe : "");
+    const char *path =
+        info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : (c->count == 0 ? c->exe : "");
     size_t path_len = strlen(path);
     const uint8_t *id = NULL;
     uint32_t id_len = find_build_id(info, &id);

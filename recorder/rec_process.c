@@ -93,11 +93,15 @@ static size_t format_settings(char *out, size_t cap)
 {
     const rec_settings_t *s = &rec_proc.settings;
     static const char *const presets[] = {"precise", "fast", "leaks"};
-    uint64_t nums[] = {(uint64_t)s->depth, s->sample_large, s->sample_first, s->sample_every,
-                       (uint64_t)s->block_bytes / 1024, (uint64_t)s->chunk_largest >> 20,
+    uint64_t nums[] = {(uint64_t)s->depth,
+                       s->sample_large,
+                       s->sample_first,
+                       s->sample_every,
+                       (uint64_t)s->block_bytes / 1024,
+                       (uint64_t)s->chunk_largest >> 20,
                        (uint64_t)s->pause_signal};
-    static const char *const names[] = {"DEPTH", "SAMPLE_LARGE", "SAMPLE_FIRST",
-                                        "SAMPLE_EVERY", "BLOCK_KB", "CHUNK_MB", "PAUSE_SIGNAL"};
+    static const char *const names[] = {"DEPTH",    "SAMPLE_LARGE", "SAMPLE_FIRST", "SAMPLE_EVERY",
+                                        "BLOCK_KB", "CHUNK_MB",     "PAUSE_SIGNAL"};
     size_t n = rec_strlcpy(out, "MTDB_PRESET=", cap);
     n += rec_strlcpy(out + n, presets[s->preset], cap - n);
     n += rec_strlcpy(out + n, "\nMTDB_UNWIND=", cap - n);
@@ -105,7 +109,11 @@ static size_t format_settings(char *out, size_t cap)
     n += rec_strlcpy(out + n, "\nMTDB_START=", cap - n);
     n += rec_strlcpy(out + n, s->start_paused ? "paused" : "running", cap - n);
     n += rec_strlcpy(out + n, "\nMTDB_CLOCK=", cap - n);
-    n += rec_strlcpy(out + n, s->clock_monotonic ? "monotonic" : rec_clock.use_tsc ? "tsc" : "auto", cap - n);
+    n += rec_strlcpy(out + n,
+                     s->clock_monotonic  ? "monotonic"
+                     : rec_clock.use_tsc ? "tsc"
+                                         : "auto",
+                     cap - n);
     n += rec_strlcpy(out + n, "\nMTDB_FOLLOW=", cap - n);
     n += rec_strlcpy(out + n, s->follow ? "yes" : "no", cap - n);
     for (size_t i = 0; i < sizeof nums / sizeof nums[0] && n + 64 < cap; i++) {
@@ -192,7 +200,10 @@ static int proc_append_block(uint32_t thread, const uint8_t *records, uint32_t l
     return rc;
 }
 
-static uint8_t *put_cstring(uint8_t *p, const char *s) { return mtdb_enc_string(p, s, strlen(s)); }
+static uint8_t *put_cstring(uint8_t *p, const char *s)
+{
+    return mtdb_enc_string(p, s, strlen(s));
+}
 
 /* The PROCESS record: pid, parents, clock anchors, command line, versions, settings. */
 static uint32_t encode_process_record(uint8_t *buf, uint32_t cap, uint64_t mono, uint64_t wall,
@@ -252,8 +263,13 @@ static int write_process_file(uint64_t mono, uint64_t wall, uint64_t clock_cost)
         return -1;
     }
     uint8_t header[MTDB_FILE_HEADER_BYTES];
-    mtdb_file_params_t fp = {MTDB_FILE_KIND_PROCESS, (uint32_t)rec_proc.pid, rec_proc.nonce,
-                             0, PROC_CHUNK, PROC_CHUNK, mono};
+    mtdb_file_params_t fp = {MTDB_FILE_KIND_PROCESS,
+                             (uint32_t)rec_proc.pid,
+                             rec_proc.nonce,
+                             0,
+                             PROC_CHUNK,
+                             PROC_CHUNK,
+                             mono};
     mtdb_file_header_build(header, &fp);
     int rc = rec_write_all(fd, header, sizeof header);
     uint32_t len = encode_process_record(buf, cap, mono, wall, clock_cost);
@@ -345,8 +361,8 @@ static void on_fork_child(void)
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     uint64_t mono = rec_now_ns();
-    if (write_process_file(mono, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec,
-                           0) < 0) {
+    if (write_process_file(mono, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec, 0) <
+        0) {
         __atomic_store_n(&rec_proc.state, REC_DISABLED, __ATOMIC_RELEASE);
         rec_tls = &rec_thread_off;
     }
@@ -477,11 +493,20 @@ void rec_init(void)
 }
 
 #ifndef REC_UNIT_TEST /* the in-process tests start the engine themselves */
-__attribute__((constructor)) static void rec_constructor(void) { rec_init(); }
+__attribute__((constructor)) static void rec_constructor(void)
+{
+    rec_init();
+}
 #endif
 
 #ifdef MTDB_GLOBAL_LOCK
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
-void rec_global_lock(void) { pthread_mutex_lock(&global_lock); }
-void rec_global_unlock(void) { pthread_mutex_unlock(&global_lock); }
+void rec_global_lock(void)
+{
+    pthread_mutex_lock(&global_lock);
+}
+void rec_global_unlock(void)
+{
+    pthread_mutex_unlock(&global_lock);
+}
 #endif

@@ -30,8 +30,8 @@ void *rec_boot_alloc(size_t size, size_t align)
         end = start + ((size + 15) & ~(size_t)15);
         if (end > REC_BOOT_POOL_BYTES)
             return NULL;
-    } while (!__atomic_compare_exchange_n(&boot_used, &old, end, 1, __ATOMIC_RELAXED,
-                                          __ATOMIC_RELAXED));
+    } while (
+        !__atomic_compare_exchange_n(&boot_used, &old, end, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
     memcpy(rec_boot_pool + start - BOOT_HEADER, &size, sizeof size);
     return rec_boot_pool + start; /* static storage: already zero, as calloc needs */
 }
@@ -43,12 +43,12 @@ size_t rec_boot_size(const void *p)
     return size;
 }
 
-#define RESOLVE(name)                                                                    \
-    do {                                                                                 \
-        void *fn = dlsym(RTLD_NEXT, #name);                                              \
-        if (!fn)                                                                         \
-            missing = #name;                                                             \
-        memcpy(&next.name, &fn, sizeof fn);                                              \
+#define RESOLVE(name)                                                                              \
+    do {                                                                                           \
+        void *fn = dlsym(RTLD_NEXT, #name);                                                        \
+        if (!fn)                                                                                   \
+            missing = #name;                                                                       \
+        memcpy(&next.name, &fn, sizeof fn);                                                        \
     } while (0)
 
 /* Publishes all pointers at once per field; the hooks test rec_real.free last. */

@@ -98,7 +98,7 @@ uint32_t rec_stack_capture(rec_thread_t *t)
 {
     void *frames[REC_MAX_DEPTH + 16];
     int depth = rec_proc.settings.depth;
-    int saved = errno; /* the walker and the loader may set it */
+    int saved = errno;                      /* the walker and the loader may set it */
     int timed = --t->unwind_countdown <= 0; /* like account_cost(): sampled, scaled */
     uint64_t t0 = timed ? rec_now_ns() : 0;
     int n = walk(t, frames, depth + 16);

@@ -54,8 +54,8 @@ static int map_chunk(rec_stream_t *s, int fd, uint64_t offset, uint64_t bytes)
     int err = reserve_disk(fd, offset, bytes);
     if (err)
         return err;
-    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
-                   (off_t)offset);
+    void *m =
+        mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, (off_t)offset);
     if (m == MAP_FAILED)
         return errno;
     s->map = m;
@@ -103,8 +103,9 @@ int rec_stream_create(rec_stream_t *s, uint32_t index)
     int err = map_chunk(s, fd, 0, s->chunk_first);
     close(fd);
     if (!err) {
-        mtdb_file_params_t fp = {MTDB_FILE_KIND_STREAM, (uint32_t)rec_proc.pid, rec_proc.nonce,
-                                 index, s->chunk_first, s->chunk_largest, rec_now_ns()};
+        mtdb_file_params_t fp = {
+            MTDB_FILE_KIND_STREAM, (uint32_t)rec_proc.pid, rec_proc.nonce, index,
+            s->chunk_first,        s->chunk_largest,       rec_now_ns()};
         mtdb_file_header_build(s->map, &fp);
         s->used = MTDB_FILE_HEADER_BYTES;
         if (rename(tmp, s->path) != 0)
@@ -167,7 +168,10 @@ uint8_t *rec_stream_reserve_room(rec_stream_t *s, uint32_t need)
     return s->map + s->used;
 }
 
-void rec_stream_advance(rec_stream_t *s, uint32_t span) { s->used += span; }
+void rec_stream_advance(rec_stream_t *s, uint32_t span)
+{
+    s->used += span;
+}
 
 void rec_stream_release_map(rec_stream_t *s)
 {

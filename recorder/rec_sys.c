@@ -68,4 +68,7 @@ size_t rec_strlcpy(char *dst, const char *src, size_t cap)
     return n;
 }
 
-pid_t rec_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+pid_t rec_gettid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}

@@ -75,4 +75,3 @@ int rec_table_room(rec_table_t *tb)
         return (tb->count + 1) * 8 > (tb->mask + 1) * 7 ? -1 : 0;
     return 0;
 }
-
