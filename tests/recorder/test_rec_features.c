@@ -170,6 +170,28 @@ START_TEST(test_recorder_marks_have_labels)
 }
 END_TEST
 
+/* MTDB_PAUSE_SIGNAL: the first signal pauses, the second resumes; frees are recorded
+ * throughout, so only the blocks made while paused are missing. */
+START_TEST(test_recorder_pause_signal_toggles)
+{
+    rt_case_t c;
+    static const char *const argv[] = {RT_VICTIM_PAUSE_SIGNAL, NULL};
+    rt_setup(&c, argv);
+    rt_env(&c, "MTDB_PAUSE_SIGNAL=12"); /* SIGUSR2 */
+    const tt_image_t *im = run_one(&c);
+    ck_assert_uint_eq(tt_marked_allocs(im), (uint64_t)rt_value(&c, "recorded.allocs"));
+    for (int k = 300; k < 304; k++)
+        ck_assert_uint_eq(im->sizes[k].allocs, 0);
+    ck_assert_uint_eq(im->counters[MTDB_COUNTER_PAUSED_ALLOCS],
+                      (uint64_t)rt_value(&c, "paused.allocs"));
+    ck_assert_uint_eq(tt_marked_frees(im), (uint64_t)rt_value(&c, "recorded.allocs"));
+    ck_assert_uint_eq(im->unmatched_frees, (uint64_t)rt_value(&c, "paused.allocs"));
+    ck_assert_uint_eq(im->states[MTDB_STATE_PAUSED], 1);
+    ck_assert_uint_eq(im->states[MTDB_STATE_RESUMED], 1);
+    rt_teardown(&c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("recorder_features");
@@ -181,5 +203,6 @@ int main(void)
     RT_ADD(s, test_recorder_paused_allocs_not_recorded, 60);
     RT_ADD(s, test_recorder_paused_frees_recorded, 60);
     RT_ADD(s, test_recorder_marks_have_labels, 60);
+    RT_ADD(s, test_recorder_pause_signal_toggles, 60);
     return rt_main(s);
 }
