@@ -1,6 +1,6 @@
 -- 60-views-base.sql: base views over the tables; queries/ read these, not the tables.
 -- Reads: tables of 10-14. Creates: stack_symbols, live_blocks, cross_thread_frees,
--- thread_interaction, summary. Units as in the tables.
+-- thread_interaction, heap_events, summary. Units as in the tables.
 
 -- Readable frames of a stack: one row per (frame, inlined function).
 CREATE VIEW stack_symbols AS
@@ -35,6 +35,16 @@ SELECT process_id, thread_id AS alloc_thread_id, free_thread_id,
        count(*) AS blocks, sum(size_bytes) AS bytes
 FROM allocations WHERE free_thread_id IS NOT NULL
 GROUP BY process_id, thread_id, free_thread_id;
+
+-- The heap as a sequence of changes: +size at each allocation, -size at each free
+-- (a realloc is the free of the old block and the allocation of the new one).
+CREATE VIEW heap_events AS
+SELECT process_id, thread_id, alloc_ns AS ts_ns, size_bytes AS delta_bytes,
+       1 AS delta_blocks, block_id
+FROM allocations
+UNION ALL
+SELECT process_id, free_thread_id, free_ns, -size_bytes, -1, block_id
+FROM allocations WHERE free_ns IS NOT NULL;
 
 -- The first view to read: one row per process.
 CREATE VIEW summary AS
