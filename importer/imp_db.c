@@ -251,6 +251,35 @@ int imp_db_exec(imp_db_t *db, const char *sql)
     return sqlite3_exec(db->sql, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : IMP_EDB;
 }
 
+/* A fork child's free of a block its parent had live at the fork frees the child's copy
+ * of that block: such unmatched frees are linked to the parent's row. The address index
+ * this needs is built only when there are such frees, and dropped again. */
+static const char imp_inherited_sql[] =
+    "CREATE INDEX imp_inherit_address ON allocations(process_id, address);"
+    "UPDATE unmatched_frees AS u SET inherited_block_id = ("
+    "  SELECT a.block_id FROM processes c JOIN allocations a"
+    "    ON a.process_id = c.parent_process_id AND a.address = u.address"
+    "  WHERE c.process_id = u.process_id AND a.alloc_ns <= c.start_ns"
+    "    AND (a.free_ns IS NULL OR a.free_ns > c.start_ns)"
+    "  ORDER BY a.alloc_ns DESC LIMIT 1)"
+    "WHERE u.process_id IN (SELECT process_id FROM processes WHERE started_by = 'fork');"
+    "DROP INDEX imp_inherit_address;";
+
+static int imp_db_link_inherited(imp_db_t *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->sql,
+                           "SELECT EXISTS (SELECT 1 FROM unmatched_frees u JOIN processes c"
+                           " ON c.process_id = u.process_id WHERE c.started_by = 'fork')",
+                           -1, &st, NULL))
+        return IMP_EDB;
+    int any = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (!any)
+        return 0;
+    return sqlite3_exec(db->sql, imp_inherited_sql, NULL, NULL, NULL) ? IMP_EDB : 0;
+}
+
 int imp_db_finish(imp_db_t *db, double *index_s)
 {
     int werr = imp_db_stop_writer(db);
@@ -267,6 +296,8 @@ int imp_db_finish(imp_db_t *db, double *index_s)
         return IMP_EDB;
     db->in_load = 0;
     int rc = sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) ? IMP_EDB : 0;
+    if (!rc)
+        rc = imp_db_link_inherited(db);
     if (!rc)
         rc = imp_db_apply(db, IMP_SQL_AFTER_LOAD, 1000, NULL, 0);
     if (!rc &&

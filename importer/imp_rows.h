@@ -18,7 +18,7 @@
     X(IMP_T_MODULE_MAP, "module_maps", 6)                                                          \
     X(IMP_T_BLOCK, "allocations", 14)                                                              \
     X(IMP_T_FAILED, "failed_allocations", 5)                                                       \
-    X(IMP_T_UNMATCHED, "unmatched_frees", 6)                                                       \
+    X(IMP_T_UNMATCHED, "unmatched_frees", 7)                                                       \
     X(IMP_T_DOUBLE, "double_frees", 7)                                                             \
     X(IMP_T_STACK, "stacks", 2)                                                                    \
     X(IMP_T_STACK_FRAME, "stack_frames", 3)                                                        \

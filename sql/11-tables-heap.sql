@@ -35,7 +35,9 @@ CREATE TABLE unmatched_frees (
   address INTEGER NOT NULL,
   free_ns INTEGER NOT NULL,
   function TEXT NOT NULL,
-  stack_id INTEGER
+  stack_id INTEGER,
+  inherited_block_id INTEGER            -- fork child: the parent's block, live at the fork,
+                                        -- whose copy this freed; NULL otherwise
 ) STRICT;
 
 -- Frees of an address whose block was already freed and not allocated again.

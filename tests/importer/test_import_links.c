@@ -117,6 +117,45 @@ START_TEST(test_links_module_snapshots_by_time)
 }
 END_TEST
 
+/* A fork child frees a block its parent had live at the fork (linked to the parent's
+ * block), one the parent had freed before the fork, and one never seen (both NULL). */
+START_TEST(test_links_fork_child_frees_inherited_block)
+{
+    char *d = it_tmpdir();
+    char *path = strdup(it_path(d, "f.db"));
+    char stream[1024];
+    synth_proc_file(d, 400, 0x10, 1, 0, 1000, 9000);
+    synth_proc_file(d, 401, 0x11, 400, 0x10, 2000, 3000);
+    synth_path(stream, sizeof stream, d, 400, 0x10, 1);
+    synth_t *s = synth_open(stream, MTDB_FILE_KIND_STREAM, 400, 0x10, 1, 1000);
+    synth_block_begin(s, 1, MTDB_BLOCK_THREAD_FIRST, 1000);
+    synth_thread(s, 400, 1000, MTDB_THREAD_MAIN);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 1001, 0x5000, 77, 0, 1);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 1002, 0x6000, 88, 0, 1);
+    synth_free(s, MTDB_FREE_FUNC_FREE, 1500, 0x6000);
+    synth_block_end(s, 1, 0);
+    synth_close(s);
+    synth_path(stream, sizeof stream, d, 401, 0x11, 1);
+    s = synth_open(stream, MTDB_FILE_KIND_STREAM, 401, 0x11, 1, 2000);
+    synth_block_begin(s, 1, MTDB_BLOCK_THREAD_FIRST, 2000);
+    synth_thread(s, 401, 2000, MTDB_THREAD_MAIN | MTDB_THREAD_FORK_CHILD);
+    synth_free(s, MTDB_FREE_FUNC_FREE, 2100, 0x5000);
+    synth_free(s, MTDB_FREE_FUNC_FREE, 2200, 0x6000);
+    synth_free(s, MTDB_FREE_FUNC_FREE, 2300, 0x7000);
+    synth_block_end(s, 1, 0);
+    synth_close(s);
+    ck_assert_int_eq(it_import(d, path, 0), 0);
+    ck_query(path,
+             "SELECT u.process_id, printf('%x', u.address), a.process_id, a.size_bytes "
+             "FROM unmatched_frees u LEFT JOIN allocations a ON a.block_id = u.inherited_block_id "
+             "ORDER BY u.free_ns;",
+             "2|5000|1|77\n2|6000||\n2|7000||");
+    it_rm_rf(d);
+    free(d);
+    free(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("importer links");
@@ -125,6 +164,7 @@ int main(void)
     tcase_add_test(tc, test_links_started_by);
     tcase_add_test(tc, test_links_counters_and_states);
     tcase_add_test(tc, test_links_module_snapshots_by_time);
+    tcase_add_test(tc, test_links_fork_child_frees_inherited_block);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
 }
