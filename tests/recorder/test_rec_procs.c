@@ -80,6 +80,26 @@ START_TEST(test_recorder_fork_parent_has_no_child_events)
 }
 END_TEST
 
+/* MTDB_FOLLOW=no: the fork child runs untraced; the parent's trace is unchanged. */
+START_TEST(test_recorder_no_follow_records_parent_only)
+{
+    rt_case_t c;
+    static const char *const argv[] = {RT_VICTIM_PROCS, "fork", NULL};
+    rt_setup(&c, argv);
+    rt_env(&c, "MTDB_FOLLOW=no");
+    rt_go(&c);
+    ck_assert_msg(c.res.exited && c.res.exit_code == 0, "exited %d code %d; stderr: %s",
+                  c.res.exited, c.res.exit_code, c.res.err);
+    rt_assert_undamaged(&c);
+    rt_assert_images(&c, 1);
+    tt_image_t *parent = image(&c, "parent.pid", 0);
+    expect_counts(&c, parent, "parent");
+    ck_assert_uint_eq(allocs_in(parent, 1000, 2000), 0);
+    ck_assert_ptr_null(tt_image_by_pid(&c.tally, (uint32_t)rt_value(&c, "child.pid"), 0));
+    rt_teardown(&c);
+}
+END_TEST
+
 START_TEST(test_recorder_exec_both_images_recorded)
 {
     rt_case_t c;
@@ -243,6 +263,7 @@ int main(void)
     Suite *s = suite_create("recorder_procs");
     RT_ADD(s, test_recorder_fork_child_has_own_files, 60);
     RT_ADD(s, test_recorder_fork_parent_has_no_child_events, 60);
+    RT_ADD(s, test_recorder_no_follow_records_parent_only, 60);
     RT_ADD(s, test_recorder_exec_both_images_recorded, 60);
     RT_ADD(s, test_recorder_exec_image_starts_later, 60);
     RT_ADD(s, test_recorder_execl_noted_in_trace, 60);
