@@ -68,62 +68,57 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
  * vector lives on the stack: exec never returns on success, and no allocation is made. */
 #define MAX_EXECL_ARGS 4096
 
-/* The va_list travels by pointer, so the caller may go on reading it (execle's envp). */
-static int count_args(const char *arg, va_list *ap)
-{
-    int n = 1;
-    while (arg && va_arg(*ap, const char *) && n < MAX_EXECL_ARGS)
-        n++;
-    return n;
-}
+enum execl_kind { EXECL_PATH, EXECL_SEARCH, EXECL_ENV };
 
-/* argv[0] = arg, then the n - 1 arguments that follow in ap, then NULL. */
-static void collect_args(char **argv, int n, const char *arg, va_list *ap)
+/* Builds argv from arg and the arguments after it in *ap (up to the NULL), then runs the
+ * vector form that matches kind; execle's envp follows that NULL. The vector is this
+ * frame's: exec does not return on success, and the caller's va_list stays usable. */
+static int exec_arg_list(enum execl_kind kind, const char *path, const char *arg, va_list *ap)
 {
+    va_list counting;
+    va_copy(counting, *ap);
+    int n = 1;
+    while (arg && va_arg(counting, const char *) && n < MAX_EXECL_ARGS)
+        n++;
+    va_end(counting);
+    char *argv[n + 1];
     argv[0] = (char *)arg;
     for (int i = 1; i <= n; i++)
         argv[i] = i < n ? va_arg(*ap, char *) : NULL;
+    if (kind == EXECL_PATH)
+        return execv(path, argv);
+    if (kind == EXECL_SEARCH)
+        return execvp(path, argv);
+    (void)va_arg(*ap, char *); /* the NULL that ends the arguments */
+    char *const *envp = va_arg(*ap, char *const *);
+    return execve(path, argv, envp);
 }
 
 EXPORT int execl(const char *path, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    int n = count_args(arg, &ap);
+    int rc = exec_arg_list(EXECL_PATH, path, arg, &ap);
     va_end(ap);
-    char *argv[n + 1];
-    va_start(ap, arg);
-    collect_args(argv, n, arg, &ap);
-    va_end(ap);
-    return execv(path, argv);
+    return rc;
 }
 
 EXPORT int execlp(const char *file, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    int n = count_args(arg, &ap);
+    int rc = exec_arg_list(EXECL_SEARCH, file, arg, &ap);
     va_end(ap);
-    char *argv[n + 1];
-    va_start(ap, arg);
-    collect_args(argv, n, arg, &ap);
-    va_end(ap);
-    return execvp(file, argv);
+    return rc;
 }
 
 EXPORT int execle(const char *path, const char *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
-    int n = count_args(arg, &ap);
+    int rc = exec_arg_list(EXECL_ENV, path, arg, &ap);
     va_end(ap);
-    char *argv[n + 1];
-    va_start(ap, arg);
-    collect_args(argv, n, arg, &ap);
-    (void)va_arg(ap, char *); /* the NULL that ends the arguments */
-    char *const *envp = va_arg(ap, char *const *);
-    va_end(ap);
-    return execve(path, argv, envp);
+    return rc;
 }
 
 EXPORT void _exit(int status)
