@@ -260,6 +260,14 @@ static inline uint64_t rec_mix64(uint64_t h)
 uint32_t rec_stack_capture(rec_thread_t *t);
 uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site, uint64_t *weight);
 void rec_stack_prime(void);
+/* The frame-pointer walk from the record at fp: reads only whole, 8-aligned 16-byte
+ * records inside [lo, hi), each above the one before; stops at the first that is not.
+ * Returns the return addresses found (at most max). */
+int rec_fp_walk(uintptr_t fp, uintptr_t lo, uintptr_t hi, void **out, int max);
+/* Points libunwind's pipe/read/write/close/syscall imports at descriptor-free stand-ins
+ * (rec_unwind_guard.c); returns how many it redirected. Before libunwind's first use. */
+int rec_unwind_guard_install(void *unwinder_fn);
+int rec_memory_readable(const void *addr);
 const char *rec_unwinder_name(void);
 
 /* ---- modules (rec_modules.c) -------------------------------------------------------- */

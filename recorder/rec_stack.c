@@ -4,7 +4,9 @@
  * a global lock and two sigprocmask calls per frame); the frame-pointer walker is the
  * cheap option for programs built with frame pointers. Each distinct stack is written
  * once per thread (a STACK record) and later events name it by id: the table is the
- * thread's own, so no lock is ever held while unwinding.
+ * thread's own, so no lock is ever held while unwinding. libunwind never touches a file
+ * descriptor for us (rec_unwind_guard.c); the frame-pointer walker reads only records
+ * inside the thread's stack and stops at the first bad one.
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -15,17 +17,24 @@
 
 /* ---- walking the stack ------------------------------------------------------------ */
 
-static int walk_frame_pointers(const rec_thread_t *t, void **out, int max)
+/* A frame record is two words: the caller's frame pointer, then the return address. In
+ * code built without frame pointers, rbp holds anything (0xfffffffffffffff8 was seen):
+ * the test must not overflow, so it compares against hi - 16, never at + 16. */
+static inline int frame_record_inside(uintptr_t at, uintptr_t lo, uintptr_t hi)
 {
-    uintptr_t *fp = __builtin_frame_address(0);
+    return (at & 7) == 0 && at >= lo && at < hi && hi - at >= 16;
+}
+
+/* Stops at the first record outside the stack, misaligned, not above the one before, or
+ * with a return address in the first page: a bad frame ends the stack early, and every
+ * frame recorded before it came from a record that passed. */
+int rec_fp_walk(uintptr_t fp, uintptr_t lo, uintptr_t hi, void **out, int max)
+{
     int n = 0;
-    while (n < max) {
-        uintptr_t at = (uintptr_t)fp;
-        if (at < t->stack_lo || at + 16 > t->stack_hi || (at & 7))
-            break;
-        uintptr_t ret = fp[1];
-        uintptr_t *next = (uintptr_t *)fp[0];
-        if (!ret)
+    while (n < max && frame_record_inside(fp, lo, hi)) {
+        const uintptr_t *record = (const uintptr_t *)fp;
+        uintptr_t next = record[0], ret = record[1];
+        if (ret < 4096)
             break;
         out[n++] = (void *)ret;
         if (next <= fp)
@@ -35,6 +44,11 @@ static int walk_frame_pointers(const rec_thread_t *t, void **out, int max)
     return n;
 }
 
+static int walk_frame_pointers(const rec_thread_t *t, void **out, int max)
+{
+    return rec_fp_walk((uintptr_t)__builtin_frame_address(0), t->stack_lo, t->stack_hi, out, max);
+}
+
 static inline __attribute__((always_inline)) int walk(const rec_thread_t *t, void **out, int max)
 {
     if (rec_proc.settings.unwind_fp)
@@ -42,8 +56,21 @@ static inline __attribute__((always_inline)) int walk(const rec_thread_t *t, voi
     return unw_backtrace(out, max);
 }
 
+/* At start-up, before libunwind's first call (which creates its validation pipe): its
+ * descriptor use is redirected (rec_unwind_guard.c), then its lazy state is built so
+ * that no event pays for it. The frame-pointer walker never calls libunwind. */
 void rec_stack_prime(void)
 {
+    if (rec_proc.settings.unwind_fp)
+        return;
+    int redirected = rec_unwind_guard_install((void *)unw_backtrace);
+    if (redirected == 0)
+        rec_log(1, "warning: libunwind's address validation could not be kept off file "
+                   "descriptors (libunwind linked into the program?)",
+                NULL, NULL);
+    else
+        rec_log_num(2, "debug: libunwind imports redirected off descriptors: ",
+                    (uint64_t)redirected, NULL);
     void *frames[8];
     unw_backtrace(frames, 8);
 }

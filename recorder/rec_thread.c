@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "rec_internal.h"
@@ -109,19 +110,65 @@ static void slot_reset(rec_thread_t *s, uint32_t serial)
     s->owner_pid = rec_proc.pid;
 }
 
+/* ---- stack bounds for the frame-pointer walker ------------------------------------
+ * Neither way allocates through the recorder's hooks or opens a file: glibc's
+ * pthread_getattr_np reads /proc/self/maps through stdio for the main thread, and
+ * allocates a CPU set for every thread, all of which used to be recorded as the
+ * program's own allocations. */
+
+/* 1 GiB: the main stack's span when RLIMIT_STACK is unlimited (the kernel then maps
+ * everything else far below it). */
+#define REC_MAIN_STACK_CAP ((uintptr_t)1 << 30)
+
+extern void *__libc_stack_end; /* the initial stack pointer, set by the loader */
+
+/* The main thread's frames all lie below __libc_stack_end, and the kernel keeps other
+ * mappings at least RLIMIT_STACK below the stack: a stack pointer within that span of
+ * it is on the main stack, and everything from it up to there is mapped. */
+static int main_stack_bounds(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
+{
+    uintptr_t top = (uintptr_t)__libc_stack_end & ~(uintptr_t)15;
+    uintptr_t span = REC_MAIN_STACK_CAP;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < span)
+        span = (uintptr_t)rl.rlim_cur;
+    if (!top || sp >= top || top - sp >= span)
+        return -1;
+    *lo = top - span;
+    *hi = top;
+    return 0;
+}
+
+/* Other threads: glibc knows their stack block. What pthread_getattr_np allocates is the
+ * recorder's, not the program's: the thread is "off" meanwhile (those calls go straight
+ * to the allocator, unrecorded), with signals blocked so that no handler's allocation
+ * can fall into that window. The block is freed before it ends: nothing is left over. */
+static void thread_stack_bounds(rec_thread_t *t)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rec_tls = &rec_thread_off;
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0)
+            t->stack_lo = (uintptr_t)addr, t->stack_hi = (uintptr_t)addr + size;
+        pthread_attr_destroy(&attr);
+    }
+    rec_tls = t;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void stack_bounds(rec_thread_t *t)
 {
     t->stack_lo = t->stack_hi = 0;
     if (!rec_proc.settings.unwind_fp)
         return;
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0)
-        return;
-    if (pthread_attr_getstack(&attr, &addr, &size) == 0)
-        t->stack_lo = (uintptr_t)addr, t->stack_hi = (uintptr_t)addr + size;
-    pthread_attr_destroy(&attr);
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (main_stack_bounds(sp, &t->stack_lo, &t->stack_hi) != 0)
+        thread_stack_bounds(t);
 }
 
 static void write_thread_record(rec_thread_t *t, uint64_t now)

@@ -20,12 +20,35 @@ void rt_setup(rt_case_t *c, const char *const *argv)
     c->spec.timeout_ms = 60000;
     c->opts.mark_lo = VC_MARK_LO;
     c->opts.mark_hi = VC_MARK_HI;
+    rt_matrix_env(c);
 }
 
+/* A case's own setting replaces one of the same name (the matrix's, say). */
 void rt_env(rt_case_t *c, const char *assignment)
 {
+    size_t name_len = strcspn(assignment, "=") + 1;
+    for (int i = 0; i < c->env_n; i++)
+        if (strncmp(c->spec.env[i], assignment, name_len) == 0) {
+            c->spec.env[i] = assignment;
+            return;
+        }
     ck_assert_int_lt(c->env_n, TT_ENV_MAX - 1);
     c->spec.env[c->env_n++] = assignment;
+}
+
+/* The unwinder and preset of a matrix run (ctest sets RT_UNWIND and RT_PRESET). */
+void rt_matrix_env(rt_case_t *c)
+{
+    static char unwind[64], preset[64];
+    const char *u = getenv("RT_UNWIND"), *p = getenv("RT_PRESET");
+    if (u && *u) {
+        snprintf(unwind, sizeof unwind, "MTDB_UNWIND=%s", u);
+        rt_env(c, unwind);
+    }
+    if (p && *p) {
+        snprintf(preset, sizeof preset, "MTDB_PRESET=%s", p);
+        rt_env(c, preset);
+    }
 }
 
 void rt_decode(rt_case_t *c)

@@ -24,9 +24,13 @@ typedef struct rt_case {
     int env_n;
 } rt_case_t;
 
-/* Scratch dir, trace dir, argv (NULL-terminated), preload libmtrec.so. */
+/* Scratch dir, trace dir, argv (NULL-terminated), preload libmtrec.so, and the matrix's
+ * unwinder and preset. */
 void rt_setup(rt_case_t *c, const char *const *argv);
+/* Adds "NAME=value" to the victim's environment, replacing an earlier NAME. */
 void rt_env(rt_case_t *c, const char *assignment);
+/* MTDB_UNWIND and MTDB_PRESET from RT_UNWIND and RT_PRESET, when set (rt_setup calls it). */
+void rt_matrix_env(rt_case_t *c);
 /* Runs the victim (asserting it did not hang) and decodes the trace directory. */
 void rt_go(rt_case_t *c);
 /* Decodes the trace directory again (after a run started by the case itself). */
