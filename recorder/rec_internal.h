@@ -264,8 +264,9 @@ void rec_stack_prime(void);
  * records inside [lo, hi), each above the one before; stops at the first that is not.
  * Returns the return addresses found (at most max). */
 int rec_fp_walk(uintptr_t fp, uintptr_t lo, uintptr_t hi, void **out, int max);
-/* Points libunwind's pipe/read/write/close/syscall imports at descriptor-free stand-ins
- * (rec_unwind_guard.c); returns how many it redirected. Before libunwind's first use. */
+/* Points libunwind's pipe/read/write/close/syscall/open imports at stand-ins that keep
+ * it off descriptors (rec_unwind_guard.c); returns how many it redirected. Call before
+ * libunwind's first use. */
 int rec_unwind_guard_install(void *unwinder_fn);
 int rec_memory_readable(const void *addr);
 const char *rec_unwinder_name(void);

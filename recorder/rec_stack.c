@@ -65,12 +65,13 @@ void rec_stack_prime(void)
         return;
     int redirected = rec_unwind_guard_install((void *)unw_backtrace);
     if (redirected == 0)
-        rec_log(1, "warning: libunwind's address validation could not be kept off file "
-                   "descriptors (libunwind linked into the program?)",
+        rec_log(1,
+                "warning: libunwind's address validation could not be kept off file "
+                "descriptors (libunwind linked into the program?)",
                 NULL, NULL);
     else
-        rec_log_num(2, "debug: libunwind imports redirected off descriptors: ",
-                    (uint64_t)redirected, NULL);
+        rec_log_num(
+            2, "debug: libunwind imports redirected off descriptors: ", (uint64_t)redirected, NULL);
     void *frames[8];
     unw_backtrace(frames, 8);
 }

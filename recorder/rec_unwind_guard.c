@@ -5,13 +5,15 @@
  * that closes its inherited descriptors and opens its own files gets those numbers: then
  * libunwind reads the program's input and writes into its output, or closes its files
  * and puts a pipe in their place. So, before libunwind starts, its own references to
- * pipe/pipe2/read/write/close/syscall (its GOT slots, nothing else in the process) are
- * pointed here: the pipe is two numbers no descriptor can have, and "writing" an address
- * into it asks the kernel whether the byte is readable instead. Must never open, close
- * or hold a descriptor, allocate, or take a lock.
+ * pipe/pipe2/read/write/close/syscall/open (its GOT slots, nothing else in the process)
+ * are pointed here: the pipe is two numbers no descriptor can have, and "writing" an
+ * address into it asks the kernel whether the byte is readable instead; anything else
+ * goes on to libc unchanged (open gains O_CLOEXEC). Must never open, close or hold a
+ * descriptor of its own, allocate, or take a lock.
  */
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stdarg.h>
 #include <sys/mman.h>
@@ -99,6 +101,20 @@ static ssize_t quiet_write(int fd, const void *buf, size_t n)
     return quiet_validate(buf, n);
 }
 
+/* libunwind opens an ELF file only for an object without .eh_frame_hdr, and closes it
+ * before it returns; close-on-exec keeps a fork and exec elsewhere from inheriting it. */
+static int quiet_open(const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    return open(path, flags | O_CLOEXEC, mode);
+}
+
 static int quiet_close(int fd)
 {
     return is_quiet_fd(fd) ? 0 : close(fd);
@@ -127,6 +143,7 @@ static const struct quiet_fn {
     {"pipe", (void *)quiet_pipe},   {"pipe2", (void *)quiet_pipe2},
     {"read", (void *)quiet_read},   {"write", (void *)quiet_write},
     {"close", (void *)quiet_close}, {"syscall", (void *)quiet_syscall},
+    {"open", (void *)quiet_open},
 };
 
 static void *quiet_fn_named(const char *name)
@@ -207,17 +224,30 @@ static int read_dynamic(const elf_object_t *obj, dyn_tables_t *d)
     for (; dyn->d_tag != DT_NULL; dyn++) {
         uintptr_t v = dyn->d_un.d_ptr;
         switch (dyn->d_tag) {
-        case DT_SYMTAB: d->symtab = (const ElfW(Sym) *)dyn_address(obj->base, v); break;
-        case DT_STRTAB: d->strtab = (const char *)dyn_address(obj->base, v); break;
-        case DT_JMPREL: d->jmprel = (const ElfW(Rela) *)dyn_address(obj->base, v); break;
-        case DT_PLTRELSZ: d->jmprel_bytes = dyn->d_un.d_val; break;
-        case DT_RELA: d->rela = (const ElfW(Rela) *)dyn_address(obj->base, v); break;
-        case DT_RELASZ: d->rela_bytes = dyn->d_un.d_val; break;
+        case DT_SYMTAB:
+            d->symtab = (const ElfW(Sym) *)dyn_address(obj->base, v);
+            break;
+        case DT_STRTAB:
+            d->strtab = (const char *)dyn_address(obj->base, v);
+            break;
+        case DT_JMPREL:
+            d->jmprel = (const ElfW(Rela) *)dyn_address(obj->base, v);
+            break;
+        case DT_PLTRELSZ:
+            d->jmprel_bytes = dyn->d_un.d_val;
+            break;
+        case DT_RELA:
+            d->rela = (const ElfW(Rela) *)dyn_address(obj->base, v);
+            break;
+        case DT_RELASZ:
+            d->rela_bytes = dyn->d_un.d_val;
+            break;
         case DT_PLTREL:
             if (dyn->d_un.d_val != DT_RELA)
                 return -1;
             break;
-        default: break;
+        default:
+            break;
         }
     }
     return d->symtab && d->strtab ? 0 : -1;

@@ -41,10 +41,10 @@ static size_t hostile_values(uintptr_t lo, uintptr_t hi, uintptr_t *v)
 {
     size_t n = 0;
     const uintptr_t top = UINTPTR_MAX;
-    uintptr_t fixed[] = {0,       1,       8,       16,      0x4000,   top,     top - 7,
+    uintptr_t fixed[] = {0,       1,        8,        16,       0x4000,  top,     top - 7,
                          top - 8, top - 15, top - 16, top - 24, top / 2, lo - 16, lo - 8,
-                         lo,      lo + 1,  lo + 8,  hi - 24, hi - 17,  hi - 16, hi - 15,
-                         hi - 8,  hi - 1,  hi,      hi + 8,  hi + 16};
+                         lo,      lo + 1,   lo + 8,   hi - 24,  hi - 17, hi - 16, hi - 15,
+                         hi - 8,  hi - 1,   hi,       hi + 8,   hi + 16};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         v[n++] = fixed[i];
     return n;
@@ -81,10 +81,18 @@ START_TEST(test_fp_walk_forged_stacks_never_escape)
         for (int i = 0; i < FORGED_WORDS; i++) {
             uint64_t r = next_random(&seed);
             switch (r % 4) {
-            case 0: forged[i] = (uintptr_t)next_random(&seed); break;
-            case 1: forged[i] = v[r / 4 % nv]; break;
-            case 2: forged[i] = flo + (uintptr_t)(r / 4 % (FORGED_WORDS * 8 + 32)) - 16; break;
-            default: forged[i] = flo + (uintptr_t)(i + 2 + r / 4 % 8) * 8; break; /* a chain */
+            case 0:
+                forged[i] = (uintptr_t)next_random(&seed);
+                break;
+            case 1:
+                forged[i] = v[r / 4 % nv];
+                break;
+            case 2:
+                forged[i] = flo + (uintptr_t)(r / 4 % (FORGED_WORDS * 8 + 32)) - 16;
+                break;
+            default:
+                forged[i] = flo + (uintptr_t)(i + 2 + r / 4 % 8) * 8;
+                break; /* a chain */
             }
         }
         uintptr_t start = flo + (uintptr_t)(next_random(&seed) % (FORGED_WORDS * 8 + 64)) - 32;
