@@ -5,8 +5,13 @@
  * Whatever it is given, the walker must never read outside [lo, hi), never crash, and
  * only ever follow 8-aligned records that rise strictly.
  */
+#define UNW_LOCAL_ONLY
 #include <check.h>
+#include <dirent.h>
+#include <libunwind.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -157,6 +162,50 @@ START_TEST(test_fp_walk_real_chain)
 }
 END_TEST
 
+/* ---- libunwind kept off descriptors ------------------------------------------------ */
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1;
+}
+
+START_TEST(test_memory_readable_answers_like_the_pipe)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    char *rw =
+        mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(rw, MAP_FAILED);
+    ck_assert_int_eq(mprotect(rw + page, (size_t)page, PROT_NONE), 0);
+    int local = 0;
+    ck_assert_int_eq(rec_memory_readable(&local), 1);
+    ck_assert_int_eq(rec_memory_readable(rw), 1);
+    ck_assert_int_eq(rec_memory_readable(rw + page - 1), 1);
+    ck_assert_int_eq(rec_memory_readable(rw + page), 0); /* mapped, not readable */
+    ck_assert_int_eq(rec_memory_readable(NULL), 0);
+    ck_assert_int_eq(rec_memory_readable((void *)(uintptr_t)0xfffffffffffff000ull), 0);
+    munmap(rw, (size_t)page * 2);
+    ck_assert_int_eq(rec_memory_readable(rw), 0); /* gone */
+}
+END_TEST
+
+/* Check runs each test in a fresh child: libunwind starts here, after the guard. */
+START_TEST(test_unwinder_opens_no_descriptor)
+{
+    int before = count_fds();
+    ck_assert_int_ge(rec_unwind_guard_install((void *)unw_backtrace), 4);
+    void *frames[32];
+    ck_assert_int_gt(unw_backtrace(frames, 32), 0);
+    ck_assert_int_eq(count_fds(), before); /* no validation pipe */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("recorder_stack");
@@ -167,6 +216,10 @@ int main(void)
     tcase_add_test(tc, test_fp_walk_forged_stacks_never_escape);
     tcase_add_test(tc, test_fp_walk_random_registers);
     suite_add_tcase(s, tc);
+    TCase *guard = tcase_create("unwind_guard");
+    tcase_add_test(guard, test_memory_readable_answers_like_the_pipe);
+    tcase_add_test(guard, test_unwinder_opens_no_descriptor);
+    suite_add_tcase(s, guard);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
