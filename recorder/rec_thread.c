@@ -111,9 +111,9 @@ static void slot_reset(rec_thread_t *s, uint32_t serial)
 }
 
 /* ---- stack bounds for the frame-pointer walker ------------------------------------
- * Neither way allocates through the recorder's hooks or opens a file: glibc's
- * pthread_getattr_np reads /proc/self/maps through stdio for the main thread, and
- * allocates a CPU set for every thread, all of which used to be recorded as the
+ * Nothing here is recorded as the program's, and the main thread's way opens no file:
+ * glibc's pthread_getattr_np reads /proc/self/maps through stdio for the main thread
+ * (and allocates a CPU set for every thread), all of which used to be recorded as the
  * program's own allocations. */
 
 /* 1 GiB: the main stack's span when RLIMIT_STACK is unlimited (the kernel then maps
