@@ -71,6 +71,22 @@ static int imp_info_write(imp_run_t *run)
     return rc;
 }
 
+/* A module file that cannot be read leaves its frames unsymbolized: say which, once.
+ * Names without a '/' ("linux-vdso.so.1") are not files. */
+static void imp_modules_check(imp_run_t *run)
+{
+    const imp_store_t *s = &run->store;
+    for (uint32_t i = 0; run->opt->symbols && i < s->nmodules; i++) {
+        const char *path = s->module_path[i];
+        if (!path || !strchr(path, '/') || access(path, R_OK) == 0)
+            continue;
+        char msg[4200];
+        snprintf(msg, sizeof msg, "module %s cannot be read (%s): its frames stay unsymbolized",
+                 path, strerror(errno));
+        imp_problem_add(run, 0, NULL, 0, "missing_module", 0, 0, 0, msg);
+    }
+}
+
 static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
 {
     int rc = imp_scan_dir(run, run->opt->dir, msg, msg_len);
@@ -78,6 +94,8 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
         rc = imp_process_import(run, &run->procs[i]);
     if (!rc)
         rc = imp_links_write(run);
+    if (!rc)
+        imp_modules_check(run);
     run->nprocs_done = rc ? 0 : run->nprocs;
     double t0 = imp_now_s(), wait0 = imp_db_wait_seconds(run->db);
     if (!rc)
