@@ -3,9 +3,11 @@
  * exit(), of a return from main, of exit() from a thread and of _exit; the thread that
  * ended the process ended cleanly; a library dlopened by a relative path is stored by
  * its absolute path and symbolized from another directory; a module file that is gone
- * is named in import_problems. Skipped without the recorder.
+ * is named in import_problems; the recorder's time estimate stays within each thread's
+ * life when threads share one CPU. Skipped without the recorder.
  */
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +142,26 @@ START_TEST(test_facts_missing_module_warned)
 }
 END_TEST
 
+/* 16 threads time-share one CPU: most of their measured events are not preempted, but
+ * a few are; a preempted one must not stand for the next few hundred events with a
+ * whole time slice. Each thread's recorder_ns is then well within its life (the thread
+ * ran for at most 1/16 of it, and the recorder for part of that). */
+START_TEST(test_facts_recorder_ns_within_thread_life)
+{
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0); /* the victim inherits it */
+    ck_assert_int_eq(record(dir, IMP_E2E_PROG, "16 200000"), 0);
+    ck_assert_int_eq(import_out(), 0);
+    ck_query(db,
+             "SELECT count(*), sum(h.value * 2 > t.end_ns - t.start_ns), sum(h.value > 0)"
+             " FROM threads t JOIN health_counters h ON h.thread_id = t.thread_id"
+             " AND h.counter = 'recorder_ns' WHERE NOT t.is_main;",
+             "16|0|16");
+}
+END_TEST
+
 int main(void)
 {
     if (!IMP_RECORDER_LIB[0]) {
@@ -157,6 +179,7 @@ int main(void)
     tcase_add_test(tc, test_facts_ls_exit_status);
     tcase_add_test(tc, test_facts_relative_dlopen_absolute_path);
     tcase_add_test(tc, test_facts_missing_module_warned);
+    tcase_add_test(tc, test_facts_recorder_ns_within_thread_life);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
 }
