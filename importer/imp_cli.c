@@ -15,7 +15,7 @@ static const char imp_usage[] =
     "usage: mtdb import [options] [DIR]\n"
     "Reads the trace directory DIR (default mtdb-out) into an SQLite database.\n"
     "  -o, --output PATH  database to write (default trace.db)\n"
-    "  -f, --force        replace PATH if it exists\n"
+    "  -f, --force        replace PATH if it exists and is a regular file\n"
     "      --no-symbols   keep frames as module + offset, skip libdw\n"
     "  -j, --jobs N       threads: 2 (default) inserts while decoding, 1 does not\n"
     "  -v, --verbose      print where the time went\n"

@@ -249,6 +249,22 @@ static int imp_temp_create(const char *tmp, char *msg, size_t msg_len)
     return fd;
 }
 
+/* For file systems without hard links: rename that fails if output exists; where even
+ * that is missing, a check just before the rename, the best such a file system allows. */
+static int imp_rename_noreplace(const char *tmp, const char *output)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, output, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    struct stat st;
+    if (lstat(output, &st) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return errno == ENOENT ? rename(tmp, output) : -1;
+}
+
 /* Publishes tmp as output. Without --force, link(2) fails when the target appeared
  * meanwhile (another import, another program): nothing is ever replaced. With it, only
  * a regular file is replaced. The caller removes tmp. */
@@ -263,6 +279,9 @@ static int imp_publish(const char *tmp, const char *output, int force, char *msg
         return rc;
     }
     if (link(tmp, output) == 0)
+        return 0;
+    if ((errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) && /* no hard links here */
+        imp_rename_noreplace(tmp, output) == 0)
         return 0;
     if (errno == EEXIST)
         snprintf(msg, msg_len,
