@@ -22,7 +22,8 @@ static const char imp_usage[] =
     "  -q, --quiet        no progress, warnings or summary line\n"
     "  -h, --help         this text\n"
     "Exit status: 0 imported; 1 failed (no database written); 2 usage error;\n"
-    "3 imported, but damaged parts of the trace were skipped (see import_problems).\n";
+    "3 imported, but damaged parts of the trace were skipped, or module files could not\n"
+    "be read for symbols (see import_problems).\n";
 
 static const struct option imp_long_options[] = {
     {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
