@@ -178,8 +178,7 @@ static int imp_target_check(const char *output, int force, char *msg, size_t msg
         return IMP_EEXIST;
     }
     if (!S_ISREG(st.st_mode)) {
-        snprintf(msg, msg_len, "%s is not a regular file: not replaced, even with --force",
-                 output);
+        snprintf(msg, msg_len, "%s is not a regular file: not replaced, even with --force", output);
         return IMP_EEXIST;
     }
     return 0;
@@ -207,8 +206,8 @@ static void imp_temp_remove_stale(const char *path, long pid, int quiet)
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
         flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0 && !quiet)
-        fprintf(stderr, "mtdb: removed %s, left by an import (pid %ld) that no longer runs\n",
-                path, pid);
+        fprintf(stderr, "mtdb: removed %s, left by an import (pid %ld) that no longer runs\n", path,
+                pid);
     close(fd);
 }
 

@@ -61,8 +61,7 @@ static void imp_skip_version(imp_run_t *run, const char *path, const char *why, 
     uint64_t bytes = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
     char msg[512];
     snprintf(msg, sizeof msg, "%s: the whole file is skipped", why);
-    imp_problem_add(run, 0, path, IMP_FILE_VERSION_OFFSET, "unsupported_version", 0, bytes, 0,
-                    msg);
+    imp_problem_add(run, 0, path, IMP_FILE_VERSION_OFFSET, "unsupported_version", 0, bytes, 0, msg);
     if (!*skipped)
         snprintf(first, first_len, "%s", why);
     ++*skipped;

@@ -302,7 +302,8 @@ static REC_NOINLINE void cost_arm(rec_thread_t *t)
 static REC_NOINLINE void cost_measure(rec_thread_t *t, uint64_t start_ns)
 {
     uint64_t end = rec_now_ns(), cpu1 = thread_cpu_ns();
-    if (!t->cost_wall0 || !cpu1 || cpu1 - t->cost_cpu0 + REC_COST_OFF_CPU_NS < end - t->cost_wall0) {
+    if (!t->cost_wall0 || !cpu1 ||
+        cpu1 - t->cost_cpu0 + REC_COST_OFF_CPU_NS < end - t->cost_wall0) {
         t->cost_countdown = REC_COST_ARM_AHEAD + 1; /* not armed, or it waited: measure later */
         return;
     }

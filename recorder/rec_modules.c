@@ -67,7 +67,7 @@ static uintptr_t parse_hex(char **at)
 {
     uintptr_t v = 0;
     for (char *p = *at;; p++) {
-        unsigned d = *p >= '0' && *p <= '9' ? (unsigned)(*p - '0')
+        unsigned d = *p >= '0' && *p <= '9'   ? (unsigned)(*p - '0')
                      : *p >= 'a' && *p <= 'f' ? (unsigned)(*p - 'a' + 10)
                                               : 16u;
         if (d == 16) {

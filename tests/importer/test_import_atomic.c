@@ -127,7 +127,8 @@ START_TEST(test_atomic_unknown_version_one_file_skipped)
     snprintf(db, sizeof db, "%s/t.db", dir);
     ck_assert_int_eq(it_import(dir, db, 0), 3);
     ck_query(db, "SELECT count(*), sum(size_bytes) FROM allocations;", "1|32");
-    snprintf(expect, sizeof expect, "%s|12|unsupported_version|%lld|1", path, (long long)st.st_size);
+    snprintf(expect, sizeof expect, "%s|12|unsupported_version|%lld|1", path,
+             (long long)st.st_size);
     ck_query(db,
              "SELECT file, offset_bytes, kind, bytes_skipped, message LIKE '%version 99.0%skipped%'"
              " FROM import_problems;",
@@ -213,7 +214,8 @@ START_TEST(test_atomic_errors_say_why)
     snprintf(missing, sizeof missing, "%s/no-such-dir", dir);
     snprintf(db, sizeof db, "%s/t.db", dir);
     ck_assert_int_eq(import_capture(missing, db, 0, &err), 1);
-    ck_assert_msg(strstr(err, "cannot open directory") && strstr(err, ": No such file or directory"),
+    ck_assert_msg(strstr(err, "cannot open directory") &&
+                      strstr(err, ": No such file or directory"),
                   "stderr: %s", err);
     free(err);
     snprintf(db, sizeof db, "%s/no-such-dir/t.db", dir);

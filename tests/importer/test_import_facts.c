@@ -135,8 +135,7 @@ START_TEST(test_facts_missing_module_warned)
     ck_assert_int_eq(unlink(copy), 0);
     ck_assert_int_eq(import_out(), 3);
     snprintf(expect, sizeof expect, "missing_module|module %s cannot be read", copy);
-    ck_query(db,
-             "SELECT kind, substr(message, 1, instr(message, ' (') - 1) FROM import_problems;",
+    ck_query(db, "SELECT kind, substr(message, 1, instr(message, ' (') - 1) FROM import_problems;",
              expect);
     ck_query(db, "SELECT count(*) FROM symbols WHERE function = 'plugin_churn';", "0");
 }
