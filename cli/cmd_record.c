@@ -59,6 +59,7 @@ typedef struct rec_options {
     const char *values[MTDB_SET_COUNT]; /* given on the command line, or NULL */
     int quiet;
     int help;
+    int force; /* -f: remove an earlier trace in the output directory first */
     char **prog_argv;
 } rec_options_t;
 
@@ -154,6 +155,8 @@ static void print_help(void)
            "Each option sets its MTDB_* variable for PROG; inherited MTDB_* variables pass\n"
            "through (checked first), except MTDB_OUTPUT and MTDB_ROOT_PID, set here.\n\n"
            "options:\n"
+           "  -f, --force\n        remove the trace files of an earlier run from the output\n"
+           "        directory first (without it, a directory holding a trace is refused)\n"
            "  -q, --quiet\n        no summary line at the end\n"
            "  -h, --help\n        this text\n");
     for (int i = 0; i < MTDB_SET_COUNT; i++)
@@ -169,6 +172,7 @@ static void build_long_options(struct option *opts)
     for (int i = 0; i < MTDB_SET_COUNT; i++)
         opts[n++] = (struct option){mtdb_setting_descs[i].option, required_argument, NULL,
                                     REC_OPT_SETTING + i};
+    opts[n++] = (struct option){"force", no_argument, NULL, 'f'};
     opts[n++] = (struct option){"quiet", no_argument, NULL, 'q'};
     opts[n++] = (struct option){"help", no_argument, NULL, 'h'};
     opts[n] = (struct option){NULL, 0, NULL, 0};
@@ -208,16 +212,18 @@ static int report_bad_option(int c, char **argv)
 
 static int parse_options(int argc, char **argv, rec_options_t *o)
 {
-    struct option longopts[MTDB_SET_COUNT + 3];
+    struct option longopts[MTDB_SET_COUNT + 4];
     build_long_options(longopts);
     optind = 1;
     opterr = 0;
     int c, rc = REC_OK;
-    while (rc == REC_OK && (c = getopt_long(argc, argv, "+:o:qh", longopts, NULL)) != -1) {
+    while (rc == REC_OK && (c = getopt_long(argc, argv, "+:o:fqh", longopts, NULL)) != -1) {
         if (c >= REC_OPT_SETTING)
             rc = take_setting(o, c - REC_OPT_SETTING, optarg);
         else if (c == 'o')
             rc = take_setting(o, MTDB_SET_OUTPUT, optarg);
+        else if (c == 'f')
+            o->force = 1;
         else if (c == 'q')
             o->quiet = 1;
         else if (c == 'h')
@@ -810,6 +816,30 @@ static int check_request(rec_run_t *r, int argc, char **argv)
     return check_inherited_settings(&r->opts);
 }
 
+/* A directory that already holds a trace would sum two runs in one import: refused, or
+ * with --force its trace files are removed first. */
+static int clear_old_traces(rec_run_t *r)
+{
+    if (!r->before.count)
+        return REC_OK;
+    if (!r->opts.force) {
+        print_error("output directory %s already holds a trace (%zu files) that an import "
+                    "would add to this run: use -f to remove it first, or another -o DIR",
+                    r->output, r->before.count);
+        return REC_EOUTDIR;
+    }
+    char path[PATH_MAX + NAME_MAX + 2];
+    for (size_t i = 0; i < r->before.count; i++) {
+        snprintf(path, sizeof path, "%s/%s", r->abs_output, r->before.names[i]);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            print_error("cannot remove %s: %s", path, strerror(errno));
+            return REC_EOUTDIR;
+        }
+    }
+    free_names(&r->before);
+    return REC_OK;
+}
+
 static int prepare_run(rec_run_t *r)
 {
     const char *prog = r->opts.prog_argv[0];
@@ -824,6 +854,8 @@ static int prepare_run(rec_run_t *r)
         rc = prepare_output_dir(r->output, r->abs_output, sizeof r->abs_output);
     if (rc == REC_OK)
         rc = list_trace_names(r->abs_output, &r->before);
+    if (rc == REC_OK)
+        rc = clear_old_traces(r);
     if (rc == REC_OK)
         rc = export_settings(&r->opts, r->abs_output, r->library);
     return rc;

@@ -15,14 +15,15 @@ static const char imp_usage[] =
     "usage: mtdb import [options] [DIR]\n"
     "Reads the trace directory DIR (default mtdb-out) into an SQLite database.\n"
     "  -o, --output PATH  database to write (default trace.db)\n"
-    "  -f, --force        replace PATH if it exists\n"
+    "  -f, --force        replace PATH if it exists and is a regular file\n"
     "      --no-symbols   keep frames as module + offset, skip libdw\n"
     "  -j, --jobs N       threads: 2 (default) inserts while decoding, 1 does not\n"
     "  -v, --verbose      print where the time went\n"
     "  -q, --quiet        no progress, warnings or summary line\n"
     "  -h, --help         this text\n"
     "Exit status: 0 imported; 1 failed (no database written); 2 usage error;\n"
-    "3 imported, but damaged parts of the trace were skipped (see import_problems).\n";
+    "3 imported, but damaged parts of the trace were skipped, or module files could not\n"
+    "be read for symbols (see import_problems).\n";
 
 static const struct option imp_long_options[] = {
     {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},

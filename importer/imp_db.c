@@ -66,8 +66,10 @@ static double imp_now_s(void)
 
 static int imp_db_fail(imp_db_t *db, char *msg, size_t msg_len, const char *what)
 {
+    int sys = db->sql ? sqlite3_system_errno(db->sql) : 0; /* the reason behind an I/O error */
     if (msg)
-        snprintf(msg, msg_len, "%s: %s", what, sqlite3_errmsg(db->sql));
+        snprintf(msg, msg_len, "%s: %s%s%s", what, sqlite3_errmsg(db->sql), sys ? ": " : "",
+                 sys ? strerror(sys) : "");
     return IMP_EDB;
 }
 

@@ -1,14 +1,21 @@
 /* imp_import.c: one import from start to end: temporary file, processes, links,
- * symbols, indexes, then the rename that publishes the database.
+ * symbols, indexes, then the link (or, with --force, the rename) that publishes it.
  *
- * Atomic: everything is written to <target>.tmp-<pid> beside the target and renamed
- * only on success; failure or SIGINT/SIGTERM removes the temporary file. Must never
- * open or modify an existing target (rename replaces it only with --force).
+ * Atomic: everything is written to <target>.tmp-<pid> (owner-only, locked while the
+ * import runs) beside the target and published only on success; failure or
+ * SIGINT/SIGTERM removes it, and one left by a killed import is removed by the next
+ * import of the same target. Must never open or modify an existing target, and never
+ * replace anything but a regular file, and that only with --force.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +71,22 @@ static int imp_info_write(imp_run_t *run)
     return rc;
 }
 
+/* A module file that cannot be read leaves its frames unsymbolized: say which, once.
+ * Names without a '/' ("linux-vdso.so.1") are not files. */
+static void imp_modules_check(imp_run_t *run)
+{
+    const imp_store_t *s = &run->store;
+    for (uint32_t i = 0; run->opt->symbols && i < s->nmodules; i++) {
+        const char *path = s->module_path[i];
+        if (!path || !strchr(path, '/') || access(path, R_OK) == 0)
+            continue;
+        char msg[4200];
+        snprintf(msg, sizeof msg, "module %s cannot be read (%s): its frames stay unsymbolized",
+                 path, strerror(errno));
+        imp_problem_add(run, 0, NULL, 0, "missing_module", 0, 0, 0, msg);
+    }
+}
+
 static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
 {
     int rc = imp_scan_dir(run, run->opt->dir, msg, msg_len);
@@ -71,6 +94,8 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
         rc = imp_process_import(run, &run->procs[i]);
     if (!rc)
         rc = imp_links_write(run);
+    if (!rc)
+        imp_modules_check(run);
     run->nprocs_done = rc ? 0 : run->nprocs;
     double t0 = imp_now_s(), wait0 = imp_db_wait_seconds(run->db);
     if (!rc)
@@ -135,19 +160,158 @@ static void imp_signals(struct sigaction *old_int, struct sigaction *old_term, i
     sigaction(SIGTERM, &sa, old_term);
 }
 
-int imp_import_run(const imp_options_t *opt)
+/* ---- the output file ------------------------------------------------------------------ */
+
+/* Refuses an existing target without --force, and anything but a regular file with it
+ * (lstat: a symbolic link is refused, never followed). Returns 0 when it may be written. */
+static int imp_target_check(const char *output, int force, char *msg, size_t msg_len)
 {
     struct stat st;
-    if (!opt->force && stat(opt->output, &st) == 0) {
-        fprintf(stderr, "mtdb: error: %s exists (use --force to replace it)\n", opt->output);
+    if (lstat(output, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(msg, msg_len, "cannot check %s: %s", output, strerror(errno));
+        return IMP_EIO;
+    }
+    if (!force) {
+        snprintf(msg, msg_len, "%s exists (use --force to replace it)", output);
+        return IMP_EEXIST;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(msg, msg_len, "%s is not a regular file: not replaced, even with --force", output);
+        return IMP_EEXIST;
+    }
+    return 0;
+}
+
+/* The pid of a name "<base>.tmp-<pid>", or 0. */
+static long imp_temp_pid(const char *name, const char *base)
+{
+    size_t n = strlen(base);
+    if (strncmp(name, base, n) || strncmp(name + n, ".tmp-", 5))
+        return 0;
+    char *end;
+    long pid = strtol(name + n + 5, &end, 10);
+    return *end || pid <= 0 ? 0 : pid;
+}
+
+/* Removes path when its import is gone: no process has its pid and nobody holds its lock. */
+static void imp_temp_remove_stale(const char *path, long pid, int quiet)
+{
+    if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        return;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+        flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0 && !quiet)
+        fprintf(stderr, "mtdb: removed %s, left by an import (pid %ld) that no longer runs\n", path,
+                pid);
+    close(fd);
+}
+
+/* Temporary files of this target left by imports that were killed (SIGKILL, power). */
+static void imp_temp_clean(const char *output, int quiet)
+{
+    char *d_copy = strdup(output), *b_copy = strdup(output);
+    const char *dir = d_copy ? dirname(d_copy) : NULL, *base = b_copy ? basename(b_copy) : NULL;
+    DIR *d = dir && base ? opendir(dir) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        long pid = imp_temp_pid(e->d_name, base);
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        char *path = pid ? malloc(len) : NULL;
+        if (path) {
+            snprintf(path, len, "%s/%s", dir, e->d_name);
+            imp_temp_remove_stale(path, pid, quiet);
+        }
+        free(path);
+    }
+    if (d)
+        closedir(d);
+    free(d_copy);
+    free(b_copy);
+}
+
+/* Creates the temporary file, owner-only whatever the umask, and locks it for as long as
+ * the import runs (the lock tells a later import that this one is alive). Returns the
+ * descriptor, or -1 with msg set. */
+static int imp_temp_create(const char *tmp, char *msg, size_t msg_len)
+{
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || fchmod(fd, 0600) != 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(msg, msg_len, "cannot create %s: %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd), unlink(tmp);
+        return -1;
+    }
+    return fd;
+}
+
+/* For file systems without hard links: rename that fails if output exists; where even
+ * that is missing, a check just before the rename, the best such a file system allows. */
+static int imp_rename_noreplace(const char *tmp, const char *output)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, output, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    struct stat st;
+    if (lstat(output, &st) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return errno == ENOENT ? rename(tmp, output) : -1;
+}
+
+/* Publishes tmp as output. Without --force, link(2) fails when the target appeared
+ * meanwhile (another import, another program): nothing is ever replaced. With it, only
+ * a regular file is replaced. The caller removes tmp. */
+static int imp_publish(const char *tmp, const char *output, int force, char *msg, size_t msg_len)
+{
+    if (force) {
+        int rc = imp_target_check(output, 1, msg, msg_len);
+        if (!rc && rename(tmp, output) != 0) {
+            snprintf(msg, msg_len, "cannot rename %s to %s: %s", tmp, output, strerror(errno));
+            rc = IMP_EIO;
+        }
+        return rc;
+    }
+    if (link(tmp, output) == 0)
+        return 0;
+    if ((errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) && /* no hard links here */
+        imp_rename_noreplace(tmp, output) == 0)
+        return 0;
+    if (errno == EEXIST)
+        snprintf(msg, msg_len,
+                 "%s appeared while importing (another import?): not replaced (use --force to "
+                 "replace it)",
+                 output);
+    else
+        snprintf(msg, msg_len, "cannot link %s to %s: %s", tmp, output, strerror(errno));
+    return errno == EEXIST ? IMP_EEXIST : IMP_EIO;
+}
+
+int imp_import_run(const imp_options_t *opt)
+{
+    char msg[512] = "";
+    if (imp_target_check(opt->output, opt->force, msg, sizeof msg)) {
+        fprintf(stderr, "mtdb: error: %s\n", msg);
         return MTDB_IMPORT_FAILED;
     }
+    imp_temp_clean(opt->output, opt->quiet);
     size_t len = strlen(opt->output) + 32;
-    char *tmp = malloc(len), msg[512] = "";
+    char *tmp = malloc(len);
     if (!tmp)
         return MTDB_IMPORT_FAILED;
     snprintf(tmp, len, "%s.tmp-%ld", opt->output, (long)getpid());
     unlink(tmp);
+    int lock_fd = imp_temp_create(tmp, msg, sizeof msg);
+    if (lock_fd < 0) {
+        fprintf(stderr, "mtdb: error: import failed: %s\n", msg);
+        free(tmp);
+        return MTDB_IMPORT_FAILED;
+    }
     imp_run_t run;
     memset(&run, 0, sizeof run);
     run.opt = opt;
@@ -157,20 +321,18 @@ int imp_import_run(const imp_options_t *opt)
     imp_signals(&old_int, &old_term, 1);
     double t0 = imp_now_s();
     int rc = imp_into(&run, tmp, msg, sizeof msg);
-    if (!rc && rename(tmp, opt->output) != 0) {
-        snprintf(msg, sizeof msg, "cannot rename %s to %s", tmp, opt->output);
-        rc = IMP_EIO;
-    }
+    if (!rc)
+        rc = imp_publish(tmp, opt->output, opt->force, msg, sizeof msg);
     imp_signals(&old_int, &old_term, 0);
     run.times.total = imp_now_s() - t0;
     if (rc == IMP_EINTR)
         msg[0] = 0;
-    if (rc) {
-        unlink(tmp);
+    unlink(tmp); /* after link(2) the database lives on under its own name */
+    close(lock_fd);
+    if (rc)
         fprintf(stderr, "mtdb: error: import failed: %s\n", msg[0] ? msg : imp_strerror(rc));
-    } else {
+    else
         imp_print_summary(&run);
-    }
     free(tmp);
     return rc ? MTDB_IMPORT_FAILED : run.warnings ? MTDB_IMPORT_DAMAGED : MTDB_IMPORT_OK;
 }

@@ -261,9 +261,17 @@ static int imp_rec_process(imp_pctx_t *p, const mtdb_record_t *r, int half)
     return 0;
 }
 
+/* The last EXIT wins (an _exit called by an exit handler sets the real status). Its
+ * block names the thread that ended the process: that thread ended cleanly. */
 static int imp_rec_exit(imp_pctx_t *p, const mtdb_record_t *r, int half)
 {
     (void)half;
+    if (r->thread) {
+        imp_thread_t *t = imp_thread_get(p, r->thread, p->cur_file);
+        if (!t)
+            return IMP_ENOMEM;
+        t->ended_cleanly = 1;
+    }
     p->proc->have_exit = 1;
     p->proc->exit_ns = r->ts_ns;
     p->proc->exit_how = r->sub;

@@ -1,16 +1,21 @@
 /* imp_scan.c: finds the trace files of a directory and groups them by process image.
  *
  * Reads only file headers (through the reader), so a damaged header is reported and
- * the file skipped; a format version we do not know stops the import. Process ids are
- * given in order of creation time. Must not decode any record.
+ * the file skipped; so is a file of a format version we do not know (one overwritten
+ * field must not cost the other files), and only when no file is left does that stop
+ * the import. Process ids are given in order of creation time. Must not decode any record.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "imp_ctx.h"
 #include "imp_error.h"
+
+#define IMP_FILE_VERSION_OFFSET 12 /* the header's major version field */
 
 static int imp_is_trace_name(const char *name)
 {
@@ -48,20 +53,35 @@ static int imp_add_file(imp_run_t *run, char *path, const mtdb_file_info_t *fi)
     return 0;
 }
 
-/* Opens one file's header; returns IMP_EVERSION to stop, 0 otherwise. */
-static int imp_scan_file(imp_run_t *run, char *path)
+/* A file of a format version this importer does not read: skipped, said, counted. */
+static void imp_skip_version(imp_run_t *run, const char *path, const char *why, char *first,
+                             size_t first_len, uint32_t *skipped)
+{
+    struct stat st;
+    uint64_t bytes = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: the whole file is skipped", why);
+    imp_problem_add(run, 0, path, IMP_FILE_VERSION_OFFSET, "unsupported_version", 0, bytes, 0, msg);
+    if (!*skipped)
+        snprintf(first, first_len, "%s", why);
+    ++*skipped;
+}
+
+/* Opens one file's header; an unreadable or unknown-version file is skipped with a
+ * problem row. Returns 0 or IMP_ENOMEM. */
+static int imp_scan_file(imp_run_t *run, char *path, char *first_version, size_t fv_len,
+                         uint32_t *version_skipped)
 {
     mtdb_reader_t *r = NULL;
     char msg[256] = "";
     int rc = mtdb_reader_open(path, &r, msg, sizeof msg);
-    if (rc == MTDB_READ_EVERSION) {
-        fprintf(stderr, "mtdb: error: %s\n", msg[0] ? msg : mtdb_read_strerror(rc));
-        free(path);
-        return IMP_EVERSION;
-    }
-    if (rc) {
+    if (rc == MTDB_READ_EVERSION)
+        imp_skip_version(run, path, msg[0] ? msg : mtdb_read_strerror(rc), first_version, fv_len,
+                         version_skipped);
+    else if (rc)
         imp_problem_add(run, 0, path, 0, "unreadable_file", 0, 0, 0,
                         msg[0] ? msg : mtdb_read_strerror(rc));
+    if (rc) {
         free(path);
         return 0;
     }
@@ -88,7 +108,8 @@ static int imp_proc_cmp(const void *a, const void *b)
     return x->nonce < y->nonce ? -1 : x->nonce > y->nonce;
 }
 
-static int imp_scan_entries(imp_run_t *run, const char *dir, DIR *d)
+static int imp_scan_entries(imp_run_t *run, const char *dir, DIR *d, char *first_version,
+                            size_t fv_len, uint32_t *version_skipped)
 {
     int rc = 0;
     for (struct dirent *e; !rc && (e = readdir(d));) {
@@ -99,7 +120,7 @@ static int imp_scan_entries(imp_run_t *run, const char *dir, DIR *d)
         if (!path)
             return IMP_ENOMEM;
         snprintf(path, len, "%s/%s", dir, e->d_name);
-        rc = imp_scan_file(run, path);
+        rc = imp_scan_file(run, path, first_version, fv_len, version_skipped);
     }
     return rc;
 }
@@ -108,12 +129,18 @@ int imp_scan_dir(imp_run_t *run, const char *dir, char *msg, size_t msg_len)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        snprintf(msg, msg_len, "cannot open directory %s", dir);
+        snprintf(msg, msg_len, "cannot open directory %s: %s", dir, strerror(errno));
         return IMP_EIO;
     }
-    int rc = imp_scan_entries(run, dir, d);
+    char first_version[256] = "";
+    uint32_t version_skipped = 0;
+    int rc = imp_scan_entries(run, dir, d, first_version, sizeof first_version, &version_skipped);
     closedir(d);
-    if (!rc && run->nprocs == 0) {
+    if (!rc && run->nprocs == 0 && version_skipped) {
+        snprintf(msg, msg_len, "no trace file of a supported format version in %s (%s)", dir,
+                 first_version);
+        rc = IMP_EVERSION;
+    } else if (!rc && run->nprocs == 0) {
         snprintf(msg, msg_len, "no trace files (mtdb-*.proc, mtdb-*.trace) in %s", dir);
         rc = IMP_ENOTRACE;
     }

@@ -273,15 +273,54 @@ static rec_thread_t *slow_thread_inner(rec_thread_t *t, const rec_pending_t *ev)
 /* Time spent in the recorder is measured on about one event in 256 and scaled: a
  * second clock read on every event would cost more than what it measures. The gap
  * between measured events varies with the clock's low bits, so a regular pattern of
- * events (malloc, free, malloc, ...) cannot alias with it. */
-static inline void account_cost(rec_thread_t *t, uint64_t start_ns)
+ * events (malloc, free, malloc, ...) cannot alias with it. A measured event during which
+ * the thread lost its CPU (preempted, or waiting) would stand for the next few hundred
+ * events with a whole time slice: the thread's CPU clock, read after the event before
+ * and after the measured one (outside its window), tells, and the next event is measured
+ * instead. */
+#define REC_COST_OFF_CPU_NS 2000 /* wall time beyond CPU time that means the thread waited */
+/* Armed a few events ahead, so the measured event does not run in the wake of the
+ * system call (its cache and branch-predictor misses would be scaled too). */
+#define REC_COST_ARM_AHEAD 4
+
+static uint64_t thread_cpu_ns(void)
 {
-    if (REC_LIKELY(--t->cost_countdown > 0))
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Both clocks before the next event: CPU first, so a thread that keeps its CPU shows at
+ * least as much CPU time as wall time up to the end of that event. */
+static REC_NOINLINE void cost_arm(rec_thread_t *t)
+{
+    t->cost_cpu0 = thread_cpu_ns();
+    t->cost_wall0 = t->cost_cpu0 ? rec_now_ns() : 0;
+}
+
+static REC_NOINLINE void cost_measure(rec_thread_t *t, uint64_t start_ns)
+{
+    uint64_t end = rec_now_ns(), cpu1 = thread_cpu_ns();
+    if (!t->cost_wall0 || !cpu1 ||
+        cpu1 - t->cost_cpu0 + REC_COST_OFF_CPU_NS < end - t->cost_wall0) {
+        t->cost_countdown = REC_COST_ARM_AHEAD + 1; /* not armed, or it waited: measure later */
         return;
-    uint64_t end = rec_now_ns();
+    }
     t->counters[MTDB_COUNTER_RECORDER_NS] += (end - start_ns) * t->cost_interval;
     t->cost_interval = 192 + (uint32_t)(end & 127);
     t->cost_countdown = (int32_t)t->cost_interval;
+}
+
+static inline void account_cost(rec_thread_t *t, uint64_t start_ns)
+{
+    int32_t left = --t->cost_countdown;
+    if (REC_LIKELY(left > REC_COST_ARM_AHEAD))
+        return;
+    if (left == REC_COST_ARM_AHEAD)
+        cost_arm(t);
+    else if (left <= 0)
+        cost_measure(t, start_ns);
 }
 
 /* Where the next event record goes, or NULL when the stream cannot take it (counted as

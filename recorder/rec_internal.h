@@ -203,6 +203,7 @@ typedef struct rec_thread {
     uint64_t counters[MTDB_COUNTER_COUNT];
     int32_t cost_countdown;   /* events until the next one whose cost is measured */
     uint32_t cost_interval;   /* events that measurement stands for */
+    uint64_t cost_cpu0, cost_wall0; /* thread CPU and wall clocks before the measured event */
     int32_t unwind_countdown; /* stack walks likewise */
     uint32_t unwind_interval;
     uintptr_t stack_lo, stack_hi; /* for the frame-pointer walker */

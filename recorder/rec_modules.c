@@ -3,10 +3,13 @@
  * A full snapshot goes into the process file at start-up. dlopen and dlclose are not
  * intercepted (that changes the caller's RUNPATH lookup); instead a thread that meets a
  * new stack compares the loader's dlpi_adds + dlpi_subs with the last snapshot and, when
- * they moved, writes a new snapshot into its own stream. Never holds a lock of ours
- * while inside dl_iterate_phdr.
+ * they moved, writes a new snapshot into its own stream. Paths are absolute: a library
+ * loaded by a relative path (dlopen("./lib.so")) is named by the file the kernel mapped.
+ * Never holds a lock of ours while inside dl_iterate_phdr, never allocates.
  */
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <unistd.h>
 
@@ -56,20 +59,111 @@ typedef struct encode_ctx {
     uint32_t count;
     int overflow;
     char exe[REC_PATH_MAX];
+    char resolved[REC_PATH_MAX];
+    char maps[8192]; /* /proc/self/maps, read a piece at a time */
 } encode_ctx_t;
+
+static uintptr_t parse_hex(char **at)
+{
+    uintptr_t v = 0;
+    for (char *p = *at;; p++) {
+        unsigned d = *p >= '0' && *p <= '9'   ? (unsigned)(*p - '0')
+                     : *p >= 'a' && *p <= 'f' ? (unsigned)(*p - 'a' + 10)
+                                              : 16u;
+        if (d == 16) {
+            *at = p;
+            return v;
+        }
+        v = v << 4 | d;
+    }
+}
+
+/* The path of one /proc/self/maps line ("lo-hi perms offset dev inode path") when its
+ * range holds addr and it maps a file; NULL otherwise. */
+static const char *maps_line_path(char *line, uintptr_t addr)
+{
+    char *p = line;
+    uintptr_t lo = parse_hex(&p), hi = 0;
+    if (*p == '-')
+        p++, hi = parse_hex(&p);
+    if (addr < lo || addr >= hi)
+        return NULL;
+    for (int field = 0; field < 4; field++) { /* perms, offset, dev, inode */
+        while (*p == ' ')
+            p++;
+        while (*p && *p != ' ')
+            p++;
+    }
+    while (*p == ' ')
+        p++;
+    return *p == '/' ? p : NULL;
+}
+
+/* Copies into c->resolved the absolute path of the file mapped at addr, as the kernel
+ * knows it (/proc/self/maps, read with read(2), so nothing is allocated). */
+static int mapped_file_path(encode_ctx_t *c, uintptr_t addr)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), found = 0;
+    size_t have = 0;
+    while (fd >= 0 && !found) {
+        ssize_t r = read(fd, c->maps + have, sizeof c->maps - 1 - have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        char *line = c->maps, *end = c->maps + have + (size_t)r, *nl;
+        while (!found && (nl = memchr(line, '\n', (size_t)(end - line)))) {
+            *nl = 0;
+            const char *path = maps_line_path(line, addr);
+            if (path && strlen(path) < sizeof c->resolved)
+                found = rec_strlcpy(c->resolved, path, sizeof c->resolved) > 0;
+            line = nl + 1;
+        }
+        have = (size_t)(end - line);
+        memmove(c->maps, line, have);
+        if (have == sizeof c->maps - 1)
+            have = 0; /* a line longer than the buffer names no file we can use */
+    }
+    if (fd >= 0)
+        close(fd);
+    return found;
+}
+
+/* An absolute path for a module named relative to the directory it was loaded from:
+ * the mapped file's path, else the current directory joined with the name. */
+static const char *absolute_path(encode_ctx_t *c, const char *name, uintptr_t text_addr)
+{
+    int saved = errno;
+    const char *path = name;
+    if (mapped_file_path(c, text_addr)) {
+        path = c->resolved;
+    } else if (getcwd(c->resolved, sizeof c->resolved - 2)) {
+        size_t n = strlen(c->resolved);
+        c->resolved[n++] = '/';
+        rec_strlcpy(c->resolved + n, name[0] == '.' && name[1] == '/' ? name + 2 : name,
+                    sizeof c->resolved - n);
+        path = c->resolved;
+    }
+    errno = saved;
+    return path;
+}
 
 static int encode_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     encode_ctx_t *c = arg;
-    uint64_t text_end = 0;
+    uint64_t text_end = 0, text_start = UINT64_MAX;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ph->p_vaddr + ph->p_memsz > text_end)
             text_end = ph->p_vaddr + ph->p_memsz;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ph->p_vaddr < text_start)
+            text_start = ph->p_vaddr;
     }
     const char *path =
         info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : (c->count == 0 ? c->exe : "");
+    if (path[0] && path[0] != '/' && strchr(path, '/') && text_end)
+        path = absolute_path(c, path, info->dlpi_addr + text_start);
     size_t path_len = strlen(path);
     const uint8_t *id = NULL;
     uint32_t id_len = find_build_id(info, &id);
@@ -95,7 +189,7 @@ uint32_t rec_modules_encode(uint8_t *buf, uint32_t cap)
     uintptr_t at = ((uintptr_t)buf + cap - sizeof(encode_ctx_t)) & ~(uintptr_t)7;
     encode_ctx_t *c = (encode_ctx_t *)at;
     cap = (uint32_t)(at - (uintptr_t)buf);
-    memset(c, 0, sizeof *c - sizeof c->exe);
+    c->count = 0, c->overflow = 0;
     ssize_t n = readlink("/proc/self/exe", c->exe, sizeof c->exe - 1);
     c->exe[n > 0 ? n : 0] = 0;
     buf[0] = MTDB_TAG(MTDB_REC_MODULES, 0);

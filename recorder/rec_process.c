@@ -292,9 +292,20 @@ static int write_process_file(uint64_t mono, uint64_t wall, uint64_t clock_cost)
 
 int rec_thread_snapshot(uint32_t index, uint32_t *serial, uint64_t counters[MTDB_COUNTER_COUNT]);
 
+/* The EXIT record goes in a block stamped with the number of the thread that ended the
+ * process (0 when it has none), so that thread is known to have ended cleanly. */
+static uint32_t exiting_thread(void)
+{
+    rec_thread_t *t = rec_tls;
+    return t->mode == REC_ACTIVE ? t->serial : 0;
+}
+
+/* Written once by the exit handler; _exit always writes, since an _exit called after
+ * exit() began (from an exit handler) sets the status the process really ends with. */
 static void write_exit_record(unsigned how, uint64_t status)
 {
-    if (__atomic_exchange_n(&rec_proc.exit_written, 1, __ATOMIC_ACQ_REL))
+    if (__atomic_exchange_n(&rec_proc.exit_written, 1, __ATOMIC_ACQ_REL) &&
+        how != MTDB_EXIT_EXIT_CALL)
         return;
     uint8_t rec[16 + MTDB_MAX_COUNTERS_RECORD], *p = rec;
     *p++ = MTDB_TAG(MTDB_REC_EXIT, how);
@@ -305,7 +316,7 @@ static void write_exit_record(unsigned how, uint64_t status)
     proc_counters[MTDB_COUNTER_STARTUP_PASSTHROUGH] =
         __atomic_load_n(&rec_proc.unrecorded, __ATOMIC_RELAXED);
     p = mtdb_enc_counters(p, proc_counters);
-    proc_append_block(0, rec, (uint32_t)(p - rec));
+    proc_append_block(exiting_thread(), rec, (uint32_t)(p - rec));
     /* Threads still running may never write their last block: keep their counters. */
     uint32_t serial;
     uint64_t counters[MTDB_COUNTER_COUNT];
@@ -320,13 +331,17 @@ static void write_exit_record(unsigned how, uint64_t status)
     }
 }
 
-static void on_exit_handler(void)
+/* Registered with on_exit(), which hands it the status given to exit() or returned from
+ * main; registered at start-up, before main, so it runs after the program's own exit
+ * handlers, and recording goes on after it for any that run later. */
+static void on_exit_handler(int status, void *arg)
 {
+    (void)arg;
     if (!rec_ready() || rec_proc.pid != getpid())
         return;
     int saved = errno;
     rec_thread_exit_handler();
-    write_exit_record(MTDB_EXIT_ATEXIT, 0);
+    write_exit_record(MTDB_EXIT_ATEXIT, (uint64_t)(unsigned)status);
     errno = saved;
     /* Recording goes on: frees made by later destructors still land in the trace. */
 }
@@ -467,7 +482,7 @@ static int start_recording(void)
                            cost) < 0)
         return -1;
     pthread_atfork(NULL, NULL, on_fork_child);
-    atexit(on_exit_handler);
+    on_exit(on_exit_handler, NULL);
     if (rec_proc.settings.pause_signal) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);

@@ -103,6 +103,7 @@ static void slot_reset(rec_thread_t *s, uint32_t serial)
     s->pending_n = 0;
     s->key_rounds = 0;
     s->cost_countdown = s->cost_interval = 1; /* the first event is measured */
+    s->cost_cpu0 = s->cost_wall0 = 0;
     s->unwind_countdown = s->unwind_interval = 1;
     s->name[0] = 0;
     memset(s->counters, 0, sizeof s->counters);

@@ -252,13 +252,36 @@ START_TEST(test_cli_exit_status_passed_through)
     RUN_MTDB("record", "-o", outdir, "--", CLI_EXIT_PROG, "7");
     ck_assert_int_eq(result.status, 7);
     ck_assert_str_eq(result.err, summary);
-    RUN_MTDB("record", "-o", outdir, "--", CLI_EXIT_PROG, "0");
+    RUN_MTDB("record", "-f", "-o", outdir, "--", CLI_EXIT_PROG, "0");
     ck_assert_int_eq(result.status, 0);
-    ck_assert_str_eq(result.err, summary); /* the first run's file is not counted again */
-    RUN_MTDB("record", "-q", "-o", outdir, "--", CLI_EXIT_PROG, "3");
+    ck_assert_str_eq(result.err, summary);
+    RUN_MTDB("record", "-q", "--force", "-o", outdir, "--", CLI_EXIT_PROG, "3");
     ck_assert_int_eq(result.status, 3);
     ck_assert_str_eq(result.err, "");
-    ck_assert_int_eq(cli_count_files(outdir, ".proc"), 3);
+    ck_assert_int_eq(cli_count_files(outdir, ".proc"), 1);
+}
+END_TEST
+
+/* A second run into a directory that holds a trace: refused before the program runs,
+ * the first trace kept; with -f the old files go and only the new run's remain. */
+START_TEST(test_cli_record_into_used_dir_refused)
+{
+    RUN_MTDB("record", "-q", "-o", outdir, "--", CLI_EXIT_PROG, "0");
+    ck_assert_int_eq(result.status, 0);
+    char first[1024], again[1024];
+    ck_assert_int_eq(cli_find_file(outdir, ".proc", first, sizeof first), 0);
+    RUN_MTDB("record", "-o", outdir, "--", CLI_EXIT_PROG, "7");
+    ck_assert_int_eq(result.status, 1);
+    assert_stderr_has("already holds a trace (");
+    assert_stderr_has("use -f to remove it first");
+    ck_assert_int_eq(cli_count_files(outdir, ".proc"), 1);
+    ck_assert_int_eq(cli_find_file(outdir, ".proc", again, sizeof again), 0);
+    ck_assert_str_eq(again, first);
+    RUN_MTDB("record", "-q", "-f", "-o", outdir, "--", CLI_EXIT_PROG, "7");
+    ck_assert_int_eq(result.status, 7);
+    ck_assert_int_eq(cli_count_files(outdir, ".proc"), 1);
+    ck_assert_int_eq(cli_find_file(outdir, ".proc", again, sizeof again), 0);
+    ck_assert_str_ne(again, first);
 }
 END_TEST
 
@@ -512,6 +535,7 @@ int main(void)
         {"test_cli_preload_appended", test_cli_preload_appended, 0, NULL},
         {"test_cli_exit_status_passed_through", test_cli_exit_status_passed_through, 0, NULL},
         {"test_cli_signal_status_is_128_plus_n", test_cli_signal_status_is_128_plus_n, 0, NULL},
+        {"test_cli_record_into_used_dir_refused", test_cli_record_into_used_dir_refused, 0, NULL},
         {"test_cli_child_processes_counted", test_cli_child_processes_counted, 0, NULL},
         {"test_cli_no_trace_fails_loudly", test_cli_no_trace_fails_loudly, 0, NULL},
         {"test_cli_missing_program_exits_127", test_cli_missing_program_exits_127, 0, NULL},

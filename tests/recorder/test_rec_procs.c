@@ -212,11 +212,12 @@ END_TEST
 START_TEST(test_recorder_exit_from_thread_while_others_run)
 {
     rt_case_t c;
-    run_victim(&c, RT_VICTIM_EXITS, "exit_thread", 0);
+    run_victim(&c, RT_VICTIM_EXITS, "exit_thread", 9);
     rt_assert_images(&c, 1);
     tt_image_t *im = &c.tally.images[0];
     ck_assert_int_eq(im->exit_records, 1);
     ck_assert_uint_eq(im->exit_how, MTDB_EXIT_ATEXIT);
+    ck_assert_uint_eq(im->exit_status, 9);
     ck_assert_uint_eq(im->sizes[0].allocs, (uint64_t)rt_value(&c, "exiter.allocs"));
     ck_assert_uint_eq(im->sizes[0].live, 25);
     for (int w = 0; w < 4; w++) { /* cut anywhere, but never more than one block in flight */
@@ -232,13 +233,28 @@ END_TEST
 START_TEST(test_recorder_return_from_main)
 {
     rt_case_t c;
-    run_victim(&c, RT_VICTIM_EXITS, "return", 0);
+    run_victim(&c, RT_VICTIM_EXITS, "return", 7);
     rt_assert_images(&c, 1);
     tt_image_t *im = &c.tally.images[0];
     ck_assert_uint_eq(tt_marked_allocs(im), (uint64_t)rt_value(&c, "main.allocs"));
     ck_assert_uint_eq(im->live_marked, 2);
     ck_assert_int_eq(im->exit_records, 1);
     ck_assert_uint_eq(im->exit_how, MTDB_EXIT_ATEXIT);
+    ck_assert_uint_eq(im->exit_status, 7);
+    rt_teardown(&c);
+}
+END_TEST
+
+START_TEST(test_recorder_exit_call_status)
+{
+    rt_case_t c;
+    run_victim(&c, RT_VICTIM_EXITS, "exit", 5);
+    rt_assert_images(&c, 1);
+    tt_image_t *im = &c.tally.images[0];
+    ck_assert_uint_eq(tt_marked_allocs(im), (uint64_t)rt_value(&c, "main.allocs"));
+    ck_assert_int_eq(im->exit_records, 1);
+    ck_assert_uint_eq(im->exit_how, MTDB_EXIT_ATEXIT);
+    ck_assert_uint_eq(im->exit_status, 5);
     rt_teardown(&c);
 }
 END_TEST
@@ -271,6 +287,7 @@ int main(void)
     RT_ADD(s, test_recorder_detached_threads_counted, 60);
     RT_ADD(s, test_recorder_pthread_exit_counted, 60);
     RT_ADD(s, test_recorder_exit_from_thread_while_others_run, 60);
+    RT_ADD(s, test_recorder_exit_call_status, 60);
     RT_ADD(s, test_recorder_return_from_main, 60);
     RT_ADD(s, test_recorder_underscore_exit, 60);
     return rt_main(s);

@@ -2,8 +2,9 @@
  *
  *   detached      8 detached threads allocate and end on their own; main returns
  *   thread_exit   8 threads end through pthread_exit from a nested call; joined
- *   exit_thread   4 workers loop on malloc/free while another thread calls exit(0)
- *   return        main allocates, keeps 2 blocks, returns 0
+ *   exit_thread   4 workers loop on malloc/free while another thread calls exit(9)
+ *   return        main allocates, keeps 2 blocks, returns 7
+ *   exit          the same, then exit(5)
  *   _exit         the same, then _exit(3)
  * Worker i uses size VC_MARK(100 + i); finite threads use VC_MARK(i).
  */
@@ -63,7 +64,7 @@ static void *exiter(void *arg)
         sched_yield();
     allocate_some(VC_MARK(0), EACH); /* all 25 stay */
     vc_put("exiter.allocs", EACH);
-    exit(0);
+    exit(9);
 }
 
 static void *worker_start(void *arg)
@@ -105,11 +106,13 @@ int main(int argc, char **argv)
         start_threads(worker_start, 4, 1, pt);
         start_threads(exiter, 1, 0, pt + 4);
         pthread_join(pt[4], NULL);
-        return 9; /* never: exit(0) ends the process first */
+        return 4; /* never: exit(9) ends the process first */
     }
     allocate_some(VC_MARK(0), 2);
     vc_put("main.allocs", EACH);
     if (!strcmp(mode, "_exit"))
         _exit(3);
-    return 0;
+    if (!strcmp(mode, "exit"))
+        exit(5);
+    return 7;
 }
