@@ -40,7 +40,8 @@ static void expect_queue_totals(rt_case_t *c)
     ck_assert_uint_eq(im->counters[MTDB_COUNTER_DROPPED_REENTRY_FULL], 0);
 }
 
-/* Every victim thread's numbers are its THREAD's numbers; all 128 are there. */
+/* Every victim thread's numbers are its THREAD's numbers; every one that made a heap call
+ * is there (a consumer that found the queue empty every time made none, and has none). */
 static void expect_per_thread(rt_case_t *c)
 {
     tt_image_t *im = &c->tally.images[0];
@@ -61,7 +62,8 @@ static void expect_per_thread(rt_case_t *c)
         ck_assert_uint_eq(th->marked_frees, (uint64_t)rt_value(c, key));
         matched++;
     }
-    ck_assert_int_eq(matched, PRODUCERS + CONSUMERS);
+    ck_assert_int_eq(matched, rt_value(c, "busy_threads"));
+    ck_assert_int_ge(matched, PRODUCERS + 1);
     ck_assert_int_eq(rt_value(c, "threads"), PRODUCERS + CONSUMERS);
 }
 

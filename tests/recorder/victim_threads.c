@@ -21,6 +21,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t not_empty = PTHREAD_COND_INITIALIZER, not_full = PTHREAD_COND_INITIALIZER;
 static int per_producer;
 static long total_allocs, total_own_frees, total_cross_frees;
+static long busy_threads; /* threads that made a heap call: only those have a THREAD record */
 
 static void push(void *p)
 {
@@ -61,6 +62,7 @@ static void *producer(void *arg)
             push(p);
     }
     report(vc_gettid(), per_producer, frees);
+    __atomic_add_fetch(&busy_threads, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&total_allocs, per_producer, __ATOMIC_RELAXED);
     __atomic_add_fetch(&total_own_frees, frees, __ATOMIC_RELAXED);
     return NULL;
@@ -74,6 +76,8 @@ static void *consumer(void *arg)
     while ((p = pop()) != NULL)
         free(p), frees++;
     report(vc_gettid(), 0, frees);
+    if (frees) /* under load another consumer may have taken every block */
+        __atomic_add_fetch(&busy_threads, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&total_cross_frees, frees, __ATOMIC_RELAXED);
     return NULL;
 }
@@ -93,6 +97,7 @@ static int run_queue(int producers, int consumers)
         pthread_join(pt[producers + i], NULL);
     free(pt);
     vc_put("threads", producers + consumers);
+    vc_put("busy_threads", busy_threads);
     vc_put("allocs", total_allocs);
     vc_put("frees", total_own_frees + total_cross_frees);
     vc_put("cross_frees", total_cross_frees);
