@@ -24,6 +24,7 @@
 
 #include "commands.h"
 #include "mtdb_settings.h"
+#include "rec_libs.h"
 
 /* X(name, code, exit status, what went wrong). Functions return the code; the record
  * command exits with the status. */
@@ -455,6 +456,20 @@ static void warn_elf_facts(const char *shown, const rec_elf_facts_t *f)
                 shown, f->sanitizer);
 }
 
+/* An allocator linked into the program or a library it needs serves that code without
+ * malloc: warn, since those blocks will be missing (the importer notes it again). */
+static void warn_hidden_allocator(const char *path, const char *shown)
+{
+    static rec_hidden_alloc_t found;
+    if (!rec_find_hidden_allocator(path, &found))
+        return;
+    fprintf(stderr,
+            "mtdb: warning: %s has an allocator linked in (%s: %s defines %s): the blocks it "
+            "serves never reach the recorder and will be missing from the trace; see "
+            "docs/troubleshooting.md\n",
+            shown, found.allocator, found.module, found.symbol);
+}
+
 static int check_elf(const char *path, const char *shown)
 {
     rec_elf_facts_t facts;
@@ -467,6 +482,7 @@ static int check_elf(const char *path, const char *shown)
         return REC_EPRELOAD;
     }
     warn_elf_facts(shown, &facts);
+    warn_hidden_allocator(path, shown);
     return REC_OK;
 }
 

@@ -1,0 +1,103 @@
+/* imp_alloc_check.c: notes, per process, heap use the recorder could not have seen: an
+ * allocator linked into one of its modules (the symbols of format/mtdb_allocators.h), or
+ * a run of IMP_QUIET_NS or more without a single heap call. Each becomes one
+ * import_problems row (kind hidden_allocator or no_heap_calls) and a warning.
+ * Reads module files only; a missing or unreadable file is simply not checked.
+ */
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imp_ctx.h"
+#include "mtdb_allocators.h"
+
+#define IMP_QUIET_NS 500000000ULL /* a process this long without a heap call is suspect */
+
+/* The defined allocator symbol of one symbol table, or NULL. */
+static const char *imp_table_allocator(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
+                                       const char **symbol)
+{
+    Elf_Data *data = elf_getdata(scn, NULL);
+    size_t count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
+    for (size_t i = 0; data && i < count; i++) {
+        GElf_Sym sym;
+        if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
+            continue;
+        const char *name = elf_strptr(elf, sh->sh_link, sym.st_name);
+        const char *who = mtdb_allocator_of(name);
+        if (who)
+            return *symbol = name, who;
+    }
+    return NULL;
+}
+
+/* Writes the problem row when path defines an allocator symbol; 1 if it did. */
+static int imp_module_allocator(imp_pctx_t *p, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    const char *who = NULL, *symbol = NULL;
+    for (Elf_Scn *scn = elf ? elf_nextscn(elf, NULL) : NULL; scn && !who;
+         scn = elf_nextscn(elf, scn)) {
+        GElf_Shdr sh;
+        if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_DYNSYM || sh.sh_type == SHT_SYMTAB))
+            who = imp_table_allocator(elf, scn, &sh, &symbol);
+    }
+    if (who) {
+        char msg[1024];
+        snprintf(msg, sizeof msg,
+                 "%s has an allocator linked in (%s: %s defines %s): the blocks it serves "
+                 "never reached the recorder and are missing",
+                 p->proc->exe ? p->proc->exe : "the program", who, path, symbol);
+        imp_problem_add(p->run, p->proc->process_id, NULL, 0, "hidden_allocator", 0, 0, 0, msg);
+    }
+    elf_end(elf);
+    close(fd);
+    return who != NULL;
+}
+
+/* When the process ended: its exit, else the last thing any of its threads did. */
+static uint64_t imp_process_end(const imp_pctx_t *p)
+{
+    if (p->proc->have_exit)
+        return p->proc->exit_ns;
+    uint64_t end = 0;
+    for (uint32_t i = 0; i < p->nthreads; i++)
+        end = p->threads[i]->end_ns > end ? p->threads[i]->end_ns : end;
+    return end;
+}
+
+static void imp_check_quiet(imp_pctx_t *p)
+{
+    const imp_proc_t *proc = p->proc;
+    if (proc->stats.events || !proc->have_info ||
+        (proc->settings && strstr(proc->settings, "MTDB_START=paused")))
+        return;
+    uint64_t end = imp_process_end(p);
+    if (end < proc->mono_ns + IMP_QUIET_NS)
+        return;
+    char msg[1024];
+    snprintf(msg, sizeof msg,
+             "%s ran %.1f s without a single heap call the recorder saw: if it has its own "
+             "allocator, its blocks are missing",
+             proc->exe ? proc->exe : "the program", (double)(end - proc->mono_ns) / 1e9);
+    imp_problem_add(p->run, proc->process_id, NULL, 0, "no_heap_calls", 0, 0, 0, msg);
+}
+
+void imp_alloc_check(imp_pctx_t *p)
+{
+    const imp_store_t *s = &p->run->store;
+    int found = 0;
+    for (uint32_t i = 0; i < p->maps.ncur && !found; i++) {
+        uint32_t id = p->maps.cur[i].module_id;
+        if (id && id <= s->nmodules)
+            found = imp_module_allocator(p, s->module_path[id - 1]);
+    }
+    if (!found)
+        imp_check_quiet(p);
+}

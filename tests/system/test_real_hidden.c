@@ -1,0 +1,84 @@
+/* test_real_hidden.c: allocators the recorder cannot see are said out loud: `mtdb record`
+ * warns when the program or a library it needs has one linked in, and the database notes
+ * it (import_problems: hidden_allocator, or no_heap_calls for a long run without a single
+ * heap call), for the process concerned.
+ */
+#include <limits.h>
+#include <stdlib.h>
+
+#include "real_util.h"
+
+static void record(rt_case_t *c, const char *prog, const char *arg1, const char *arg2)
+{
+    static const char *argv[] = {RT_MTDB, "record", "-o", NULL, "--", NULL, NULL, NULL, NULL};
+    argv[5] = prog, argv[6] = arg1, argv[7] = arg1 ? arg2 : NULL;
+    rt_setup(c, argv);
+    argv[3] = c->trace;
+    c->spec.preload = NULL; /* mtdb record preloads the recorder itself */
+    c->spec.trace_dir = NULL;
+    rt_go(c);
+    ck_assert_msg(c->res.exited && c->res.exit_code == 0, "exit %d; stderr: %s", c->res.exit_code,
+                  c->res.err);
+    rt_assert_undamaged(c);
+    rt_assert_images(c, 1);
+}
+
+START_TEST(test_real_hidden_allocator_warned_and_noted)
+{
+    rt_case_t c;
+    record(&c, RT_REAL_HIDDEN, NULL, NULL);
+    char lib[PATH_MAX], expected[2 * PATH_MAX];
+    ck_assert_ptr_nonnull(realpath(RT_BUMP_LIB, lib));
+    snprintf(expected, sizeof expected,
+             "mtdb: warning: %s has an allocator linked in (jemalloc: %s defines je_malloc): the "
+             "blocks it serves never reach the recorder and will be missing from the trace",
+             RT_REAL_HIDDEN, lib);
+    ck_assert_msg(strncmp(c.res.err, expected, strlen(expected)) == 0, "stderr: %s", c.res.err);
+    ck_assert_int_eq(tt_value(&c.res, "je_allocs"), 1000);
+    ck_assert_uint_eq(c.tally.images[0].heap_events, 0); /* indeed nothing was seen */
+    char *err = NULL;
+    ck_assert_int_eq(rl_import(&c, &err), 3);
+    ck_assert_msg(strstr(err, "defines je_malloc"), "import stderr: %s", err);
+    free(err);
+    snprintf(expected, sizeof expected, "hidden_allocator|1|%s has an allocator linked in "
+             "(jemalloc: %s defines je_malloc): the blocks it serves never reached the "
+             "recorder and are missing", RT_REAL_HIDDEN, lib);
+    ck_assert_query(&c, "SELECT kind, process_id, message FROM import_problems", expected);
+    rt_teardown(&c);
+}
+END_TEST
+
+START_TEST(test_real_quiet_process_noted)
+{
+    rt_case_t c;
+    record(&c, RT_REAL_QUIET, NULL, NULL);
+    ck_assert_msg(!strstr(c.res.err, "warning"), "stderr: %s", c.res.err);
+    ck_assert_uint_eq(c.tally.images[0].heap_events, 0);
+    ck_assert_int_eq(rl_import(&c, NULL), 3);
+    ck_assert_query(&c, "SELECT kind, process_id, events_lost FROM import_problems",
+                    "no_heap_calls|1|0");
+    ck_assert_query(&c, "SELECT message LIKE '% ran 1._ s without a single heap call %' "
+                        "FROM import_problems", "1");
+    rt_teardown(&c);
+}
+END_TEST
+
+START_TEST(test_real_plain_program_not_noted)
+{
+    rt_case_t c;
+    record(&c, RT_VICTIM_PROGRESS, "rounds", "100");
+    ck_assert_msg(!strstr(c.res.err, "warning"), "stderr: %s", c.res.err);
+    ck_assert_int_eq(rl_import(&c, NULL), 0);
+    ck_assert_query(&c, "SELECT count(*) FROM import_problems", "0");
+    rt_teardown(&c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("real_hidden");
+    RT_ADD(s, test_real_hidden_allocator_warned_and_noted, 60);
+    RT_ADD(s, test_real_quiet_process_noted, 60);
+    RT_ADD(s, test_real_plain_program_not_noted, 60);
+    return rt_main(s);
+}
