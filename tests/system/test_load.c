@@ -32,14 +32,17 @@ static void nap_ms(long ms)
 
 /* ---- 512 threads ------------------------------------------------------------------------ */
 
-/* Threads that reported 0 allocations and 0 frees. */
-static int idle_threads(const char *out)
+/* Threads that reported 0 allocations and 0 frees (their lines interleave with others'). */
+static int idle_threads(const tt_result_t *res)
 {
     int idle = 0;
-    for (const char *at = out; (at = strstr(at, "thread.")) != NULL; at++) {
-        long long tid, allocs, frees;
-        if (sscanf(at, "thread.%lld.allocs %lld\nthread.%*d.frees %lld", &tid, &allocs, &frees) == 3)
-            idle += allocs == 0 && frees == 0;
+    for (const char *at = res->out; (at = strstr(at, "thread.")) != NULL; at++) {
+        long long tid, allocs;
+        char key[64];
+        if (sscanf(at, "thread.%lld.allocs %lld", &tid, &allocs) != 2 || allocs)
+            continue;
+        snprintf(key, sizeof key, "thread.%lld.frees", tid);
+        idle += tt_value(res, key) == 0;
     }
     return idle;
 }
@@ -78,12 +81,14 @@ START_TEST(test_load_512_threads_cross_frees_exact)
         if (allocs == TT_MISSING)
             continue;
         snprintf(key, sizeof key, "thread.%llu.frees", (unsigned long long)th->tid);
+        long long frees = rt_value(&c, key);
         ck_assert_uint_eq(th->marked_allocs, (uint64_t)allocs);
-        ck_assert_uint_eq(th->marked_frees, (uint64_t)rt_value(&c, key));
-        matched++;
+        ck_assert_uint_eq(th->marked_frees, (uint64_t)frees);
+        matched += allocs || frees;
     }
-    /* a consumer that only ever popped the end marker made no heap call: not in the trace */
-    ck_assert_int_eq(matched + idle_threads(c.res.out), producers + consumers);
+    /* a consumer that only ever popped the end marker made no marked heap call (the C
+     * library's own frees at its exit may still put it in the trace) */
+    ck_assert_int_eq(matched + idle_threads(&c.res), producers + consumers);
     ck_assert_uint_eq(im->counters[MTDB_COUNTER_DROPPED_WRITE_ERROR], 0);
     ck_assert_uint_eq(im->counters[MTDB_COUNTER_DROPPED_REENTRY_FULL], 0);
     fprintf(stderr, "load: 512 threads: %llu blocks, %llu cross-thread frees, exact\n",

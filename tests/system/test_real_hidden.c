@@ -48,6 +48,32 @@ START_TEST(test_real_hidden_allocator_warned_and_noted)
 }
 END_TEST
 
+/* The library found through $ORIGIN, and through LD_LIBRARY_PATH alone. */
+START_TEST(test_real_hidden_allocator_found_as_the_loader_does)
+{
+    char lib[PATH_MAX], dir[PATH_MAX], env[PATH_MAX + 32], expected[2 * PATH_MAX];
+    ck_assert_ptr_nonnull(realpath(RT_BUMP_LIB, lib));
+    snprintf(dir, sizeof dir, "%s", lib);
+    *strrchr(dir, '/') = 0;
+    snprintf(expected, sizeof expected, "(jemalloc: %s defines je_malloc)", lib);
+    rt_case_t c;
+    record(&c, RT_REAL_HIDDEN_ORIGIN, NULL, NULL);
+    ck_assert_msg(strstr(c.res.err, expected), "stderr: %s", c.res.err);
+    rt_teardown(&c);
+
+    static const char *argv[] = {RT_MTDB, "record", "-o", NULL, "--", RT_REAL_HIDDEN_NORPATH, NULL};
+    rt_setup(&c, argv);
+    argv[3] = c.trace;
+    c.spec.preload = NULL, c.spec.trace_dir = NULL;
+    snprintf(env, sizeof env, "LD_LIBRARY_PATH=/nonexistent:%s", dir);
+    rt_env(&c, env);
+    rt_go(&c);
+    ck_assert_msg(c.res.exited && c.res.exit_code == 0, "stderr: %s", c.res.err);
+    ck_assert_msg(strstr(c.res.err, expected), "stderr: %s", c.res.err);
+    rt_teardown(&c);
+}
+END_TEST
+
 START_TEST(test_real_quiet_process_noted)
 {
     rt_case_t c;
@@ -78,6 +104,7 @@ int main(void)
 {
     Suite *s = suite_create("real_hidden");
     RT_ADD(s, test_real_hidden_allocator_warned_and_noted, 60);
+    RT_ADD(s, test_real_hidden_allocator_found_as_the_loader_does, 60);
     RT_ADD(s, test_real_quiet_process_noted, 60);
     RT_ADD(s, test_real_plain_program_not_noted, 60);
     return rt_main(s);
