@@ -21,12 +21,12 @@
 
 #include "mtdb_allocators.h"
 
-#define REC_LIBS_MAX 512   /* modules followed at most */
+#define REC_LIBS_MAX 512 /* modules followed at most */
 #define REC_CONF_DIRS_MAX 64
 
 typedef struct rec_module {
-    char *path;                /* real path */
-    char *rpath, *runpath;     /* as written in the file, or NULL */
+    char *path;            /* real path */
+    char *rpath, *runpath; /* as written in the file, or NULL */
     char **needed;
     size_t nneeded;
 } rec_module_t;
@@ -40,8 +40,12 @@ typedef struct rec_walk {
     rec_hidden_alloc_t *found;
 } rec_walk_t;
 
-static const char *const rec_default_dirs[] = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-                                               "/lib64", "/usr/lib64", "/lib", "/usr/lib"};
+static const char *const rec_default_dirs[] = {"/lib/x86_64-linux-gnu",
+                                               "/usr/lib/x86_64-linux-gnu",
+                                               "/lib64",
+                                               "/usr/lib64",
+                                               "/lib",
+                                               "/usr/lib"};
 
 /* ---- one module ------------------------------------------------------------------------- */
 
@@ -170,8 +174,7 @@ static int rec_try_dir(const rec_walk_t *w, const char *dir, size_t dir_len, con
     char *at = strstr(d, o);
     int n;
     if (at)
-        n = snprintf(path, PATH_MAX, "%.*s%s%s/%s", (int)(at - d), d, origin, at + strlen(o),
-                     name);
+        n = snprintf(path, PATH_MAX, "%.*s%s%s/%s", (int)(at - d), d, origin, at + strlen(o), name);
     else
         n = snprintf(path, PATH_MAX, "%s/%s", d[0] ? d : ".", name);
     return n > 0 && n < PATH_MAX && access(path, R_OK) == 0 && rec_elf_matches(w, path);
@@ -199,9 +202,9 @@ static int rec_resolve(const rec_walk_t *w, const rec_module_t *from, const char
     if (strchr(name, '/'))
         return snprintf(path, PATH_MAX, "%s", name), rec_elf_matches(w, path);
     const rec_module_t *prog = &w->mods[0];
-    if (!from->runpath && (rec_try_list(w, from->rpath, origin, name, path) ||
-                           (from != prog && !prog->runpath &&
-                            rec_try_list(w, prog->rpath, origin, name, path))))
+    if (!from->runpath &&
+        (rec_try_list(w, from->rpath, origin, name, path) ||
+         (from != prog && !prog->runpath && rec_try_list(w, prog->rpath, origin, name, path))))
         return 1;
     if (rec_try_list(w, getenv("LD_LIBRARY_PATH"), origin, name, path) ||
         rec_try_list(w, from->runpath, origin, name, path))

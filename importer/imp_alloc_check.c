@@ -15,6 +15,19 @@
 
 #define IMP_QUIET_NS 500000000ULL /* a process this long without a heap call is suspect */
 
+/* One import_problems row about the whole process (no file, no offset), and its warning. */
+static void imp_note(imp_pctx_t *p, const char *kind, const char *message)
+{
+    imp_value_t row[9] = {
+        imp_v_null(), imp_v_null(), imp_v_null(), imp_v_text(kind),   imp_v_id(p->proc->process_id),
+        imp_v_null(), imp_v_int(0), imp_v_int(0), imp_v_text(message)};
+    imp_db_put(p->run->db, IMP_T_PROBLEM, row);
+    p->run->warnings++;
+    if (!p->run->opt->quiet)
+        fprintf(stderr, "mtdb: warning: process %lld (pid %u): %s\n",
+                (long long)p->proc->process_id, p->proc->pid, message);
+}
+
 /* The defined allocator symbol of one symbol table, or NULL. */
 static const char *imp_table_allocator(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
                                        const char **symbol)
@@ -54,7 +67,7 @@ static int imp_module_allocator(imp_pctx_t *p, const char *path)
                  "%s has an allocator linked in (%s: %s defines %s): the blocks it serves "
                  "never reached the recorder and are missing",
                  p->proc->exe ? p->proc->exe : "the program", who, path, symbol);
-        imp_problem_add(p->run, p->proc->process_id, NULL, 0, "hidden_allocator", 0, 0, 0, msg);
+        imp_note(p, "hidden_allocator", msg);
     }
     elf_end(elf);
     close(fd);
@@ -86,7 +99,7 @@ static void imp_check_quiet(imp_pctx_t *p)
              "%s ran %.1f s without a single heap call the recorder saw: if it has its own "
              "allocator, its blocks are missing",
              proc->exe ? proc->exe : "the program", (double)(end - proc->mono_ns) / 1e9);
-    imp_problem_add(p->run, proc->process_id, NULL, 0, "no_heap_calls", 0, 0, 0, msg);
+    imp_note(p, "no_heap_calls", msg);
 }
 
 void imp_alloc_check(imp_pctx_t *p)

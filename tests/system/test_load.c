@@ -247,8 +247,8 @@ START_TEST(test_load_soak_memory_and_fds_flat)
                   "RssAnon grew: %ld -> %ld KiB", first.anon_kb, second.anon_kb);
     ck_assert_msg(second.fds <= first.fds, "descriptors grew: %ld -> %ld", first.fds, second.fds);
     /* each thread keeps at most one chunk (1 MiB) mapped: workers, main, one short-lived */
-    ck_assert_msg(max_over(s, 0, n).trace_kb <= (SOAK_WORKERS + 3) * 1024,
-                  "trace mapped: %ld KiB", max_over(s, 0, n).trace_kb);
+    ck_assert_msg(max_over(s, 0, n).trace_kb <= (SOAK_WORKERS + 3) * 1024, "trace mapped: %ld KiB",
+                  max_over(s, 0, n).trace_kb);
     const tt_image_t *im = &c.tally.images[0];
     ck_assert_uint_eq(tt_marked_allocs(im), (uint64_t)rt_value(&c, "allocs"));
     ck_assert_uint_eq(tt_marked_frees(im), (uint64_t)rt_value(&c, "frees"));
@@ -325,8 +325,10 @@ static void expect_bound(rt_case_t *c, const uint64_t *done)
     }
     int rc = rl_import(c, NULL);
     ck_assert_msg(rc == 0 || rc == 3, "import exit %d", rc);
-    ck_assert_query(c, "SELECT count(*) FROM import_problems WHERE kind NOT IN "
-                       "('torn_tail', 'truncated')", "0");
+    ck_assert_query(c,
+                    "SELECT count(*) FROM import_problems WHERE kind NOT IN "
+                    "('torn_tail', 'truncated')",
+                    "0");
     for (int i = 0; i < KILL_THREADS; i++) {
         char sql[200], want[32];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM allocations WHERE size_bytes = %u",

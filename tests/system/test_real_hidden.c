@@ -40,9 +40,11 @@ START_TEST(test_real_hidden_allocator_warned_and_noted)
     ck_assert_int_eq(rl_import(&c, &err), 3);
     ck_assert_msg(strstr(err, "defines je_malloc"), "import stderr: %s", err);
     free(err);
-    snprintf(expected, sizeof expected, "hidden_allocator|1|%s has an allocator linked in "
+    snprintf(expected, sizeof expected,
+             "hidden_allocator|1|%s has an allocator linked in "
              "(jemalloc: %s defines je_malloc): the blocks it serves never reached the "
-             "recorder and are missing", RT_REAL_HIDDEN, lib);
+             "recorder and are missing",
+             RT_REAL_HIDDEN, lib);
     ck_assert_query(&c, "SELECT kind, process_id, message FROM import_problems", expected);
     rt_teardown(&c);
 }
@@ -83,8 +85,10 @@ START_TEST(test_real_quiet_process_noted)
     ck_assert_int_eq(rl_import(&c, NULL), 3);
     ck_assert_query(&c, "SELECT kind, process_id, events_lost FROM import_problems",
                     "no_heap_calls|1|0");
-    ck_assert_query(&c, "SELECT message LIKE '% ran 1._ s without a single heap call %' "
-                        "FROM import_problems", "1");
+    ck_assert_query(&c,
+                    "SELECT message LIKE '% ran 1._ s without a single heap call %' "
+                    "FROM import_problems",
+                    "1");
     rt_teardown(&c);
 }
 END_TEST

@@ -86,8 +86,13 @@ static void reconcile(const char *const *prog)
     tt_result_t bare, vg;
     rl_run(c.scratch, sh, &bare);
 
-    const char *vsh[40] = {"/bin/sh", "-c", cmd, "valgrind", "--run-libc-freeres=no",
-                           "--run-cxx-freeres=no", "--trace-children=no"};
+    const char *vsh[40] = {"/bin/sh",
+                           "-c",
+                           cmd,
+                           "valgrind",
+                           "--run-libc-freeres=no",
+                           "--run-cxx-freeres=no",
+                           "--trace-children=no"};
     int vn = 7;
     for (int i = 0; prog[i]; i++)
         vsh[vn++] = prog[i];
@@ -104,8 +109,8 @@ static void reconcile(const char *const *prog)
     tt_result_t rec;
     rl_run(c.scratch, rsh, &rec);
     ck_assert_msg(rec.exited && bare.exited && rec.exit_code == bare.exit_code,
-                  "exit %d under the recorder, %d bare; stderr: %s", rec.exit_code,
-                  bare.exit_code, rec.err);
+                  "exit %d under the recorder, %d bare; stderr: %s", rec.exit_code, bare.exit_code,
+                  rec.err);
     ck_assert_msg(rec.out_len == bare.out_len && memcmp(rec.out, bare.out, bare.out_len) == 0,
                   "output differs: %zu bytes under the recorder, %zu bare", rec.out_len,
                   bare.out_len);
@@ -118,7 +123,8 @@ static void reconcile(const char *const *prog)
                              "WHERE started_by = 'root'");
     heap_usage_t mine;
     ck_assert_int_eq(sscanf(got, "%lld|%lld|%lld", &mine.allocs, &mine.frees, &mine.bytes), 3);
-    fprintf(stderr, "real: %s: valgrind %lld allocs, %lld frees, %lld bytes; mtdb %lld, %lld, %lld\n",
+    fprintf(stderr,
+            "real: %s: valgrind %lld allocs, %lld frees, %lld bytes; mtdb %lld, %lld, %lld\n",
             prog[0], want.allocs, want.frees, want.bytes, mine.allocs, mine.frees, mine.bytes);
     ck_assert_msg(want.allocs > 0, "valgrind saw no allocation");
     ck_assert_msg(within(mine.allocs, want.allocs, 8), "allocs %lld, valgrind %lld", mine.allocs,
@@ -134,7 +140,8 @@ static void reconcile(const char *const *prog)
 
 START_TEST(test_real_valgrind_sort)
 {
-    static const char *const prog[] = {"/usr/bin/sort", "--parallel=2", "-S", "50M", "in.txt", NULL};
+    static const char *const prog[] = {"/usr/bin/sort", "--parallel=2", "-S",
+                                       "50M",           "in.txt",       NULL};
     reconcile(prog);
 }
 END_TEST
