@@ -49,27 +49,6 @@ static const char *const rec_default_dirs[] = {"/lib/x86_64-linux-gnu",
 
 /* ---- one module ------------------------------------------------------------------------- */
 
-static int rec_scan_symbols(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, rec_walk_t *w,
-                            const char *path)
-{
-    Elf_Data *data = elf_getdata(scn, NULL);
-    size_t count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
-    for (size_t i = 0; data && i < count; i++) {
-        GElf_Sym sym;
-        if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
-            continue;
-        const char *name = elf_strptr(elf, sh->sh_link, sym.st_name);
-        const char *who = mtdb_allocator_of(name);
-        if (!who)
-            continue;
-        snprintf(w->found->module, sizeof w->found->module, "%s", path);
-        snprintf(w->found->symbol, sizeof w->found->symbol, "%s", name);
-        w->found->allocator = who;
-        return 1;
-    }
-    return 0;
-}
-
 static void rec_read_dynamic(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, rec_module_t *m)
 {
     Elf_Data *data = elf_getdata(scn, NULL);
@@ -91,27 +70,28 @@ static void rec_read_dynamic(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, rec_mo
     }
 }
 
-/* Scans m's file: 1 when it defines an allocator symbol; fills its needed list. */
+/* Scans m's file: 1 when an allocator hides in it (w->found filled); fills its needed list. */
 static int rec_scan_module(rec_walk_t *w, rec_module_t *m)
 {
     int fd = open(m->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
     Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-    int hit = 0;
-    for (Elf_Scn *scn = elf ? elf_nextscn(elf, NULL) : NULL; scn && !hit;
-         scn = elf_nextscn(elf, scn)) {
+    for (Elf_Scn *scn = elf ? elf_nextscn(elf, NULL) : NULL; scn; scn = elf_nextscn(elf, scn)) {
         GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh))
-            continue;
-        if (sh.sh_type == SHT_DYNSYM || sh.sh_type == SHT_SYMTAB)
-            hit = rec_scan_symbols(elf, scn, &sh, w, m->path);
-        else if (sh.sh_type == SHT_DYNAMIC && !m->needed)
+        if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNAMIC && !m->needed)
             rec_read_dynamic(elf, scn, &sh, m);
+    }
+    const char *symbol = NULL;
+    const char *who = elf ? mtdb_elf_allocator(elf, m == &w->mods[0], &symbol) : NULL;
+    if (who) {
+        snprintf(w->found->module, sizeof w->found->module, "%s", m->path);
+        snprintf(w->found->symbol, sizeof w->found->symbol, "%s", symbol);
+        w->found->allocator = who;
     }
     elf_end(elf);
     close(fd);
-    return hit;
+    return who != NULL;
 }
 
 /* 1 when path is an ELF file of the program's class and machine. */

@@ -2,11 +2,13 @@
  * one table for `mtdb record` (which warns before the run) and `mtdb import` (which notes
  * it in import_problems). An allocator linked into a program or one of its libraries
  * serves that code without ever calling malloc, so LD_PRELOAD never sees those blocks.
- * Header only, no allocation; must never name a symbol the C library itself defines.
+ * Header only (its users link libelf), no allocation; must never name a symbol the C
+ * library itself defines.
  */
 #ifndef MTDB_ALLOCATORS_H
 #define MTDB_ALLOCATORS_H
 
+#include <gelf.h>
 #include <string.h>
 
 /* X(symbol, allocator). A defined symbol of this name in any symbol table of a module
@@ -40,6 +42,33 @@ static inline const char *mtdb_allocator_of(const char *name)
         if (strcmp(name, table[i][0]) == 0)
             return table[i][1];
     return NULL;
+}
+
+/* The allocator linked into the ELF file, or NULL; *symbol gets the symbol that tells
+ * (valid until elf_end). A shared library that also exports malloc hides nothing unless it
+ * is the program itself: LD_PRELOAD comes first, so the program's malloc calls reach the
+ * recorder, which then calls the library's malloc. */
+static inline const char *mtdb_elf_allocator(Elf *elf, int is_program, const char **symbol)
+{
+    const char *who = NULL;
+    int exports_malloc = 0;
+    for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
+            continue;
+        Elf_Data *data = elf_getdata(scn, NULL);
+        size_t count = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+        for (size_t i = 0; data && i < count; i++) {
+            GElf_Sym sym;
+            if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
+                continue;
+            const char *name = elf_strptr(elf, sh.sh_link, sym.st_name);
+            if (!who && (who = mtdb_allocator_of(name)) != NULL)
+                *symbol = name;
+            exports_malloc |= sh.sh_type == SHT_DYNSYM && name && strcmp(name, "malloc") == 0;
+        }
+    }
+    return who && (is_program || !exports_malloc) ? who : NULL;
 }
 
 #endif

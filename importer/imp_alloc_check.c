@@ -28,24 +28,6 @@ static void imp_note(imp_pctx_t *p, const char *kind, const char *message)
                 (long long)p->proc->process_id, p->proc->pid, message);
 }
 
-/* The defined allocator symbol of one symbol table, or NULL. */
-static const char *imp_table_allocator(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
-                                       const char **symbol)
-{
-    Elf_Data *data = elf_getdata(scn, NULL);
-    size_t count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
-    for (size_t i = 0; data && i < count; i++) {
-        GElf_Sym sym;
-        if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
-            continue;
-        const char *name = elf_strptr(elf, sh->sh_link, sym.st_name);
-        const char *who = mtdb_allocator_of(name);
-        if (who)
-            return *symbol = name, who;
-    }
-    return NULL;
-}
-
 /* Writes the problem row when path defines an allocator symbol; 1 if it did. */
 static int imp_module_allocator(imp_pctx_t *p, const char *path)
 {
@@ -54,13 +36,9 @@ static int imp_module_allocator(imp_pctx_t *p, const char *path)
         return 0;
     elf_version(EV_CURRENT);
     Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-    const char *who = NULL, *symbol = NULL;
-    for (Elf_Scn *scn = elf ? elf_nextscn(elf, NULL) : NULL; scn && !who;
-         scn = elf_nextscn(elf, scn)) {
-        GElf_Shdr sh;
-        if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_DYNSYM || sh.sh_type == SHT_SYMTAB))
-            who = imp_table_allocator(elf, scn, &sh, &symbol);
-    }
+    const char *symbol = NULL;
+    int is_program = p->proc->exe && strcmp(path, p->proc->exe) == 0;
+    const char *who = elf ? mtdb_elf_allocator(elf, is_program, &symbol) : NULL;
     if (who) {
         char msg[1024];
         snprintf(msg, sizeof msg,

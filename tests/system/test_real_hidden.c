@@ -76,6 +76,21 @@ START_TEST(test_real_hidden_allocator_found_as_the_loader_does)
 }
 END_TEST
 
+/* A library that exports je_malloc and also malloc, like a shared libjemalloc: the
+ * program's malloc calls go through the preload first, so they are all recorded. */
+START_TEST(test_real_wrapping_allocator_library_not_noted)
+{
+    rt_case_t c;
+    record(&c, RT_REAL_WRAPPED, "500", NULL);
+    ck_assert_msg(!strstr(c.res.err, "warning"), "stderr: %s", c.res.err);
+    ck_assert_int_eq(rl_import(&c, NULL), 0);
+    ck_assert_query(&c, "SELECT count(*) FROM import_problems", "0");
+    ck_assert_query(&c, "SELECT count(*), count(free_ns) FROM allocations WHERE size_bytes = 41007",
+                    "500|500");
+    rt_teardown(&c);
+}
+END_TEST
+
 START_TEST(test_real_quiet_process_noted)
 {
     rt_case_t c;
@@ -109,6 +124,7 @@ int main(void)
     Suite *s = suite_create("real_hidden");
     RT_ADD(s, test_real_hidden_allocator_warned_and_noted, 60);
     RT_ADD(s, test_real_hidden_allocator_found_as_the_loader_does, 60);
+    RT_ADD(s, test_real_wrapping_allocator_library_not_noted, 60);
     RT_ADD(s, test_real_quiet_process_noted, 60);
     RT_ADD(s, test_real_plain_program_not_noted, 60);
     return rt_main(s);
