@@ -203,11 +203,13 @@ static int rec_resolve(const rec_walk_t *w, const rec_module_t *from, const char
 static void rec_add_module(rec_walk_t *w, const char *path)
 {
     char *real = realpath(path, NULL);
-    if (!real || w->nmods == REC_LIBS_MAX)
-        return free(real);
-    for (size_t i = 0; i < w->nmods; i++)
-        if (strcmp(w->mods[i].path, real) == 0)
-            return free(real);
+    int known = !real || w->nmods == REC_LIBS_MAX;
+    for (size_t i = 0; !known && i < w->nmods; i++)
+        known = strcmp(w->mods[i].path, real) == 0;
+    if (known) {
+        free(real);
+        return;
+    }
     memset(&w->mods[w->nmods], 0, sizeof w->mods[0]);
     w->mods[w->nmods++].path = real;
 }

@@ -11,6 +11,9 @@
 #include <gelf.h>
 #include <string.h>
 
+/* A process that ran this long without a heap call the recorder saw is suspect. */
+#define MTDB_QUIET_NS 500000000ULL
+
 /* X(symbol, allocator). A defined symbol of this name in any symbol table of a module
  * means the allocator is linked into it. */
 #define MTDB_ALLOCATOR_SYMBOLS(X)                                                                  \

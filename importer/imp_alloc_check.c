@@ -1,6 +1,6 @@
 /* imp_alloc_check.c: notes, per process, heap use the recorder could not have seen: an
  * allocator linked into one of its modules (the symbols of format/mtdb_allocators.h), or
- * a run of IMP_QUIET_NS or more without a single heap call. Each becomes one
+ * a run of MTDB_QUIET_NS or more without a single heap call. Each becomes one
  * import_problems row (kind hidden_allocator or no_heap_calls) and a warning.
  * Reads module files only; a missing or unreadable file is simply not checked.
  */
@@ -12,8 +12,6 @@
 
 #include "imp_ctx.h"
 #include "mtdb_allocators.h"
-
-#define IMP_QUIET_NS 500000000ULL /* a process this long without a heap call is suspect */
 
 /* One import_problems row about the whole process (no file, no offset), and its warning. */
 static void imp_note(imp_pctx_t *p, const char *kind, const char *message)
@@ -70,7 +68,7 @@ static void imp_check_quiet(imp_pctx_t *p)
         (proc->settings && strstr(proc->settings, "MTDB_START=paused")))
         return;
     uint64_t end = imp_process_end(p);
-    if (end < proc->mono_ns + IMP_QUIET_NS)
+    if (end < proc->mono_ns + MTDB_QUIET_NS)
         return;
     char msg[1024];
     snprintf(msg, sizeof msg,
