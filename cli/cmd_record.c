@@ -20,10 +20,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "mtdb_allocators.h"
 #include "mtdb_settings.h"
+#include "rec_libs.h"
 
 /* X(name, code, exit status, what went wrong). Functions return the code; the record
  * command exits with the status. */
@@ -461,6 +464,20 @@ static void warn_elf_facts(const char *shown, const rec_elf_facts_t *f)
                 shown, f->sanitizer);
 }
 
+/* An allocator linked into the program or a library it needs serves that code without
+ * malloc: warn, since those blocks will be missing (the importer notes it again). */
+static void warn_hidden_allocator(const char *path, const char *shown)
+{
+    static rec_hidden_alloc_t found;
+    if (!rec_find_hidden_allocator(path, &found))
+        return;
+    fprintf(stderr,
+            "mtdb: warning: %s has an allocator linked in (%s: %s defines %s): the blocks it "
+            "serves never reach the recorder and will be missing from the trace; see "
+            "docs/troubleshooting.md\n",
+            shown, found.allocator, found.module, found.symbol);
+}
+
 static int check_elf(const char *path, const char *shown)
 {
     rec_elf_facts_t facts;
@@ -473,6 +490,7 @@ static int check_elf(const char *path, const char *shown)
         return REC_EPRELOAD;
     }
     warn_elf_facts(shown, &facts);
+    warn_hidden_allocator(path, shown);
     return REC_OK;
 }
 
@@ -638,6 +656,32 @@ static void count_new_traces(const rec_names_t *before, const rec_names_t *after
         out->processes += has_suffix(name, ".proc");
         out->root_traced |= strncmp(name, prefix, strlen(prefix)) == 0;
     }
+}
+
+/* The launched program left its process file but no stream file: it made no heap call
+ * the recorder saw. After MTDB_QUIET_NS or more, that is what a hidden allocator looks
+ * like (mtdb import notes it too, for every process, as no_heap_calls). */
+static void warn_quiet_root(const char *dir, pid_t pid, const char *prog, double ran_s)
+{
+    rec_names_t names = {0}, *after = &names;
+    if (ran_s * 1e9 < (double)MTDB_QUIET_NS || list_trace_names(dir, after) != REC_OK) {
+        free_names(after);
+        return;
+    }
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "mtdb-%d-", (int)pid);
+    int procs = 0, streams = 0;
+    for (size_t i = 0; i < after->count; i++)
+        if (strncmp(after->names[i], prefix, strlen(prefix)) == 0) {
+            procs += has_suffix(after->names[i], ".proc");
+            streams += has_suffix(after->names[i], ".trace");
+        }
+    if (procs && !streams)
+        fprintf(stderr,
+                "mtdb: warning: %s ran %.1f s without a single heap call the recorder saw: if it "
+                "has its own allocator, its blocks are missing; see docs/troubleshooting.md\n",
+                prog, ran_s);
+    free_names(after);
 }
 
 /* ---- environment and running ----------------------------------------------------------- */
@@ -890,8 +934,14 @@ int mtdb_cmd_record(int argc, char **argv)
         return print_help(), CLI_EXIT_OK;
     if (rc == REC_OK)
         rc = prepare_run(r);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (rc == REC_OK)
         rc = run_program(r->opts.prog_argv, &r->pid, &r->wait_status);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc == REC_OK)
+        warn_quiet_root(r->abs_output, r->pid, r->opts.prog_argv[0],
+                        (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9);
     int status = rc == REC_OK ? finish_run(r, pass_status(r->opts.prog_argv[0], r->wait_status))
                               : rec_exit_status(rc);
     free_names(&r->before);

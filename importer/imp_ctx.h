@@ -134,6 +134,9 @@ void imp_problem_add(imp_run_t *run, int64_t process_id, const char *file, uint6
                      const char *kind, uint32_t thread, uint64_t bytes, uint64_t events,
                      const char *message);
 
+/* imp_alloc_check.c: hidden allocators and long runs without heap calls, as problems */
+void imp_alloc_check(imp_pctx_t *p);
+
 /* imp_links.c */
 int imp_links_write(imp_run_t *run);
 

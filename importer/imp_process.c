@@ -151,6 +151,8 @@ int imp_process_import(imp_run_t *run, imp_proc_t *proc)
     memset(&m, 0, sizeof m);
     int rc = imp_process_body(&p, &m);
     if (!rc)
+        imp_alloc_check(&p);
+    if (!rc)
         rc = imp_maps_finish(&p.maps, &run->store);
     if (!rc)
         rc = imp_threads_write(&p);

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config g++ clang
   sqlite3 libsqlite3-dev libunwind-dev libdw-dev libelf-dev
-  check shellcheck heaptrack
+  check shellcheck heaptrack valgrind
 )
 
 missing=()

@@ -1,0 +1,92 @@
+/* imp_alloc_check.c: notes, per process, heap use the recorder could not have seen: an
+ * allocator linked into one of its modules (the symbols of format/mtdb_allocators.h), or
+ * a run of MTDB_QUIET_NS or more without a single heap call. Each becomes one
+ * import_problems row (kind hidden_allocator or no_heap_calls) and a warning.
+ * Reads module files only; a missing or unreadable file is simply not checked.
+ */
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imp_ctx.h"
+#include "mtdb_allocators.h"
+
+/* One import_problems row about the whole process (no file, no offset), and its warning. */
+static void imp_note(imp_pctx_t *p, const char *kind, const char *message)
+{
+    imp_value_t row[9] = {
+        imp_v_null(), imp_v_null(), imp_v_null(), imp_v_text(kind),   imp_v_id(p->proc->process_id),
+        imp_v_null(), imp_v_int(0), imp_v_int(0), imp_v_text(message)};
+    imp_db_put(p->run->db, IMP_T_PROBLEM, row);
+    p->run->warnings++;
+    if (!p->run->opt->quiet)
+        fprintf(stderr, "mtdb: warning: process %lld (pid %u): %s\n",
+                (long long)p->proc->process_id, p->proc->pid, message);
+}
+
+/* Writes the problem row when path defines an allocator symbol; 1 if it did. */
+static int imp_module_allocator(imp_pctx_t *p, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    const char *symbol = NULL;
+    int is_program = p->proc->exe && strcmp(path, p->proc->exe) == 0;
+    const char *who = elf ? mtdb_elf_allocator(elf, is_program, &symbol) : NULL;
+    if (who) {
+        char msg[1024];
+        snprintf(msg, sizeof msg,
+                 "%s has an allocator linked in (%s: %s defines %s): the blocks it serves "
+                 "never reached the recorder and are missing",
+                 p->proc->exe ? p->proc->exe : "the program", who, path, symbol);
+        imp_note(p, "hidden_allocator", msg);
+    }
+    elf_end(elf);
+    close(fd);
+    return who != NULL;
+}
+
+/* When the process ended: its exit, else the last thing any of its threads did. */
+static uint64_t imp_process_end(const imp_pctx_t *p)
+{
+    if (p->proc->have_exit)
+        return p->proc->exit_ns;
+    uint64_t end = 0;
+    for (uint32_t i = 0; i < p->nthreads; i++)
+        end = p->threads[i]->end_ns > end ? p->threads[i]->end_ns : end;
+    return end;
+}
+
+static void imp_check_quiet(imp_pctx_t *p)
+{
+    const imp_proc_t *proc = p->proc;
+    if (proc->stats.events || !proc->have_info ||
+        (proc->settings && strstr(proc->settings, "MTDB_START=paused")))
+        return;
+    uint64_t end = imp_process_end(p);
+    if (end < proc->mono_ns + MTDB_QUIET_NS)
+        return;
+    char msg[1024];
+    snprintf(msg, sizeof msg,
+             "%s ran %.1f s without a single heap call the recorder saw: if it has its own "
+             "allocator, its blocks are missing",
+             proc->exe ? proc->exe : "the program", (double)(end - proc->mono_ns) / 1e9);
+    imp_note(p, "no_heap_calls", msg);
+}
+
+void imp_alloc_check(imp_pctx_t *p)
+{
+    const imp_store_t *s = &p->run->store;
+    int found = 0;
+    for (uint32_t i = 0; i < p->maps.ncur && !found; i++) {
+        uint32_t id = p->maps.cur[i].module_id;
+        if (id && id <= s->nmodules)
+            found = imp_module_allocator(p, s->module_path[id - 1]);
+    }
+    if (!found)
+        imp_check_quiet(p);
+}
