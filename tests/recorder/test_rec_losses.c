@@ -110,6 +110,39 @@ START_TEST(test_recorder_privilege_drop_losses_counted)
 }
 END_TEST
 
+/* `mtdb record` into a tmpfs that is already full: the recorder ran, could not write, and
+ * the message says so with errno's text (not "the recorder never ran"); no mark is left. */
+START_TEST(test_recorder_full_disk_message_says_recorder_ran)
+{
+    static const char script[] =
+        "mount -t tmpfs -o size=64k rtfull \"$0\" || exit 90; mkdir -m 700 \"$0/t\"; "
+        "dd if=/dev/zero of=\"$0/fill\" bs=4096 count=64 2>/dev/null; "
+        "\"$1\" record -o \"$0/t\" -- \"$2\" threads 1 10; rc=$?; "
+        "echo left $(ls -A \"$0/t\" | wc -l); exit $rc";
+    static const char *argv[] = {"/usr/bin/unshare", "-m", "sh", "-c", script, NULL, RT_MTDB,
+                                 RT_VICTIM_LOSSES, NULL};
+    rt_case_t c;
+    rt_setup(&c, argv);
+    char mnt[4200];
+    snprintf(mnt, sizeof mnt, "%s/mnt", c.scratch);
+    ck_assert_int_eq(mkdir(mnt, 0700), 0);
+    argv[5] = mnt;
+    c.spec.preload = NULL;
+    c.spec.trace_dir = NULL;
+    ck_assert_int_eq(tt_run(&c.spec, c.scratch, &c.res), 0);
+    ck_assert_msg(c.res.exited && c.res.exit_code == 1, "exit %d; stderr: %s", c.res.exit_code,
+                  c.res.err);
+    ck_assert_int_eq(rt_value(&c, "allocs"), 10); /* the program itself ran to its end */
+    ck_assert_int_eq(rt_value(&c, "left"), 0);
+    ck_assert_msg(strstr(c.res.err, "the recorder ran in") &&
+                      strstr(c.res.err, "could not write its trace") &&
+                      strstr(c.res.err, "(No space left on device)") &&
+                      !strstr(c.res.err, "never ran"),
+                  "stderr: %s", c.res.err);
+    rt_teardown(&c);
+}
+END_TEST
+
 static const char *disk_full_skip(void)
 {
     if (geteuid() != 0)
@@ -130,5 +163,6 @@ int main(void)
     RT_ADD(s, test_recorder_fds_exhausted_losses_counted, 60);
     RT_ADD_SKIP(s, test_recorder_disk_full_threads_all_counted, 60, disk_full_skip());
     RT_ADD_SKIP(s, test_recorder_privilege_drop_losses_counted, 60, root_skip());
+    RT_ADD_SKIP(s, test_recorder_full_disk_message_says_recorder_ran, 60, disk_full_skip());
     return rt_main(s);
 }
