@@ -114,9 +114,9 @@ typedef struct imp_pctx {
      * block may be the partner of a lost event: it is counted, not reported as an
      * unmatched free, a double free or a lost free. */
     int loss_seen;
-    uint64_t loss_ns;             /* merge time when it was first seen */
-    uint64_t unknown_frees;       /* frees of no known block after the loss */
-    uint64_t frees_lost_in_gaps;  /* live blocks allocated over after the loss */
+    uint64_t loss_ns;            /* merge time when it was first seen */
+    uint64_t unknown_frees;      /* frees of no known block after the loss */
+    uint64_t frees_lost_in_gaps; /* live blocks allocated over after the loss */
 } imp_pctx_t;
 
 #define IMP_FREED (1ULL << 63)

@@ -73,9 +73,10 @@ static int imp_block_emit(imp_pctx_t *p, const imp_live_t *b, int64_t free_threa
                            imp_v_id(b->prev_block_id),
                            imp_v_id(free_thread),
                            ended ? imp_v_int((int64_t)free_ns) : imp_v_null(),
-                           !ended                      ? imp_v_null()
-                           : free_func == IMP_FREE_LOST ? imp_v_text("lost")
-                                                        : imp_v_text(imp_func_name((unsigned)free_func)),
+                           !ended ? imp_v_null()
+                           : free_func == IMP_FREE_LOST
+                               ? imp_v_text("lost")
+                               : imp_v_text(imp_func_name((unsigned)free_func)),
                            imp_v_id(free_stack)};
     return imp_db_put(p->run->db, IMP_T_BLOCK, row);
 }

@@ -317,8 +317,7 @@ static int write_proc_content(int fd, uint8_t *buf, uint32_t cap, uint64_t mono,
         return err;
     int ledger_err = rec_ledger_start(fd, written);
     if (ledger_err)
-        proc_file_warn("cannot reserve space in the process file ", rec_proc.proc_path,
-                       ledger_err);
+        proc_file_warn("cannot reserve space in the process file ", rec_proc.proc_path, ledger_err);
     return 0;
 }
 

@@ -214,11 +214,14 @@ START_TEST(test_damage_write_failure_invents_nothing)
     ck_assert_int_eq(it_import(dir, db, 0), 3);
     ck_query(db, "SELECT kind, thread_number, events_lost FROM import_problems ORDER BY 1;",
              "event_gap|1|4\npartner_lost||0");
-    ck_query(db, "SELECT count(*) FROM import_problems WHERE kind = 'lost_free' OR offset_bytes = 0;",
+    ck_query(db,
+             "SELECT count(*) FROM import_problems WHERE kind = 'lost_free' OR offset_bytes = 0;",
              "0");
-    ck_query(db, "SELECT dropped_events, skipped_events, unmatched_frees, double_frees FROM summary;",
+    ck_query(db,
+             "SELECT dropped_events, skipped_events, unmatched_frees, double_frees FROM summary;",
              "4|4|0|0");
-    ck_query(db, "SELECT (SELECT count(*) FROM unmatched_frees), (SELECT count(*) FROM double_frees);",
+    ck_query(db,
+             "SELECT (SELECT count(*) FROM unmatched_frees), (SELECT count(*) FROM double_frees);",
              "0|0");
     /* the first block at 0x100 ended by the time its address was allocated again */
     ck_query(db,

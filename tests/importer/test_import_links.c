@@ -69,8 +69,9 @@ START_TEST(test_links_counters_and_states)
              "2|2|dropped_write_error|3\n2|2|events|1");
     ck_query(db, "SELECT process_id, dropped_events FROM summary ORDER BY process_id;",
              "1|7\n2|7\n3|0\n4|0");
-    ck_query(db, "SELECT process_id, kind, thread_number, events_lost, offset_bytes IS NULL "
-                 "FROM import_problems ORDER BY process_id;",
+    ck_query(db,
+             "SELECT process_id, kind, thread_number, events_lost, offset_bytes IS NULL "
+             "FROM import_problems ORDER BY process_id;",
              "1|not_recorded|1|7|1\n2|not_recorded|1|7|1");
     ck_query(db, "SELECT process_id, skipped_events FROM summary ORDER BY process_id;",
              "1|7\n2|7\n3|0\n4|0");

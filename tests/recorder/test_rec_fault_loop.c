@@ -62,8 +62,8 @@ static void check_import(rt_case_t *c, int n)
     tt_result_t res;
     ck_assert_int_eq(tt_run(&spec, c->scratch, &res), 0);
     int dropped = c->tally.images[0].counters[MTDB_COUNTER_DROPPED_WRITE_ERROR] > 0;
-    ck_assert_msg(res.exited && res.exit_code == (dropped ? 3 : 0), "N=%d: import exit %d: %s",
-                  n, res.exit_code, res.err);
+    ck_assert_msg(res.exited && res.exit_code == (dropped ? 3 : 0), "N=%d: import exit %d: %s", n,
+                  res.exit_code, res.err);
     tt_result_free(&res);
     query(db,
           "SELECT threads, dropped_events = skipped_events, unmatched_frees, double_frees, "

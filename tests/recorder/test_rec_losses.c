@@ -72,7 +72,7 @@ START_TEST(test_recorder_disk_full_threads_all_counted)
         "env LD_PRELOAD=\"$1\" MTDB_OUTPUT=\"$0/trace\" \"$2\" threads 500 200; rc=$?; "
         "cp -a \"$0/trace\" \"$3\" || exit 91; exit $rc";
     static const char *argv[] = {"/usr/bin/unshare", "-m", "sh", "-c", script, NULL, RT_MTREC,
-                                 RT_VICTIM_LOSSES, NULL, NULL};
+                                 RT_VICTIM_LOSSES,   NULL, NULL};
     rt_case_t c;
     rt_setup(&c, argv);
     char mnt[4200];
@@ -120,7 +120,7 @@ START_TEST(test_recorder_full_disk_message_says_recorder_ran)
         "\"$1\" record -o \"$0/t\" -- \"$2\" threads 1 10; rc=$?; "
         "echo left $(ls -A \"$0/t\" | wc -l); exit $rc";
     static const char *argv[] = {"/usr/bin/unshare", "-m", "sh", "-c", script, NULL, RT_MTDB,
-                                 RT_VICTIM_LOSSES, NULL};
+                                 RT_VICTIM_LOSSES,   NULL};
     rt_case_t c;
     rt_setup(&c, argv);
     char mnt[4200];
