@@ -905,6 +905,29 @@ static int prepare_run(rec_run_t *r)
     return rc;
 }
 
+/* A recorder that ran but could not write its process file leaves an empty mark,
+ * mtdb-<pid>-<nonce>.failed-<errno>. Returns that errno (0: no mark) and removes the
+ * mark: the directory keeps only traces. */
+static int take_failure_mark(const char *dir, pid_t pid)
+{
+    char prefix[32];
+    int plen = snprintf(prefix, sizeof prefix, "mtdb-%d-", (int)pid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int err = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *mark = strstr(e->d_name, ".failed-");
+        if (strncmp(e->d_name, prefix, (size_t)plen) != 0 || !mark)
+            continue;
+        err = atoi(mark + strlen(".failed-"));
+        err = err > 0 ? err : EIO;
+        unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+    return err;
+}
+
 /* After the run: loud when the program left no trace, else the one-line summary. */
 static int finish_run(rec_run_t *r, int status)
 {
@@ -912,6 +935,13 @@ static int finish_run(rec_run_t *r, int status)
     if (list_trace_names(r->abs_output, &r->after) != REC_OK)
         return status ? status : CLI_EXIT_FAILURE;
     count_new_traces(&r->before, &r->after, r->pid, &out);
+    int write_error = out.root_traced ? 0 : take_failure_mark(r->abs_output, r->pid);
+    if (write_error) {
+        print_error("no trace written: the recorder ran in %s (pid %d) but could not write its "
+                    "trace into %s: %s; see docs/troubleshooting.md",
+                    r->opts.prog_argv[0], (int)r->pid, r->output, strerror(write_error));
+        return status ? status : CLI_EXIT_FAILURE;
+    }
     if (!out.root_traced) {
         print_error("no trace written: %s (pid %d) left no trace file in %s; the recorder never "
                     "ran in it (static, set-uid, its own malloc, or LD_PRELOAD cleared?), see "

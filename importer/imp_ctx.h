@@ -82,6 +82,7 @@ typedef struct imp_thread {
     uint32_t counter_count;
     uint64_t alloc_calls, bytes_allocated, free_calls, bytes_freed, cross_frees;
     int64_t realloc_prev; /* block the first half of its pending REALLOC ended */
+    uint64_t gap_events;  /* events the reader found missing from its sequence */
 } imp_thread_t;
 
 /* A block alive in the pairing map. */
@@ -106,7 +107,16 @@ typedef struct imp_pctx {
     uint32_t *frame_buf;
     uint32_t capframe_buf;
     const char *cur_file;
-    int rc; /* sticky error */
+    uint64_t cur_offset; /* file offset of the record being applied */
+    int rc;              /* sticky error */
+    /* Loss: once events of this process are known lost (the recorder dropped some, or
+     * the reader skipped damage), a free without a block or an allocation over a live
+     * block may be the partner of a lost event: it is counted, not reported as an
+     * unmatched free, a double free or a lost free. */
+    int loss_seen;
+    uint64_t loss_ns;            /* merge time when it was first seen */
+    uint64_t unknown_frees;      /* frees of no known block after the loss */
+    uint64_t frees_lost_in_gaps; /* live blocks allocated over after the loss */
 } imp_pctx_t;
 
 #define IMP_FREED (1ULL << 63)
@@ -117,6 +127,12 @@ int imp_threads_write(imp_pctx_t *p);
 void imp_threads_free(imp_pctx_t *p);
 int64_t imp_thread_stack(imp_thread_t *t, uint64_t local_id);
 int imp_thread_set_stack(imp_thread_t *t, uint64_t local_id, int64_t stack_id);
+
+/* imp_loss.c: what the process lost, and from when */
+void imp_loss_note(imp_pctx_t *p, uint64_t ts);
+void imp_loss_on_diag(imp_pctx_t *p, const mtdb_diag_t *d);
+void imp_loss_on_counters(imp_pctx_t *p, const mtdb_record_t *r);
+void imp_loss_report(imp_pctx_t *p);
 
 /* imp_pair.c: pairing of allocations and frees by address */
 int imp_pair_alloc(imp_pctx_t *p, imp_thread_t *t, const imp_live_t *b);

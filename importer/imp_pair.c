@@ -5,7 +5,10 @@
  * A block's row is written when it ends, so memory follows the live blocks, not the
  * trace. Freed addresses are forgotten when they outnumber the live blocks by far
  * (imp_pair_compact): a double free of a forgotten address counts as unmatched.
- * Must never pair a free with a block allocated after it.
+ * Once the process is known to have lost events (imp_loss.c), a free without a block
+ * and an allocation over a live block are the partners of lost events: counted, never
+ * reported as unmatched, double or lost frees. Must never pair a free with a block
+ * allocated after it.
  */
 #include <stdlib.h>
 
@@ -47,10 +50,15 @@ static int imp_live_release(imp_pctx_t *p, uint64_t index)
     return 0;
 }
 
-/* Writes the row of block b, ended by a free (free_thread 0: still live). */
+/* free_func of a block whose free was among lost events: free_ns is an upper bound. */
+#define IMP_FREE_LOST (-1)
+
+/* Writes the row of block b, ended by a free (free_thread 0: still live, unless its
+ * free was lost). */
 static int imp_block_emit(imp_pctx_t *p, const imp_live_t *b, int64_t free_thread, uint64_t free_ns,
                           int free_func, int64_t free_stack, int64_t *id)
 {
+    int ended = free_thread || free_func == IMP_FREE_LOST;
     *id = ++p->run->next_block_id;
     p->run->blocks++;
     imp_value_t row[14] = {imp_v_int(*id),
@@ -64,9 +72,11 @@ static int imp_block_emit(imp_pctx_t *p, const imp_live_t *b, int64_t free_threa
                            imp_v_int((int64_t)b->weight),
                            imp_v_id(b->prev_block_id),
                            imp_v_id(free_thread),
-                           free_thread ? imp_v_int((int64_t)free_ns) : imp_v_null(),
-                           free_thread ? imp_v_text(imp_func_name((unsigned)free_func))
-                                       : imp_v_null(),
+                           ended ? imp_v_int((int64_t)free_ns) : imp_v_null(),
+                           !ended ? imp_v_null()
+                           : free_func == IMP_FREE_LOST
+                               ? imp_v_text("lost")
+                               : imp_v_text(imp_func_name((unsigned)free_func)),
                            imp_v_id(free_stack)};
     return imp_db_put(p->run->db, IMP_T_BLOCK, row);
 }
@@ -97,9 +107,16 @@ int imp_pair_alloc(imp_pctx_t *p, imp_thread_t *t, const imp_live_t *b)
         imp_live_t *old = &p->live[*slot - 1];
         p->proc->stats.live_blocks--;
         p->proc->stats.live_bytes -= old->size;
-        imp_problem_add(p->run, p->proc->process_id, p->cur_file, 0, "lost_free", t->number, 0, 1,
-                        "allocation at the address of a live block: its free was lost");
-        int rc = imp_block_emit(p, old, 0, 0, 0, 0, &id);
+        int rc;
+        if (p->loss_seen) { /* its free was among the lost events: it ended by now */
+            p->frees_lost_in_gaps++;
+            rc = imp_block_emit(p, old, 0, b->alloc_ns, IMP_FREE_LOST, 0, &id);
+        } else {
+            imp_problem_add(p->run, p->proc->process_id, p->cur_file, p->cur_offset, "lost_free",
+                            t->number, 0, 1,
+                            "allocation at the address of a live block: its free was lost");
+            rc = imp_block_emit(p, old, 0, 0, 0, 0, &id);
+        }
         old[0] = *b;
         imp_stats_alloc(p, t, b);
         return rc;
@@ -116,6 +133,10 @@ int imp_pair_alloc(imp_pctx_t *p, imp_thread_t *t, const imp_live_t *b)
 static int imp_pair_lone_free(imp_pctx_t *p, imp_thread_t *t, uint64_t addr, uint64_t ts, int func,
                               int64_t stack_id, uint64_t *slot)
 {
+    if (p->loss_seen) { /* its block's allocation, or a later one, may have been lost */
+        p->unknown_frees++;
+        return 0;
+    }
     imp_value_t row[7] = {imp_v_int(p->proc->process_id),
                           imp_v_int(t->thread_id),
                           imp_v_int((int64_t)addr),

@@ -35,15 +35,21 @@ void imp_problem_add(imp_run_t *run, int64_t process_id, const char *file, uint6
                           imp_v_text(message)};
     imp_db_put(run->db, IMP_T_PROBLEM, row);
     run->warnings++;
-    if (!run->opt->quiet)
+    if (run->opt->quiet)
+        return;
+    if (file)
         fprintf(stderr, "mtdb: warning: %s: offset %llu: %s (%llu bytes, %llu events skipped)\n",
-                file ? file : "-", (unsigned long long)offset, message, (unsigned long long)bytes,
+                file, (unsigned long long)offset, message, (unsigned long long)bytes,
                 (unsigned long long)events);
+    else
+        fprintf(stderr, "mtdb: warning: process %lld: %s (%llu events lost)\n",
+                (long long)process_id, message, (unsigned long long)events);
 }
 
 static void imp_on_diag(void *ctx, const mtdb_diag_t *d)
 {
     imp_pctx_t *p = ctx;
+    imp_loss_on_diag(p, d);
     imp_problem_add(p->run, p->proc->process_id, d->path, d->offset, imp_diag_kind(d->kind),
                     d->thread, d->bytes_skipped, d->events_lost,
                     d->detail[0] ? d->detail : d->message);
@@ -87,6 +93,7 @@ static int imp_run_merge(imp_pctx_t *p, imp_merge_t *m)
     int rc = 0;
     for (imp_cursor_t *c; !rc && (c = imp_merge_peek(m)); imp_merge_advance(m)) {
         p->cur_file = c->path;
+        p->cur_offset = c->rec.offset;
         rc = imp_record_apply(p, &c->rec, c->half);
         if ((++n & 0xFFFF) == 0) {
             if (*p->run->interrupted)
@@ -154,6 +161,8 @@ int imp_process_import(imp_run_t *run, imp_proc_t *proc)
         imp_alloc_check(&p);
     if (!rc)
         rc = imp_maps_finish(&p.maps, &run->store);
+    if (!rc)
+        imp_loss_report(&p);
     if (!rc)
         rc = imp_threads_write(&p);
     if (!rc)

@@ -183,6 +183,7 @@ static int imp_rec_counters(imp_pctx_t *p, const mtdb_record_t *r, int half)
     }
     *count = r->counter_count < MTDB_COUNTER_COUNT ? r->counter_count : MTDB_COUNTER_COUNT;
     memcpy(dst, r->counters, *count * sizeof *dst);
+    imp_loss_on_counters(p, r);
     return 0;
 }
 

@@ -128,6 +128,8 @@ void rec_thread_write_final(rec_thread_t *t, uint32_t extra_flags)
     if (t->blk) {
         write_counters(t);
         rec_block_close(t, extra_flags);
+    } else { /* the stream cannot take them: the process file's reserved space can */
+        rec_ledger_counters(t, extra_flags, rec_now_ns());
     }
     rec_global_unlock();
 }
@@ -142,18 +144,35 @@ static inline void event_done(rec_thread_t *t)
     commit(t);
 }
 
-static inline void dropped(rec_thread_t *t)
+/* The thread's first lost event is noted in the process file at its time: from then on
+ * the importer knows that partners of this process's events may be missing. */
+static REC_NOINLINE void first_loss(rec_thread_t *t, uint64_t ts)
 {
+    int saved = errno;
+    rec_ledger_counters(t, 0, ts);
+    errno = saved;
+}
+
+static inline void count_loss(rec_thread_t *t, int counter, uint64_t ts)
+{
+    int first = !t->counters[MTDB_COUNTER_DROPPED_WRITE_ERROR] &&
+                !t->counters[MTDB_COUNTER_DROPPED_REENTRY_FULL];
     t->seq++; /* the sequence gap tells the reader exactly how many */
-    t->counters[MTDB_COUNTER_DROPPED_WRITE_ERROR]++;
+    t->counters[counter]++;
+    if (REC_UNLIKELY(first))
+        first_loss(t, ts);
+}
+
+static inline void dropped(rec_thread_t *t, uint64_t ts)
+{
+    count_loss(t, MTDB_COUNTER_DROPPED_WRITE_ERROR, ts);
 }
 
 static void pending_push(rec_thread_t *t, const rec_pending_t *ev)
 {
     uint32_t n = t->pending_n;
     if (n >= REC_PENDING_MAX) {
-        t->counters[MTDB_COUNTER_DROPPED_REENTRY_FULL]++;
-        t->seq++;
+        count_loss(t, MTDB_COUNTER_DROPPED_REENTRY_FULL, ev->ts_ns);
         return;
     }
     t->pending[n] = *ev;
@@ -164,7 +183,7 @@ static void pending_push(rec_thread_t *t, const rec_pending_t *ev)
 static void write_pending(rec_thread_t *t, const rec_pending_t *ev)
 {
     if (rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ev->ts_ns) != 0) {
-        dropped(t);
+        dropped(t, ev->ts_ns);
         return;
     }
     switch (ev->type) {
@@ -330,7 +349,7 @@ static inline uint8_t *event_begin(rec_thread_t *t, uint64_t ts)
     rec_global_lock();
     if (REC_LIKELY(rec_block_ensure(t, MTDB_MAX_EVENT_RECORD, ts) == 0))
         return t->pos;
-    dropped(t);
+    dropped(t, ts);
     rec_global_unlock();
     return NULL;
 }

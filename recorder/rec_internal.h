@@ -158,6 +158,37 @@ uint8_t *rec_stream_room(rec_stream_t *s, uint32_t need);
 uint8_t *rec_stream_reserve_room(rec_stream_t *s, uint32_t need);
 void rec_stream_advance(rec_stream_t *s, uint32_t span);
 void rec_stream_release_map(rec_stream_t *s);
+/* Reserves [offset, offset+bytes) of fd on disk, never past RLIMIT_FSIZE; 0 or an errno. */
+int rec_reserve_disk(int fd, uint64_t offset, uint64_t bytes);
+/* errno's English text, without allocating ("No space left on device"). */
+const char *rec_errno_text(int err);
+
+struct rec_thread;
+
+/* ---- the process file's reserved space (rec_ledger.c) ------------------------------
+ * Process-level blocks written through a mapping made at start-up: they reach the file
+ * after a full disk, exhausted descriptors or a privilege drop. */
+int rec_ledger_start(int fd, uint64_t content_bytes); /* 0 or an errno */
+void rec_ledger_forget(void);                         /* fork child: the parent's is not ours */
+int rec_ledger_ready(void);
+int rec_ledger_append(uint32_t thread, uint32_t flags, uint64_t ts, const uint8_t *records,
+                      uint32_t len);
+/* A thread's counters as a process-level block of its thread number: the first time it
+ * lost an event (so the importer knows from when records may be missing), or at its end
+ * when its own stream cannot take them. */
+void rec_ledger_counters(const struct rec_thread *t, uint32_t flags, uint64_t ts);
+
+/* ---- fault injection (rec_fault.c, only in the libmtrec-fault.so test build) --------
+ * Every operation that writes trace data asks first; MTDB_TEST_FAIL_AT=N makes the Nth
+ * one fail with ENOSPC (once). In the real library this is a constant 0. */
+#ifdef REC_FAULT_SEAM
+int rec_fault_next(void);
+#else
+static inline int rec_fault_next(void)
+{
+    return 0;
+}
+#endif
 
 /* ---- per-thread state (rec_thread.c) ------------------------------------------------- */
 enum rec_mode { REC_UNBORN = 0, REC_ACTIVE, REC_CLOSED, REC_OFF };

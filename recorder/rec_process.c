@@ -189,10 +189,14 @@ static int write_proc_block(int fd, uint32_t thread, const uint8_t *records, uin
     return rc;
 }
 
-/* Appends one sealed process-level block to the process file. */
+/* Appends one sealed process-level block to the process file: into its reserved space,
+ * or, when none could be reserved at start-up, by write(). */
 static int proc_append_block(uint32_t thread, const uint8_t *records, uint32_t len)
 {
-    int fd = open(rec_proc.proc_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (rec_ledger_ready())
+        return rec_ledger_append(thread, 0, rec_now_ns(), records, len);
+    int fault = rec_fault_next();
+    int fd = fault ? -1 : open(rec_proc.proc_path, O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd < 0)
         return -1;
     int rc = write_proc_block(fd, thread, records, len);
@@ -240,6 +244,83 @@ static uint32_t encode_process_record(uint8_t *buf, uint32_t cap, uint64_t mono,
     return (uint32_t)(p - buf);
 }
 
+static void proc_file_warn(const char *what, const char *path, int err)
+{
+    char msg[REC_PATH_MAX + 96];
+    size_t n = rec_strlcpy(msg, path, sizeof msg);
+    n += rec_strlcpy(msg + n, " (", sizeof msg - n);
+    n += rec_strlcpy(msg + n, rec_errno_text(err), sizeof msg - n);
+    rec_strlcpy(msg + n, ")", sizeof msg - n);
+    rec_warn_once(what, msg);
+}
+
+/* The process file could not be written: its empty temporary file is kept, renamed
+ * mtdb-<pid>-<nonce>.failed-<errno>, so `mtdb record` can say that the recorder ran and
+ * why it wrote nothing. An empty file takes no space even on a full disk. */
+static void leave_failure_mark(const char *tmp, int err)
+{
+    char mark[REC_PATH_MAX + 32];
+    size_t n = rec_strlcpy(mark, rec_proc.proc_path, sizeof mark - 32);
+    n -= 5; /* ".proc" */
+    n += rec_strlcpy(mark + n, ".failed-", sizeof mark - n);
+    mark[n + rec_fmt_u64(mark + n, (uint64_t)err)] = 0;
+    if (truncate(tmp, 0) != 0 || rename(tmp, mark) != 0)
+        unlink(tmp);
+}
+
+/* Turns the len bytes of records at buf into a sealed block in place. */
+static int proc_block_image(uint8_t *buf, uint32_t len, uint32_t cap)
+{
+    uint32_t span = mtdb_block_span(len);
+    if (span > cap)
+        return E2BIG;
+    memmove(buf + MTDB_BLOCK_HEADER_BYTES, buf, len);
+    memset(buf + MTDB_BLOCK_HEADER_BYTES + len, 0, span - MTDB_BLOCK_HEADER_BYTES - len);
+    mtdb_block_open(buf, 0, 0, 0, rec_now_ns());
+    mtdb_block_seal(buf, len, 0, 0);
+    return 0;
+}
+
+static int write_checked(int fd, const void *buf, size_t len)
+{
+    int fault = rec_fault_next();
+    if (fault)
+        return fault;
+    return rec_write_all(fd, buf, len) == 0 ? 0 : errno ? errno : EIO;
+}
+
+/* Header, PROCESS block and MODULES block by write(), then the reserved space after
+ * them (a failure to reserve it only warns: recording goes on without). 0 or an errno. */
+static int write_proc_content(int fd, uint8_t *buf, uint32_t cap, uint64_t mono, uint64_t wall,
+                              uint64_t clock_cost)
+{
+    uint8_t header[MTDB_FILE_HEADER_BYTES];
+    mtdb_file_params_t fp = {MTDB_FILE_KIND_PROCESS,
+                             (uint32_t)rec_proc.pid,
+                             rec_proc.nonce,
+                             0,
+                             PROC_CHUNK,
+                             PROC_CHUNK,
+                             mono};
+    mtdb_file_header_build(header, &fp);
+    int err = write_checked(fd, header, sizeof header);
+    uint64_t written = sizeof header;
+    uint32_t len = encode_process_record(buf, cap, mono, wall, clock_cost);
+    for (int part = 0; !err && part < 2; part++) {
+        if (part == 1 && !(len = rec_modules_encode(buf, cap - 1024)))
+            break;
+        err = proc_block_image(buf, len, cap);
+        err = err ? err : write_checked(fd, buf, mtdb_block_span(len));
+        written += mtdb_block_span(len);
+    }
+    if (err)
+        return err;
+    int ledger_err = rec_ledger_start(fd, written);
+    if (ledger_err)
+        proc_file_warn("cannot reserve space in the process file ", rec_proc.proc_path, ledger_err);
+    return 0;
+}
+
 /* The process file: its header, a PROCESS block and a MODULES block, written under a
  * temporary name and renamed, so the file never exists without them. Each block stays
  * under the reader's payload cap (the command line is read up to 256 KiB). */
@@ -256,36 +337,25 @@ static int write_process_file(uint64_t mono, uint64_t wall, uint64_t clock_cost)
     memcpy(tmp + n, ".tmp", 5);
     const uint32_t cap = MTDB_BLOCK_MAX_PAYLOAD;
     uint8_t *buf = rec_map(cap);
-    int fd = buf ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+    int err = buf ? rec_fault_next() : ENOMEM;
+    int fd = err ? -1 : open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
+        err = err ? err : errno;
         rec_unmap(buf, cap);
-        rec_warn_once("cannot record: cannot create ", tmp);
+        proc_file_warn("cannot record: cannot create ", tmp, err);
         return -1;
     }
-    uint8_t header[MTDB_FILE_HEADER_BYTES];
-    mtdb_file_params_t fp = {MTDB_FILE_KIND_PROCESS,
-                             (uint32_t)rec_proc.pid,
-                             rec_proc.nonce,
-                             0,
-                             PROC_CHUNK,
-                             PROC_CHUNK,
-                             mono};
-    mtdb_file_header_build(header, &fp);
-    int rc = rec_write_all(fd, header, sizeof header);
-    uint32_t len = encode_process_record(buf, cap, mono, wall, clock_cost);
-    rc = rc ? rc : write_proc_block(fd, 0, buf, len);
-    len = rec_modules_encode(buf, cap - 1024);
-    if (rc == 0 && len)
-        rc = write_proc_block(fd, 0, buf, len);
+    err = write_proc_content(fd, buf, cap, mono, wall, clock_cost);
     close(fd);
     rec_unmap(buf, cap);
-    if (rc == 0 && rename(tmp, rec_proc.proc_path) != 0)
-        rc = -1;
-    if (rc != 0) {
-        unlink(tmp);
-        rec_warn_once("cannot record: cannot write ", rec_proc.proc_path);
+    if (!err && (err = rec_fault_next()) == 0 && rename(tmp, rec_proc.proc_path) != 0)
+        err = errno;
+    if (err) {
+        rec_ledger_forget();
+        leave_failure_mark(tmp, err);
+        proc_file_warn("cannot record: cannot write ", rec_proc.proc_path, err);
     }
-    return rc;
+    return err ? -1 : 0;
 }
 
 /* ---- exit ---------------------------------------------------------------------------- */
@@ -372,6 +442,7 @@ static void on_fork_child(void)
     rec_proc.next_stream = 0;
     rec_proc.exit_written = 0;
     rec_proc.unrecorded = 0;
+    rec_ledger_forget();
     rec_thread_fork_child();
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);

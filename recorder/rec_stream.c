@@ -9,21 +9,30 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h> /* rename(): a system call, no stream is used */
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "rec_internal.h"
 
+const char *rec_errno_text(int err)
+{
+    const char *text = strerrordesc_np(err); /* untranslated: no locale, no malloc */
+    return text ? text : "unknown error";
+}
+
 static void stream_fail(rec_stream_t *s, const char *what, int err)
 {
     s->failed = 1;
     char num[24];
     num[rec_fmt_u64(num, (uint64_t)err)] = 0;
-    char msg[REC_PATH_MAX + 96];
+    char msg[REC_PATH_MAX + 160];
     size_t n = rec_strlcpy(msg, what, sizeof msg);
     n += rec_strlcpy(msg + n, s->path, sizeof msg - n);
-    n += rec_strlcpy(msg + n, " (errno ", sizeof msg - n);
+    n += rec_strlcpy(msg + n, " (", sizeof msg - n);
+    n += rec_strlcpy(msg + n, rec_errno_text(err), sizeof msg - n);
+    n += rec_strlcpy(msg + n, ", errno ", sizeof msg - n);
     n += rec_strlcpy(msg + n, num, sizeof msg - n);
     rec_strlcpy(msg + n, "); events from now on are counted as dropped", sizeof msg - n);
     rec_warn_once("trace write failed: ", msg);
@@ -31,8 +40,11 @@ static void stream_fail(rec_stream_t *s, const char *what, int err)
 
 /* Reserves [offset, offset+bytes) on disk; refuses to pass RLIMIT_FSIZE itself, since
  * the kernel would answer with SIGXFSZ. */
-static int reserve_disk(int fd, uint64_t offset, uint64_t bytes)
+int rec_reserve_disk(int fd, uint64_t offset, uint64_t bytes)
 {
+    int fault = rec_fault_next();
+    if (fault)
+        return fault;
     struct rlimit lim;
     if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
         offset + bytes > (uint64_t)lim.rlim_cur)
@@ -51,8 +63,10 @@ static int reserve_disk(int fd, uint64_t offset, uint64_t bytes)
 
 static int map_chunk(rec_stream_t *s, int fd, uint64_t offset, uint64_t bytes)
 {
-    int err = reserve_disk(fd, offset, bytes);
+    int err = rec_reserve_disk(fd, offset, bytes);
     if (err)
+        return err;
+    if ((err = rec_fault_next()))
         return err;
     void *m =
         mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, (off_t)offset);
@@ -95,9 +109,10 @@ int rec_stream_create(rec_stream_t *s, uint32_t index)
     s->index = index;
     s->chunk_first = 64 * 1024;
     s->chunk_largest = rec_proc.settings.chunk_largest;
-    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fault = rec_fault_next();
+    int fd = fault ? -1 : open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        stream_fail(s, "cannot create ", errno);
+        stream_fail(s, "cannot create ", fault ? fault : errno);
         return -1;
     }
     int err = map_chunk(s, fd, 0, s->chunk_first);
@@ -127,9 +142,10 @@ static int next_chunk(rec_stream_t *s)
 {
     uint64_t offset = s->chunk_offset + s->chunk_bytes;
     uint64_t bytes = mtdb_chunk_bytes(s->chunk_first, s->chunk_largest, s->chunk_no + 1);
-    int fd = open(s->path, O_RDWR | O_CLOEXEC);
+    int fault = rec_fault_next();
+    int fd = fault ? -1 : open(s->path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
-        stream_fail(s, "cannot reopen ", errno);
+        stream_fail(s, "cannot reopen ", fault ? fault : errno);
         return -1;
     }
     uint8_t *old = s->map;

@@ -72,6 +72,20 @@ static void slot_push(rec_thread_t *s)
     }
 }
 
+static void slot_stream_create(rec_thread_t *s)
+{
+    uint32_t stream = __atomic_add_fetch(&rec_proc.next_stream, 1, __ATOMIC_ACQ_REL);
+    rec_stream_create(&s->stream, stream);
+}
+
+/* A recycled slot whose file could never be created tries again for its new thread (the
+ * disk may have room again, descriptors may be free); its lost events stay counted. */
+static void slot_stream_retry(rec_thread_t *s)
+{
+    if (!s->stream.map)
+        slot_stream_create(s);
+}
+
 static rec_thread_t *slot_new(void)
 {
     uint32_t idx = __atomic_fetch_add(&slot_count, 1, __ATOMIC_ACQ_REL);
@@ -85,8 +99,7 @@ static rec_thread_t *slot_new(void)
         rec_unmap(s, sizeof *s);
         return NULL;
     }
-    uint32_t stream = __atomic_add_fetch(&rec_proc.next_stream, 1, __ATOMIC_ACQ_REL);
-    rec_stream_create(&s->stream, stream); /* a failure is sticky in the stream */
+    slot_stream_create(s); /* a failure is sticky in the stream */
     __atomic_store_n(&slots[idx], s, __ATOMIC_RELEASE);
     return s;
 }
@@ -192,7 +205,9 @@ rec_thread_t *rec_thread_attach(void)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     rec_thread_t *t = slot_pop();
-    if (!t)
+    if (t)
+        slot_stream_retry(t);
+    else
         t = slot_new();
     if (!t) {
         rec_tls = &rec_thread_off;

@@ -15,7 +15,7 @@ CREATE TABLE allocations (
   prev_block_id INTEGER,                -- realloc: the block this one replaced
   free_thread_id INTEGER,               -- NULL while live at exit
   free_ns INTEGER,                      -- NULL while live at exit
-  free_function TEXT,                   -- free, realloc, reallocarray; NULL while live
+  free_function TEXT,                   -- free, realloc, reallocarray, lost; NULL while live
   free_stack_id INTEGER                 -- stack of the free when recorded
 ) STRICT;
 
@@ -28,7 +28,7 @@ CREATE TABLE failed_allocations (
 ) STRICT;
 
 -- Frees of addresses never allocated while recording (allocated before it started,
--- inherited across fork, or lost events).
+-- inherited across fork); after a loss they count as partner_lost instead.
 CREATE TABLE unmatched_frees (
   process_id INTEGER NOT NULL,
   thread_id INTEGER NOT NULL,

@@ -173,6 +173,84 @@ START_TEST(test_damage_event_gap_counted)
 }
 END_TEST
 
+/* A write failure cut thread 1 off after its first block: the free of 0x100, the
+ * allocation of 0x200 and a new block at 0x300 with its free were lost (4 events; the
+ * last block, from the chunk's reserve, says so in its sequence and its counters).
+ * Thread 2 then allocates at 0x100, frees 0x200 and frees 0x300: the partners of lost
+ * events, not a lost free, an unmatched free and a double free. */
+static void build_write_failure(void)
+{
+    synth_proc_file(dir, 600, 0xF1, 1, 0, 10, 0);
+    char path2[512];
+    synth_path(stream_path, sizeof stream_path, dir, 600, 0xF1, 1);
+    synth_path(path2, sizeof path2, dir, 600, 0xF1, 2);
+    synth_t *s = synth_open(stream_path, MTDB_FILE_KIND_STREAM, 600, 0xF1, 1, 10);
+    synth_block_begin(s, 1, MTDB_BLOCK_THREAD_FIRST, 10);
+    synth_thread(s, 600, 10, MTDB_THREAD_MAIN);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 11, 0x100, 16, 0, 1);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 12, 0x300, 32, 0, 1);
+    synth_free(s, MTDB_FREE_FUNC_FREE, 13, 0x300);
+    synth_block_end(s, 1, 0);
+    synth_skip_events(s, 1, 4);
+    synth_block_begin(s, 1, MTDB_BLOCK_THREAD_LAST, 40);
+    uint64_t counters[MTDB_COUNTER_COUNT] = {3, 0, 4};
+    synth_counters(s, counters);
+    synth_block_end(s, 1, 0);
+    synth_close(s);
+    s = synth_open(path2, MTDB_FILE_KIND_STREAM, 600, 0xF1, 2, 10);
+    synth_block_begin(s, 2, MTDB_BLOCK_THREAD_FIRST, 30);
+    synth_thread(s, 601, 30, 0);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 31, 0x100, 8, 0, 1);
+    synth_free(s, MTDB_FREE_FUNC_FREE, 32, 0x200);
+    synth_free(s, MTDB_FREE_FUNC_FREE, 33, 0x300);
+    synth_free(s, MTDB_FREE_FUNC_FREE, 34, 0x100);
+    synth_block_end(s, 1, 0);
+    synth_close(s);
+}
+
+START_TEST(test_damage_write_failure_invents_nothing)
+{
+    build_write_failure();
+    ck_assert_int_eq(it_import(dir, db, 0), 3);
+    ck_query(db, "SELECT kind, thread_number, events_lost FROM import_problems ORDER BY 1;",
+             "event_gap|1|4\npartner_lost||0");
+    ck_query(db,
+             "SELECT count(*) FROM import_problems WHERE kind = 'lost_free' OR offset_bytes = 0;",
+             "0");
+    ck_query(db,
+             "SELECT dropped_events, skipped_events, unmatched_frees, double_frees FROM summary;",
+             "4|4|0|0");
+    ck_query(db,
+             "SELECT (SELECT count(*) FROM unmatched_frees), (SELECT count(*) FROM double_frees);",
+             "0|0");
+    /* the first block at 0x100 ended by the time its address was allocated again */
+    ck_query(db,
+             "SELECT address, size_bytes, free_function, free_ns, free_thread_id IS NULL "
+             "FROM allocations ORDER BY alloc_ns;",
+             "256|16|lost|31|1\n768|32|free|13|0\n256|8|free|34|0");
+}
+END_TEST
+
+/* Without any loss, the same shapes are real problems, at their real offsets. */
+START_TEST(test_damage_lost_free_has_its_offset)
+{
+    synth_proc_file(dir, 700, 0xF2, 1, 0, 10, 0);
+    synth_path(stream_path, sizeof stream_path, dir, 700, 0xF2, 1);
+    synth_t *s = synth_open(stream_path, MTDB_FILE_KIND_STREAM, 700, 0xF2, 1, 10);
+    synth_block_begin(s, 1, MTDB_BLOCK_THREAD_FIRST, 10);
+    synth_thread(s, 700, 10, MTDB_THREAD_MAIN);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 11, 0x100, 16, 0, 1);
+    synth_alloc(s, MTDB_FUNC_MALLOC, 12, 0x100, 8, 0, 1);
+    synth_free(s, MTDB_FREE_FUNC_FREE, 13, 0x200);
+    synth_block_end(s, 1, 0);
+    synth_close(s);
+    ck_assert_int_eq(it_import(dir, db, 0), 3);
+    ck_query(db, "SELECT kind, events_lost, offset_bytes > 64 FROM import_problems;",
+             "lost_free|1|1");
+    ck_query(db, "SELECT count(*) FROM unmatched_frees;", "1");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("importer damage");
@@ -184,6 +262,8 @@ int main(void)
     tcase_add_test(tc, test_damage_every_truncation_point);
     tcase_add_test(tc, test_damage_bit_flips_never_crash);
     tcase_add_test(tc, test_damage_event_gap_counted);
+    tcase_add_test(tc, test_damage_write_failure_invents_nothing);
+    tcase_add_test(tc, test_damage_lost_free_has_its_offset);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
 }

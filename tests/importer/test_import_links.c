@@ -36,7 +36,8 @@ static void setup(void)
     synth_proc_file(dir, 301, 3, 300, 0, 6000, 7000); /* what 301 exec'd */
     one_stream(300, 1, 1000, 10, 0);
     one_stream(301, 2, 2000, 20, 5000);
-    ck_assert_int_eq(it_import(dir, db, 0), 0);
+    /* the counters say 7 events were dropped and no gap shows them: a warning, exit 3 */
+    ck_assert_int_eq(it_import(dir, db, 0), 3);
 }
 
 static void teardown(void)
@@ -67,6 +68,12 @@ START_TEST(test_links_counters_and_states)
              "1|1|events|1\n2|2|bytes_written|100\n2|2|dropped_reentry_full|4\n"
              "2|2|dropped_write_error|3\n2|2|events|1");
     ck_query(db, "SELECT process_id, dropped_events FROM summary ORDER BY process_id;",
+             "1|7\n2|7\n3|0\n4|0");
+    ck_query(db,
+             "SELECT process_id, kind, thread_number, events_lost, offset_bytes IS NULL "
+             "FROM import_problems ORDER BY process_id;",
+             "1|not_recorded|1|7|1\n2|not_recorded|1|7|1");
+    ck_query(db, "SELECT process_id, skipped_events FROM summary ORDER BY process_id;",
              "1|7\n2|7\n3|0\n4|0");
     ck_query(db, "SELECT process_id, thread_id, ts_ns, state, text FROM thread_states;",
              "2|2|5000|exec|/bin/next");

@@ -73,8 +73,10 @@ static void read_file(tally_t *t, const char *path)
             t->thread_last_blocks++;
             last_block = rec.block_offset;
         }
-        if (rec.type == MTDB_REC_COUNTERS && rec.thread < 1024)
-            memcpy(t->counters_last[rec.thread], rec.counters, sizeof rec.counters);
+        if (rec.type == MTDB_REC_COUNTERS && rec.thread < 1024) /* cumulative: keep the most */
+            for (int i = 0; i < MTDB_COUNTER_COUNT; i++)
+                if (rec.counters[i] > t->counters_last[rec.thread][i])
+                    t->counters_last[rec.thread][i] = rec.counters[i];
         if (rec.type < MTDB_REC_ALLOC || rec.type > MTDB_REC_FAIL)
             continue;
         if (t->n == t->cap) {
