@@ -74,7 +74,7 @@ static void reconcile(const char *const *prog)
     rt_case_t c;
     static const char *argv[] = {"/bin/true", NULL};
     rt_setup(&c, argv);
-    write_input(c.scratch, "in.txt", 150000);
+    write_input(c.scratch, "in.txt", 50000);
     char cmd[8192];
     size_t at = (size_t)snprintf(cmd, sizeof cmd, "cd '%s' && exec \"$0\" \"$@\"", c.scratch);
     ck_assert_uint_lt(at, sizeof cmd);
@@ -158,7 +158,7 @@ START_TEST(test_real_valgrind_sqlite3)
     static const char *const prog[] = {
         "/usr/bin/sqlite3", ":memory:",
         "CREATE TABLE t(a, b); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-        "WHERE x < 5000) INSERT INTO t SELECT x, printf('%050d', x) FROM c; "
+        "WHERE x < 2000) INSERT INTO t SELECT x, printf('%050d', x) FROM c; "
         "CREATE INDEX tb ON t(b); SELECT count(*), sum(length(b)) FROM t;",
         NULL};
     reconcile(prog);
