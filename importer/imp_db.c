@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "imp_db.h"
+#include "imp_dwarf.h"
 #include "imp_error.h"
 #include "imp_sql.h"
 #include "imp_writer.h"
@@ -280,6 +281,34 @@ static int imp_db_link_inherited(imp_db_t *db)
     return sqlite3_exec(db->sql, imp_inherited_sql, NULL, NULL, NULL) ? IMP_EDB : 0;
 }
 
+/* Fills function_names: the short form (imp_short_name) of every function in symbols,
+ * which sql/55-derive.sql matches against site_rules and shows as sites. */
+static int imp_db_short_names(imp_db_t *db)
+{
+    sqlite3_stmt *sel = NULL, *ins = NULL;
+    int rc = sqlite3_prepare_v2(db->sql,
+                                "SELECT DISTINCT function FROM symbols WHERE function IS NOT NULL",
+                                -1, &sel, NULL) ||
+             sqlite3_prepare_v2(db->sql, "INSERT INTO function_names VALUES(?, ?)", -1, &ins,
+                                NULL);
+    while (!rc && sqlite3_step(sel) == SQLITE_ROW) {
+        const char *full = (const char *)sqlite3_column_text(sel, 0);
+        char *short_name = imp_short_name(full);
+        if (!short_name) {
+            rc = IMP_ENOMEM;
+            break;
+        }
+        sqlite3_bind_text(ins, 1, full, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, short_name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(ins) == SQLITE_DONE ? 0 : IMP_EDB;
+        sqlite3_reset(ins);
+        free(short_name);
+    }
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    return rc ? (rc == IMP_ENOMEM ? rc : IMP_EDB) : 0;
+}
+
 int imp_db_finish(imp_db_t *db, double *index_s)
 {
     int werr = imp_db_stop_writer(db);
@@ -298,6 +327,8 @@ int imp_db_finish(imp_db_t *db, double *index_s)
     int rc = sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) ? IMP_EDB : 0;
     if (!rc)
         rc = imp_db_link_inherited(db);
+    if (!rc)
+        rc = imp_db_short_names(db);
     if (!rc)
         rc = imp_db_apply(db, IMP_SQL_AFTER_LOAD, 1000, NULL, 0);
     if (!rc &&
