@@ -4,7 +4,7 @@
 -- Columns: process_id, rank, severity, kind, site, location, suggestion, evidence.
 -- Run: sqlite3 trace.db < queries/advice.sql
 .headers on
-.mode column
+.mode column --wrap 0
 SELECT process_id, rank, severity, kind, site, replace(location, rtrim(location, replace(location, '/', '')), '') AS location, suggestion, evidence
 FROM advice WHERE @process IS NULL OR process_id = @process
 ORDER BY process_id, rank

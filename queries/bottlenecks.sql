@@ -8,7 +8,7 @@
 --   (high, medium, low), site, location, thread (burst only), blocks, bytes, evidence.
 -- Run: sqlite3 trace.db < queries/bottlenecks.sql
 .headers on
-.mode column
+.mode column --wrap 0
 SELECT b.process_id, b.kind, b.severity, b.site, replace(b.location, rtrim(b.location, replace(b.location, '/', '')), '') AS location,
        n.thread, b.blocks, b.bytes, b.evidence
 FROM bottlenecks b LEFT JOIN thread_names n ON n.thread_id = b.thread_id

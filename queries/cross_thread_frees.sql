@@ -5,7 +5,7 @@
 --   avg_lifetime_ms (allocation to free), site, location, stack_id.
 -- Run: sqlite3 trace.db < queries/cross_thread_frees.sql
 .headers on
-.mode column
+.mode column --wrap 0
 SELECT process_id, alloc_thread, free_thread, blocks, bytes,
        round(avg_lifetime_ns / 1e6, 3) AS avg_lifetime_ms, site, replace(location, rtrim(location, replace(location, '/', '')), '') AS location, stack_id
 FROM cross_thread_by_stack

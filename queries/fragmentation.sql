@@ -8,7 +8,7 @@
 --   risk (high, medium, low).
 -- Run: sqlite3 trace.db < queries/fragmentation.sql
 .headers on
-.mode column
+.mode column --wrap 0
 SELECT process_id, site, replace(location, rtrim(location, replace(location, '/', '')), '') AS location, long_lived_small, short_lived_between, min_bytes,
        max_bytes, alignment_waste_bytes, risk
 FROM fragmentation WHERE @process IS NULL OR process_id = @process

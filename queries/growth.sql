@@ -8,8 +8,8 @@
 --   steady line, 0 = no trend), trend (growing/shrinking: r2 >= 0.8; else steady).
 -- Run: sqlite3 trace.db < queries/growth.sql
 .headers on
-.mode column
+.mode column --wrap 0
 SELECT process_id, site, replace(location, rtrim(location, replace(location, '/', '')), '') AS location, live_bytes_end, slope_bytes_per_s, r2, trend
 FROM growth WHERE @process IS NULL OR process_id = @process
-ORDER BY process_id, trend = 'growing' DESC, slope_bytes_per_s DESC, site, location
+ORDER BY process_id, trend = 'growing' DESC, live_bytes_end DESC, site, location
 LIMIT coalesce(@limit, 20);

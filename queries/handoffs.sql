@@ -6,7 +6,7 @@
 --   median_us, p90_us, max_us (allocation to free, exact nearest-rank percentiles).
 -- Run: sqlite3 trace.db < queries/handoffs.sql
 .headers on
-.mode column
+.mode column --wrap 0
 SELECT process_id, alloc_site, free_site, alloc_thread, free_thread, blocks, bytes,
        median_us, p90_us, max_us
 FROM handoffs WHERE @process IS NULL OR process_id = @process

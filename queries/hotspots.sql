@@ -8,7 +8,7 @@
 --   library code at most), inclusive_calls/inclusive_bytes (it is anywhere on the stack).
 -- Run: sqlite3 trace.db < queries/hotspots.sql
 .headers on
-.mode column
+.mode column --wrap 0
 SELECT process_id, class, site, replace(location, rtrim(location, replace(location, '/', '')), '') AS location, calls, bytes, avg_bytes, path
 FROM hotspots WHERE @process IS NULL OR process_id = @process
 ORDER BY process_id, class_order, calls DESC, bytes DESC, site, location

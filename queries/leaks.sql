@@ -11,7 +11,7 @@
 --   the largest user leaks, then what is incomplete (if anything).
 -- Run: sqlite3 trace.db < queries/leaks.sql
 .headers on
-.mode column
+.mode column --wrap 0
 SELECT process_id, class, site, replace(location, rtrim(location, replace(location, '/', '')), '') AS location, blocks, bytes,
        printf('%.6f', first_alloc_s) AS first_s, printf('%.6f', last_alloc_s) AS last_s, path
 FROM leaks
@@ -26,7 +26,7 @@ LIMIT coalesce(@limit, 20);
 SELECT process_id, block_id, site, replace(location, rtrim(location, replace(location, '/', '')), '') AS location, size_bytes, printf('%.6f', alloc_s) AS alloc_s, thread_id
 FROM leak_blocks
 WHERE class = 'user' AND (@process IS NULL OR process_id = @process)
-ORDER BY process_id, size_bytes DESC, block_id
+ORDER BY process_id, size_bytes DESC, alloc_s, block_id
 LIMIT coalesce(@limit, 20);
 SELECT process_id, note AS incomplete FROM data_gaps WHERE note <> ''
   AND (@process IS NULL OR process_id = @process);

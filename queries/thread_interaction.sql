@@ -7,7 +7,7 @@
 --   pairs first, then same-thread ones.
 -- Run: sqlite3 trace.db < queries/thread_interaction.sql
 .headers on
-.mode column
+.mode column --wrap 0
 SELECT process_id, CASE WHEN cross THEN 'cross' ELSE 'same' END AS kind, alloc_thread,
        free_thread, blocks, bytes, median_us, p90_us, max_us
 FROM thread_interaction WHERE @process IS NULL OR process_id = @process

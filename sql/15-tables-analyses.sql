@@ -42,7 +42,7 @@ INSERT INTO analysis_params VALUES
   ('tiny_per_s', 10000, 'tiny allocations at least this often per second are frequent'),
   ('min_blocks', 100, 'a finding needs at least this many blocks'),
   ('burst_ms', 10, 'width of the windows in which bursts are counted'),
-  ('burst_factor', 10, 'a window with this many times the thread''s mean rate is a burst'),
+  ('burst_factor', 10, 'a window with this many times the thread''s median is a burst'),
   ('path_frames', 5, 'user frames shown in a path'),
   ('long_lived_share', 0.5, 'fragmentation: a block living this share of the run is long-lived'),
   ('small_bytes', 256, 'fragmentation: blocks of at most this many bytes are small'),
@@ -158,14 +158,14 @@ CREATE TABLE thread_pairs (
   max_ns INTEGER
 ) STRICT;
 
--- Bursts: windows of burst_ms in which a thread allocated burst_factor times its mean.
+-- Bursts: windows of burst_ms in which a thread allocated burst_factor times its median.
 CREATE TABLE bursts (
   process_id INTEGER NOT NULL,
   thread_id INTEGER NOT NULL,
   window_ns INTEGER NOT NULL,           -- start of the window (absolute)
   blocks INTEGER NOT NULL,
   bytes INTEGER NOT NULL,
-  mean_blocks REAL NOT NULL             -- the thread's mean per active window
+  median_blocks INTEGER NOT NULL        -- the thread's median per active window
 ) STRICT;
 
 -- Per (process, stack, time step): bytes and blocks allocated minus freed, growth_steps

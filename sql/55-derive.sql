@@ -229,7 +229,8 @@ SELECT 'sites', process_id, thread_id, free_thread_id, alloc_site, free_site, co
 FROM r GROUP BY process_id, thread_id, free_thread_id, alloc_site, free_site;
 DROP TABLE temp.freed;
 
--- Bursts, per thread, in windows of burst_ms.
+-- Bursts, per thread, in windows of burst_ms: a window with burst_factor times the
+-- thread's median per active window (the median: a burst does not raise it).
 INSERT INTO bursts
 WITH p AS (SELECT (SELECT value FROM analysis_params WHERE name = 'burst_ms') * 1000000 AS w,
                   (SELECT value FROM analysis_params WHERE name = 'burst_factor') AS f,
@@ -237,15 +238,23 @@ WITH p AS (SELECT (SELECT value FROM analysis_params WHERE name = 'burst_ms') * 
 win AS (SELECT a.process_id, a.thread_id, a.alloc_ns / p.w AS k, sum(a.weight) AS blocks,
                sum(a.size_bytes * a.weight) AS bytes
         FROM allocations a, p GROUP BY a.process_id, a.thread_id, k),
-mean AS (SELECT thread_id, avg(blocks) AS mean FROM win GROUP BY thread_id)
-SELECT win.process_id, win.thread_id, win.k * p.w, win.blocks, win.bytes, mean.mean
-FROM win JOIN mean ON mean.thread_id = win.thread_id, p
-WHERE win.blocks >= p.f * mean.mean AND win.blocks >= p.m;
+ranked AS (SELECT thread_id, blocks,
+                  row_number() OVER (PARTITION BY thread_id ORDER BY blocks) AS r,
+                  count(*) OVER (PARTITION BY thread_id) AS n
+           FROM win),
+median AS (SELECT thread_id, max(blocks) AS median FROM ranked WHERE r = (n + 1) / 2
+           GROUP BY thread_id)
+SELECT win.process_id, win.thread_id, win.k * p.w, win.blocks, win.bytes, median.median
+FROM win JOIN median ON median.thread_id = win.thread_id, p
+WHERE win.blocks >= p.f * median.median AND win.blocks >= p.m;
 
--- Growth: bytes allocated minus freed per stack in each of growth_steps steps.
+-- Growth: bytes allocated minus freed per stack in each of growth_steps steps of the run
+-- while the program ran: up to the start of exit when known (what exit handlers free
+-- is not a shrinking site).
 INSERT INTO stack_steps
 WITH p AS (SELECT (SELECT value FROM analysis_params WHERE name = 'growth_steps') AS n),
-span AS (SELECT process_id, t0_ns, max(end_ns - t0_ns, 1) AS len FROM process_info),
+span AS (SELECT process_id, t0_ns, coalesce(exit_begin_ns, end_ns) AS until,
+                max(coalesce(exit_begin_ns, end_ns) - t0_ns, 1) AS len FROM process_info),
 e AS (SELECT a.process_id, a.stack_id, a.alloc_ns AS ts, a.size_bytes AS db, 1 AS dn
       FROM allocations a
       UNION ALL
@@ -255,6 +264,7 @@ SELECT e.process_id, e.stack_id,
        max(0, min(CAST((e.ts - s.t0_ns) * 1.0 * p.n / s.len AS INTEGER), p.n - 1)) AS step,
        sum(e.db), sum(e.dn)
 FROM e JOIN span s ON s.process_id = e.process_id, p
+WHERE e.ts < s.until OR s.until IS NULL
 GROUP BY e.process_id, e.stack_id, step;
 
 -- Histograms of lifetimes (freed blocks) and sizes, log2 buckets.

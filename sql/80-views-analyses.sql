@@ -156,11 +156,11 @@ GROUP BY c.process_id, ss.site, ss.location
 HAVING max(c.length) >= 4
 UNION ALL
 SELECT b.process_id, 'burst',
-       CASE WHEN max(b.blocks) >= 100 * max(b.mean_blocks) THEN 'high' ELSE 'medium' END,
+       CASE WHEN max(b.blocks) >= 50 * max(b.median_blocks) THEN 'high' ELSE 'medium' END,
        NULL, NULL, b.thread_id, sum(b.blocks), sum(b.bytes),
-       round(max(b.blocks) / max(b.mean_blocks), 1),
-       printf('%d windows of %d ms with up to %d allocations (mean %.1f per active window), first at %.6f s',
-              count(*), p.burst_ms, max(b.blocks), max(b.mean_blocks),
+       round(1.0 * max(b.blocks) / max(b.median_blocks), 1),
+       printf('%d windows of %d ms with up to %d allocations (median %d per active window), first at %.6f s',
+              count(*), p.burst_ms, max(b.blocks), max(b.median_blocks),
               (min(b.window_ns) - pi.t0_ns) / 1e9),
        0
 FROM bursts b JOIN process_info pi ON pi.process_id = b.process_id, params p
@@ -202,7 +202,8 @@ JOIN peak_stacks g ON g.process_id = s.process_id
 LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
 GROUP BY s.process_id, 4, 5, ss.location;
 
--- timeline: live bytes in timeline_steps equal steps, per process (thread_id NULL) and
+-- timeline: live bytes in timeline_steps equal steps (every step, also those without
+-- events), per process (thread_id NULL) and
 -- per allocating thread, with the maximum inside each step (not only its end value);
 -- at equal times allocations count before frees (as the importer's peak does: a realloc's
 -- new block before the old one's free).
@@ -233,21 +234,34 @@ steps AS (
          -sum(min(r.d, 0)) AS freed_bytes, sum(r.d) AS net
   FROM run r JOIN span s ON s.process_id = r.process_id, params p
   GROUP BY r.process_id, r.thread_id, step
+),
+series AS (SELECT DISTINCT process_id, thread_id FROM steps),
+grid AS (
+  SELECT se.process_id, se.thread_id, k.value AS step
+  FROM series se, params p, generate_series(0, p.timeline_steps - 1) k
+),
+filled AS (
+  SELECT g.process_id, g.thread_id, g.step, st.max_live_bytes,
+         coalesce(st.allocated_bytes, 0) AS allocated_bytes,
+         coalesce(st.freed_bytes, 0) AS freed_bytes,
+         sum(coalesce(st.net, 0)) OVER (PARTITION BY g.process_id, g.thread_id ORDER BY g.step
+                                        ROWS UNBOUNDED PRECEDING) AS end_live_bytes
+  FROM grid g LEFT JOIN steps st ON st.process_id = g.process_id
+    AND st.thread_id IS g.thread_id AND st.step = g.step
 )
-SELECT st.process_id, st.thread_id, st.step,
-       round((st.step + 1) * s.len / p.timeline_steps / 1e9, 6) AS t_s,
-       st.max_live_bytes,
-       sum(st.net) OVER (PARTITION BY st.process_id, st.thread_id ORDER BY st.step
-                         ROWS UNBOUNDED PRECEDING) AS end_live_bytes,
-       st.allocated_bytes, st.freed_bytes,
+SELECT f.process_id, f.thread_id, f.step,
+       round((f.step + 1) * s.len / p.timeline_steps / 1e9, 6) AS t_s,
+       coalesce(f.max_live_bytes, f.end_live_bytes) AS max_live_bytes, f.end_live_bytes,
+       f.allocated_bytes, f.freed_bytes,
        (SELECT group_concat(m.label, ', ') FROM marks m
-        WHERE m.process_id = st.process_id AND st.thread_id IS NULL
+        WHERE m.process_id = f.process_id AND f.thread_id IS NULL
           AND max(0, min(CAST((m.ts_ns - s.t0_ns) * 1.0 * p.timeline_steps / s.len AS INTEGER),
-                         p.timeline_steps - 1)) = st.step) AS marks
-FROM steps st JOIN span s ON s.process_id = st.process_id, params p;
+                         p.timeline_steps - 1)) = f.step) AS marks
+FROM filled f JOIN span s ON s.process_id = f.process_id, params p;
 
--- growth: live bytes per user site at the end of each of growth_steps steps, and the
--- least-squares trend over them: slope and r2 (1 = a steady line).
+-- growth: live bytes per user site at the end of each of growth_steps steps of the run
+-- (up to the start of exit when known), and the least-squares trend over them: slope and
+-- r2 (1 = a steady line). live_bytes_end: live when exit began (else at the end).
 CREATE VIEW growth AS
 WITH site_steps AS (
   SELECT g.process_id, coalesce(ss.site, '(no stack)') AS site, ss.location, g.step,
@@ -275,7 +289,8 @@ fit AS (
              * ((l.step + 1) * pi.len / p.growth_steps / 1e9)) AS mxx,
          avg(1.0 * l.y * l.y) AS myy,
          max(CASE WHEN l.step = p.growth_steps - 1 THEN l.y END) AS y_end
-  FROM live l JOIN (SELECT process_id, max(end_ns - t0_ns, 1) AS len FROM process_info) pi
+  FROM live l JOIN (SELECT process_id, max(coalesce(exit_begin_ns, end_ns) - t0_ns, 1) AS len
+                    FROM process_info) pi
     ON pi.process_id = l.process_id, params p
   GROUP BY l.process_id, l.site, l.location
 )
@@ -287,7 +302,8 @@ SELECT process_id, site, location, n AS samples, y_end AS live_bytes_end,
                   ELSE 0 END, 3) AS r2,
        CASE WHEN (mxx - mx * mx) > 0 AND (myy - my * my) > 0
                  AND (mxy - mx * my) * (mxy - mx * my) / ((mxx - mx * mx) * (myy - my * my)) >= 0.8
-            THEN CASE WHEN mxy - mx * my > 0 THEN 'growing' ELSE 'shrinking' END
+            THEN CASE WHEN mxy - mx * my <= 0 THEN 'shrinking'
+                      WHEN y_end > 0 THEN 'growing' ELSE 'steady' END
             ELSE 'steady' END AS trend
 FROM fit;
 
