@@ -102,8 +102,8 @@ CREATE TABLE stack_totals (
   last_live_ns INTEGER,
   exit_blocks INTEGER NOT NULL,         -- freed after exit began
   exit_bytes INTEGER NOT NULL,
-  long_small_blocks INTEGER NOT NULL,   -- small (small_bytes) and long-lived (live at exit
-                                        -- or living long_lived_share of the run), rows
+  long_small_blocks INTEGER NOT NULL,   -- small (small_bytes) and long-lived (live when exit
+                                        -- began, or living long_lived_share of the run), rows
   first_long_ns INTEGER,                -- first and last allocation of those
   last_long_ns INTEGER,
   waste_bytes INTEGER NOT NULL,         -- malloc chunk rounding: max(32, size+8 up to 16) - size

@@ -116,11 +116,14 @@ SELECT a.process_id, a.thread_id, a.stack_id, count(*), sum(a.weight),
        sum(coalesce(a.free_ns >= pi.exit_begin_ns AND a.alloc_ns < pi.exit_begin_ns, 0)),
        sum(CASE WHEN a.free_ns >= pi.exit_begin_ns AND a.alloc_ns < pi.exit_begin_ns
                 THEN a.size_bytes ELSE 0 END),
-       sum(a.size_bytes <= t.small AND coalesce(a.free_ns, pi.end_ns) - a.alloc_ns >= l.long_ns),
+       sum(a.size_bytes <= t.small AND (a.free_ns IS NULL OR a.free_ns >= pi.exit_begin_ns
+                 OR a.free_ns - a.alloc_ns >= l.long_ns)),
        min(CASE WHEN a.size_bytes <= t.small
-                 AND coalesce(a.free_ns, pi.end_ns) - a.alloc_ns >= l.long_ns THEN a.alloc_ns END),
+                 AND (a.free_ns IS NULL OR a.free_ns >= pi.exit_begin_ns
+                      OR a.free_ns - a.alloc_ns >= l.long_ns) THEN a.alloc_ns END),
        max(CASE WHEN a.size_bytes <= t.small
-                 AND coalesce(a.free_ns, pi.end_ns) - a.alloc_ns >= l.long_ns THEN a.alloc_ns END),
+                 AND (a.free_ns IS NULL OR a.free_ns >= pi.exit_begin_ns
+                      OR a.free_ns - a.alloc_ns >= l.long_ns) THEN a.alloc_ns END),
        sum((max(32, (a.size_bytes + 8 + 15) / 16 * 16) - a.size_bytes) * a.weight),
        sum(CASE WHEN a.free_thread_id = a.thread_id AND a.free_ns - a.alloc_ns <= t.ns
                 THEN a.weight ELSE 0 END),

@@ -367,7 +367,10 @@ WITH f AS (
          'spread the allocation burst over time, or allocate the batch in one block', evidence
   FROM bottlenecks b WHERE kind = 'burst'
   UNION ALL
-  SELECT g.process_id, 'growth', CASE WHEN g.r2 >= 0.95 THEN 'high' ELSE 'medium' END,
+  SELECT g.process_id, 'growth',
+         CASE WHEN 10 * g.live_bytes_end >= (SELECT sum(x.live_bytes_end) FROM growth x
+                                             WHERE x.process_id = g.process_id)
+              THEN 'high' ELSE 'medium' END,
          g.site, g.location, g.live_bytes_end,
          printf('%s grows all run long: cap it (an eviction policy) or free as you go', g.site),
          printf('live bytes grow %d bytes/s (r2 %.2f) to %d bytes', CAST(g.slope_bytes_per_s AS INTEGER),
