@@ -116,8 +116,9 @@ SELECT a.process_id, a.thread_id, a.stack_id, count(*), sum(a.weight),
        sum(coalesce(a.free_ns >= pi.exit_begin_ns AND a.alloc_ns < pi.exit_begin_ns, 0)),
        sum(CASE WHEN a.free_ns >= pi.exit_begin_ns AND a.alloc_ns < pi.exit_begin_ns
                 THEN a.size_bytes ELSE 0 END),
-       sum(a.size_bytes <= t.small AND (a.free_ns IS NULL OR a.free_ns >= pi.exit_begin_ns
-                 OR a.free_ns - a.alloc_ns >= l.long_ns)),
+       sum(CASE WHEN a.size_bytes <= t.small
+                 AND (a.free_ns IS NULL OR a.free_ns >= pi.exit_begin_ns
+                      OR a.free_ns - a.alloc_ns >= l.long_ns) THEN 1 ELSE 0 END),
        min(CASE WHEN a.size_bytes <= t.small
                  AND (a.free_ns IS NULL OR a.free_ns >= pi.exit_begin_ns
                       OR a.free_ns - a.alloc_ns >= l.long_ns) THEN a.alloc_ns END),

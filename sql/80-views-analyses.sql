@@ -313,6 +313,7 @@ CREATE VIEW lifetimes AS
 SELECT h.process_id, coalesce(ss.site, '(no stack)') AS site, ss.location, h.dimension,
        h.bucket,
        CASE WHEN h.bucket < 0 THEN CASE h.dimension WHEN 'lifetime' THEN '<1 us' ELSE '0 B' END
+            WHEN h.bucket = 0 THEN CASE h.dimension WHEN 'lifetime' THEN '1 us' ELSE '1 B' END
             ELSE printf('%d-%d %s', 1 << h.bucket, (1 << (h.bucket + 1)) - 1,
                         CASE h.dimension WHEN 'lifetime' THEN 'us' ELSE 'B' END) END AS range,
        sum(h.blocks) AS blocks, sum(h.bytes) AS bytes
