@@ -85,11 +85,11 @@ CREATE TABLE process_info (
   unstacked_rows INTEGER NOT NULL
 ) STRICT;
 
--- Per (process, thread, stack): totals every per-site view reads instead of the blocks.
--- Block counts are sums of weights; bytes are size times weight.
+-- Per (process, stack): totals every per-site view reads instead of the blocks.
+-- blocks, bytes, temp_*, cross_blocks, waste_bytes, lifetime_ns_sum are sums of weights
+-- (bytes: size times weight); the others count rows.
 CREATE TABLE stack_totals (
   process_id INTEGER NOT NULL,
-  thread_id INTEGER NOT NULL,
   stack_id INTEGER,
   rows INTEGER NOT NULL,
   blocks INTEGER NOT NULL,
