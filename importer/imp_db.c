@@ -24,7 +24,7 @@
 #define IMP_DB_BATCH 32
 #define IMP_DB_BATCH_TABLE IMP_T_BLOCK
 #define IMP_DB_TEXT_SLOT 32
-#define IMP_DB_RUN_CACHE 8
+#define IMP_DB_RUN_CACHE 16
 
 typedef struct imp_db_pending {
     int rows;

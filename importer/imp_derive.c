@@ -1,10 +1,12 @@
 /* imp_derive.c: the per-block totals the analyses read (stack_totals, peak_stacks,
- * stack_histograms, stack_steps, bursts, thread_pairs), in one pass over the blocks.
+ * stack_histograms, stack_steps, bursts, thread_pairs, cross_stacks), in one pass over
+ * the blocks.
  *
  * The same rows as sql/56-derive-blocks.sql, which stays the reference a user re-runs
  * after changing analysis_params: there every GROUP BY and window is a sort of all the
  * blocks (minutes at 10 M blocks); here they are hash groups, sorting only lifetimes.
- * Runs after 55-derive.sql (stack_sites, process_info). Never reads the trace.
+ * Runs after 55-derive.sql (stack_sites, process_info). Also fills timeline_fine (events
+ * sorted by time: 16 bytes per event while it runs). Never reads the trace.
  */
 #include <math.h>
 #include <stdio.h>
@@ -66,9 +68,18 @@ static void imp_groups_free(imp_groups_t *g)
 
 /* Per process: the facts of process_info and process_stats the totals need. */
 typedef struct imp_dproc {
-    int64_t t0, until, len, exit_begin, peak_ns, long_ns;
+    int64_t t0, until, len, exit_begin, peak_ns, long_ns, end;
     int known;
 } imp_dproc_t;
+
+/* One allocation (+size) or free (-size) of the timeline; thread_id < 2^24. */
+typedef struct imp_event {
+    int64_t ts;
+    int64_t delta_thread; /* delta * 2^24 + thread_id */
+} imp_event_t;
+
+#define IMP_TIMELINE_STEPS 1000
+#define IMP_THREAD_BITS 24
 
 /* Lifetimes of one thread_pairs group. */
 typedef struct imp_lives {
@@ -90,9 +101,12 @@ typedef struct imp_derive {
     char **site_label; /* stack_id -> "site (file:line)" for reps */
     int64_t nstacks, rep;
     char *prev_site, *prev_loc;
-    imp_groups_t totals, peak, hist, steps_g, windows, pairs, site_pairs;
+    imp_groups_t totals, peak, hist, steps_g, windows, pairs, site_pairs, cross;
     imp_lives_t *lives, *site_lives;
     uint64_t nlives, capl, nsite_lives, capsl;
+    int64_t nthreads, *thread_process; /* thread_id -> process_id */
+    imp_event_t *events; /* allocations and frees, for timeline_fine */
+    uint64_t nevents, capevents;
 } imp_derive_t;
 
 static int64_t imp_min_n(int64_t cur, int64_t v)
@@ -156,7 +170,7 @@ static const char imp_params_sql[] =
 static const char imp_procs_sql[] =
     "SELECT pi.process_id, pi.t0_ns, coalesce(pi.exit_begin_ns, pi.end_ns),"
     " pi.exit_begin_ns, s.peak_ns,"
-    " CAST(x AS INTEGER) + (x > CAST(x AS INTEGER))"
+    " CAST(x AS INTEGER) + (x > CAST(x AS INTEGER)), pi.end_ns"
     " FROM (SELECT *, max(end_ns - t0_ns, 1) * (SELECT value FROM analysis_params"
     "       WHERE name = 'long_lived_share') AS x FROM process_info) pi"
     " LEFT JOIN process_stats s ON s.process_id = pi.process_id";
@@ -175,8 +189,8 @@ static int imp_load_proc(void *ctx, const imp_value_t *c, int n)
         return 0;
     imp_dproc_t *p = &d->procs[id - 1];
     p->t0 = imp_opt(&c[1]), p->until = imp_opt(&c[2]), p->exit_begin = imp_opt(&c[3]);
-    p->peak_ns = imp_opt(&c[4]), p->long_ns = imp_opt(&c[5]);
-    p->known = p->t0 != IMP_NULL && p->until != IMP_NULL;
+    p->peak_ns = imp_opt(&c[4]), p->long_ns = imp_opt(&c[5]), p->end = imp_opt(&c[6]);
+    p->known = p->t0 != IMP_NULL && p->until != IMP_NULL && p->end != IMP_NULL;
     p->len = p->known ? (p->until - p->t0 > 1 ? p->until - p->t0 : 1) : 1;
     return 0;
 }
@@ -331,6 +345,11 @@ static int imp_add_pairs(imp_derive_t *d, const imp_block_t *b)
         return IMP_ENOMEM;
     if (b->free_thread == b->thread_id)
         return 0;
+    int64_t ci = imp_group(&d->cross, b->thread_id, b->free_thread, b->stack_id, 0);
+    if (ci < 0)
+        return IMP_ENOMEM;
+    int64_t *cv = d->cross.vals + ci * 4;
+    cv[0] = b->process_id, cv[1]++, cv[2] += b->size, cv[3] += life;
     int64_t ar = b->stack_id > 0 && b->stack_id <= d->nstacks ? d->site_rep[b->stack_id - 1] : 0;
     int64_t fr = b->free_stack > 0 && b->free_stack <= d->nstacks ? d->site_rep[b->free_stack - 1]
                                                                   : 0;
@@ -338,6 +357,19 @@ static int imp_add_pairs(imp_derive_t *d, const imp_block_t *b)
     if (gi < 0 || imp_lives_add(&d->site_lives, &d->nsite_lives, &d->capsl, gi, b->process_id,
                                 life, b->size))
         return IMP_ENOMEM;
+    return 0;
+}
+
+static int imp_add_event(imp_derive_t *d, int64_t ts, int64_t delta, int64_t thread_id)
+{
+    if (d->nevents == d->capevents) {
+        uint64_t cap = d->capevents ? d->capevents * 2 : 65536;
+        imp_event_t *e = realloc(d->events, cap * sizeof *e);
+        if (!e)
+            return IMP_ENOMEM;
+        d->events = e, d->capevents = cap;
+    }
+    d->events[d->nevents++] = (imp_event_t){ts, delta * (1 << IMP_THREAD_BITS) + thread_id};
     return 0;
 }
 
@@ -355,6 +387,87 @@ static int imp_add_block(void *ctx, const imp_value_t *c, int n)
         rc = imp_add_shapes(d, p, &b);
     if (!rc)
         rc = imp_add_pairs(d, &b);
+    if (!rc && b.thread_id < (1 << IMP_THREAD_BITS))
+        rc = imp_add_event(d, b.alloc_ns, b.size, b.thread_id);
+    if (!rc && b.thread_id < (1 << IMP_THREAD_BITS) && b.free_ns != IMP_NULL)
+        rc = imp_add_event(d, b.free_ns, -b.size, b.thread_id);
+    return rc;
+}
+
+/* Time order; at equal times allocations (positive deltas) first. */
+static int imp_cmp_event(const void *a, const void *b)
+{
+    const imp_event_t *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->delta_thread > y->delta_thread ? -1 : x->delta_thread < y->delta_thread;
+}
+
+/* One series of the timeline: the step being filled and its values. */
+typedef struct imp_series {
+    int64_t process_id, thread_id, step, live, max, allocated, freed;
+} imp_series_t;
+
+static int imp_series_flush(imp_derive_t *d, imp_series_t *s)
+{
+    static const char sql[] = "INSERT INTO timeline_fine VALUES(?,?,?,?,?,?)";
+    if (s->step < 0)
+        return 0;
+    imp_value_t row[6] = {imp_v_int(s->process_id), imp_v_id(s->thread_id), imp_v_int(s->step),
+                          imp_v_int(s->max), imp_v_int(s->allocated), imp_v_int(s->freed)};
+    s->step = -1;
+    return imp_db_run(d->db, sql, row, 6);
+}
+
+static int imp_series_add(imp_derive_t *d, imp_series_t *s, int64_t step, int64_t delta)
+{
+    int rc = 0;
+    if (step != s->step) {
+        rc = imp_series_flush(d, s);
+        s->step = step, s->max = s->live, s->allocated = s->freed = 0;
+    }
+    s->live += delta;
+    if (s->live > s->max)
+        s->max = s->live;
+    if (delta > 0)
+        s->allocated += delta;
+    else
+        s->freed -= delta;
+    return rc;
+}
+
+static int imp_write_timeline(imp_derive_t *d, const int64_t *thread_process, int64_t nthreads)
+{
+    qsort(d->events, d->nevents, sizeof *d->events, imp_cmp_event);
+    imp_series_t *procs = calloc((size_t)d->nprocs + 1, sizeof *procs);
+    imp_series_t *threads = calloc((size_t)nthreads + 1, sizeof *threads);
+    int rc = procs && threads ? 0 : IMP_ENOMEM;
+    for (int64_t p = 0; !rc && p < d->nprocs; p++)
+        procs[p].process_id = p + 1, procs[p].step = -1;
+    for (uint64_t i = 0; !rc && i < d->nevents; i++) {
+        const imp_event_t *e = &d->events[i];
+        int64_t thread = e->delta_thread & ((1 << IMP_THREAD_BITS) - 1);
+        int64_t delta = (e->delta_thread - thread) / (1 << IMP_THREAD_BITS);
+        int64_t pid = thread <= nthreads ? thread_process[thread] : 0;
+        if (pid < 1 || pid > d->nprocs || !d->procs[pid - 1].known)
+            continue;
+        const imp_dproc_t *p = &d->procs[pid - 1];
+        int64_t len = p->end - p->t0 > 1 ? p->end - p->t0 : 1;
+        int64_t step = (int64_t)((double)(e->ts - p->t0) * IMP_TIMELINE_STEPS / (double)len);
+        step = step < 0 ? 0 : step >= IMP_TIMELINE_STEPS ? IMP_TIMELINE_STEPS - 1 : step;
+        imp_series_t *t = &threads[thread];
+        if (!t->process_id)
+            t->process_id = pid, t->thread_id = thread, t->step = -1;
+        rc = imp_series_add(d, &procs[pid - 1], step, delta);
+        if (!rc)
+            rc = imp_series_add(d, t, step, delta);
+    }
+    for (int64_t p = 0; !rc && p < d->nprocs; p++)
+        rc = imp_series_flush(d, &procs[p]);
+    for (int64_t t = 0; !rc && t <= nthreads; t++)
+        if (threads[t].process_id)
+            rc = imp_series_flush(d, &threads[t]);
+    free(procs), free(threads);
     return rc;
 }
 
@@ -509,8 +622,18 @@ static int imp_write_lives(imp_derive_t *d, imp_groups_t *g, imp_lives_t *lives,
     return rc;
 }
 
+static int imp_load_thread(void *ctx, const imp_value_t *c, int n)
+{
+    imp_derive_t *d = ctx;
+    (void)n;
+    if (c[0].i >= 0 && c[0].i <= d->nthreads)
+        d->thread_process[c[0].i] = c[1].i;
+    return 0;
+}
+
 static void imp_derive_free(imp_derive_t *d)
 {
+    free(d->events);
     for (int64_t i = 0; d->site_label && i < d->nstacks; i++)
         free(d->site_label[i]);
     free(d->site_label), free(d->site_rep), free(d->procs);
@@ -522,7 +645,20 @@ static void imp_derive_free(imp_derive_t *d)
     free(d->lives), free(d->site_lives);
     imp_groups_free(&d->totals), imp_groups_free(&d->peak), imp_groups_free(&d->hist);
     imp_groups_free(&d->steps_g), imp_groups_free(&d->windows), imp_groups_free(&d->pairs);
-    imp_groups_free(&d->site_pairs);
+    imp_groups_free(&d->site_pairs), imp_groups_free(&d->cross);
+}
+
+static int imp_write_cross(imp_derive_t *d)
+{
+    static const char sql[] = "INSERT INTO cross_stacks VALUES(?,?,?,?,?,?,?)";
+    int rc = 0;
+    for (uint64_t i = 0; !rc && i < d->cross.n; i++) {
+        int64_t *k = d->cross.keys + 4 * i, *v = d->cross.vals + 4 * i;
+        imp_value_t row[7] = {imp_v_int(v[0]), imp_v_int(k[0]), imp_v_int(k[1]), imp_v_id(k[2]),
+                              imp_v_int(v[1]), imp_v_int(v[2]), imp_v_int(v[3])};
+        rc = imp_db_run(d->db, sql, row, 7);
+    }
+    return rc;
 }
 
 static int imp_derive_load(imp_derive_t *d)
@@ -558,6 +694,7 @@ int imp_derive_blocks(imp_db_t *db)
     d.totals.nv = T_COUNT;
     d.peak.nv = d.hist.nv = d.steps_g.nv = d.windows.nv = 2;
     d.pairs.nv = d.site_pairs.nv = 1;
+    d.cross.nv = 4;
     int rc = imp_derive_load(&d);
     if (!rc)
         rc = imp_db_scan(db,
@@ -578,6 +715,21 @@ int imp_derive_blocks(imp_db_t *db)
         rc = imp_write_lives(&d, &d.pairs, d.lives, d.nlives, 0);
     if (!rc)
         rc = imp_write_lives(&d, &d.site_pairs, d.site_lives, d.nsite_lives, 1);
+    if (!rc)
+        rc = imp_write_cross(&d);
+    int64_t nthreads = 0, *thread_process = NULL;
+    if (!rc)
+        rc = imp_db_scan(db, "SELECT max(thread_id) FROM threads", imp_count_stacks, &nthreads);
+    if (nthreads >= (1 << IMP_THREAD_BITS))
+        nthreads = (1 << IMP_THREAD_BITS) - 1;
+    if (!rc && !(thread_process = calloc((size_t)nthreads + 1, sizeof *thread_process)))
+        rc = IMP_ENOMEM;
+    d.nthreads = nthreads, d.thread_process = thread_process;
+    if (!rc)
+        rc = imp_db_scan(db, "SELECT thread_id, process_id FROM threads", imp_load_thread, &d);
+    if (!rc)
+        rc = imp_write_timeline(&d, thread_process, nthreads);
+    free(thread_process);
     imp_derive_free(&d);
     return rc;
 }

@@ -187,3 +187,28 @@ CREATE TABLE stack_histograms (
   blocks INTEGER NOT NULL,
   bytes INTEGER NOT NULL
 ) STRICT;
+
+-- The live heap over time, per process (thread_id NULL) and per allocating thread, in
+-- 1000 equal steps of each process's run (process_info t0_ns to end_ns); steps without
+-- events are absent. max_live_bytes: the highest live value within the step (events in
+-- time order, allocations first at equal times); net_bytes: allocated - freed. Filled by
+-- the importer only (imp_derive.c): it depends on neither site_rules nor analysis_params.
+CREATE TABLE timeline_fine (
+  process_id INTEGER NOT NULL,
+  thread_id INTEGER,
+  step INTEGER NOT NULL,                -- 0 .. 999
+  max_live_bytes INTEGER NOT NULL,
+  allocated_bytes INTEGER NOT NULL,
+  freed_bytes INTEGER NOT NULL
+) STRICT;
+
+-- Blocks freed by another thread, per (threads, allocating stack).
+CREATE TABLE cross_stacks (
+  process_id INTEGER NOT NULL,
+  alloc_thread_id INTEGER NOT NULL,
+  free_thread_id INTEGER NOT NULL,
+  stack_id INTEGER,
+  blocks INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  lifetime_ns_sum INTEGER NOT NULL
+) STRICT;

@@ -1,5 +1,5 @@
 -- 56-derive-blocks.sql: the per-block totals the analyses read: stack_totals,
--- peak_stacks, thread_pairs, bursts, stack_steps, stack_histograms.
+-- peak_stacks, thread_pairs, bursts, stack_steps, stack_histograms, cross_stacks.
 -- Reads: allocations, process_info, process_stats, stack_sites, analysis_params. Writes
 -- those tables (emptied first). `mtdb import` computes the same rows in one pass over
 -- the blocks (importer/imp_derive.c: SQLite sorts every GROUP BY, minutes at 10 M
@@ -11,6 +11,7 @@ DELETE FROM thread_pairs;
 DELETE FROM bursts;
 DELETE FROM stack_steps;
 DELETE FROM stack_histograms;
+DELETE FROM cross_stacks;
 
 INSERT INTO stack_totals
 SELECT a.process_id, a.stack_id, count(*), sum(a.weight),
@@ -169,3 +170,9 @@ SELECT process_id, stack_id, 'size',
        sum(weight), sum(size_bytes * weight)
 FROM allocations
 GROUP BY process_id, stack_id, bucket;
+
+INSERT INTO cross_stacks
+SELECT process_id, thread_id, free_thread_id, stack_id, count(*), sum(size_bytes),
+       sum(free_ns - alloc_ns)
+FROM allocations WHERE free_thread_id <> thread_id
+GROUP BY process_id, thread_id, free_thread_id, stack_id;

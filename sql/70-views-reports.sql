@@ -1,5 +1,6 @@
 -- 70-views-reports.sql: per-site report views that queries/ and `mtdb report` read.
--- Reads: allocations, stack_totals, peak_stacks, stack_sites (15, 55). Creates: leaks_by_stack,
+-- Reads: allocations, stack_totals, peak_stacks, cross_stacks, stack_sites (15, 55, 56).
+-- Creates: leaks_by_stack,
 -- hotspots_by_stack, peak_by_stack, cross_thread_by_stack.
 -- Units: bytes, counts; weighted columns multiply by the sampling weight.
 CREATE VIEW leaks_by_stack AS
@@ -26,11 +27,9 @@ LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id;
 -- Blocks allocated by one thread and freed by another, by allocating stack.
 CREATE VIEW cross_thread_by_stack AS
 SELECT g.*, ta.thread AS alloc_thread, tf.thread AS free_thread, ss.site, ss.location
-FROM (SELECT process_id, thread_id AS alloc_thread_id, free_thread_id, stack_id,
-             count(*) AS blocks, sum(size_bytes) AS bytes,
-             avg(free_ns - alloc_ns) AS avg_lifetime_ns
-      FROM allocations WHERE free_thread_id <> thread_id
-      GROUP BY process_id, thread_id, free_thread_id, stack_id) g
+FROM (SELECT process_id, alloc_thread_id, free_thread_id, stack_id, blocks, bytes,
+             1.0 * lifetime_ns_sum / blocks AS avg_lifetime_ns
+      FROM cross_stacks) g
 LEFT JOIN thread_names ta ON ta.thread_id = g.alloc_thread_id
 LEFT JOIN thread_names tf ON tf.thread_id = g.free_thread_id
 LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id;

@@ -203,37 +203,19 @@ LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
 GROUP BY s.process_id, 4, 5, ss.location;
 
 -- timeline: live bytes in timeline_steps equal steps (every step, also those without
--- events), per process (thread_id NULL) and
+-- events; made of the 1000 steps of timeline_fine, so a boundary moves by at most a
+-- thousandth of the run), per process (thread_id NULL) and
 -- per allocating thread, with the maximum inside each step (not only its end value);
 -- at equal times allocations count before frees (as the importer's peak does: a realloc's
 -- new block before the old one's free).
 CREATE VIEW timeline AS
 WITH span AS (SELECT process_id, t0_ns, max(end_ns - t0_ns, 1) AS len FROM process_info),
-ev AS (
-  SELECT process_id, thread_id, alloc_ns AS ts, size_bytes AS d FROM allocations
-  UNION ALL
-  SELECT process_id, thread_id, free_ns, -size_bytes FROM allocations
-  WHERE free_ns IS NOT NULL
-),
-run AS (
-  SELECT e.process_id, NULL AS thread_id, e.ts, e.d,
-         sum(e.d) OVER (PARTITION BY e.process_id ORDER BY e.ts, e.d DESC
-                        ROWS UNBOUNDED PRECEDING) AS live
-  FROM ev e
-  UNION ALL
-  SELECT e.process_id, e.thread_id, e.ts, e.d,
-         sum(e.d) OVER (PARTITION BY e.process_id, e.thread_id ORDER BY e.ts, e.d DESC
-                        ROWS UNBOUNDED PRECEDING)
-  FROM ev e
-),
 steps AS (
-  SELECT r.process_id, r.thread_id,
-         max(0, min(CAST((r.ts - s.t0_ns) * 1.0 * p.timeline_steps / s.len AS INTEGER),
-                    p.timeline_steps - 1)) AS step,
-         max(r.live) AS max_live_bytes, sum(max(r.d, 0)) AS allocated_bytes,
-         -sum(min(r.d, 0)) AS freed_bytes, sum(r.d) AS net
-  FROM run r JOIN span s ON s.process_id = r.process_id, params p
-  GROUP BY r.process_id, r.thread_id, step
+  SELECT f.process_id, f.thread_id, f.step * p.timeline_steps / 1000 AS step,
+         max(f.max_live_bytes) AS max_live_bytes, sum(f.allocated_bytes) AS allocated_bytes,
+         sum(f.freed_bytes) AS freed_bytes, sum(f.allocated_bytes - f.freed_bytes) AS net
+  FROM timeline_fine f, params p
+  GROUP BY f.process_id, f.thread_id, 3
 ),
 series AS (SELECT DISTINCT process_id, thread_id FROM steps),
 grid AS (
@@ -255,8 +237,8 @@ SELECT f.process_id, f.thread_id, f.step,
        f.allocated_bytes, f.freed_bytes,
        (SELECT group_concat(m.label, ', ') FROM marks m
         WHERE m.process_id = f.process_id AND f.thread_id IS NULL
-          AND max(0, min(CAST((m.ts_ns - s.t0_ns) * 1.0 * p.timeline_steps / s.len AS INTEGER),
-                         p.timeline_steps - 1)) = f.step) AS marks
+          AND max(0, min(CAST((m.ts_ns - s.t0_ns) * 1000.0 / s.len AS INTEGER), 999))
+              * p.timeline_steps / 1000 = f.step) AS marks
 FROM filled f JOIN span s ON s.process_id = f.process_id, params p;
 
 -- growth: live bytes per user site at the end of each of growth_steps steps of the run
