@@ -295,8 +295,7 @@ static int imp_db_short_names(imp_db_t *db)
     int rc = sqlite3_prepare_v2(db->sql,
                                 "SELECT DISTINCT function FROM symbols WHERE function IS NOT NULL",
                                 -1, &sel, NULL) ||
-             sqlite3_prepare_v2(db->sql, "INSERT INTO function_names VALUES(?, ?)", -1, &ins,
-                                NULL);
+             sqlite3_prepare_v2(db->sql, "INSERT INTO function_names VALUES(?, ?)", -1, &ins, NULL);
     while (!rc && sqlite3_step(sel) == SQLITE_ROW) {
         const char *full = (const char *)sqlite3_column_text(sel, 0);
         char *short_name = imp_short_name(full);

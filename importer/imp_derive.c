@@ -88,9 +88,30 @@ typedef struct imp_lives {
     int64_t process_id, bytes;
 } imp_lives_t;
 
-enum { T_ROWS, T_BLOCKS, T_BYTES, T_MIN, T_MAX, T_LIVE, T_LIVE_BYTES, T_FIRST_LIVE,
-       T_LAST_LIVE, T_EXIT, T_EXIT_BYTES, T_LONG, T_FIRST_LONG, T_LAST_LONG, T_WASTE,
-       T_TEMP, T_TEMP_BYTES, T_CROSS, T_LIFE, T_FIRST, T_LAST, T_COUNT };
+enum {
+    T_ROWS,
+    T_BLOCKS,
+    T_BYTES,
+    T_MIN,
+    T_MAX,
+    T_LIVE,
+    T_LIVE_BYTES,
+    T_FIRST_LIVE,
+    T_LAST_LIVE,
+    T_EXIT,
+    T_EXIT_BYTES,
+    T_LONG,
+    T_FIRST_LONG,
+    T_LAST_LONG,
+    T_WASTE,
+    T_TEMP,
+    T_TEMP_BYTES,
+    T_CROSS,
+    T_LIFE,
+    T_FIRST,
+    T_LAST,
+    T_COUNT
+};
 
 typedef struct imp_derive {
     imp_db_t *db;
@@ -105,7 +126,7 @@ typedef struct imp_derive {
     imp_lives_t *lives, *site_lives;
     uint64_t nlives, capl, nsite_lives, capsl;
     int64_t nthreads, *thread_process; /* thread_id -> process_id */
-    imp_event_t *events; /* allocations and frees, for timeline_fine */
+    imp_event_t *events;               /* allocations and frees, for timeline_fine */
     uint64_t nevents, capevents;
 } imp_derive_t;
 
@@ -261,8 +282,8 @@ static int imp_add_totals(imp_derive_t *d, const imp_dproc_t *p, const imp_block
     int live = b->free_ns == IMP_NULL;
     int64_t life = live ? 0 : b->free_ns - b->alloc_ns, w = b->weight, sz = b->size;
     if (v[T_ROWS] == 0)
-        v[T_MIN] = v[T_MAX] = v[T_FIRST_LIVE] = v[T_LAST_LIVE] = v[T_FIRST_LONG] =
-            v[T_LAST_LONG] = v[T_FIRST] = v[T_LAST] = IMP_NULL;
+        v[T_MIN] = v[T_MAX] = v[T_FIRST_LIVE] = v[T_LAST_LIVE] = v[T_FIRST_LONG] = v[T_LAST_LONG] =
+            v[T_FIRST] = v[T_LAST] = IMP_NULL;
     v[T_ROWS]++, v[T_BLOCKS] += w, v[T_BYTES] += sz * w;
     v[T_MIN] = imp_min_n(v[T_MIN], sz), v[T_MAX] = imp_max_n(v[T_MAX], sz);
     if (live) {
@@ -275,8 +296,7 @@ static int imp_add_totals(imp_derive_t *d, const imp_dproc_t *p, const imp_block
     if (exit_freed)
         v[T_EXIT]++, v[T_EXIT_BYTES] += sz;
     int at_exit = !live && p->exit_begin != IMP_NULL && b->free_ns >= p->exit_begin;
-    if (sz <= d->small &&
-        (live || at_exit || (p->long_ns != IMP_NULL && life >= p->long_ns))) {
+    if (sz <= d->small && (live || at_exit || (p->long_ns != IMP_NULL && life >= p->long_ns))) {
         v[T_LONG]++;
         v[T_FIRST_LONG] = imp_min_n(v[T_FIRST_LONG], b->alloc_ns);
         v[T_LAST_LONG] = imp_max_n(v[T_LAST_LONG], b->alloc_ns);
@@ -351,11 +371,11 @@ static int imp_add_pairs(imp_derive_t *d, const imp_block_t *b)
     int64_t *cv = d->cross.vals + ci * 4;
     cv[0] = b->process_id, cv[1]++, cv[2] += b->size, cv[3] += life;
     int64_t ar = b->stack_id > 0 && b->stack_id <= d->nstacks ? d->site_rep[b->stack_id - 1] : 0;
-    int64_t fr = b->free_stack > 0 && b->free_stack <= d->nstacks ? d->site_rep[b->free_stack - 1]
-                                                                  : 0;
+    int64_t fr =
+        b->free_stack > 0 && b->free_stack <= d->nstacks ? d->site_rep[b->free_stack - 1] : 0;
     gi = imp_group(&d->site_pairs, b->thread_id, b->free_thread, ar, fr);
-    if (gi < 0 || imp_lives_add(&d->site_lives, &d->nsite_lives, &d->capsl, gi, b->process_id,
-                                life, b->size))
+    if (gi < 0 ||
+        imp_lives_add(&d->site_lives, &d->nsite_lives, &d->capsl, gi, b->process_id, life, b->size))
         return IMP_ENOMEM;
     return 0;
 }
@@ -377,7 +397,8 @@ static int imp_add_block(void *ctx, const imp_value_t *c, int n)
 {
     imp_derive_t *d = ctx;
     (void)n;
-    imp_block_t b = {c[0].i, c[1].i, c[2].type == IMP_V_INT ? c[2].i : 0, c[3].i, c[4].i, c[5].i,
+    imp_block_t b = {c[0].i,         c[1].i,         c[2].type == IMP_V_INT ? c[2].i : 0,
+                     c[3].i,         c[4].i,         c[5].i,
                      imp_opt(&c[6]), imp_opt(&c[7]), c[8].type == IMP_V_INT ? c[8].i : 0};
     if (b.process_id < 1 || b.process_id > d->nprocs)
         return 0;
@@ -413,8 +434,8 @@ static int imp_series_flush(imp_derive_t *d, imp_series_t *s)
     static const char sql[] = "INSERT INTO timeline_fine VALUES(?,?,?,?,?,?)";
     if (s->step < 0)
         return 0;
-    imp_value_t row[6] = {imp_v_int(s->process_id), imp_v_id(s->thread_id), imp_v_int(s->step),
-                          imp_v_int(s->max), imp_v_int(s->allocated), imp_v_int(s->freed)};
+    imp_value_t row[6] = {imp_v_int(s->process_id), imp_v_id(s->thread_id),  imp_v_int(s->step),
+                          imp_v_int(s->max),        imp_v_int(s->allocated), imp_v_int(s->freed)};
     s->step = -1;
     return imp_db_run(d->db, sql, row, 6);
 }
@@ -551,9 +572,11 @@ static int imp_write_histograms(imp_derive_t *d)
     for (uint64_t i = 0; !rc && i < d->hist.n; i++) {
         int64_t *k = d->hist.keys + 4 * i, *v = d->hist.vals + 2 * i;
         int lifetime = k[2] >= 150;
-        imp_value_t row[6] = {imp_v_int(k[0]), imp_v_id(k[1]),
+        imp_value_t row[6] = {imp_v_int(k[0]),
+                              imp_v_id(k[1]),
                               imp_v_text(lifetime ? "lifetime" : "size"),
-                              imp_v_int(k[2] - (lifetime ? 200 : 100)), imp_v_int(v[0]),
+                              imp_v_int(k[2] - (lifetime ? 200 : 100)),
+                              imp_v_int(v[0]),
                               imp_v_int(v[1])};
         rc = imp_db_run(d->db, sql, row, 6);
     }
@@ -611,9 +634,14 @@ static int imp_write_lives(imp_derive_t *d, imp_groups_t *g, imp_lives_t *lives,
         int64_t t = sites ? k[0] : k[1], ft = sites ? k[1] : k[2];
         const char *as = !sites ? NULL : k[2] ? d->site_label[k[2] - 1] : "(no stack)";
         const char *fs = sites && k[3] ? d->site_label[k[3] - 1] : NULL;
-        imp_value_t row[11] = {imp_v_text(sites ? "sites" : "threads"), imp_v_int(l->process_id),
-                               imp_v_int(t), imp_v_int(ft), imp_v_text(as), imp_v_text(fs),
-                               imp_v_int((int64_t)l->n), imp_v_int(l->bytes),
+        imp_value_t row[11] = {imp_v_text(sites ? "sites" : "threads"),
+                               imp_v_int(l->process_id),
+                               imp_v_int(t),
+                               imp_v_int(ft),
+                               imp_v_text(as),
+                               imp_v_text(fs),
+                               imp_v_int((int64_t)l->n),
+                               imp_v_int(l->bytes),
                                imp_v_int(l->ns[(l->n + 1) / 2 - 1]),
                                imp_v_int(l->ns[(9 * l->n + 9) / 10 - 1]),
                                imp_v_int(l->ns[l->n - 1])};
@@ -663,11 +691,10 @@ static int imp_write_cross(imp_derive_t *d)
 
 static int imp_derive_load(imp_derive_t *d)
 {
-    int rc = imp_db_scan(d->db, "SELECT max(process_id) FROM process_info", imp_count_proc,
-                         &d->nprocs);
+    int rc =
+        imp_db_scan(d->db, "SELECT max(process_id) FROM process_info", imp_count_proc, &d->nprocs);
     if (!rc)
-        rc = imp_db_scan(d->db, "SELECT max(stack_id) FROM stacks", imp_count_stacks,
-                         &d->nstacks);
+        rc = imp_db_scan(d->db, "SELECT max(stack_id) FROM stacks", imp_count_stacks, &d->nstacks);
     if (rc)
         return rc;
     d->procs = calloc((size_t)d->nprocs + 1, sizeof *d->procs);

@@ -21,8 +21,9 @@ static const char *an_prefix(const char *query)
 }
 
 static const char *const an_queries[] = {
-    "leaks",  "hotspots", "bottlenecks", "thread_interaction", "handoffs", "peak", "timeline",
-    "growth", "lifetimes", "fragmentation", "advice", "cross_thread_frees", NULL};
+    "leaks",  "hotspots",           "bottlenecks", "thread_interaction", "handoffs",
+    "peak",   "timeline",           "growth",      "lifetimes",          "fragmentation",
+    "advice", "cross_thread_frees", NULL};
 
 /* 1 when s is made of '-' only (a column's underline: its width follows the values). */
 static int an_is_rule(const char *s)
@@ -90,9 +91,9 @@ static void an_check_derived_same(void)
 
 /* Records prog into a fresh directory, imports it, and sets the thresholds the expected
  * rows assume, far from what timing can change: temporaries freed within 20 ms (a
- * preempted one still counts), tiny allocations frequent from 20/s (high from 200/s), findings from 150 blocks
- * (the 100-block sites stay below), 10 timeline steps
- * (none empty), long-lived blocks live 90% of the run. */
+ * preempted one still counts), tiny allocations frequent from 20/s (high from 200/s), findings from
+ * 150 blocks (the 100-block sites stay below), 10 timeline steps (none empty), long-lived blocks
+ * live 90% of the run. */
 static void an_prepare(const char *prog)
 {
     an_dir = it_tmpdir();
