@@ -459,7 +459,8 @@ static int imp_series_add(imp_derive_t *d, imp_series_t *s, int64_t step, int64_
 
 static int imp_write_timeline(imp_derive_t *d, const int64_t *thread_process, int64_t nthreads)
 {
-    qsort(d->events, d->nevents, sizeof *d->events, imp_cmp_event);
+    if (d->nevents)
+        qsort(d->events, d->nevents, sizeof *d->events, imp_cmp_event);
     imp_series_t *procs = calloc((size_t)d->nprocs + 1, sizeof *procs);
     imp_series_t *threads = calloc((size_t)nthreads + 1, sizeof *threads);
     int rc = procs && threads ? 0 : IMP_ENOMEM;
