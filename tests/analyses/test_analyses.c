@@ -165,6 +165,30 @@ START_TEST(test_analyses_cxx_program)
 }
 END_TEST
 
+/* With sampled stacks (preset fast) the per-site calls are estimates, but they add up to
+ * the exact number of allocations (the rows without a stack keep what no weight counts),
+ * leaks count rows exactly, and data_gaps says the stacks were sampled. */
+START_TEST(test_analyses_sampled_totals_exact)
+{
+    char *dir = it_tmpdir(), *db = strdup(it_path(dir, "t.db")), cmd[4096], out[1100];
+    snprintf(cmd, sizeof cmd,
+             "MTDB_PRESET=fast MTDB_OUTPUT='%s/out' LD_PRELOAD='%s' '%s' >/dev/null", dir,
+             AN_RECORDER_LIB, AN_PROG_CXX);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(out, sizeof out, "%s/out", dir);
+    ck_assert_int_eq(it_import(out, db, 0), 0);
+    ck_query(db,
+             "SELECT (SELECT sum(calls) FROM hotspots) = (SELECT alloc_calls FROM summary),"
+             " (SELECT sum(blocks) FROM leaks WHERE kind = 'live_at_exit')"
+             "   = (SELECT live_blocks_at_exit FROM summary),"
+             " (SELECT sum(blocks) FROM leaks WHERE kind = 'freed_at_exit'),"
+             " (SELECT note FROM data_gaps);",
+             "1|1|101|stacks were sampled: per-site counts are estimates (weights)");
+    it_rm_rf(dir);
+    free(dir), free(db);
+}
+END_TEST
+
 START_TEST(test_pattern_matcher)
 {
     ck_assert(an_matches("a  1  x y\nb 2", "a * x y\nb 2"));
@@ -185,6 +209,7 @@ int main(void)
     tcase_add_test(tc, test_pattern_matcher);
     tcase_add_test(tc, test_analyses_c_program);
     tcase_add_test(tc, test_analyses_cxx_program);
+    tcase_add_test(tc, test_analyses_sampled_totals_exact);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
 }
