@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "imp_db.h"
+#include "imp_dwarf.h"
 #include "imp_error.h"
 #include "imp_sql.h"
 #include "imp_writer.h"
@@ -23,6 +24,7 @@
 #define IMP_DB_BATCH 32
 #define IMP_DB_BATCH_TABLE IMP_T_BLOCK
 #define IMP_DB_TEXT_SLOT 32
+#define IMP_DB_RUN_CACHE 16
 
 typedef struct imp_db_pending {
     int rows;
@@ -38,6 +40,10 @@ struct imp_db {
     imp_writer_t *writer; /* applies the rows on a second thread during the load */
     double insert_s, wait_s;
     int in_load;
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } run_cache[IMP_DB_RUN_CACHE];
 };
 
 static const struct {
@@ -50,6 +56,7 @@ static const struct {
 };
 
 static int imp_db_insert(void *ctx, enum imp_table t, const imp_value_t *vals);
+static void imp_db_drop_cache(imp_db_t *db);
 
 static const char imp_load_pragmas[] = "PRAGMA journal_mode = OFF;"
                                        "PRAGMA synchronous = OFF;"
@@ -282,6 +289,33 @@ static int imp_db_link_inherited(imp_db_t *db)
     return sqlite3_exec(db->sql, imp_inherited_sql, NULL, NULL, NULL) ? IMP_EDB : 0;
 }
 
+/* Fills function_names: the short form (imp_short_name) of every function in symbols,
+ * which sql/55-derive.sql matches against site_rules and shows as sites. */
+static int imp_db_short_names(imp_db_t *db)
+{
+    sqlite3_stmt *sel = NULL, *ins = NULL;
+    int rc = sqlite3_prepare_v2(db->sql,
+                                "SELECT DISTINCT function FROM symbols WHERE function IS NOT NULL",
+                                -1, &sel, NULL) ||
+             sqlite3_prepare_v2(db->sql, "INSERT INTO function_names VALUES(?, ?)", -1, &ins, NULL);
+    while (!rc && sqlite3_step(sel) == SQLITE_ROW) {
+        const char *full = (const char *)sqlite3_column_text(sel, 0);
+        char *short_name = imp_short_name(full);
+        if (!short_name) {
+            rc = IMP_ENOMEM;
+            break;
+        }
+        sqlite3_bind_text(ins, 1, full, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, short_name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(ins) == SQLITE_DONE ? 0 : IMP_EDB;
+        sqlite3_reset(ins);
+        free(short_name);
+    }
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    return rc ? (rc == IMP_ENOMEM ? rc : IMP_EDB) : 0;
+}
+
 int imp_db_finish(imp_db_t *db, double *index_s)
 {
     int werr = imp_db_stop_writer(db);
@@ -301,7 +335,14 @@ int imp_db_finish(imp_db_t *db, double *index_s)
     if (!rc)
         rc = imp_db_link_inherited(db);
     if (!rc)
-        rc = imp_db_apply(db, IMP_SQL_AFTER_LOAD, 1000, NULL, 0);
+        rc = imp_db_short_names(db);
+    if (!rc)
+        rc = imp_db_apply(db, IMP_SQL_AFTER_LOAD, IMP_SQL_DERIVE_BLOCKS, NULL, 0);
+    if (!rc)
+        rc = imp_derive_blocks(db);
+    imp_db_drop_cache(db);
+    if (!rc)
+        rc = imp_db_apply(db, IMP_SQL_DERIVE_BLOCKS + 1, 1000, NULL, 0);
     if (!rc &&
         sqlite3_exec(db->sql, "PRAGMA analysis_limit = 1000; ANALYZE; COMMIT", NULL, NULL, NULL))
         rc = IMP_EDB;
@@ -310,10 +351,84 @@ int imp_db_finish(imp_db_t *db, double *index_s)
     return rc;
 }
 
+static void imp_db_value(sqlite3_stmt *st, int col, imp_value_t *v)
+{
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_NULL:
+        *v = imp_v_null();
+        break;
+    case SQLITE_TEXT:
+        *v = imp_v_text((const char *)sqlite3_column_text(st, col));
+        break;
+    case SQLITE_FLOAT: /* truncated: callers scale REAL values in SQL first */
+        *v = imp_v_int((int64_t)sqlite3_column_double(st, col));
+        break;
+    default:
+        *v = imp_v_int(sqlite3_column_int64(st, col));
+    }
+}
+
+int imp_db_scan(imp_db_t *db, const char *sql, imp_db_row_fn fn, void *ctx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL))
+        return IMP_EDB;
+    int ncols = sqlite3_column_count(st), rc = 0, step;
+    imp_value_t cols[IMP_MAX_COLUMNS];
+    if (ncols > IMP_MAX_COLUMNS)
+        ncols = IMP_MAX_COLUMNS;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < ncols; c++)
+            imp_db_value(st, c, &cols[c]);
+        rc = fn(ctx, cols, ncols);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = IMP_EDB;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static sqlite3_stmt *imp_db_cached(imp_db_t *db, const char *sql)
+{
+    for (int i = 0; i < IMP_DB_RUN_CACHE; i++)
+        if (db->run_cache[i].sql == sql)
+            return db->run_cache[i].st;
+    for (int i = 0; i < IMP_DB_RUN_CACHE; i++) {
+        if (db->run_cache[i].sql)
+            continue;
+        if (sqlite3_prepare_v2(db->sql, sql, -1, &db->run_cache[i].st, NULL))
+            return NULL;
+        db->run_cache[i].sql = sql;
+        return db->run_cache[i].st;
+    }
+    return NULL;
+}
+
+int imp_db_run(imp_db_t *db, const char *sql, const imp_value_t *vals, int n)
+{
+    sqlite3_stmt *st = imp_db_cached(db, sql);
+    if (!st)
+        return IMP_EDB;
+    for (int c = 0; c < n; c++)
+        imp_db_bind(st, c + 1, &vals[c]);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : IMP_EDB;
+}
+
+static void imp_db_drop_cache(imp_db_t *db)
+{
+    for (int i = 0; i < IMP_DB_RUN_CACHE; i++) {
+        sqlite3_finalize(db->run_cache[i].st);
+        db->run_cache[i].sql = NULL, db->run_cache[i].st = NULL;
+    }
+}
+
 void imp_db_close(imp_db_t *db)
 {
     if (!db)
         return;
+    imp_db_drop_cache(db);
     imp_db_stop_writer(db);
     for (int t = 0; t < IMP_T_COUNT; t++)
         sqlite3_finalize(db->insert[t]);

@@ -28,6 +28,18 @@ int imp_db_exec(imp_db_t *db, const char *sql);
  * *index_s receives the seconds spent after the commit. */
 int imp_db_finish(imp_db_t *db, double *index_s);
 
+/* After the load: calls fn for every row of a query (values valid during the call);
+ * fn returns 0 to go on. Returns 0, fn's code, or IMP_EDB. */
+typedef int (*imp_db_row_fn)(void *ctx, const imp_value_t *cols, int ncols);
+int imp_db_scan(imp_db_t *db, const char *sql, imp_db_row_fn fn, void *ctx);
+
+/* After the load: runs a statement with n bound values; the statement is prepared once
+ * per distinct sql pointer (a few kept). */
+int imp_db_run(imp_db_t *db, const char *sql, const imp_value_t *vals, int n);
+
+/* imp_derive.c: fills the per-block tables of 56-derive-blocks.sql in one pass. */
+int imp_derive_blocks(imp_db_t *db);
+
 /* Closes the database (rolling back an unfinished load). */
 void imp_db_close(imp_db_t *db);
 

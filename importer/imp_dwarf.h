@@ -29,4 +29,8 @@ void imp_dwarf_close(imp_dwarf_t *d);
 /* Demangled copy of name (a plain copy when it is not a C++ name); caller frees. */
 char *imp_demangle(const char *name);
 
+/* The short form of a demangled name: template arguments, parameter lists and a leading
+ * return type elided ("std::vector<>::push_back()"); caller frees. */
+char *imp_short_name(const char *name);
+
 #endif

@@ -16,5 +16,7 @@ extern const int imp_sql_file_count;
 
 /* First file number applied after the bulk load (indexes, views). */
 #define IMP_SQL_AFTER_LOAD 50
+/* 56-derive-blocks.sql: computed by imp_derive.c instead (same rows, one pass). */
+#define IMP_SQL_DERIVE_BLOCKS 56
 
 #endif

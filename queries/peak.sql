@@ -1,16 +1,12 @@
 -- peak.sql: What was live at the peak
--- Question: when did each process use the most heap, and which call sites held it then?
--- Parameters: @limit (default 20): stacks shown.
--- Columns: first result: process_id, peak_live_bytes, peak_at_s (seconds after the
---   process started). Second: process_id, blocks, bytes live at the peak, site,
---   location, stack_id.
+-- Question: when did each process use the most heap, and which of my sites held it then?
+-- Parameters: @limit (default 20): sites shown; @process (default: all).
+-- Columns: process_id, peak_bytes, peak_s (seconds from the process start), class, site,
+--   location, blocks and bytes live at the peak, share (of peak_bytes).
 -- Run: sqlite3 trace.db < queries/peak.sql
 .headers on
-.mode column
-SELECT s.process_id, s.peak_live_bytes,
-       round((s.peak_ns - coalesce(p.start_ns, s.first_event_ns)) / 1e9, 6) AS peak_at_s
-FROM process_stats s JOIN processes p ON p.process_id = s.process_id;
-SELECT process_id, blocks, bytes, site, location, stack_id
-FROM peak_by_stack
-ORDER BY bytes DESC
+.mode column --wrap 0
+SELECT process_id, peak_bytes, printf('%.6f', peak_s) AS peak_s, class, site, replace(location, rtrim(location, replace(location, '/', '')), '') AS location, blocks, bytes, share
+FROM peak WHERE @process IS NULL OR process_id = @process
+ORDER BY process_id, class_order, bytes DESC, site, location
 LIMIT coalesce(@limit, 20);

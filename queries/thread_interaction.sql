@@ -1,16 +1,14 @@
 -- thread_interaction.sql: Who allocates and who frees
--- Question: which threads free memory that other threads allocated, and how much?
--- Parameters: none.
--- Columns: process_id, alloc_thread (id and name), free_thread (id and name), blocks,
---   bytes, cross (1 when the two threads differ).
+-- Question: which threads free memory that other threads allocated, how much, and how
+--   long do blocks wait between the two?
+-- Parameters: @process (default: all).
+-- Columns: process_id, alloc_thread, free_thread ('#N name'), blocks, bytes, median_us,
+--   p90_us, max_us (allocation to free, exact nearest-rank percentiles). Cross-thread
+--   pairs first, then same-thread ones.
 -- Run: sqlite3 trace.db < queries/thread_interaction.sql
 .headers on
-.mode column
-SELECT ti.process_id,
-       ti.alloc_thread_id || coalesce(' ' || ta.name, '') AS alloc_thread,
-       ti.free_thread_id || coalesce(' ' || tf.name, '') AS free_thread,
-       ti.blocks, ti.bytes, ti.alloc_thread_id <> ti.free_thread_id AS cross
-FROM thread_interaction ti
-LEFT JOIN threads ta ON ta.thread_id = ti.alloc_thread_id
-LEFT JOIN threads tf ON tf.thread_id = ti.free_thread_id
-ORDER BY ti.blocks DESC;
+.mode column --wrap 0
+SELECT process_id, CASE WHEN cross THEN 'cross' ELSE 'same' END AS kind, alloc_thread,
+       free_thread, blocks, bytes, median_us, p90_us, max_us
+FROM thread_interaction WHERE @process IS NULL OR process_id = @process
+ORDER BY process_id, cross DESC, blocks DESC, alloc_thread_id, free_thread_id;

@@ -1,40 +1,23 @@
 -- 60-views-base.sql: base views over the tables; queries/ read these, not the tables.
--- Reads: tables of 10-14. Creates: stack_symbols, live_blocks, cross_thread_frees,
--- thread_interaction, heap_events, summary. Units as in the tables.
+-- Reads: tables of 10-15. Creates: stack_symbols, live_blocks, cross_thread_frees,
+-- heap_events, thread_names, summary. Units as in the tables.
 
 -- Readable frames of a stack: one row per (frame, inlined function).
 CREATE VIEW stack_symbols AS
 SELECT sf.stack_id, sf.position, coalesce(s.inline_depth, 0) AS inline_depth,
-       s.function, s.file, s.line, m.path AS module, f.module_offset, f.frame_id
+       s.function, fn.short_name, s.file, s.line, m.path AS module, f.module_offset,
+       f.frame_id
 FROM stack_frames sf
 JOIN frames f ON f.frame_id = sf.frame_id
 LEFT JOIN modules m ON m.module_id = f.module_id
-LEFT JOIN symbols s ON s.frame_id = f.frame_id;
-
--- The innermost readable frame of each stack (the call site), for one-line reports.
-CREATE VIEW stack_sites AS
-SELECT st.stack_id,
-       (SELECT coalesce(x.function, x.module || '+0x' || printf('%x', x.module_offset),
-                        printf('0x%x', x.module_offset))
-        FROM stack_symbols x WHERE x.stack_id = st.stack_id
-        ORDER BY x.position, x.inline_depth LIMIT 1) AS site,
-       (SELECT x.file || ':' || x.line FROM stack_symbols x
-        WHERE x.stack_id = st.stack_id
-        ORDER BY x.position, x.inline_depth LIMIT 1) AS location
-FROM stacks st;
+LEFT JOIN symbols s ON s.frame_id = f.frame_id
+LEFT JOIN function_names fn ON fn.function = s.function;
 
 CREATE VIEW live_blocks AS
 SELECT * FROM allocations WHERE free_ns IS NULL;
 
 CREATE VIEW cross_thread_frees AS
 SELECT * FROM allocations WHERE free_thread_id <> thread_id;
-
--- Who allocates and who frees: one row per (allocating thread, freeing thread).
-CREATE VIEW thread_interaction AS
-SELECT process_id, thread_id AS alloc_thread_id, free_thread_id,
-       count(*) AS blocks, sum(size_bytes) AS bytes
-FROM allocations WHERE free_thread_id IS NOT NULL
-GROUP BY process_id, thread_id, free_thread_id;
 
 -- The heap as a sequence of changes: +size at each allocation, -size at each free
 -- (a realloc is the free of the old block and the allocation of the new one).
@@ -45,6 +28,11 @@ FROM allocations
 UNION ALL
 SELECT process_id, free_thread_id, free_ns, -size_bytes, -1, block_id
 FROM allocations WHERE free_ns IS NOT NULL;
+
+-- A readable name for each thread: '#N' (its number in its process) and its name if set.
+CREATE VIEW thread_names AS
+SELECT thread_id, process_id, '#' || thread_number || coalesce(' ' || name, '') AS thread
+FROM threads;
 
 -- The first view to read: one row per process.
 CREATE VIEW summary AS

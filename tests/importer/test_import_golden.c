@@ -78,10 +78,22 @@ START_TEST(test_golden_queries_run)
         ck_assert_msg(strlen(got) > 0, "%s printed nothing", e->d_name);
         if (!strcmp(e->d_name, "leaks.sql"))
             ck_assert_str_eq(
-                got, "process_id  blocks  bytes  weighted_blocks  site      location  stack_id\n"
-                     "----------  ------  -----  ---------------  --------  --------  --------\n"
-                     "1           2       4128   4                0x401136            1       \n"
-                     "1           1       256    1                0x401180            2       ");
+                got,
+                "process_id  class  site      location  blocks  bytes  first_s   last_s    path                                \n"
+                "----------  -----  --------  --------  ------  -----  --------  --------  ------------------------------------\n"
+                "1           user   0x401136            2       4128   0.000000  0.000001  0x401136 < 0x401200 < 0x7f0000012345\n"
+                "1           user   0x401180            1       256    0.000002  0.000002  0x401180 < 0x401300                 \n"
+                "process_id  block_id  site      location  size_bytes  alloc_s   thread_id\n"
+                "----------  --------  --------  --------  ----------  --------  ---------\n"
+                "1           5         0x401136            4096        0.000000  1        \n"
+                "1           4         0x401180            256         0.000002  2        \n"
+                "1           6         0x401136            32          0.000001  2        \n"
+                "process_id  incomplete                                                  \n"
+                "----------  ------------------------------------------------------------\n"
+                "1           stacks were sampled: per-site counts are estimates (weights)\n"
+                "process_id  incomplete                                       \n"
+                "----------  -------------------------------------------------\n"
+                "1           exit start not recorded: freed_at_exit is unknown");
         free(sql), free(got);
         n++;
     }

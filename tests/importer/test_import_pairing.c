@@ -104,7 +104,9 @@ START_TEST(test_pairing_threads_exact)
              "cross_thread_frees FROM threads ORDER BY thread_id;",
              "1|1|100|main|1|1000|1600|1|4|910|2|500|0\n"
              "2|2|101||0|1050|2300|0|1|50|2|150|1");
-    ck_query(db, "SELECT * FROM thread_interaction ORDER BY alloc_thread_id, free_thread_id;",
+    ck_query(db,
+             "SELECT process_id, alloc_thread_id, free_thread_id, blocks, bytes "
+             "FROM thread_interaction ORDER BY alloc_thread_id, free_thread_id;",
              "1|1|1|2|500\n1|1|2|1|100\n1|2|2|1|50");
     ck_query(db, "SELECT count(*) FROM cross_thread_frees;", "1");
 }

@@ -1,0 +1,763 @@
+/* imp_derive.c: the per-block totals the analyses read (stack_totals, peak_stacks,
+ * stack_histograms, stack_steps, bursts, thread_pairs, cross_stacks), in one pass over
+ * the blocks.
+ *
+ * The same rows as sql/56-derive-blocks.sql, which stays the reference a user re-runs
+ * after changing analysis_params: there every GROUP BY and window is a sort of all the
+ * blocks (minutes at 10 M blocks); here they are hash groups, sorting only lifetimes.
+ * Runs after 55-derive.sql (stack_sites, process_info). Also fills timeline_fine (events
+ * sorted by time: 16 bytes per event while it runs). Never reads the trace.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imp_db.h"
+#include "imp_error.h"
+#include "imp_map.h"
+
+#define IMP_NULL INT64_MIN
+
+/* A hash group table: key of 4 integers -> nv integers (zeroed when created). */
+typedef struct imp_groups {
+    imp_map_t map; /* hash -> index + 1 */
+    int64_t *keys, *vals;
+    uint64_t n, cap;
+    int nv;
+} imp_groups_t;
+
+static int64_t imp_group(imp_groups_t *g, int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    uint64_t h = imp_hash64((uint64_t)a * 0x9E3779B97F4A7C15ULL ^ imp_hash64((uint64_t)b)) ^
+                 imp_hash64((uint64_t)c * 31 + (uint64_t)d * 0x100000001b3ULL);
+    for (uint64_t key = h | 1;; key = imp_hash64(key) | 1) {
+        int added;
+        uint64_t *slot = imp_map_upsert(&g->map, key, &added);
+        if (!slot)
+            return -1;
+        if (!added) {
+            int64_t *k = g->keys + 4 * (*slot - 1);
+            if (k[0] == a && k[1] == b && k[2] == c && k[3] == d)
+                return (int64_t)(*slot - 1);
+            continue;
+        }
+        if (g->n == g->cap) {
+            uint64_t cap = g->cap ? g->cap * 2 : 1024;
+            int64_t *keys = realloc(g->keys, cap * 4 * sizeof *keys);
+            if (keys)
+                g->keys = keys;
+            int64_t *vals = keys ? realloc(g->vals, cap * g->nv * sizeof *vals) : NULL;
+            if (!vals)
+                return -1;
+            g->vals = vals, g->cap = cap;
+        }
+        int64_t *k = g->keys + 4 * g->n;
+        k[0] = a, k[1] = b, k[2] = c, k[3] = d;
+        memset(g->vals + g->n * g->nv, 0, g->nv * sizeof *g->vals);
+        *slot = ++g->n;
+        return (int64_t)(g->n - 1);
+    }
+}
+
+static void imp_groups_free(imp_groups_t *g)
+{
+    imp_map_free(&g->map);
+    free(g->keys), free(g->vals);
+}
+
+/* Per process: the facts of process_info and process_stats the totals need. */
+typedef struct imp_dproc {
+    int64_t t0, until, len, exit_begin, peak_ns, long_ns, end;
+    int known;
+} imp_dproc_t;
+
+/* One allocation (+size) or free (-size) of the timeline; thread_id < 2^24. */
+typedef struct imp_event {
+    int64_t ts;
+    int64_t delta_thread; /* delta * 2^24 + thread_id */
+} imp_event_t;
+
+#define IMP_TIMELINE_STEPS 1000
+#define IMP_THREAD_BITS 24
+
+/* Lifetimes of one thread_pairs group. */
+typedef struct imp_lives {
+    int64_t *ns;
+    uint64_t n, cap;
+    int64_t process_id, bytes;
+} imp_lives_t;
+
+enum {
+    T_ROWS,
+    T_BLOCKS,
+    T_BYTES,
+    T_MIN,
+    T_MAX,
+    T_LIVE,
+    T_LIVE_BYTES,
+    T_FIRST_LIVE,
+    T_LAST_LIVE,
+    T_EXIT,
+    T_EXIT_BYTES,
+    T_LONG,
+    T_FIRST_LONG,
+    T_LAST_LONG,
+    T_WASTE,
+    T_TEMP,
+    T_TEMP_BYTES,
+    T_CROSS,
+    T_LIFE,
+    T_FIRST,
+    T_LAST,
+    T_COUNT
+};
+
+typedef struct imp_derive {
+    imp_db_t *db;
+    imp_dproc_t *procs;
+    int64_t nprocs;
+    int64_t temp_ns, small, steps, burst_ns, burst_factor_micro, min_blocks;
+    int64_t *site_rep; /* stack_id -> the lowest stack_id of the same site and location */
+    char **site_label; /* stack_id -> "site (file:line)" for reps */
+    int64_t nstacks, rep;
+    char *prev_site, *prev_loc;
+    imp_groups_t totals, peak, hist, steps_g, windows, pairs, site_pairs, cross;
+    imp_lives_t *lives, *site_lives;
+    uint64_t nlives, capl, nsite_lives, capsl;
+    int64_t nthreads, *thread_process; /* thread_id -> process_id */
+    imp_event_t *events;               /* allocations and frees, for timeline_fine */
+    uint64_t nevents, capevents;
+} imp_derive_t;
+
+static int64_t imp_min_n(int64_t cur, int64_t v)
+{
+    return cur == IMP_NULL || v < cur ? v : cur;
+}
+
+static int64_t imp_max_n(int64_t cur, int64_t v)
+{
+    return cur == IMP_NULL || v > cur ? v : cur;
+}
+
+static int imp_lives_add(imp_lives_t **arr, uint64_t *n, uint64_t *cap, int64_t index,
+                         int64_t process_id, int64_t ns, int64_t size)
+{
+    while ((uint64_t)index >= *cap) {
+        uint64_t c = *cap ? *cap * 2 : 256;
+        imp_lives_t *a = realloc(*arr, c * sizeof *a);
+        if (!a)
+            return IMP_ENOMEM;
+        memset(a + *cap, 0, (c - *cap) * sizeof *a);
+        *arr = a, *cap = c;
+    }
+    if ((uint64_t)index >= *n)
+        *n = (uint64_t)index + 1;
+    imp_lives_t *l = &(*arr)[index];
+    if (l->n == l->cap) {
+        uint64_t c = l->cap ? l->cap * 2 : 16;
+        int64_t *ns_arr = realloc(l->ns, c * sizeof *ns_arr);
+        if (!ns_arr)
+            return IMP_ENOMEM;
+        l->ns = ns_arr, l->cap = c;
+    }
+    l->ns[l->n++] = ns;
+    l->process_id = process_id;
+    l->bytes += size;
+    return 0;
+}
+
+static int imp_load_params(void *ctx, const imp_value_t *c, int n)
+{
+    imp_derive_t *d = ctx;
+    (void)n;
+    d->temp_ns = c[0].i, d->small = c[1].i, d->steps = c[2].i, d->burst_ns = c[3].i;
+    d->burst_factor_micro = c[4].i, d->min_blocks = c[5].i;
+    return 0;
+}
+
+static const char imp_params_sql[] =
+    "SELECT CAST((SELECT value FROM analysis_params WHERE name = 'temporary_us') * 1000"
+    "            AS INTEGER),"
+    " (SELECT value FROM analysis_params WHERE name = 'small_bytes'),"
+    " (SELECT value FROM analysis_params WHERE name = 'growth_steps'),"
+    " (SELECT value FROM analysis_params WHERE name = 'burst_ms') * 1000000,"
+    " CAST((SELECT value FROM analysis_params WHERE name = 'burst_factor') * 1000000"
+    "      AS INTEGER),"
+    " (SELECT value FROM analysis_params WHERE name = 'min_blocks')";
+
+/* long_ns is the ceiling of the run times long_lived_share: an integer lifetime reaches
+ * the REAL threshold of 56-derive-blocks.sql exactly when it reaches its ceiling. */
+static const char imp_procs_sql[] =
+    "SELECT pi.process_id, pi.t0_ns, coalesce(pi.exit_begin_ns, pi.end_ns),"
+    " pi.exit_begin_ns, s.peak_ns,"
+    " CAST(x AS INTEGER) + (x > CAST(x AS INTEGER)), pi.end_ns"
+    " FROM (SELECT *, max(end_ns - t0_ns, 1) * (SELECT value FROM analysis_params"
+    "       WHERE name = 'long_lived_share') AS x FROM process_info) pi"
+    " LEFT JOIN process_stats s ON s.process_id = pi.process_id";
+
+static int64_t imp_opt(const imp_value_t *v)
+{
+    return v->type == IMP_V_INT ? v->i : IMP_NULL;
+}
+
+static int imp_load_proc(void *ctx, const imp_value_t *c, int n)
+{
+    imp_derive_t *d = ctx;
+    (void)n;
+    int64_t id = c[0].i;
+    if (id < 1 || id > d->nprocs)
+        return 0;
+    imp_dproc_t *p = &d->procs[id - 1];
+    p->t0 = imp_opt(&c[1]), p->until = imp_opt(&c[2]), p->exit_begin = imp_opt(&c[3]);
+    p->peak_ns = imp_opt(&c[4]), p->long_ns = imp_opt(&c[5]), p->end = imp_opt(&c[6]);
+    p->known = p->t0 != IMP_NULL && p->until != IMP_NULL && p->end != IMP_NULL;
+    p->len = p->known ? (p->until - p->t0 > 1 ? p->until - p->t0 : 1) : 1;
+    return 0;
+}
+
+static int imp_count_proc(void *ctx, const imp_value_t *c, int n)
+{
+    (void)n;
+    *(int64_t *)ctx = c[0].type == IMP_V_INT ? c[0].i : 0;
+    return 0;
+}
+
+static int imp_count_stacks(void *ctx, const imp_value_t *c, int n)
+{
+    (void)n;
+    *(int64_t *)ctx = c[0].type == IMP_V_INT ? c[0].i : 0;
+    return 0;
+}
+
+/* Rows of stack_sites ordered by (site, location, stack_id): the first of each run of
+ * equal (site, location) is the representative of its site. */
+static int imp_same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static int imp_load_site(void *ctx, const imp_value_t *c, int n)
+{
+    imp_derive_t *d = ctx;
+    (void)n;
+    int64_t id = c[0].i;
+    const char *site = c[1].type == IMP_V_TEXT ? c[1].s : NULL;
+    const char *loc = c[2].type == IMP_V_TEXT ? c[2].s : NULL;
+    if (id < 1 || id > d->nstacks)
+        return 0;
+    if (!d->rep || !imp_same_text(site, d->prev_site) || !imp_same_text(loc, d->prev_loc)) {
+        free(d->prev_site), free(d->prev_loc);
+        d->prev_site = site ? strdup(site) : NULL;
+        d->prev_loc = loc ? strdup(loc) : NULL;
+        d->rep = id;
+        const char *base = loc ? strrchr(loc, '/') : NULL;
+        base = base ? base + 1 : loc;
+        size_t len = (site ? strlen(site) : 10) + (base ? strlen(base) + 3 : 0) + 1;
+        char *label = malloc(len);
+        if (!label)
+            return IMP_ENOMEM;
+        if (base)
+            snprintf(label, len, "%s (%s)", site ? site : "(no stack)", base);
+        else
+            snprintf(label, len, "%s", site ? site : "(no stack)");
+        d->site_label[id - 1] = label;
+    }
+    d->site_rep[id - 1] = d->rep;
+    return 0;
+}
+
+/* One block into every group it belongs to. */
+typedef struct imp_block {
+    int64_t process_id, thread_id, stack_id, size, weight, alloc_ns, free_ns, free_thread;
+    int64_t free_stack;
+} imp_block_t;
+
+static int imp_add_totals(imp_derive_t *d, const imp_dproc_t *p, const imp_block_t *b)
+{
+    int64_t gi = imp_group(&d->totals, b->process_id, b->stack_id, 0, 0);
+    if (gi < 0)
+        return IMP_ENOMEM;
+    int64_t *v = d->totals.vals + gi * T_COUNT;
+    int live = b->free_ns == IMP_NULL;
+    int64_t life = live ? 0 : b->free_ns - b->alloc_ns, w = b->weight, sz = b->size;
+    if (v[T_ROWS] == 0)
+        v[T_MIN] = v[T_MAX] = v[T_FIRST_LIVE] = v[T_LAST_LIVE] = v[T_FIRST_LONG] = v[T_LAST_LONG] =
+            v[T_FIRST] = v[T_LAST] = IMP_NULL;
+    v[T_ROWS]++, v[T_BLOCKS] += w, v[T_BYTES] += sz * w;
+    v[T_MIN] = imp_min_n(v[T_MIN], sz), v[T_MAX] = imp_max_n(v[T_MAX], sz);
+    if (live) {
+        v[T_LIVE]++, v[T_LIVE_BYTES] += sz;
+        v[T_FIRST_LIVE] = imp_min_n(v[T_FIRST_LIVE], b->alloc_ns);
+        v[T_LAST_LIVE] = imp_max_n(v[T_LAST_LIVE], b->alloc_ns);
+    }
+    int exit_freed = !live && p->exit_begin != IMP_NULL && b->free_ns >= p->exit_begin &&
+                     b->alloc_ns < p->exit_begin;
+    if (exit_freed)
+        v[T_EXIT]++, v[T_EXIT_BYTES] += sz;
+    int at_exit = !live && p->exit_begin != IMP_NULL && b->free_ns >= p->exit_begin;
+    if (sz <= d->small && (live || at_exit || (p->long_ns != IMP_NULL && life >= p->long_ns))) {
+        v[T_LONG]++;
+        v[T_FIRST_LONG] = imp_min_n(v[T_FIRST_LONG], b->alloc_ns);
+        v[T_LAST_LONG] = imp_max_n(v[T_LAST_LONG], b->alloc_ns);
+    }
+    int64_t chunk = (sz + 8 + 15) / 16 * 16;
+    v[T_WASTE] += ((chunk > 32 ? chunk : 32) - sz) * w;
+    if (!live && b->free_thread == b->thread_id && life <= d->temp_ns)
+        v[T_TEMP] += w, v[T_TEMP_BYTES] += sz * w;
+    if (!live && b->free_thread != b->thread_id)
+        v[T_CROSS] += w;
+    if (!live)
+        v[T_LIFE] += life * w;
+    v[T_FIRST] = imp_min_n(v[T_FIRST], b->alloc_ns);
+    v[T_LAST] = imp_max_n(v[T_LAST], b->alloc_ns);
+    return 0;
+}
+
+static int imp_add_to(imp_groups_t *g, int64_t a, int64_t b2, int64_t c, int64_t x, int64_t y)
+{
+    int64_t gi = imp_group(g, a, b2, c, 0);
+    if (gi < 0)
+        return IMP_ENOMEM;
+    g->vals[gi * 2] += x, g->vals[gi * 2 + 1] += y;
+    return 0;
+}
+
+static int64_t imp_step(const imp_derive_t *d, const imp_dproc_t *p, int64_t ts)
+{
+    int64_t s = (int64_t)((double)(ts - p->t0) * 1.0 * (double)d->steps / (double)p->len);
+    if (s > d->steps - 1)
+        s = d->steps - 1;
+    return s < 0 ? 0 : s;
+}
+
+static int imp_add_shapes(imp_derive_t *d, const imp_dproc_t *p, const imp_block_t *b)
+{
+    int64_t w = b->weight, sz = b->size, pid = b->process_id, sid = b->stack_id;
+    int rc = 0;
+    if (p->peak_ns != IMP_NULL && b->alloc_ns <= p->peak_ns &&
+        (b->free_ns == IMP_NULL || b->free_ns > p->peak_ns))
+        rc = imp_add_to(&d->peak, pid, sid, 0, 1, sz);
+    if (!rc && b->free_ns != IMP_NULL) {
+        int64_t life = b->free_ns - b->alloc_ns;
+        int64_t bucket = life < 1000 ? -1 : (int64_t)log2((double)life / 1000.0);
+        rc = imp_add_to(&d->hist, pid, sid, 2 * 100 + bucket, w, sz * w);
+    }
+    if (!rc)
+        rc = imp_add_to(&d->hist, pid, sid, 1 * 100 + (sz ? (int64_t)log2((double)sz) : -1), w,
+                        sz * w);
+    if (!rc && p->known && b->alloc_ns < p->until)
+        rc = imp_add_to(&d->steps_g, pid, sid, imp_step(d, p, b->alloc_ns), sz, 1);
+    if (!rc && p->known && b->free_ns != IMP_NULL && b->free_ns < p->until)
+        rc = imp_add_to(&d->steps_g, pid, sid, imp_step(d, p, b->free_ns), -sz, -1);
+    if (!rc && d->burst_ns > 0)
+        rc = imp_add_to(&d->windows, pid, b->thread_id, b->alloc_ns / d->burst_ns, w, sz * w);
+    return rc;
+}
+
+static int imp_add_pairs(imp_derive_t *d, const imp_block_t *b)
+{
+    if (b->free_ns == IMP_NULL)
+        return 0;
+    int64_t life = b->free_ns - b->alloc_ns;
+    int64_t gi = imp_group(&d->pairs, b->process_id, b->thread_id, b->free_thread, 0);
+    if (gi < 0 || imp_lives_add(&d->lives, &d->nlives, &d->capl, gi, b->process_id, life, b->size))
+        return IMP_ENOMEM;
+    if (b->free_thread == b->thread_id)
+        return 0;
+    int64_t ci = imp_group(&d->cross, b->thread_id, b->free_thread, b->stack_id, 0);
+    if (ci < 0)
+        return IMP_ENOMEM;
+    int64_t *cv = d->cross.vals + ci * 4;
+    cv[0] = b->process_id, cv[1]++, cv[2] += b->size, cv[3] += life;
+    int64_t ar = b->stack_id > 0 && b->stack_id <= d->nstacks ? d->site_rep[b->stack_id - 1] : 0;
+    int64_t fr =
+        b->free_stack > 0 && b->free_stack <= d->nstacks ? d->site_rep[b->free_stack - 1] : 0;
+    gi = imp_group(&d->site_pairs, b->thread_id, b->free_thread, ar, fr);
+    if (gi < 0 ||
+        imp_lives_add(&d->site_lives, &d->nsite_lives, &d->capsl, gi, b->process_id, life, b->size))
+        return IMP_ENOMEM;
+    return 0;
+}
+
+static int imp_add_event(imp_derive_t *d, int64_t ts, int64_t delta, int64_t thread_id)
+{
+    if (d->nevents == d->capevents) {
+        uint64_t cap = d->capevents ? d->capevents * 2 : 65536;
+        imp_event_t *e = realloc(d->events, cap * sizeof *e);
+        if (!e)
+            return IMP_ENOMEM;
+        d->events = e, d->capevents = cap;
+    }
+    d->events[d->nevents++] = (imp_event_t){ts, delta * (1 << IMP_THREAD_BITS) + thread_id};
+    return 0;
+}
+
+static int imp_add_block(void *ctx, const imp_value_t *c, int n)
+{
+    imp_derive_t *d = ctx;
+    (void)n;
+    imp_block_t b = {c[0].i,         c[1].i,         c[2].type == IMP_V_INT ? c[2].i : 0,
+                     c[3].i,         c[4].i,         c[5].i,
+                     imp_opt(&c[6]), imp_opt(&c[7]), c[8].type == IMP_V_INT ? c[8].i : 0};
+    if (b.process_id < 1 || b.process_id > d->nprocs)
+        return 0;
+    const imp_dproc_t *p = &d->procs[b.process_id - 1];
+    int rc = imp_add_totals(d, p, &b);
+    if (!rc)
+        rc = imp_add_shapes(d, p, &b);
+    if (!rc)
+        rc = imp_add_pairs(d, &b);
+    if (!rc && b.thread_id < (1 << IMP_THREAD_BITS))
+        rc = imp_add_event(d, b.alloc_ns, b.size, b.thread_id);
+    if (!rc && b.thread_id < (1 << IMP_THREAD_BITS) && b.free_ns != IMP_NULL)
+        rc = imp_add_event(d, b.free_ns, -b.size, b.thread_id);
+    return rc;
+}
+
+/* Time order; at equal times allocations (positive deltas) first. */
+static int imp_cmp_event(const void *a, const void *b)
+{
+    const imp_event_t *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->delta_thread > y->delta_thread ? -1 : x->delta_thread < y->delta_thread;
+}
+
+/* One series of the timeline: the step being filled and its values. */
+typedef struct imp_series {
+    int64_t process_id, thread_id, step, live, max, allocated, freed;
+} imp_series_t;
+
+static int imp_series_flush(imp_derive_t *d, imp_series_t *s)
+{
+    static const char sql[] = "INSERT INTO timeline_fine VALUES(?,?,?,?,?,?)";
+    if (s->step < 0)
+        return 0;
+    imp_value_t row[6] = {imp_v_int(s->process_id), imp_v_id(s->thread_id),  imp_v_int(s->step),
+                          imp_v_int(s->max),        imp_v_int(s->allocated), imp_v_int(s->freed)};
+    s->step = -1;
+    return imp_db_run(d->db, sql, row, 6);
+}
+
+static int imp_series_add(imp_derive_t *d, imp_series_t *s, int64_t step, int64_t delta)
+{
+    int rc = 0;
+    if (step != s->step) {
+        rc = imp_series_flush(d, s);
+        s->step = step, s->max = s->live, s->allocated = s->freed = 0;
+    }
+    s->live += delta;
+    if (s->live > s->max)
+        s->max = s->live;
+    if (delta > 0)
+        s->allocated += delta;
+    else
+        s->freed -= delta;
+    return rc;
+}
+
+static int imp_write_timeline(imp_derive_t *d, const int64_t *thread_process, int64_t nthreads)
+{
+    if (d->nevents)
+        qsort(d->events, d->nevents, sizeof *d->events, imp_cmp_event);
+    imp_series_t *procs = calloc((size_t)d->nprocs + 1, sizeof *procs);
+    imp_series_t *threads = calloc((size_t)nthreads + 1, sizeof *threads);
+    int rc = procs && threads ? 0 : IMP_ENOMEM;
+    for (int64_t p = 0; !rc && p < d->nprocs; p++)
+        procs[p].process_id = p + 1, procs[p].step = -1;
+    for (uint64_t i = 0; !rc && i < d->nevents; i++) {
+        const imp_event_t *e = &d->events[i];
+        int64_t thread = e->delta_thread & ((1 << IMP_THREAD_BITS) - 1);
+        int64_t delta = (e->delta_thread - thread) / (1 << IMP_THREAD_BITS);
+        int64_t pid = thread <= nthreads ? thread_process[thread] : 0;
+        if (pid < 1 || pid > d->nprocs || !d->procs[pid - 1].known)
+            continue;
+        const imp_dproc_t *p = &d->procs[pid - 1];
+        int64_t len = p->end - p->t0 > 1 ? p->end - p->t0 : 1;
+        int64_t step = (int64_t)((double)(e->ts - p->t0) * IMP_TIMELINE_STEPS / (double)len);
+        step = step < 0 ? 0 : step >= IMP_TIMELINE_STEPS ? IMP_TIMELINE_STEPS - 1 : step;
+        imp_series_t *t = &threads[thread];
+        if (!t->process_id)
+            t->process_id = pid, t->thread_id = thread, t->step = -1;
+        rc = imp_series_add(d, &procs[pid - 1], step, delta);
+        if (!rc)
+            rc = imp_series_add(d, t, step, delta);
+    }
+    for (int64_t p = 0; !rc && p < d->nprocs; p++)
+        rc = imp_series_flush(d, &procs[p]);
+    for (int64_t t = 0; !rc && t <= nthreads; t++)
+        if (threads[t].process_id)
+            rc = imp_series_flush(d, &threads[t]);
+    free(procs), free(threads);
+    return rc;
+}
+
+static imp_value_t imp_v_opt(int64_t v)
+{
+    return v == IMP_NULL ? imp_v_null() : imp_v_int(v);
+}
+
+/* Under sampling the rows without a stack are already counted in the weights of the
+ * sampled rows: their group keeps only what no weight accounts for (as in SQL). */
+static void imp_fix_unstacked(imp_derive_t *d, int64_t *extra)
+{
+    for (uint64_t i = 0; i < d->totals.n; i++) {
+        int64_t *k = d->totals.keys + 4 * i, *v = d->totals.vals + i * T_COUNT;
+        if (k[1])
+            extra[k[0] - 1] += v[T_BLOCKS] - v[T_ROWS];
+    }
+    for (uint64_t i = 0; i < d->totals.n; i++) {
+        int64_t *k = d->totals.keys + 4 * i, *v = d->totals.vals + i * T_COUNT;
+        int64_t x = extra[k[0] - 1];
+        if (k[1] || x <= 0)
+            continue;
+        int64_t keep = v[T_ROWS] - x > 0 ? v[T_ROWS] - x : 0;
+        v[T_BLOCKS] = keep;
+        v[T_BYTES] = v[T_ROWS] > 0 ? v[T_BYTES] * keep / v[T_ROWS] : 0;
+        v[T_TEMP] = v[T_ROWS] > 0 ? v[T_TEMP] * keep / v[T_ROWS] : 0;
+        v[T_CROSS] = v[T_ROWS] > 0 ? v[T_CROSS] * keep / v[T_ROWS] : 0;
+    }
+}
+
+static int imp_write_totals(imp_derive_t *d)
+{
+    static const char ins[] = "INSERT INTO stack_totals VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                              "?,?,?,?,?,?,?)";
+    static const char upd[] =
+        "UPDATE process_info SET sampled = ?, unstacked_rows = ? WHERE process_id = ?";
+    int64_t *extra = calloc((size_t)d->nprocs + 1, sizeof *extra);
+    int64_t *sampled = calloc((size_t)d->nprocs + 1, sizeof *sampled);
+    int64_t *unstacked = calloc((size_t)d->nprocs + 1, sizeof *unstacked);
+    int rc = extra && sampled && unstacked ? 0 : IMP_ENOMEM;
+    if (!rc)
+        imp_fix_unstacked(d, extra);
+    for (uint64_t i = 0; !rc && i < d->totals.n; i++) {
+        int64_t *k = d->totals.keys + 4 * i, *v = d->totals.vals + i * T_COUNT;
+        imp_value_t row[2 + T_COUNT] = {imp_v_int(k[0]), imp_v_id(k[1])};
+        for (int c = 0; c < T_COUNT; c++)
+            row[2 + c] = imp_v_opt(v[c]);
+        rc = imp_db_run(d->db, ins, row, 2 + T_COUNT);
+        if (k[1] && v[T_BLOCKS] > v[T_ROWS])
+            sampled[k[0] - 1] = 1;
+        if (!k[1])
+            unstacked[k[0] - 1] += v[T_ROWS];
+    }
+    for (int64_t p = 0; !rc && p < d->nprocs; p++) {
+        imp_value_t row[3] = {imp_v_int(sampled[p]), imp_v_int(unstacked[p]), imp_v_int(p + 1)};
+        rc = imp_db_run(d->db, upd, row, 3);
+    }
+    free(extra), free(sampled), free(unstacked);
+    return rc;
+}
+
+/* A group table of (x, y) sums as rows (k0, k1 or NULL, [k2,] x, y). */
+static int imp_write_pairs(imp_derive_t *d, imp_groups_t *g, const char *sql, int with_k2)
+{
+    int rc = 0;
+    for (uint64_t i = 0; !rc && i < g->n; i++) {
+        int64_t *k = g->keys + 4 * i, *v = g->vals + 2 * i;
+        imp_value_t row[5] = {imp_v_int(k[0]), imp_v_id(k[1]), imp_v_int(k[2]), imp_v_int(v[0]),
+                              imp_v_int(v[1])};
+        if (!with_k2)
+            row[2] = row[3], row[3] = row[4];
+        rc = imp_db_run(d->db, sql, row, with_k2 ? 5 : 4);
+    }
+    return rc;
+}
+
+static int imp_write_histograms(imp_derive_t *d)
+{
+    static const char sql[] = "INSERT INTO stack_histograms VALUES(?,?,?,?,?,?)";
+    int rc = 0;
+    for (uint64_t i = 0; !rc && i < d->hist.n; i++) {
+        int64_t *k = d->hist.keys + 4 * i, *v = d->hist.vals + 2 * i;
+        int lifetime = k[2] >= 150;
+        imp_value_t row[6] = {imp_v_int(k[0]),
+                              imp_v_id(k[1]),
+                              imp_v_text(lifetime ? "lifetime" : "size"),
+                              imp_v_int(k[2] - (lifetime ? 200 : 100)),
+                              imp_v_int(v[0]),
+                              imp_v_int(v[1])};
+        rc = imp_db_run(d->db, sql, row, 6);
+    }
+    return rc;
+}
+
+static int imp_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Windows per thread: the median count per active window, then the bursts. */
+static int imp_write_bursts(imp_derive_t *d)
+{
+    static const char sql[] = "INSERT INTO bursts VALUES(?,?,?,?,?,?)";
+    imp_groups_t per_thread = {.nv = 2};
+    imp_lives_t *counts = NULL;
+    uint64_t ncounts = 0, cap = 0;
+    int rc = 0;
+    for (uint64_t i = 0; !rc && i < d->windows.n; i++) {
+        int64_t *k = d->windows.keys + 4 * i;
+        int64_t ti = imp_group(&per_thread, k[1], 0, 0, 0);
+        rc = ti < 0 ? IMP_ENOMEM
+                    : imp_lives_add(&counts, &ncounts, &cap, ti, k[0], d->windows.vals[2 * i], 0);
+    }
+    for (uint64_t i = 0; i < ncounts; i++)
+        qsort(counts[i].ns, counts[i].n, sizeof *counts[i].ns, imp_cmp_i64);
+    for (uint64_t i = 0; !rc && i < d->windows.n; i++) {
+        int64_t *k = d->windows.keys + 4 * i, *v = d->windows.vals + 2 * i;
+        const imp_lives_t *c = &counts[imp_group(&per_thread, k[1], 0, 0, 0)];
+        int64_t median = c->ns[(c->n + 1) / 2 - 1];
+        if (v[0] < d->min_blocks || (double)v[0] < (double)d->burst_factor_micro / 1e6 * median)
+            continue;
+        imp_value_t row[6] = {imp_v_int(k[0]), imp_v_int(k[1]), imp_v_int(k[2] * d->burst_ns),
+                              imp_v_int(v[0]), imp_v_int(v[1]), imp_v_int(median)};
+        rc = imp_db_run(d->db, sql, row, 6);
+    }
+    for (uint64_t i = 0; i < ncounts; i++)
+        free(counts[i].ns);
+    free(counts);
+    imp_groups_free(&per_thread);
+    return rc;
+}
+
+static int imp_write_lives(imp_derive_t *d, imp_groups_t *g, imp_lives_t *lives, uint64_t n,
+                           int sites)
+{
+    static const char sql[] = "INSERT INTO thread_pairs VALUES(?,?,?,?,?,?,?,?,?,?,?)";
+    int rc = 0;
+    for (uint64_t i = 0; !rc && i < g->n && i < n; i++) {
+        int64_t *k = g->keys + 4 * i;
+        imp_lives_t *l = &lives[i];
+        qsort(l->ns, l->n, sizeof *l->ns, imp_cmp_i64);
+        int64_t t = sites ? k[0] : k[1], ft = sites ? k[1] : k[2];
+        const char *as = !sites ? NULL : k[2] ? d->site_label[k[2] - 1] : "(no stack)";
+        const char *fs = sites && k[3] ? d->site_label[k[3] - 1] : NULL;
+        imp_value_t row[11] = {imp_v_text(sites ? "sites" : "threads"),
+                               imp_v_int(l->process_id),
+                               imp_v_int(t),
+                               imp_v_int(ft),
+                               imp_v_text(as),
+                               imp_v_text(fs),
+                               imp_v_int((int64_t)l->n),
+                               imp_v_int(l->bytes),
+                               imp_v_int(l->ns[(l->n + 1) / 2 - 1]),
+                               imp_v_int(l->ns[(9 * l->n + 9) / 10 - 1]),
+                               imp_v_int(l->ns[l->n - 1])};
+        rc = imp_db_run(d->db, sql, row, 11);
+    }
+    return rc;
+}
+
+static int imp_load_thread(void *ctx, const imp_value_t *c, int n)
+{
+    imp_derive_t *d = ctx;
+    (void)n;
+    if (c[0].i >= 0 && c[0].i <= d->nthreads)
+        d->thread_process[c[0].i] = c[1].i;
+    return 0;
+}
+
+static void imp_derive_free(imp_derive_t *d)
+{
+    free(d->events);
+    for (int64_t i = 0; d->site_label && i < d->nstacks; i++)
+        free(d->site_label[i]);
+    free(d->site_label), free(d->site_rep), free(d->procs);
+    free(d->prev_site), free(d->prev_loc);
+    for (uint64_t i = 0; i < d->nlives; i++)
+        free(d->lives[i].ns);
+    for (uint64_t i = 0; i < d->nsite_lives; i++)
+        free(d->site_lives[i].ns);
+    free(d->lives), free(d->site_lives);
+    imp_groups_free(&d->totals), imp_groups_free(&d->peak), imp_groups_free(&d->hist);
+    imp_groups_free(&d->steps_g), imp_groups_free(&d->windows), imp_groups_free(&d->pairs);
+    imp_groups_free(&d->site_pairs), imp_groups_free(&d->cross);
+}
+
+static int imp_write_cross(imp_derive_t *d)
+{
+    static const char sql[] = "INSERT INTO cross_stacks VALUES(?,?,?,?,?,?,?)";
+    int rc = 0;
+    for (uint64_t i = 0; !rc && i < d->cross.n; i++) {
+        int64_t *k = d->cross.keys + 4 * i, *v = d->cross.vals + 4 * i;
+        imp_value_t row[7] = {imp_v_int(v[0]), imp_v_int(k[0]), imp_v_int(k[1]), imp_v_id(k[2]),
+                              imp_v_int(v[1]), imp_v_int(v[2]), imp_v_int(v[3])};
+        rc = imp_db_run(d->db, sql, row, 7);
+    }
+    return rc;
+}
+
+static int imp_derive_load(imp_derive_t *d)
+{
+    int rc =
+        imp_db_scan(d->db, "SELECT max(process_id) FROM process_info", imp_count_proc, &d->nprocs);
+    if (!rc)
+        rc = imp_db_scan(d->db, "SELECT max(stack_id) FROM stacks", imp_count_stacks, &d->nstacks);
+    if (rc)
+        return rc;
+    d->procs = calloc((size_t)d->nprocs + 1, sizeof *d->procs);
+    d->site_rep = calloc((size_t)d->nstacks + 1, sizeof *d->site_rep);
+    d->site_label = calloc((size_t)d->nstacks + 1, sizeof *d->site_label);
+    if (!d->procs || !d->site_rep || !d->site_label)
+        return IMP_ENOMEM;
+    rc = imp_db_scan(d->db, imp_params_sql, imp_load_params, d);
+    if (!rc)
+        rc = imp_db_scan(d->db, imp_procs_sql, imp_load_proc, d);
+    if (!rc)
+        rc = imp_db_scan(d->db,
+                         "SELECT stack_id, site, location FROM stack_sites"
+                         " ORDER BY site, location, stack_id",
+                         imp_load_site, d);
+    return rc;
+}
+
+int imp_derive_blocks(imp_db_t *db)
+{
+    imp_derive_t d;
+    memset(&d, 0, sizeof d);
+    d.db = db;
+    d.totals.nv = T_COUNT;
+    d.peak.nv = d.hist.nv = d.steps_g.nv = d.windows.nv = 2;
+    d.pairs.nv = d.site_pairs.nv = 1;
+    d.cross.nv = 4;
+    int rc = imp_derive_load(&d);
+    if (!rc)
+        rc = imp_db_scan(db,
+                         "SELECT process_id, thread_id, stack_id, size_bytes, weight, alloc_ns,"
+                         " free_ns, free_thread_id, free_stack_id FROM allocations",
+                         imp_add_block, &d);
+    if (!rc)
+        rc = imp_write_totals(&d);
+    if (!rc)
+        rc = imp_write_pairs(&d, &d.peak, "INSERT INTO peak_stacks VALUES(?,?,?,?)", 0);
+    if (!rc)
+        rc = imp_write_histograms(&d);
+    if (!rc)
+        rc = imp_write_pairs(&d, &d.steps_g, "INSERT INTO stack_steps VALUES(?,?,?,?,?)", 1);
+    if (!rc)
+        rc = imp_write_bursts(&d);
+    if (!rc)
+        rc = imp_write_lives(&d, &d.pairs, d.lives, d.nlives, 0);
+    if (!rc)
+        rc = imp_write_lives(&d, &d.site_pairs, d.site_lives, d.nsite_lives, 1);
+    if (!rc)
+        rc = imp_write_cross(&d);
+    int64_t nthreads = 0, *thread_process = NULL;
+    if (!rc)
+        rc = imp_db_scan(db, "SELECT max(thread_id) FROM threads", imp_count_stacks, &nthreads);
+    if (nthreads >= (1 << IMP_THREAD_BITS))
+        nthreads = (1 << IMP_THREAD_BITS) - 1;
+    if (!rc && !(thread_process = calloc((size_t)nthreads + 1, sizeof *thread_process)))
+        rc = IMP_ENOMEM;
+    d.nthreads = nthreads, d.thread_process = thread_process;
+    if (!rc)
+        rc = imp_db_scan(db, "SELECT thread_id, process_id FROM threads", imp_load_thread, &d);
+    if (!rc)
+        rc = imp_write_timeline(&d, thread_process, nthreads);
+    free(thread_process);
+    imp_derive_free(&d);
+    return rc;
+}

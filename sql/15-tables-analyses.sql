@@ -1,0 +1,214 @@
+-- 15-tables-analyses.sql: what the analyses read besides the trace: the rules that tell
+-- the user's code from the runtime's, thresholds, and the tables derived once at import.
+-- Reads: nothing. Creates: site_rules, analysis_params (both editable by the user; then
+-- re-run sql/55-derive.sql), function_names, stack_sites, process_info, stack_totals,
+-- peak_stacks, realloc_chains. Filled after the load (imp_db.c, 55-derive.sql).
+
+-- Which frames are not the user's code. kind 'runtime_module': GLOB on the module's file
+-- name; 'allocator' and 'std_code': GLOB on the function's short name (function_names).
+CREATE TABLE site_rules (
+  kind TEXT NOT NULL CHECK (kind IN ('runtime_module', 'allocator', 'std_code')),
+  pattern TEXT NOT NULL,
+  PRIMARY KEY (kind, pattern)
+) STRICT;
+INSERT INTO site_rules VALUES
+  ('runtime_module', 'libc.so*'), ('runtime_module', 'libc-*.so'),
+  ('runtime_module', 'ld-linux*'), ('runtime_module', 'ld-*.so*'),
+  ('runtime_module', 'libstdc++.so*'), ('runtime_module', 'libgcc_s.so*'),
+  ('runtime_module', 'libm.so*'), ('runtime_module', 'libpthread.so*'),
+  ('runtime_module', 'libdl.so*'), ('runtime_module', 'librt.so*'),
+  ('runtime_module', 'libc++.so*'), ('runtime_module', 'libc++abi.so*'),
+  ('runtime_module', 'libmtrec.so*'), ('runtime_module', 'linux-vdso.so*'),
+  ('allocator', 'malloc'), ('allocator', 'calloc'), ('allocator', 'realloc'),
+  ('allocator', 'reallocarray'), ('allocator', 'free'), ('allocator', 'posix_memalign'),
+  ('allocator', 'aligned_alloc'), ('allocator', 'memalign'), ('allocator', 'valloc'),
+  ('allocator', 'pvalloc'), ('allocator', 'strdup'), ('allocator', 'strndup'),
+  ('allocator', 'operator new*'), ('allocator', 'operator delete*'),
+  ('std_code', 'std::*'), ('std_code', '__gnu_cxx::*'), ('std_code', '__cxxabiv1::*'),
+  ('std_code', '__gnu_debug::*'), ('std_code', '__cxa_*'),
+  ('std_code', '_start'), ('std_code', '__libc_start_main*'), ('std_code', '__libc_csu_*'),
+  ('std_code', '_init'), ('std_code', '_fini'), ('std_code', 'start_thread');
+
+-- Thresholds of the analyses (docs/analyses.md). Change with UPDATE, then re-run
+-- sql/55-derive.sql for the ones marked "derived" there.
+CREATE TABLE analysis_params (
+  name TEXT PRIMARY KEY,
+  value ANY NOT NULL,
+  meaning TEXT NOT NULL
+) STRICT;
+INSERT INTO analysis_params VALUES
+  ('temporary_us', 100, 'a block freed by its own thread within this many us is a temporary'),
+  ('tiny_bytes', 64, 'allocations of at most this many bytes are tiny'),
+  ('tiny_per_s', 10000, 'tiny allocations at least this often per second are frequent'),
+  ('min_blocks', 100, 'a finding needs at least this many blocks'),
+  ('burst_ms', 10, 'width of the windows in which bursts are counted'),
+  ('burst_factor', 10, 'a window with this many times the thread''s median is a burst'),
+  ('path_frames', 5, 'user frames shown in a path'),
+  ('long_lived_share', 0.5, 'fragmentation: a block living this share of the run is long-lived'),
+  ('small_bytes', 256, 'fragmentation: blocks of at most this many bytes are small'),
+  ('growth_steps', 20, 'growth: equal time steps the run is cut into'),
+  ('timeline_steps', 40, 'timeline: equal time steps the run is cut into');
+
+-- Short names (template arguments, parameter lists, return type elided) of every
+-- function in symbols; filled by the importer.
+CREATE TABLE function_names (
+  function TEXT PRIMARY KEY,
+  short_name TEXT NOT NULL
+) STRICT;
+
+-- One row per stack: its user frame (the first frame from the innermost that is neither
+-- an allocator, nor in a runtime module, nor standard-library code), and its innermost
+-- readable frame (alloc_site). class: 'user' or 'runtime' (no user frame at all).
+CREATE TABLE stack_sites (
+  stack_id INTEGER PRIMARY KEY,
+  site TEXT,                            -- short name of the user frame (runtime: alloc_site)
+  location TEXT,                        -- file:line of that frame
+  class TEXT NOT NULL,
+  module TEXT,                          -- module path of that frame
+  user_function TEXT,                   -- full demangled name of the user frame
+  user_position INTEGER,                -- its stack_frames.position
+  alloc_site TEXT,                      -- short name of the innermost readable frame
+  alloc_function TEXT,
+  alloc_location TEXT,
+  alloc_module TEXT,
+  path TEXT                             -- user frames, innermost first, ' < ' between
+) STRICT;
+
+-- Per process: the time origin of every *_s column, when exit began, and whether stacks
+-- were sampled (then per-site counts are estimates: sum of weights).
+CREATE TABLE process_info (
+  process_id INTEGER PRIMARY KEY,
+  t0_ns INTEGER,
+  end_ns INTEGER,
+  exit_begin_ns INTEGER,                -- NULL when the trace cannot tell
+  sampled INTEGER NOT NULL,
+  unstacked_rows INTEGER NOT NULL
+) STRICT;
+
+-- Per (process, stack): totals every per-site view reads instead of the blocks.
+-- blocks, bytes, temp_*, cross_blocks, waste_bytes, lifetime_ns_sum are sums of weights
+-- (bytes: size times weight); the others count rows.
+CREATE TABLE stack_totals (
+  process_id INTEGER NOT NULL,
+  stack_id INTEGER,
+  rows INTEGER NOT NULL,
+  blocks INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  min_bytes INTEGER,
+  max_bytes INTEGER,
+  live_blocks INTEGER NOT NULL,
+  live_bytes INTEGER NOT NULL,
+  first_live_ns INTEGER,
+  last_live_ns INTEGER,
+  exit_blocks INTEGER NOT NULL,         -- freed after exit began
+  exit_bytes INTEGER NOT NULL,
+  long_small_blocks INTEGER NOT NULL,   -- small (small_bytes) and long-lived (live when exit
+                                        -- began, or living long_lived_share of the run), rows
+  first_long_ns INTEGER,                -- first and last allocation of those
+  last_long_ns INTEGER,
+  waste_bytes INTEGER NOT NULL,         -- malloc chunk rounding: max(32, size+8 up to 16) - size
+  temp_blocks INTEGER NOT NULL,         -- freed by the same thread within temporary_us
+  temp_bytes INTEGER NOT NULL,
+  cross_blocks INTEGER NOT NULL,        -- freed by another thread
+  lifetime_ns_sum INTEGER NOT NULL,     -- over freed blocks, weighted
+  first_ns INTEGER,
+  last_ns INTEGER
+) STRICT;
+
+-- What was live at each process's peak, by stack.
+CREATE TABLE peak_stacks (
+  process_id INTEGER NOT NULL,
+  stack_id INTEGER,
+  blocks INTEGER NOT NULL,
+  bytes INTEGER NOT NULL
+) STRICT;
+
+-- Realloc chains (through allocations.prev_block_id), one row per chain.
+CREATE TABLE realloc_chains (
+  process_id INTEGER NOT NULL,
+  thread_id INTEGER NOT NULL,
+  first_block_id INTEGER NOT NULL,
+  stack_id INTEGER,                     -- of the chain's first block
+  length INTEGER NOT NULL,              -- blocks in the chain
+  moves INTEGER NOT NULL,               -- reallocs that changed the address (a copy)
+  bytes_moved INTEGER NOT NULL,         -- bytes those copies moved (min of old, new size)
+  final_bytes INTEGER NOT NULL
+) STRICT;
+
+-- User functions of each stack, once per stack (hotspot_functions: inclusive counts).
+CREATE TABLE stack_functions (
+  stack_id INTEGER NOT NULL,
+  function TEXT NOT NULL,               -- short name
+  PRIMARY KEY (stack_id, function)
+) STRICT, WITHOUT ROWID;
+
+-- Hand-off latency (allocation to free) per (allocating thread, freeing thread, and the
+-- allocating and freeing stacks' user sites); percentiles are nearest-rank, exact.
+CREATE TABLE thread_pairs (
+  level TEXT NOT NULL,                  -- 'threads' (sites NULL) or 'sites'
+  process_id INTEGER NOT NULL,
+  alloc_thread_id INTEGER NOT NULL,
+  free_thread_id INTEGER NOT NULL,
+  alloc_site TEXT,
+  free_site TEXT,                       -- NULL when frees had no stack (preset leaks has)
+  blocks INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  median_ns INTEGER,
+  p90_ns INTEGER,
+  max_ns INTEGER
+) STRICT;
+
+-- Bursts: windows of burst_ms in which a thread allocated burst_factor times its median.
+CREATE TABLE bursts (
+  process_id INTEGER NOT NULL,
+  thread_id INTEGER NOT NULL,
+  window_ns INTEGER NOT NULL,           -- start of the window (absolute)
+  blocks INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  median_blocks INTEGER NOT NULL        -- the thread's median per active window
+) STRICT;
+
+-- Per (process, stack, time step): bytes and blocks allocated minus freed, growth_steps
+-- equal steps over the process's run (growth).
+CREATE TABLE stack_steps (
+  process_id INTEGER NOT NULL,
+  stack_id INTEGER,
+  step INTEGER NOT NULL,
+  delta_bytes INTEGER NOT NULL,
+  delta_blocks INTEGER NOT NULL
+) STRICT;
+
+-- Lifetime (log2 of microseconds) and size (log2 of bytes) histograms per stack.
+CREATE TABLE stack_histograms (
+  process_id INTEGER NOT NULL,
+  stack_id INTEGER,
+  dimension TEXT NOT NULL,              -- 'lifetime' or 'size'
+  bucket INTEGER NOT NULL,              -- floor(log2(x)), -1 for 0
+  blocks INTEGER NOT NULL,
+  bytes INTEGER NOT NULL
+) STRICT;
+
+-- The live heap over time, per process (thread_id NULL) and per allocating thread, in
+-- 1000 equal steps of each process's run (process_info t0_ns to end_ns); steps without
+-- events are absent. max_live_bytes: the highest live value within the step (events in
+-- time order, allocations first at equal times); net_bytes: allocated - freed. Filled by
+-- the importer only (imp_derive.c): it depends on neither site_rules nor analysis_params.
+CREATE TABLE timeline_fine (
+  process_id INTEGER NOT NULL,
+  thread_id INTEGER,
+  step INTEGER NOT NULL,                -- 0 .. 999
+  max_live_bytes INTEGER NOT NULL,
+  allocated_bytes INTEGER NOT NULL,
+  freed_bytes INTEGER NOT NULL
+) STRICT;
+
+-- Blocks freed by another thread, per (threads, allocating stack).
+CREATE TABLE cross_stacks (
+  process_id INTEGER NOT NULL,
+  alloc_thread_id INTEGER NOT NULL,
+  free_thread_id INTEGER NOT NULL,
+  stack_id INTEGER,
+  blocks INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  lifetime_ns_sum INTEGER NOT NULL
+) STRICT;

@@ -1,0 +1,376 @@
+-- 80-views-analyses.sql: the analyses, one view each (docs/analyses.md): leaks,
+-- hotspots, bottlenecks, thread_interaction, handoffs, peak, timeline, growth,
+-- lifetimes, fragmentation, advice, plus data_gaps (what is incomplete), site_totals,
+-- block_sites, leak_blocks and hotspot_functions.
+-- Reads: the derived tables of 55-derive.sql, views of 60. Units: *_s seconds from the
+-- process's start (process_info.t0_ns), *_us microseconds, bytes. Block counts are sums
+-- of sampling weights for flows (calls, temporaries) and exact rows for what was live.
+
+-- What is incomplete, per process; note is '' when nothing is.
+CREATE VIEW data_gaps AS
+SELECT s.process_id, s.dropped_events, s.skipped_events, pi.unstacked_rows, pi.sampled,
+       pi.exit_begin_ns IS NOT NULL AS exit_known,
+       rtrim(CASE WHEN s.dropped_events > 0
+                  THEN s.dropped_events || ' events dropped by the recorder; ' ELSE '' END
+          || CASE WHEN s.skipped_events > 0
+                  THEN s.skipped_events || ' events skipped by the import (damaged trace); '
+                  ELSE '' END
+          || CASE WHEN pi.sampled
+                  THEN 'stacks were sampled: per-site counts are estimates (weights); '
+                  WHEN pi.unstacked_rows > 0
+                  THEN pi.unstacked_rows || ' blocks have no stack (class unknown); '
+                  ELSE '' END, '; ') AS note
+FROM summary s JOIN process_info pi ON pi.process_id = s.process_id;
+
+-- Per-stack totals grouped by user site (class, site, location).
+CREATE VIEW site_totals AS
+SELECT g.process_id, coalesce(ss.class, 'unknown') AS class,
+       coalesce(ss.site, '(no stack)') AS site, ss.location, min(ss.module) AS module,
+       min(ss.path) AS path, sum(g.rows) AS rows, sum(g.blocks) AS blocks,
+       sum(g.bytes) AS bytes, min(g.min_bytes) AS min_bytes, max(g.max_bytes) AS max_bytes,
+       sum(g.live_blocks) AS live_blocks, sum(g.live_bytes) AS live_bytes,
+       min(g.first_live_ns) AS first_live_ns, max(g.last_live_ns) AS last_live_ns,
+       sum(g.exit_blocks) AS exit_blocks, sum(g.exit_bytes) AS exit_bytes,
+       sum(g.long_small_blocks) AS long_small_blocks, min(g.first_long_ns) AS first_long_ns,
+       max(g.last_long_ns) AS last_long_ns, sum(g.waste_bytes) AS waste_bytes,
+       sum(g.temp_blocks) AS temp_blocks, sum(g.temp_bytes) AS temp_bytes,
+       sum(g.cross_blocks) AS cross_blocks, sum(g.lifetime_ns_sum) AS lifetime_ns_sum,
+       min(g.first_ns) AS first_ns, max(g.last_ns) AS last_ns,
+       CASE coalesce(ss.class, 'unknown') WHEN 'user' THEN 0 WHEN 'runtime' THEN 1 ELSE 2 END
+         AS class_order
+FROM stack_totals g LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
+GROUP BY g.process_id, 2, 3, ss.location;
+
+-- One row per block, in the words of the user's code.
+CREATE VIEW block_sites AS
+SELECT a.block_id, a.process_id, a.thread_id, a.free_thread_id, a.stack_id,
+       coalesce(ss.class, 'unknown') AS class, coalesce(ss.site, '(no stack)') AS site,
+       ss.location, ss.path, a.size_bytes, a.weight,
+       round((a.alloc_ns - pi.t0_ns) / 1e9, 6) AS alloc_s,
+       round((a.free_ns - pi.t0_ns) / 1e9, 6) AS free_s,
+       round((a.free_ns - a.alloc_ns) / 1e3, 3) AS lifetime_us,
+       a.free_ns IS NULL AS live_at_exit,
+       CASE WHEN pi.exit_begin_ns IS NULL THEN NULL
+            ELSE a.alloc_ns < pi.exit_begin_ns AND a.free_ns >= pi.exit_begin_ns END
+         AS freed_at_exit
+FROM allocations a
+JOIN process_info pi ON pi.process_id = a.process_id
+LEFT JOIN stack_sites ss ON ss.stack_id = a.stack_id;
+
+-- leaks: live at exit by user site (kind 'live_at_exit'), and live when exit began but
+-- freed by exit handlers or static destructors (kind 'freed_at_exit'). Exact rows.
+CREATE VIEW leaks AS
+SELECT t.process_id, t.class, t.site, t.location, t.module, t.path, 'live_at_exit' AS kind,
+       t.live_blocks AS blocks, t.live_bytes AS bytes,
+       round((t.first_live_ns - pi.t0_ns) / 1e9, 6) AS first_alloc_s,
+       round((t.last_live_ns - pi.t0_ns) / 1e9, 6) AS last_alloc_s,
+       (g.note <> '' OR t.class = 'unknown') AS incomplete, t.class_order
+FROM site_totals t JOIN process_info pi ON pi.process_id = t.process_id
+JOIN data_gaps g ON g.process_id = t.process_id
+WHERE t.live_blocks > 0
+UNION ALL
+SELECT t.process_id, t.class, t.site, t.location, t.module, t.path, 'freed_at_exit',
+       t.exit_blocks, t.exit_bytes, NULL, NULL,
+       (g.note <> '' OR t.class = 'unknown'), t.class_order
+FROM site_totals t JOIN data_gaps g ON g.process_id = t.process_id
+WHERE t.exit_blocks > 0;
+
+-- Every block live at exit.
+CREATE VIEW leak_blocks AS
+SELECT a.process_id, a.block_id, coalesce(ss.class, 'unknown') AS class,
+       coalesce(ss.site, '(no stack)') AS site, ss.location, a.size_bytes,
+       round((a.alloc_ns - pi.t0_ns) / 1e9, 6) AS alloc_s, a.thread_id, a.weight
+FROM allocations a
+JOIN process_info pi ON pi.process_id = a.process_id
+LEFT JOIN stack_sites ss ON ss.stack_id = a.stack_id
+WHERE a.free_ns IS NULL;
+
+-- hotspots: allocations by user site (weighted calls and bytes).
+CREATE VIEW hotspots AS
+SELECT process_id, class, site, location, path, blocks AS calls, bytes,
+       bytes / max(blocks, 1) AS avg_bytes, class_order
+FROM site_totals WHERE blocks > 0;
+
+-- Per user function: self (it is the stack's user frame) and inclusive (it is anywhere
+-- among the stack's user frames, once per stack) calls and bytes.
+CREATE VIEW hotspot_functions AS
+WITH per_stack AS (
+  SELECT process_id, stack_id, sum(blocks) AS calls, sum(bytes) AS bytes
+  FROM stack_totals WHERE stack_id IS NOT NULL GROUP BY process_id, stack_id
+)
+SELECT p.process_id, f.function,
+       sum(CASE WHEN ss.site = f.function THEN p.calls ELSE 0 END) AS self_calls,
+       sum(CASE WHEN ss.site = f.function THEN p.bytes ELSE 0 END) AS self_bytes,
+       sum(p.calls) AS inclusive_calls, sum(p.bytes) AS inclusive_bytes
+FROM per_stack p JOIN stack_functions f ON f.stack_id = p.stack_id
+JOIN stack_sites ss ON ss.stack_id = p.stack_id
+GROUP BY p.process_id, f.function;
+
+-- The parameters as one row, for the views below.
+CREATE VIEW params AS
+SELECT (SELECT value FROM analysis_params WHERE name = 'temporary_us') AS temporary_us,
+       (SELECT value FROM analysis_params WHERE name = 'tiny_bytes') AS tiny_bytes,
+       (SELECT value FROM analysis_params WHERE name = 'tiny_per_s') AS tiny_per_s,
+       (SELECT value FROM analysis_params WHERE name = 'min_blocks') AS min_blocks,
+       (SELECT value FROM analysis_params WHERE name = 'burst_ms') AS burst_ms,
+       (SELECT value FROM analysis_params WHERE name = 'growth_steps') AS growth_steps,
+       (SELECT value FROM analysis_params WHERE name = 'timeline_steps') AS timeline_steps;
+
+-- bottlenecks: kind, severity (rule in docs/analyses.md) and evidence.
+CREATE VIEW bottlenecks AS
+SELECT t.process_id, 'temporary' AS kind,
+       CASE WHEN t.temp_blocks >= 100 * p.min_blocks AND t.temp_blocks * 2 >= t.blocks THEN 'high'
+            WHEN t.temp_blocks >= 10 * p.min_blocks THEN 'medium' ELSE 'low' END AS severity,
+       t.site, t.location, NULL AS thread_id, t.temp_blocks AS blocks, t.temp_bytes AS bytes,
+       round(1.0 * t.temp_blocks / t.blocks, 3) AS metric,
+       printf('%d of %d blocks (%d%%) freed by the allocating thread within %d us, about %d bytes each',
+              t.temp_blocks, t.blocks, 100 * t.temp_blocks / t.blocks, p.temporary_us,
+              t.temp_bytes / t.temp_blocks) AS evidence,
+       t.class_order
+FROM site_totals t, params p
+WHERE t.temp_blocks >= p.min_blocks
+UNION ALL
+SELECT t.process_id, 'tiny_frequent',
+       CASE WHEN t.blocks / max((pi.end_ns - pi.t0_ns) / 1e9, 1e-9) >= 10 * p.tiny_per_s
+            THEN 'high' ELSE 'medium' END,
+       t.site, t.location, NULL, t.blocks, t.bytes,
+       round(t.blocks / max((pi.end_ns - pi.t0_ns) / 1e9, 1e-9), 1),
+       printf('%d allocations of %d bytes on average, %d per second of the run',
+              t.blocks, t.bytes / t.blocks,
+              CAST(t.blocks / max((pi.end_ns - pi.t0_ns) / 1e9, 1e-9) AS INTEGER)),
+       t.class_order
+FROM site_totals t JOIN process_info pi ON pi.process_id = t.process_id, params p
+WHERE t.blocks >= p.min_blocks AND t.bytes <= t.blocks * p.tiny_bytes
+  AND t.blocks / max((pi.end_ns - pi.t0_ns) / 1e9, 1e-9) >= p.tiny_per_s
+UNION ALL
+SELECT c.process_id, 'realloc_chain',
+       CASE WHEN sum(c.bytes_moved) >= 1048576 THEN 'high'
+            WHEN sum(c.moves) >= 100 THEN 'medium' ELSE 'low' END,
+       coalesce(ss.site, '(no stack)'), ss.location, NULL, sum(c.length),
+       sum(c.final_bytes), max(c.length),
+       printf('%d chains, longest %d reallocs, %d copies moved %d bytes; final size %d bytes',
+              count(*), max(c.length) - 1, sum(c.moves), sum(c.bytes_moved), max(c.final_bytes)),
+       CASE coalesce(ss.class, 'unknown') WHEN 'user' THEN 0 WHEN 'runtime' THEN 1 ELSE 2 END
+FROM realloc_chains c LEFT JOIN stack_sites ss ON ss.stack_id = c.stack_id
+GROUP BY c.process_id, ss.site, ss.location
+HAVING max(c.length) >= 4
+UNION ALL
+SELECT b.process_id, 'burst',
+       CASE WHEN max(b.blocks) >= 50 * max(b.median_blocks) THEN 'high' ELSE 'medium' END,
+       NULL, NULL, b.thread_id, sum(b.blocks), sum(b.bytes),
+       round(1.0 * max(b.blocks) / max(b.median_blocks), 1),
+       printf('%d windows of %d ms with up to %d allocations (median %d per active window), first at %.6f s',
+              count(*), p.burst_ms, max(b.blocks), max(b.median_blocks),
+              (min(b.window_ns) - pi.t0_ns) / 1e9),
+       0
+FROM bursts b JOIN process_info pi ON pi.process_id = b.process_id, params p
+GROUP BY b.process_id, b.thread_id;
+
+-- thread_interaction: allocating x freeing thread, with hand-off latency percentiles.
+CREATE VIEW thread_interaction AS
+SELECT tp.process_id, tp.alloc_thread_id, ta.thread AS alloc_thread, tp.free_thread_id,
+       tf.thread AS free_thread, tp.alloc_thread_id <> tp.free_thread_id AS cross,
+       tp.blocks, tp.bytes, round(tp.median_ns / 1e3, 3) AS median_us,
+       round(tp.p90_ns / 1e3, 3) AS p90_us, round(tp.max_ns / 1e3, 3) AS max_us
+FROM thread_pairs tp
+LEFT JOIN thread_names ta ON ta.thread_id = tp.alloc_thread_id
+LEFT JOIN thread_names tf ON tf.thread_id = tp.free_thread_id
+WHERE tp.level = 'threads';
+
+-- handoffs: producer -> consumer pairs (blocks freed by another thread), by sites.
+CREATE VIEW handoffs AS
+SELECT tp.process_id, tp.alloc_site, coalesce(tp.free_site, '(free stacks not recorded)')
+         AS free_site, ta.thread AS alloc_thread, tf.thread AS free_thread, tp.blocks,
+       tp.bytes, round(tp.median_ns / 1e3, 3) AS median_us,
+       round(tp.p90_ns / 1e3, 3) AS p90_us, round(tp.max_ns / 1e3, 3) AS max_us
+FROM thread_pairs tp
+LEFT JOIN thread_names ta ON ta.thread_id = tp.alloc_thread_id
+LEFT JOIN thread_names tf ON tf.thread_id = tp.free_thread_id
+WHERE tp.level = 'sites';
+
+-- peak: the moment of peak live heap and the user sites that held it (exact rows).
+CREATE VIEW peak AS
+SELECT s.process_id, s.peak_live_bytes AS peak_bytes,
+       round((s.peak_ns - pi.t0_ns) / 1e9, 6) AS peak_s,
+       coalesce(ss.class, 'unknown') AS class, coalesce(ss.site, '(no stack)') AS site,
+       ss.location, sum(g.blocks) AS blocks, sum(g.bytes) AS bytes,
+       round(1.0 * sum(g.bytes) / max(s.peak_live_bytes, 1), 3) AS share,
+       CASE coalesce(ss.class, 'unknown') WHEN 'user' THEN 0 WHEN 'runtime' THEN 1 ELSE 2 END
+         AS class_order
+FROM process_stats s JOIN process_info pi ON pi.process_id = s.process_id
+JOIN peak_stacks g ON g.process_id = s.process_id
+LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
+GROUP BY s.process_id, 4, 5, ss.location;
+
+-- timeline: live bytes in timeline_steps equal steps (every step, also those without
+-- events; made of the 1000 steps of timeline_fine, so a boundary moves by at most a
+-- thousandth of the run), per process (thread_id NULL) and
+-- per allocating thread, with the maximum inside each step (not only its end value);
+-- at equal times allocations count before frees (as the importer's peak does: a realloc's
+-- new block before the old one's free).
+CREATE VIEW timeline AS
+WITH span AS (SELECT process_id, t0_ns, max(end_ns - t0_ns, 1) AS len FROM process_info),
+steps AS (
+  SELECT f.process_id, f.thread_id, f.step * p.timeline_steps / 1000 AS step,
+         max(f.max_live_bytes) AS max_live_bytes, sum(f.allocated_bytes) AS allocated_bytes,
+         sum(f.freed_bytes) AS freed_bytes, sum(f.allocated_bytes - f.freed_bytes) AS net
+  FROM timeline_fine f, params p
+  GROUP BY f.process_id, f.thread_id, 3
+),
+series AS (SELECT DISTINCT process_id, thread_id FROM steps),
+grid AS (
+  SELECT se.process_id, se.thread_id, k.value AS step
+  FROM series se, params p, generate_series(0, p.timeline_steps - 1) k
+),
+filled AS (
+  SELECT g.process_id, g.thread_id, g.step, st.max_live_bytes,
+         coalesce(st.allocated_bytes, 0) AS allocated_bytes,
+         coalesce(st.freed_bytes, 0) AS freed_bytes,
+         sum(coalesce(st.net, 0)) OVER (PARTITION BY g.process_id, g.thread_id ORDER BY g.step
+                                        ROWS UNBOUNDED PRECEDING) AS end_live_bytes
+  FROM grid g LEFT JOIN steps st ON st.process_id = g.process_id
+    AND st.thread_id IS g.thread_id AND st.step = g.step
+)
+SELECT f.process_id, f.thread_id, f.step,
+       round((f.step + 1) * s.len / p.timeline_steps / 1e9, 6) AS t_s,
+       coalesce(f.max_live_bytes, f.end_live_bytes) AS max_live_bytes, f.end_live_bytes,
+       f.allocated_bytes, f.freed_bytes,
+       (SELECT group_concat(m.label, ', ') FROM marks m
+        WHERE m.process_id = f.process_id AND f.thread_id IS NULL
+          AND max(0, min(CAST((m.ts_ns - s.t0_ns) * 1000.0 / s.len AS INTEGER), 999))
+              * p.timeline_steps / 1000 = f.step) AS marks
+FROM filled f JOIN span s ON s.process_id = f.process_id, params p;
+
+-- growth: live bytes per user site at the end of each of growth_steps steps of the run
+-- (up to the start of exit when known), and the least-squares trend over them: slope and
+-- r2 (1 = a steady line). live_bytes_end: live when exit began (else at the end).
+CREATE VIEW growth AS
+WITH site_steps AS (
+  SELECT g.process_id, coalesce(ss.site, '(no stack)') AS site, ss.location, g.step,
+         sum(g.delta_bytes) AS d
+  FROM stack_steps g LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
+  GROUP BY g.process_id, 2, ss.location, g.step
+),
+sites AS (SELECT DISTINCT process_id, site, location FROM site_steps),
+grid AS (
+  SELECT s.process_id, s.site, s.location, k.value AS step
+  FROM sites s, params p, generate_series(0, p.growth_steps - 1) k
+),
+live AS (
+  SELECT g.process_id, g.site, g.location, g.step,
+         sum(coalesce(x.d, 0)) OVER (PARTITION BY g.process_id, g.site, g.location
+                                     ORDER BY g.step ROWS UNBOUNDED PRECEDING) AS y
+  FROM grid g LEFT JOIN site_steps x ON x.process_id = g.process_id AND x.site = g.site
+    AND x.location IS g.location AND x.step = g.step
+),
+fit AS (
+  SELECT l.process_id, l.site, l.location, count(*) AS n,
+         avg((l.step + 1) * pi.len / p.growth_steps / 1e9) AS mx, avg(l.y) AS my,
+         avg(((l.step + 1) * pi.len / p.growth_steps / 1e9) * l.y) AS mxy,
+         avg(((l.step + 1) * pi.len / p.growth_steps / 1e9)
+             * ((l.step + 1) * pi.len / p.growth_steps / 1e9)) AS mxx,
+         avg(1.0 * l.y * l.y) AS myy,
+         max(CASE WHEN l.step = p.growth_steps - 1 THEN l.y END) AS y_end
+  FROM live l JOIN (SELECT process_id, max(coalesce(exit_begin_ns, end_ns) - t0_ns, 1) AS len
+                    FROM process_info) pi
+    ON pi.process_id = l.process_id, params p
+  GROUP BY l.process_id, l.site, l.location
+)
+SELECT process_id, site, location, n AS samples, y_end AS live_bytes_end,
+       round(CASE WHEN mxx - mx * mx > 0 THEN (mxy - mx * my) / (mxx - mx * mx) ELSE 0 END, 1)
+         AS slope_bytes_per_s,
+       round(CASE WHEN (mxx - mx * mx) > 0 AND (myy - my * my) > 0
+                  THEN (mxy - mx * my) * (mxy - mx * my) / ((mxx - mx * mx) * (myy - my * my))
+                  ELSE 0 END, 3) AS r2,
+       CASE WHEN (mxx - mx * mx) > 0 AND (myy - my * my) > 0
+                 AND (mxy - mx * my) * (mxy - mx * my) / ((mxx - mx * mx) * (myy - my * my)) >= 0.8
+            THEN CASE WHEN mxy - mx * my <= 0 THEN 'shrinking'
+                      WHEN y_end > 0 THEN 'growing' ELSE 'steady' END
+            ELSE 'steady' END AS trend
+FROM fit;
+
+-- lifetimes: per user site, histograms of lifetimes (freed blocks) and sizes; bucket b
+-- holds [2^b, 2^(b+1)) us or bytes, -1 below 1.
+CREATE VIEW lifetimes AS
+SELECT h.process_id, coalesce(ss.site, '(no stack)') AS site, ss.location, h.dimension,
+       h.bucket,
+       CASE WHEN h.bucket < 0 THEN CASE h.dimension WHEN 'lifetime' THEN '<1 us' ELSE '0 B' END
+            WHEN h.bucket = 0 THEN CASE h.dimension WHEN 'lifetime' THEN '1 us' ELSE '1 B' END
+            ELSE printf('%d-%d %s', 1 << h.bucket, (1 << (h.bucket + 1)) - 1,
+                        CASE h.dimension WHEN 'lifetime' THEN 'us' ELSE 'B' END) END AS range,
+       sum(h.blocks) AS blocks, sum(h.bytes) AS bytes
+FROM stack_histograms h LEFT JOIN stack_sites ss ON ss.stack_id = h.stack_id
+GROUP BY h.process_id, 2, ss.location, h.dimension, h.bucket;
+
+-- fragmentation: small long-lived blocks per site, the short-lived blocks (temporaries of
+-- every site) allocated while they were being made, size spread, malloc rounding waste.
+CREATE VIEW fragmentation AS
+WITH temps AS (SELECT process_id, sum(temp_blocks) AS temp_blocks, min(first_ns) AS t0,
+                      max(last_ns) AS t1
+               FROM stack_totals GROUP BY process_id)
+SELECT t.process_id, t.site, t.location, t.long_small_blocks AS long_lived_small,
+       CAST(x.temp_blocks * 1.0 * (t.last_long_ns - t.first_long_ns) / max(x.t1 - x.t0, 1)
+            AS INTEGER) AS short_lived_between,
+       t.min_bytes, t.max_bytes, t.waste_bytes AS alignment_waste_bytes,
+       CASE WHEN t.long_small_blocks >= p.min_blocks
+                 AND x.temp_blocks * 1.0 * (t.last_long_ns - t.first_long_ns) / max(x.t1 - x.t0, 1)
+                     >= 10 * t.long_small_blocks THEN 'high'
+            WHEN t.long_small_blocks >= p.min_blocks THEN 'medium' ELSE 'low' END AS risk,
+       t.class_order
+FROM site_totals t JOIN temps x ON x.process_id = t.process_id, params p
+WHERE t.long_small_blocks > 0;
+
+-- advice: the findings above turned into suggestions, ranked (high before medium before
+-- low, then bytes). Only the user's sites get advice.
+CREATE VIEW advice AS
+WITH f AS (
+  SELECT process_id, 'leak' AS kind,
+         CASE WHEN bytes >= 1048576 THEN 'high' WHEN blocks >= 10 THEN 'medium' ELSE 'low' END
+           AS severity, site, location, bytes,
+         printf('free what %s allocates before exit, or keep one owner that does', site)
+           AS suggestion,
+         printf('%d blocks, %d bytes still live at exit', blocks, bytes) AS evidence
+  FROM leaks WHERE class = 'user' AND kind = 'live_at_exit'
+  UNION ALL
+  SELECT process_id, 'freed_at_exit', 'low', site, location, bytes,
+         printf('%s keeps its blocks until exit: bound it if the program runs long', site),
+         printf('%d blocks, %d bytes live when exit began, freed by exit handlers', blocks, bytes)
+  FROM leaks WHERE class = 'user' AND kind = 'freed_at_exit'
+  UNION ALL
+  SELECT process_id, kind, severity, site, location, bytes,
+         CASE kind
+           WHEN 'temporary' THEN printf('%s makes short-lived temporaries: reuse one buffer, or reserve', site)
+           WHEN 'tiny_frequent' THEN printf('%s makes many tiny allocations: pool them or keep them inline', site)
+           WHEN 'realloc_chain' THEN printf('%s grows blocks step by step: reserve the final size up front', site)
+         END, evidence
+  FROM bottlenecks WHERE kind <> 'burst' AND class_order = 0
+  UNION ALL
+  SELECT process_id, 'burst', severity, (SELECT thread FROM thread_names n WHERE n.thread_id = b.thread_id),
+         NULL, bytes,
+         'spread the allocation burst over time, or allocate the batch in one block', evidence
+  FROM bottlenecks b WHERE kind = 'burst'
+  UNION ALL
+  SELECT g.process_id, 'growth',
+         CASE WHEN 10 * g.live_bytes_end >= (SELECT sum(x.live_bytes_end) FROM growth x
+                                             WHERE x.process_id = g.process_id)
+              THEN 'high' ELSE 'medium' END,
+         g.site, g.location, g.live_bytes_end,
+         printf('%s grows all run long: cap it (an eviction policy) or free as you go', g.site),
+         printf('live bytes grow %d bytes/s (r2 %.2f) to %d bytes', CAST(g.slope_bytes_per_s AS INTEGER),
+                g.r2, g.live_bytes_end)
+  FROM growth g JOIN stack_sites ss ON ss.site = g.site AND ss.location IS g.location
+  WHERE g.trend = 'growing' AND ss.class = 'user'
+  GROUP BY g.process_id, g.site, g.location
+  UNION ALL
+  SELECT process_id, 'fragmentation', risk, site, location, alignment_waste_bytes,
+         printf('%s keeps small blocks alive among many short-lived ones: allocate them together (an arena)', site),
+         printf('%d long-lived blocks of %d-%d bytes, about %d short-lived blocks made meanwhile',
+                long_lived_small, min_bytes, max_bytes, short_lived_between)
+  FROM fragmentation WHERE risk <> 'low' AND class_order = 0
+)
+SELECT process_id,
+       row_number() OVER (PARTITION BY process_id ORDER BY
+         CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, bytes DESC, kind, site)
+         AS rank,
+       kind, severity, site, location, suggestion, evidence
+FROM f;
