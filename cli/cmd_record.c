@@ -27,6 +27,7 @@
 #include "mtdb_allocators.h"
 #include "mtdb_settings.h"
 #include "rec_libs.h"
+#include "trace_reader.h"
 
 /* X(name, code, exit status, what went wrong). Functions return the code; the record
  * command exits with the status. */
@@ -661,6 +662,24 @@ static void count_new_traces(const rec_names_t *before, const rec_names_t *after
 /* The launched program left its process file but no stream file: it made no heap call
  * the recorder saw. After MTDB_QUIET_NS or more, that is what a hidden allocator looks
  * like (mtdb import notes it too, for every process, as no_heap_calls). */
+/* 1 when the stream file holds a heap event (a thread's file may hold only marks, such as
+ * the one written when exit begins); 1 also when it cannot be read, to warn only when sure. */
+static int stream_has_heap_call(const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    mtdb_reader_t *r = NULL;
+    mtdb_record_t rec;
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
+        mtdb_reader_open(path, &r, NULL, 0) < 0)
+        return 1;
+    int found = 0;
+    while (!found && mtdb_reader_next(r, &rec) > 0)
+        found = rec.type == MTDB_REC_ALLOC || rec.type == MTDB_REC_FREE ||
+                rec.type == MTDB_REC_REALLOC || rec.type == MTDB_REC_FAIL;
+    mtdb_reader_close(r);
+    return found;
+}
+
 static void warn_quiet_root(const char *dir, pid_t pid, const char *prog, double ran_s)
 {
     rec_names_t names = {0}, *after = &names;
@@ -670,13 +689,14 @@ static void warn_quiet_root(const char *dir, pid_t pid, const char *prog, double
     }
     char prefix[32];
     snprintf(prefix, sizeof prefix, "mtdb-%d-", (int)pid);
-    int procs = 0, streams = 0;
-    for (size_t i = 0; i < after->count; i++)
+    int procs = 0, heap_calls = 0;
+    for (size_t i = 0; i < after->count && !heap_calls; i++)
         if (strncmp(after->names[i], prefix, strlen(prefix)) == 0) {
             procs += has_suffix(after->names[i], ".proc");
-            streams += has_suffix(after->names[i], ".trace");
+            if (has_suffix(after->names[i], ".trace"))
+                heap_calls = stream_has_heap_call(dir, after->names[i]);
         }
-    if (procs && !streams)
+    if (procs && !heap_calls)
         fprintf(stderr,
                 "mtdb: warning: %s ran %.1f s without a single heap call the recorder saw: if it "
                 "has its own allocator, its blocks are missing; see docs/troubleshooting.md\n",
