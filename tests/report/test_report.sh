@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# test_report.sh: `mtdb report`, `check`, `diff` and `query` on a known trace
+# (fixture.sql over sql/*.sql) and its known next run (fixture_new.sql).
+# Usage: test_report.sh MTDB SOURCE_DIR CASE. Exit 0 pass, 1 fail, 77 skipped.
+# Leaves nothing behind in TMPDIR.
+set -euo pipefail
+
+mtdb=$1 src=$2 case=$3
+here=$src/tests/report
+work=$(mktemp -d "${TMPDIR:-/tmp}/mtdb-report-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+cat "$src"/sql/*.sql "$here/fixture.sql" | sqlite3 trace.db
+cp trace.db new.db
+sqlite3 new.db <"$here/fixture_new.sql"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# Runs mtdb, checking its exit status; stdout to out, stderr to err.
+expect_status() {
+  local want=$1; shift
+  local got=0
+  "$mtdb" "$@" >out 2>err || got=$?
+  [[ $got == "$want" ]] || { cat out err >&2; fail "mtdb $*: exit $got, expected $want"; }
+}
+same_as() { diff -u "$here/expected/$1" "${2:-out}" || fail "output differs from expected/$1"; }
+
+case_text() {
+  expect_status 0 report trace.db
+  same_as report.txt
+  awk 'length > 100 { exit 1 }' out || fail "a line is wider than 100 columns"
+  grep -q $'\033' out && fail "colour without a terminal"
+  NO_COLOR=1 expect_status 0 report --rows 1 -p 1 trace.db
+  [[ $(grep -c 'leak_it' out) == 2 ]] || fail "--rows 1: leak_it once in leaks, once in peak"
+  expect_status 1 report -p 7 trace.db
+  grep -q "no process 7" err || fail "an unknown process is named"
+}
+
+case_json() {
+  expect_status 0 report -f json trace.db
+  same_as report.json
+  python3 -c 'import json,sys; d=json.load(open("out")); assert d["schema"]=="mtdb-report" and d["version"]==1; l=d["processes"][0]["sections"]["leaks_by_stack"]["rows"][0]; assert l["bytes"]==2000 and l["stack"][0]["function"]=="leak_it"' ||
+    fail "json does not parse or lacks the leak"
+}
+
+# The folded lines sum exactly to the view's totals, for every weight.
+case_folded() {
+  local w sql
+  for w in allocations bytes leaked; do
+    case $w in
+      allocations) sql='SELECT sum(weighted_calls) FROM hotspots_by_stack' ;;
+      bytes) sql='SELECT sum(bytes) FROM hotspots_by_stack' ;;
+      leaked) sql='SELECT sum(bytes) FROM leaks_by_stack' ;;
+    esac
+    expect_status 0 report -f folded -w "$w" -o "$w.folded" trace.db
+    [[ $(awk '{ s += $NF } END { print s }' "$w.folded") == $(sqlite3 trace.db "$sql") ]] ||
+      fail "folded $w does not sum to the view's total"
+  done
+  same_as folded-allocations.txt allocations.folded
+}
+
+case_pprof() {
+  expect_status 0 report -f pprof -o heap.pb.gz trace.db
+  gzip -t heap.pb.gz || fail "not gzip"
+  if ! command -v go >/dev/null; then
+    echo "SKIPPED: go tool pprof: golang-go is not installed (scripts/install-deps.sh)" >&2
+    exit 77
+  fi
+  export HOME=$work GOCACHE=$work/gocache GOPATH=$work/go
+  go tool pprof -top -unit=byte -sample_index=inuse_space heap.pb.gz >top 2>&1 || { cat top; fail "pprof"; }
+  grep -A1 'flat%' top | tail -1 | grep -q ' leak_it$' || { cat top; fail "top inuse not leak_it"; }
+  grep -q 'Showing nodes accounting for 2000B, 100% of 2000B total' top || { cat top; fail "total"; }
+  go tool pprof -top -sample_index=alloc_objects heap.pb.gz >top 2>&1
+  grep -A1 'flat%' top | tail -1 | grep -q ' make_buffer$' || { cat top; fail "top allocs"; }
+  grep -q 'of 10 total' top || { cat top; fail "alloc_objects total is not 10"; }
+}
+
+case_check() {
+  expect_status 0 check --max-leaked-bytes 2000 --max-peak-bytes 2400 --max-allocations 10 trace.db
+  [[ ! -s out ]] || fail "check printed when all limits hold"
+  expect_status 1 check --max-leaked-bytes 2K --max-peak-bytes 3399 --max-allocations 12 new.db
+  same_as check-broken.txt
+  expect_status 1 check --max-temporaries 5 trace.db
+  grep -q "cannot be checked" out || fail "a limit without its view passes"
+  expect_status 2 check trace.db
+}
+
+case_diff() {
+  expect_status 0 diff trace.db new.db
+  same_as diff.txt
+  expect_status 0 diff -f json trace.db new.db
+  python3 -c '
+import json; d=json.load(open("out")); s={x["site"]: x["status"] for x in d["sites"]}
+assert s == {"leak_it": "grew", "make_buffer": "shrank", "grow": "appeared"}, s
+assert d["totals"]["leaked_bytes"] == {"base": 2000, "new": 3000}' || fail "diff json"
+  expect_status 0 diff new.db trace.db
+  grep -q '^  vanished .* grow (src/fixture.c)$' out || fail "grow vanished"
+}
+
+case_bad_database() {
+  echo "not a database at all, just text" >text.db
+  expect_status 1 report text.db
+  grep -q '^mtdb: error: text.db: ' err || fail "text file: $(cat err)"
+  sqlite3 foreign.db 'CREATE TABLE t(x)'
+  expect_status 1 report foreign.db
+  grep -q 'foreign.db: not an mtdb database' err || fail "foreign: $(cat err)"
+  expect_status 1 diff trace.db foreign.db
+  grep -q 'not an mtdb database' err || fail "diff foreign"
+  expect_status 1 report missing.db
+  grep -q 'missing.db: no such database file' err || fail "missing: $(cat err)"
+  expect_status 2 report -f nope trace.db
+}
+
+case_query() {
+  expect_status 0 query --list
+  grep -q '^leaks  *which call sites left the most bytes' out || fail "--list: $(cat out)"
+  [[ $(wc -l <out) == $(ls "$src"/queries/*.sql | wc -l) ]] || fail "--list misses queries"
+  expect_status 0 query leaks trace.db
+  grep -q '^1  *2  *2000 .*leak_it' out || fail "query leaks: $(cat out)"
+  expect_status 1 query no_such_query trace.db
+}
+
+"case_$case"
+echo "PASS: $case"
