@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # test_report.sh: `mtdb report`, `check`, `diff` and `query` on a known trace
 # (fixture.sql over sql/*.sql) and its known next run (fixture_new.sql).
-# Usage: test_report.sh MTDB SOURCE_DIR CASE. Exit 0 pass, 1 fail, 77 skipped.
+# Usage: test_report.sh MTDB SOURCE_DIR CASE [BUILD_DIR]. Exit 0 pass, 1 fail, 77 skipped.
 # Leaves nothing behind in TMPDIR.
 set -euo pipefail
 
-mtdb=$1 src=$2 case=$3
+mtdb=$1 src=$2 case=$3 build=${4:-}
 here=$src/tests/report
 work=$(mktemp -d "${TMPDIR:-/tmp}/mtdb-report-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -117,6 +117,23 @@ case_query() {
   expect_status 0 query leaks trace.db
   grep -q '^1  *2  *2000 .*leak_it' out || fail "query leaks: $(cat out)"
   expect_status 1 query no_such_query trace.db
+}
+
+# cmake --install into a new prefix: the installed mtdb finds its queries, man pages
+# and completion are in place.
+case_install() {
+  cmake --install "$build" --prefix "$work/prefix" >install.log || { cat install.log; fail "install"; }
+  local p=$work/prefix f
+  for f in bin/mtdb share/mtdb/queries/leaks.sql share/man/man1/mtdb.1 \
+    share/man/man1/mtdb-report.1 share/man/man1/mtdb-query.1 \
+    share/bash-completion/completions/mtdb share/pkgconfig/mtrec.pc include/mtrec.h \
+    share/doc/mtdb/report-json.md; do
+    [[ -e $p/$f ]] || fail "not installed: $f"
+  done
+  grep -q 'mtdb check \[options\]' "$p/share/man/man1/mtdb-check.1" || fail "man page is not --help"
+  mtdb=$p/bin/mtdb MTDB_QUERIES='' expect_status 0 query leaks trace.db
+  grep -q 'leak_it' out || fail "installed mtdb query"
+  bash -n "$p/share/bash-completion/completions/mtdb" || fail "completion syntax"
 }
 
 "case_$case"
