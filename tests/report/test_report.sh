@@ -119,6 +119,44 @@ case_query() {
   expect_status 1 query no_such_query trace.db
 }
 
+# Opens the page in headless Chromium with "#search=TEXT" and keeps the DOM it built.
+chromium_dom() { # html file, search text, dom output, screenshot (optional)
+  local profile; profile=$(mktemp -d "$work/chromium.XXXXXX")
+  local flags=(--headless --no-sandbox --disable-gpu --no-first-run
+    --disable-background-networking --disable-component-update --disable-sync
+    --user-data-dir="$profile" --virtual-time-budget=5000 --window-size=1200,1800)
+  timeout 120 chromium "${flags[@]}" --dump-dom "file://$work/$1#search=$2" >"$3" 2>/dev/null ||
+    fail "chromium"
+  if [[ -n ${4:-} ]]; then
+    timeout 120 chromium "${flags[@]}" --screenshot="$4" "file://$work/$1" >/dev/null 2>&1 ||
+      fail "screenshot"
+  fi
+}
+count() { grep -o -- "$1" "$2" | wc -l; }
+
+# The page renders its charts, a search filters the tables, nothing was requested.
+case_html() {
+  expect_status 0 report -f html -o report.html trace.db
+  grep -q "Content-Security-Policy\" content=\"default-src 'none'" report.html || fail "no CSP"
+  if ! command -v chromium >/dev/null; then
+    echo "SKIPPED: headless check: chromium is not installed (scripts/install-deps.sh)" >&2
+    exit 77
+  fi
+  mkdir -p "$build/tests/report"
+  chromium_dom report.html make_buffer dom.html "$build/tests/report/report-html.png"
+  grep -q 'data-ready="1"' dom.html || fail "page script did not finish"
+  grep -q 'data-requests="0"' dom.html || fail "the page made requests"
+  (( $(count '<rect' dom.html) >= 8 )) || fail "flame graph not drawn"
+  [[ $(count 'class="cell"' dom.html) == 3 ]] || fail "heat map: 3 thread pairs"
+  [[ $(count 'class="line"' dom.html) == 1 ]] || fail "timeline: 1 process"
+  [[ $(count 'class="match"' dom.html) == 2 ]] || fail "flame search: make_buffer under main and worker_loop"
+  # leaks: leak_it only, so none match; hotspots: two make_buffer stacks of four
+  grep -o 'data-shown="[0-9]*"' dom.html | head -2 | tr '\n' ' ' | grep -qx 'data-shown="0" data-shown="2" ' ||
+    fail "search did not filter: $(grep -o 'data-shown="[0-9]*"' dom.html | tr '\n' ' ')"
+  [[ -s $build/tests/report/report-html.png ]] || fail "no screenshot"
+  echo "screenshot: $build/tests/report/report-html.png"
+}
+
 # cmake --install into a new prefix: the installed mtdb finds its queries, man pages
 # and completion are in place.
 case_install() {
