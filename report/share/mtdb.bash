@@ -11,8 +11,9 @@ _mtdb()
     fi
     case $prev in
     -f | --format)
-        [[ $command == diff ]] && set -- "text json" || set -- "text json html folded pprof"
-        mapfile -t COMPREPLY < <(compgen -W "$1" -- "$cur")
+        local formats="text json html folded pprof"
+        [[ $command == diff ]] && formats="text json"
+        mapfile -t COMPREPLY < <(compgen -W "$formats" -- "$cur")
         return ;;
     -w | --weight)
         mapfile -t COMPREPLY < <(compgen -W "allocations bytes leaked" -- "$cur")

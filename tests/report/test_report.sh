@@ -113,7 +113,8 @@ case_bad_database() {
 case_query() {
   expect_status 0 query --list
   grep -q '^leaks  *which call sites left the most bytes' out || fail "--list: $(cat out)"
-  [[ $(wc -l <out) == $(ls "$src"/queries/*.sql | wc -l) ]] || fail "--list misses queries"
+  local queries=("$src"/queries/*.sql)
+  [[ $(wc -l <out) == "${#queries[@]}" ]] || fail "--list misses queries"
   expect_status 0 query leaks trace.db
   grep -q '^1  *2  *2000 .*leak_it' out || fail "query leaks: $(cat out)"
   expect_status 1 query no_such_query trace.db
@@ -124,7 +125,7 @@ chromium_dom() { # html file, search text, dom output, screenshot (optional)
   local profile; profile=$(mktemp -d "$work/chromium.XXXXXX")
   local flags=(--headless --no-sandbox --disable-gpu --no-first-run
     --disable-background-networking --disable-component-update --disable-sync
-    --user-data-dir="$profile" --virtual-time-budget=5000 --window-size=1200,1800)
+    --user-data-dir="$profile" --virtual-time-budget=5000 "--window-size=1200,1800")
   timeout 120 chromium "${flags[@]}" --dump-dom "file://$work/$1#search=$2" >"$3" 2>/dev/null ||
     fail "chromium"
   if [[ -n ${4:-} ]]; then
