@@ -112,7 +112,8 @@ static void rpt_diff_text_site(const rpt_diff_site_t *d, const char *site, const
         fprintf(out, " %11s", buf);
     }
     char where[512];
-    snprintf(where, sizeof where, *file ? "%s (%s)" : "%s", site, file);
+    const char *base = strrchr(file, '/'); /* the file name: the JSON has the whole path */
+    snprintf(where, sizeof where, *file ? "%s (%s)" : "%s", site, base ? base + 1 : file);
     fprintf(out, "  %.40s%s\n", where, strlen(where) > 40 ? "~" : "");
 }
 

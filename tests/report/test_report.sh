@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # test_report.sh: `mtdb report`, `check`, `diff` and `query` on a known trace
 # (fixture.sql over sql/*.sql) and its known next run (fixture_new.sql).
-# Usage: test_report.sh MTDB SOURCE_DIR CASE [BUILD_DIR]. Exit 0 pass, 1 fail, 77 skipped.
+# Usage: test_report.sh MTDB SOURCE_DIR CASE [BUILD_DIR [LEAKY_PROG]].
+# Exit 0 pass, 1 fail, 77 skipped.
 # Leaves nothing behind in TMPDIR.
 set -euo pipefail
 
-mtdb=$1 src=$2 case=$3 build=${4:-}
+mtdb=$1 src=$2 case=$3 build=${4:-} leaky=${5:-}
 here=$src/tests/report
 work=$(mktemp -d "${TMPDIR:-/tmp}/mtdb-report-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -29,6 +30,12 @@ case_text() {
   same_as report.txt
   awk 'length > 100 { exit 1 }' out || fail "a line is wider than 100 columns"
   grep -q $'\033' out && fail "colour without a terminal"
+  if command -v script >/dev/null; then # a pseudo-terminal: colour, unless NO_COLOR
+    script -qec "'$mtdb' report trace.db" /dev/null >tty.out || fail "report on a terminal"
+    grep -q $'\033\[1mLeaks' tty.out || fail "no colour on a terminal"
+    NO_COLOR=1 script -qec "'$mtdb' report trace.db" /dev/null >tty.out
+    grep -q $'\033' tty.out && fail "colour with NO_COLOR set"
+  fi
   NO_COLOR=1 expect_status 0 report --rows 1 -p 1 trace.db
   [[ $(grep -c 'leak_it' out) == 2 ]] || fail "--rows 1: leak_it once in leaks, once in peak"
   expect_status 1 report -p 7 trace.db
@@ -93,7 +100,7 @@ import json; d=json.load(open("out")); s={x["site"]: x["status"] for x in d["sit
 assert s == {"leak_it": "grew", "make_buffer": "shrank", "grow": "appeared"}, s
 assert d["totals"]["leaked_bytes"] == {"base": 2000, "new": 3000}' || fail "diff json"
   expect_status 0 diff new.db trace.db
-  grep -q '^  vanished .* grow (src/fixture.c)$' out || fail "grow vanished"
+  grep -q '^  vanished .* grow (fixture.c)$' out || fail "grow vanished"
 }
 
 case_bad_database() {
@@ -118,6 +125,32 @@ case_query() {
   expect_status 0 query leaks trace.db
   grep -q '^1  *2  *2000 .*leak_it' out || fail "query leaks: $(cat out)"
   expect_status 1 query no_such_query trace.db
+}
+
+# Two real recordings of rpt_leaky_prog, 1 and then 3 leaked blocks: diff and check
+# see exactly that difference.
+case_recorded_runs() {
+  local n
+  for n in 1 3; do
+    expect_status 0 record -q -o "run$n" -- "$leaky" "$n"
+    expect_status 0 import -q -o "run$n.db" "run$n"
+  done
+  expect_status 0 check --max-leaked-bytes 100 run1.db
+  expect_status 1 check --max-leaked-bytes 100 run3.db
+  grep -qx 'mtdb check: leaked bytes 300 exceeds --max-leaked-bytes 100' out ||
+    fail "check: $(cat out)"
+  expect_status 0 diff -f json run1.db run3.db
+  python3 -c '
+import json; d=json.load(open("out"))
+s=[x for x in d["sites"] if x["site"] == "leak_blocks"]
+assert len(s) == 1 and s[0]["status"] == "grew", d["sites"]
+assert s[0]["base"]["leaked_bytes"] == 100 and s[0]["new"]["leaked_bytes"] == 300, s
+assert s[0]["new"]["calls"] - s[0]["base"]["calls"] == 2, s
+assert not [x for x in d["sites"] if x["site"] == "churn"], "churn did not change"
+assert d["totals"]["leaked_bytes"]["new"] - d["totals"]["leaked_bytes"]["base"] == 200' ||
+    fail "diff of the two runs: $(cat out)"
+  expect_status 0 diff run1.db run3.db
+  grep -q '^  grew  *+2  *+200 B  *+200 B .* leak_blocks (rpt_leaky_prog.c)$' out || fail "diff text: $(cat out)"
 }
 
 # Opens the page in headless Chromium with "#search=TEXT" and keeps the DOM it built.
