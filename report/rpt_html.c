@@ -18,8 +18,9 @@ extern const char rpt_d3_js[], rpt_page_js[], rpt_page_css[];
 
 /* Stacks by their largest share of calls, bytes or leaked bytes; the heaviest first. */
 static const char rpt_html_stacks_sql[] =
-    "WITH s AS (SELECT h.stack_id, h.weighted_calls AS calls, h.bytes, "
-    "coalesce(l.bytes, 0) AS leaked FROM hotspots_by_stack h LEFT JOIN (SELECT stack_id, "
+    "WITH s AS (SELECT h.stack_id, h.calls, h.bytes, coalesce(l.bytes, 0) AS leaked FROM "
+    "(SELECT stack_id, sum(weighted_calls) AS calls, sum(bytes) AS bytes FROM "
+    "hotspots_by_stack GROUP BY stack_id) h LEFT JOIN (SELECT stack_id, "
     "sum(bytes) AS bytes FROM leaks_by_stack GROUP BY stack_id) l ON l.stack_id IS "
     "h.stack_id), t AS (SELECT max(sum(calls), 1) AS c, max(sum(bytes), 1) AS b, "
     "max(sum(leaked), 1) AS l, count(*) AS n FROM s) "

@@ -250,7 +250,9 @@ static int pp_samples(pp_state_t *p)
     rpt_rows_t *samples = NULL, *frames = NULL;
     int rc = rpt_rows_open(p->db,
                            "SELECT h.stack_id, h.weighted_calls, h.bytes, coalesce(l.blocks, 0),"
-                           " coalesce(l.bytes, 0) FROM hotspots_by_stack h LEFT JOIN "
+                           " coalesce(l.bytes, 0) FROM (SELECT stack_id, sum(weighted_calls) AS "
+                           "weighted_calls, sum(bytes) AS bytes FROM hotspots_by_stack GROUP BY "
+                           "stack_id) h LEFT JOIN "
                            "(SELECT stack_id, sum(blocks) AS blocks, sum(bytes) AS bytes FROM "
                            "leaks_by_stack GROUP BY stack_id) l ON l.stack_id IS h.stack_id "
                            "ORDER BY h.stack_id", &samples);

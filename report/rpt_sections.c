@@ -52,7 +52,7 @@ const rpt_section_t rpt_sections[] = {
      RPT_TABLE, 0,
      {{"bytes", "bytes", RPT_F_BYTES, 10}, {"blocks", "blocks", RPT_F_COUNT, 8}, SITE_COLUMNS}},
     {"leaks", "Leaks: user sites first, then runtime, most bytes first", "leaks",
-     "CASE class WHEN 'user' THEN 0 WHEN 'runtime' THEN 1 ELSE 2 END, bytes DESC, site",
+     "CASE class WHEN 'user' THEN 0 WHEN 'runtime' THEN 1 ELSE 2 END, bytes DESC, site, kind",
      NULL, NULL, RPT_PER_PROCESS, RPT_TABLE, 0,
      {{"class", "class", RPT_F_TEXT, 7}, {"bytes", "bytes", RPT_F_BYTES, 10},
       {"blocks", "blocks", RPT_F_COUNT, 7}, {"kind", NULL, RPT_F_TEXT, 0},
@@ -134,12 +134,13 @@ const rpt_section_t rpt_sections[] = {
       {"min_bytes", NULL, RPT_F_BYTES, 0}, {"max_bytes", NULL, RPT_F_BYTES, 0},
       {"site", "site", RPT_F_TEXT, 0}, {"location", NULL, RPT_F_TEXT, 0}}},
     {"advice", "Advice", "advice", "rank", NULL, NULL, RPT_PER_PROCESS, RPT_TABLE, 0,
-     {{"rank", "#", RPT_F_COUNT, 3}, {"kind", "kind", RPT_F_TEXT, 14},
-      {"site", "site", RPT_F_TEXT, 24}, {"suggestion", "suggestion", RPT_F_TEXT, 0},
+     {{"rank", "#", RPT_F_COUNT, 3}, {"severity", NULL, RPT_F_TEXT, 0},
+      {"kind", "kind", RPT_F_TEXT, 14}, {"site", "site", RPT_F_TEXT, 24},
+      {"suggestion", "suggestion", RPT_F_TEXT, 0}, {"location", NULL, RPT_F_TEXT, 0},
       {"evidence", NULL, RPT_F_TEXT, 0}}},
-    {"timeline", "Live heap over time", "timeline", "thread_id IS NOT NULL, thread_id, bucket",
+    {"timeline", "Live heap over time", "timeline", "thread_id IS NOT NULL, thread_id, step",
      NULL, NULL, RPT_PER_PROCESS, RPT_TABLE, 1,
-     {{"thread_id", NULL, RPT_F_COUNT, 0}, {"bucket", NULL, RPT_F_COUNT, 0},
+     {{"thread_id", NULL, RPT_F_COUNT, 0}, {"step", NULL, RPT_F_COUNT, 0},
       {"t_s", NULL, RPT_F_SECS, 0}, {"max_live_bytes", NULL, RPT_F_BYTES, 0},
       {"end_live_bytes", NULL, RPT_F_BYTES, 0}, {"allocated_bytes", NULL, RPT_F_BYTES, 0},
       {"freed_bytes", NULL, RPT_F_BYTES, 0}, {"marks", NULL, RPT_F_TEXT, 0}}},
@@ -167,6 +168,15 @@ int rpt_section_available(rpt_db_t *db, const rpt_section_t *s)
 {
     if (!rpt_db_has_view(db, s->view))
         return rpt_db_fail(db, RPT_E_NOVIEW, "view %s", s->view);
+    char sql[256];
+    rpt_rows_t *probe;
+    snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" LIMIT 0", s->view);
+    if (rpt_rows_open(db, sql, &probe) != RPT_OK) { /* a view this SQLite cannot run */
+        char why[512];
+        snprintf(why, sizeof why, "%s", rpt_db_message(db));
+        return rpt_db_fail(db, RPT_E_NOVIEW, "view %s cannot be read: %s", s->view, why);
+    }
+    rpt_rows_close(probe);
     for (const rpt_column_t *c = s->columns; c->name; c++)
         if (!c->expr && !rpt_db_has_column(db, s->view, c->name))
             return rpt_db_fail(db, RPT_E_NOVIEW, "column %s.%s", s->view, c->name);

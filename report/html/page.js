@@ -62,7 +62,20 @@
   /* ---- live-heap timeline ---- */
   function timeline() {
     var s = section("timeline", "Live heap over time");
-    var series = D.timeline, w = 900, h = 260, m = { l: 70, r: 20, t: 10, b: 30 };
+    // the timeline view (per process and per thread) when the database has it
+    var series = D.timeline, fromView = [];
+    R.processes.forEach(function (p) {
+      var sec = p.sections.timeline;
+      if (!sec || !sec.available || !sec.rows.length) return;
+      var byThread = {};
+      sec.rows.forEach(function (r) {
+        var key = r.thread_id === null ? "process " + p.process_id : "thread " + r.thread_id;
+        (byThread[key] = byThread[key] || []).push([r.t_s, r.max_live_bytes]);
+      });
+      Object.keys(byThread).forEach(function (k) { fromView.push({ label: k, points: byThread[k] }); });
+    });
+    if (fromView.length) series = fromView;
+    var w = 900, h = 260, m = { l: 70, r: 20, t: 10, b: 30 };
     if (!series.length) { s.appendChild(el("p", { "class": "note" }, "no heap events")); return; }
     var x = d3.scale.linear().range([m.l, w - m.r]), y = d3.scale.linear().range([h - m.b, m.t]);
     x.domain([0, d3.max(series, function (r) { return d3.max(r.points, function (q) { return q[0]; }); }) || 1]);

@@ -115,6 +115,16 @@ case_bad_database() {
   expect_status 1 report missing.db
   grep -q 'missing.db: no such database file' err || fail "missing: $(cat err)"
   expect_status 2 report -f nope trace.db
+  # a view this SQLite cannot run (generate_series is in the sqlite3 shell only) is named,
+  # and the rest of the report still comes out
+  cp trace.db broken.db
+  sqlite3 broken.db "CREATE VIEW advice AS SELECT value AS process_id, value AS rank,
+    '' AS severity, '' AS kind, '' AS site, '' AS suggestion, '' AS location,
+    '' AS evidence FROM generate_series(1, 3)"
+  expect_status 0 report broken.db
+  grep -q 'not in this database (view advice cannot be read: no such table: .*generate_series)' out ||
+    fail "broken view: $(grep -A1 Advice out)"
+  grep -q 'leak_it' out || fail "the rest of the report is missing"
 }
 
 case_query() {
