@@ -3,7 +3,7 @@
  *
  * Weights are view columns: allocations = hotspots_by_stack.weighted_calls, bytes =
  * hotspots_by_stack.bytes, leaked = leaks_by_stack.bytes; the lines sum exactly to the
- * view's totals. Writes only to the FILE* it is given.
+ * view's totals. --process applies where the view has process_id. Writes only to the FILE* it is given.
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,27 +56,32 @@ int rpt_stack_folded(rpt_db_t *db, long long stack_id, char sep, char *buf, size
     return rc < 0 ? rc : RPT_OK;
 }
 
-/* stack_id and weight per stack, for the weight asked. */
-static const char *rpt_folded_sql(rpt_weight_t weight)
+/* stack_id and weight per stack, for the weight asked; ?1 is the process (0: all).
+ * Older databases' hotspots_by_stack has no process_id: then all processes only. */
+static int rpt_folded_sql(rpt_db_t *db, const rpt_options_t *opts, char *sql, size_t len)
 {
-    switch (weight) {
-    case RPT_W_BYTES:
-        return "SELECT stack_id, sum(bytes) FROM hotspots_by_stack WHERE ?1 IS NOT NULL "
-               "GROUP BY stack_id HAVING sum(bytes) > 0 ORDER BY stack_id";
-    case RPT_W_LEAKED:
-        return "SELECT stack_id, sum(bytes) FROM leaks_by_stack WHERE ?1 = 0 OR "
-               "process_id = ?1 GROUP BY stack_id HAVING sum(bytes) > 0 ORDER BY stack_id";
-    default:
-        return "SELECT stack_id, sum(weighted_calls) FROM hotspots_by_stack WHERE ?1 IS NOT "
-               "NULL GROUP BY stack_id HAVING sum(weighted_calls) > 0 ORDER BY stack_id";
-    }
+    static const char *const views[] = {"hotspots_by_stack", "hotspots_by_stack",
+                                        "leaks_by_stack"};
+    static const char *const columns[] = {"weighted_calls", "bytes", "bytes"};
+    const char *view = views[opts->weight], *column = columns[opts->weight];
+    int by_process = rpt_db_has_column(db, view, "process_id");
+    if (opts->process && !by_process)
+        return rpt_db_fail(db, RPT_E_NOVIEW, "this database's %s has no process_id: "
+                                             "--process needs --weight leaked", view);
+    snprintf(sql, len, "SELECT stack_id, sum(%s) FROM %s WHERE %s GROUP BY stack_id "
+                       "HAVING sum(%s) > 0 ORDER BY stack_id", column, view,
+             by_process ? "?1 = 0 OR process_id = ?1" : "?1 = 0", column);
+    return RPT_OK;
 }
 
 int rpt_write_folded(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
 {
     static char line[RPT_FOLDED_MAX];
-    rpt_rows_t *rows;
-    int rc = rpt_rows_open(db, rpt_folded_sql(opts->weight), &rows);
+    char sql[512];
+    rpt_rows_t *rows = NULL;
+    int rc = rpt_folded_sql(db, opts, sql, sizeof sql);
+    if (rc == RPT_OK)
+        rc = rpt_rows_open(db, sql, &rows);
     if (rc == RPT_OK)
         rc = rpt_rows_bind_int(rows, 1, opts->process);
     while (rc == RPT_OK && (rc = rpt_rows_next(rows)) == 1) {

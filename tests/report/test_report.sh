@@ -63,6 +63,12 @@ case_folded() {
       fail "folded $w does not sum to the view's total"
   done
   same_as folded-allocations.txt allocations.folded
+  expect_status 0 report -f folded -w leaked -p 1 trace.db
+  [[ $(cat out) == "main;leak_it 2000" ]] || fail "folded leaked for process 1: $(cat out)"
+  if ! sqlite3 trace.db "SELECT process_id FROM hotspots_by_stack LIMIT 0" 2>/dev/null; then
+    expect_status 1 report -f folded -p 1 trace.db
+    grep -q 'has no process_id' err || fail "--process without process_id: $(cat err)"
+  fi
 }
 
 case_pprof() {
