@@ -80,7 +80,7 @@ static int cli_parse_count(const char *s, long long *out)
     long long v = strtoll(s, &end, 10);
     long long scale = 1;
     if (end != s && *end && !end[1])
-        scale = *end == 'K' || *end == 'k' ? 1024LL
+        scale = *end == 'K' || *end == 'k'   ? 1024LL
                 : *end == 'M' || *end == 'm' ? 1048576LL
                 : *end == 'G' || *end == 'g' ? 1073741824LL
                                              : 0;
@@ -112,8 +112,10 @@ static int cli_fail(rpt_db_t *db, int rc)
 
 static int report_parse_format(const char *s, rpt_format_t *f)
 {
-    static const char *const names[] = {[RPT_TEXT] = "text", [RPT_JSON] = "json",
-                                        [RPT_FOLDED] = "folded", [RPT_PPROF] = "pprof",
+    static const char *const names[] = {[RPT_TEXT] = "text",
+                                        [RPT_JSON] = "json",
+                                        [RPT_FOLDED] = "folded",
+                                        [RPT_PPROF] = "pprof",
                                         [RPT_HTML] = "html"};
     for (int i = 0; i <= RPT_HTML; i++)
         if (strcmp(s, names[i]) == 0)
@@ -233,8 +235,8 @@ int mtdb_cmd_check(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     rpt_limits_t limits = {-1, -1, -1, -1};
-    long long *slots[] = {&limits.max_leaked_bytes, &limits.max_peak_bytes,
-                          &limits.max_allocations, &limits.max_temporaries};
+    long long *slots[] = {&limits.max_leaked_bytes, &limits.max_peak_bytes, &limits.max_allocations,
+                          &limits.max_temporaries};
     long long process = 0;
     int c, any = 0;
     optind = 1;
@@ -411,9 +413,8 @@ static int query_run(const char *dir, const char *name, const char *db_path)
 
 int mtdb_cmd_query(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"list", no_argument, NULL, 'l'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"list", no_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int c, list = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "lh", longopts, NULL)) != -1) {

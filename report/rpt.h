@@ -11,15 +11,15 @@
 #include <stdio.h>
 
 /* Errors: 0 or a negative code; one list gives the code, its name and its message. */
-#define RPT_ERROR_LIST(X)                                                                  \
-    X(RPT_E_OPEN, -1, "cannot open the database")                                          \
-    X(RPT_E_FOREIGN, -2, "not an mtdb database")                                           \
-    X(RPT_E_SCHEMA, -3, "database schema version not supported")                           \
-    X(RPT_E_SQL, -4, "query failed")                                                       \
-    X(RPT_E_IO, -5, "write failed")                                                        \
-    X(RPT_E_NOMEM, -6, "out of memory")                                                    \
-    X(RPT_E_NOVIEW, -7, "not in this database")                                            \
-    X(RPT_E_ZLIB, -8, "compression failed")                                                \
+#define RPT_ERROR_LIST(X)                                                                          \
+    X(RPT_E_OPEN, -1, "cannot open the database")                                                  \
+    X(RPT_E_FOREIGN, -2, "not an mtdb database")                                                   \
+    X(RPT_E_SCHEMA, -3, "database schema version not supported")                                   \
+    X(RPT_E_SQL, -4, "query failed")                                                               \
+    X(RPT_E_IO, -5, "write failed")                                                                \
+    X(RPT_E_NOMEM, -6, "out of memory")                                                            \
+    X(RPT_E_NOVIEW, -7, "not in this database")                                                    \
+    X(RPT_E_ZLIB, -8, "compression failed")                                                        \
     X(RPT_E_NOTFOUND, -9, "no such name")
 
 enum {
@@ -62,8 +62,7 @@ typedef struct rpt_limits {
 } rpt_limits_t;
 
 /* Writes one line per broken limit to out; *broken gets their count. */
-int rpt_check(rpt_db_t *db, const rpt_limits_t *limits, long long process, FILE *out,
-              int *broken);
+int rpt_check(rpt_db_t *db, const rpt_limits_t *limits, long long process, FILE *out, int *broken);
 
 /* Compares two databases site by site (function and file); text or JSON. */
 int rpt_diff(rpt_db_t *base, rpt_db_t *next, int json, int rows, FILE *out);

@@ -17,7 +17,8 @@ typedef struct rpt_limit_def {
 static const rpt_limit_def_t rpt_limit_defs[] = {
     {"--max-leaked-bytes", "leaked bytes", "summary",
      "SELECT coalesce(sum(live_bytes_at_exit), 0) FROM summary WHERE ?1 = 0 OR "
-     "process_id = ?1", RPT_F_BYTES},
+     "process_id = ?1",
+     RPT_F_BYTES},
     {"--max-peak-bytes", "peak live bytes", "summary",
      "SELECT coalesce(max(peak_live_bytes), 0) FROM summary WHERE ?1 = 0 OR process_id = ?1",
      RPT_F_BYTES},
@@ -26,7 +27,8 @@ static const rpt_limit_def_t rpt_limit_defs[] = {
      RPT_F_COUNT},
     {"--max-temporaries", "temporary allocations", "bottlenecks",
      "SELECT coalesce(sum(blocks), 0) FROM bottlenecks WHERE kind = 'temporary' AND "
-     "(?1 = 0 OR process_id = ?1)", RPT_F_COUNT},
+     "(?1 = 0 OR process_id = ?1)",
+     RPT_F_COUNT},
 };
 
 static int rpt_limit_value(rpt_db_t *db, const rpt_limit_def_t *def, long long process,
@@ -45,8 +47,7 @@ static int rpt_limit_value(rpt_db_t *db, const rpt_limit_def_t *def, long long p
     return rc < 0 ? rc : RPT_OK;
 }
 
-int rpt_check(rpt_db_t *db, const rpt_limits_t *limits, long long process, FILE *out,
-              int *broken)
+int rpt_check(rpt_db_t *db, const rpt_limits_t *limits, long long process, FILE *out, int *broken)
 {
     const long long max[] = {limits->max_leaked_bytes, limits->max_peak_bytes,
                              limits->max_allocations, limits->max_temporaries};
@@ -66,8 +67,8 @@ int rpt_check(rpt_db_t *db, const rpt_limits_t *limits, long long process, FILE 
         if (rc != RPT_OK)
             return rc;
         if (value > max[i]) {
-            fprintf(out, "mtdb check: %s %lld exceeds %s %lld\n", def->what, value,
-                    def->option, max[i]);
+            fprintf(out, "mtdb check: %s %lld exceeds %s %lld\n", def->what, value, def->option,
+                    max[i]);
             ++*broken;
         }
     }

@@ -33,7 +33,10 @@ int rpt_db_fail(rpt_db_t *db, int code, const char *fmt, ...)
     return code;
 }
 
-const char *rpt_db_message(const rpt_db_t *db) { return db ? db->message : ""; }
+const char *rpt_db_message(const rpt_db_t *db)
+{
+    return db ? db->message : "";
+}
 
 static int rpt_db_check_identity(rpt_db_t *db, const char *path, char *err, size_t errlen)
 {
@@ -53,8 +56,8 @@ static int rpt_db_check_identity(rpt_db_t *db, const char *path, char *err, size
         return RPT_E_FOREIGN;
     }
     if (version != RPT_SCHEMA_VERSION) {
-        snprintf(err, errlen, "%s: schema version %lld, this mtdb reads version %d", path,
-                 version, RPT_SCHEMA_VERSION);
+        snprintf(err, errlen, "%s: schema version %lld, this mtdb reads version %d", path, version,
+                 RPT_SCHEMA_VERSION);
         return RPT_E_SCHEMA;
     }
     return RPT_OK;
@@ -153,9 +156,15 @@ void rpt_rows_close(rpt_rows_t *rows)
     free(rows);
 }
 
-void rpt_rows_reset(rpt_rows_t *rows) { sqlite3_reset(rows->stmt); }
+void rpt_rows_reset(rpt_rows_t *rows)
+{
+    sqlite3_reset(rows->stmt);
+}
 
-int rpt_rows_count(rpt_rows_t *rows) { return sqlite3_column_count(rows->stmt); }
+int rpt_rows_count(rpt_rows_t *rows)
+{
+    return sqlite3_column_count(rows->stmt);
+}
 const char *rpt_rows_name(rpt_rows_t *rows, int col)
 {
     return sqlite3_column_name(rows->stmt, col);
@@ -179,7 +188,10 @@ long long rpt_rows_int(rpt_rows_t *rows, int col)
 {
     return sqlite3_column_int64(rows->stmt, col);
 }
-double rpt_rows_real(rpt_rows_t *rows, int col) { return sqlite3_column_double(rows->stmt, col); }
+double rpt_rows_real(rpt_rows_t *rows, int col)
+{
+    return sqlite3_column_double(rows->stmt, col);
+}
 const char *rpt_rows_text(rpt_rows_t *rows, int col)
 {
     const unsigned char *s = sqlite3_column_text(rows->stmt, col);
@@ -201,8 +213,10 @@ int rpt_db_scalar(rpt_db_t *db, const char *sql, long long *value)
 int rpt_db_has_view(rpt_db_t *db, const char *name)
 {
     rpt_rows_t *rows;
-    if (rpt_rows_open(db, "SELECT 1 FROM sqlite_schema WHERE name = ?1 AND type IN "
-                          "('view', 'table')", &rows) != RPT_OK)
+    if (rpt_rows_open(db,
+                      "SELECT 1 FROM sqlite_schema WHERE name = ?1 AND type IN "
+                      "('view', 'table')",
+                      &rows) != RPT_OK)
         return 0;
     sqlite3_bind_text(rows->stmt, 1, name, -1, SQLITE_STATIC);
     int found = rpt_rows_next(rows) == 1;
@@ -213,8 +227,7 @@ int rpt_db_has_view(rpt_db_t *db, const char *name)
 int rpt_db_has_column(rpt_db_t *db, const char *view, const char *column)
 {
     rpt_rows_t *rows;
-    if (rpt_rows_open(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &rows) !=
-        RPT_OK)
+    if (rpt_rows_open(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", &rows) != RPT_OK)
         return 0;
     sqlite3_bind_text(rows->stmt, 1, view, -1, SQLITE_STATIC);
     sqlite3_bind_text(rows->stmt, 2, column, -1, SQLITE_STATIC);
@@ -223,7 +236,10 @@ int rpt_db_has_column(rpt_db_t *db, const char *view, const char *column)
     return found;
 }
 
-const char *rpt_db_path(const rpt_db_t *db) { return db->path; }
+const char *rpt_db_path(const rpt_db_t *db)
+{
+    return db->path;
+}
 
 int rpt_db_attach(rpt_db_t *db, const char *path, const char *as)
 {

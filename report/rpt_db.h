@@ -39,8 +39,7 @@ int rpt_db_has_view(rpt_db_t *db, const char *name);
 /* 1 when the view or table has that column. */
 int rpt_db_has_column(rpt_db_t *db, const char *view, const char *column);
 /* Sets the db's message (printf-style) and returns code. */
-int rpt_db_fail(rpt_db_t *db, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int rpt_db_fail(rpt_db_t *db, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* For rpt_run_sql: each statement of a script in turn. */
 int rpt_rows_open_next(rpt_db_t *db, const char **sql, rpt_rows_t **out);
 

@@ -14,34 +14,35 @@
 #define RPT_DIFF_DEFAULT_ROWS 20
 #define RPT_DIFF_METRICS 4
 
-static const char *const rpt_diff_metric_names[RPT_DIFF_METRICS] = {
-    "calls", "bytes", "leaked_bytes", "peak_bytes"};
-static const rpt_fmt_t rpt_diff_metric_fmts[RPT_DIFF_METRICS] = {
-    RPT_F_COUNT, RPT_F_BYTES, RPT_F_BYTES, RPT_F_BYTES};
+static const char *const rpt_diff_metric_names[RPT_DIFF_METRICS] = {"calls", "bytes",
+                                                                    "leaked_bytes", "peak_bytes"};
+static const rpt_fmt_t rpt_diff_metric_fmts[RPT_DIFF_METRICS] = {RPT_F_COUNT, RPT_F_BYTES,
+                                                                 RPT_F_BYTES, RPT_F_BYTES};
 
-#define RPT_DIFF_SITE_KEY                                                                  \
-    "coalesce(site, '[no stack]') AS site, "                                              \
+#define RPT_DIFF_SITE_KEY                                                                          \
+    "coalesce(site, '[no stack]') AS site, "                                                       \
     "coalesce(rtrim(rtrim(location, '0123456789'), ':'), '') AS file"
-#define RPT_DIFF_SIDE(S)                                                                   \
-    "SELECT site, file, sum(calls) AS calls, sum(bytes) AS bytes, sum(leaked) AS leaked, "  \
-    "sum(peak) AS peak FROM (SELECT " RPT_DIFF_SITE_KEY ", calls, bytes, 0 AS leaked, "     \
-    "0 AS peak FROM " S ".hotspots_by_stack UNION ALL SELECT " RPT_DIFF_SITE_KEY           \
-    ", 0, 0, bytes, 0 FROM " S ".leaks_by_stack UNION ALL SELECT " RPT_DIFF_SITE_KEY       \
+#define RPT_DIFF_SIDE(S)                                                                           \
+    "SELECT site, file, sum(calls) AS calls, sum(bytes) AS bytes, sum(leaked) AS leaked, "         \
+    "sum(peak) AS peak FROM (SELECT " RPT_DIFF_SITE_KEY ", calls, bytes, 0 AS leaked, "            \
+    "0 AS peak FROM " S ".hotspots_by_stack UNION ALL SELECT " RPT_DIFF_SITE_KEY                   \
+    ", 0, 0, bytes, 0 FROM " S ".leaks_by_stack UNION ALL SELECT " RPT_DIFF_SITE_KEY               \
     ", 0, 0, 0, bytes FROM " S ".peak_by_stack) GROUP BY site, file"
 #define RPT_DIFF_DELTA(m) "abs(coalesce(n." m ", 0) - coalesce(b." m ", 0))"
 
 static const char rpt_diff_sites_sql[] =
-    "WITH b AS (" RPT_DIFF_SIDE("main") "), n AS (" RPT_DIFF_SIDE("new") ") "
-    "SELECT coalesce(b.site, n.site), coalesce(b.file, n.file), b.calls, b.bytes, "
-    "b.leaked, b.peak, n.calls, n.bytes, n.leaked, n.peak "
-    "FROM b FULL JOIN n ON b.site = n.site AND b.file = n.file "
-    "ORDER BY " RPT_DIFF_DELTA("leaked") " + " RPT_DIFF_DELTA("peak") " + "
-    RPT_DIFF_DELTA("bytes") " DESC, " RPT_DIFF_DELTA("calls") " DESC, 1, 2";
+    "WITH b AS (" RPT_DIFF_SIDE("main") "), n AS (" RPT_DIFF_SIDE(
+        "new") ") "
+               "SELECT coalesce(b.site, n.site), coalesce(b.file, n.file), b.calls, b.bytes, "
+               "b.leaked, b.peak, n.calls, n.bytes, n.leaked, n.peak "
+               "FROM b FULL JOIN n ON b.site = n.site AND b.file = n.file "
+               "ORDER BY " RPT_DIFF_DELTA("leaked") " + " RPT_DIFF_DELTA(
+                   "peak") " + " RPT_DIFF_DELTA("bytes") " DESC, " RPT_DIFF_DELTA("calls") " DESC, "
+                                                                                           "1, 2";
 
-#define RPT_DIFF_TOTALS(S)                                                                 \
-    "(SELECT coalesce(sum(alloc_calls), 0), coalesce(sum(bytes_allocated), 0), "            \
-    "coalesce(sum(live_bytes_at_exit), 0), coalesce(max(peak_live_bytes), 0) FROM " S      \
-    ".summary)"
+#define RPT_DIFF_TOTALS(S)                                                                         \
+    "(SELECT coalesce(sum(alloc_calls), 0), coalesce(sum(bytes_allocated), 0), "                   \
+    "coalesce(sum(live_bytes_at_exit), 0), coalesce(max(peak_live_bytes), 0) FROM " S ".summary)"
 static const char rpt_diff_totals_sql[] =
     "SELECT * FROM " RPT_DIFF_TOTALS("main") " JOIN " RPT_DIFF_TOTALS("new");
 
@@ -62,8 +63,8 @@ static void rpt_diff_read(rpt_rows_t *rows, rpt_diff_site_t *d)
         grew |= d->next[m] > d->base[m];
         shrank |= d->next[m] < d->base[m];
     }
-    d->status = !d->has_base  ? "appeared"
-                : !d->has_new ? "vanished"
+    d->status = !d->has_base     ? "appeared"
+                : !d->has_new    ? "vanished"
                 : grew && shrank ? "changed"
                 : grew           ? "grew"
                 : shrank         ? "shrank"
@@ -96,8 +97,8 @@ static void rpt_diff_text_totals(rpt_rows_t *t, FILE *out)
         char b[64], n[64], d[64];
         rpt_format_value(t, m, rpt_diff_metric_fmts[m], b, sizeof b);
         rpt_format_value(t, 4 + m, rpt_diff_metric_fmts[m], n, sizeof n);
-        rpt_diff_signed(rpt_rows_int(t, 4 + m) - rpt_rows_int(t, m), rpt_diff_metric_fmts[m],
-                        d, sizeof d);
+        rpt_diff_signed(rpt_rows_int(t, 4 + m) - rpt_rows_int(t, m), rpt_diff_metric_fmts[m], d,
+                        sizeof d);
         fprintf(out, "  %-18s %14s %14s %14s\n", what[m], b, n, d);
     }
 }
@@ -147,8 +148,8 @@ static int rpt_diff_sites(rpt_db_t *db, int json, int rows_max, FILE *out)
     if (rc != RPT_OK)
         return rc;
     if (!json)
-        fprintf(out, "\n  %-9s %11s %11s %11s %11s  %s\n", "status", "calls", "bytes",
-                "leaked", "peak", "site (file)");
+        fprintf(out, "\n  %-9s %11s %11s %11s %11s  %s\n", "status", "calls", "bytes", "leaked",
+                "peak", "site (file)");
     while ((rc = rpt_rows_next(rows)) == 1) {
         rpt_diff_site_t d;
         rpt_diff_read(rows, &d);
@@ -168,8 +169,7 @@ static int rpt_diff_sites(rpt_db_t *db, int json, int rows_max, FILE *out)
     if (json)
         fprintf(out, "],\n  \"unchanged_sites\": %d}\n", unchanged);
     else
-        fprintf(out, "%s  %d site(s) unchanged\n", shown ? "" : "  (no site changed)\n",
-                unchanged);
+        fprintf(out, "%s  %d site(s) unchanged\n", shown ? "" : "  (no site changed)\n", unchanged);
     return rc < 0 ? rc : RPT_OK;
 }
 

@@ -8,8 +8,8 @@ const char *rpt_strerror(int code)
     switch (code) {
     case RPT_OK:
         return "success";
-#define RPT_ERROR_CASE(name, num, msg)                                                     \
-    case name:                                                                             \
+#define RPT_ERROR_CASE(name, num, msg)                                                             \
+    case name:                                                                                     \
         return msg;
         RPT_ERROR_LIST(RPT_ERROR_CASE)
 #undef RPT_ERROR_CASE

@@ -3,7 +3,8 @@
  *
  * Weights are view columns: allocations = hotspots_by_stack.weighted_calls, bytes =
  * hotspots_by_stack.bytes, leaked = leaks_by_stack.bytes; the lines sum exactly to the
- * view's totals. --process applies where the view has process_id. Writes only to the FILE* it is given.
+ * view's totals. --process applies where the view has process_id. Writes only to the FILE* it is
+ * given.
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,9 +33,11 @@ static void rpt_frame_name(rpt_rows_t *rows, char *buf, size_t len)
 int rpt_stack_folded(rpt_db_t *db, long long stack_id, char sep, char *buf, size_t len)
 {
     rpt_rows_t *rows;
-    int rc = rpt_rows_open(db, "SELECT coalesce(function, ''), coalesce(module, ''), "
-                               "module_offset FROM stack_symbols WHERE stack_id = ?1 "
-                               "ORDER BY position DESC, inline_depth DESC", &rows);
+    int rc = rpt_rows_open(db,
+                           "SELECT coalesce(function, ''), coalesce(module, ''), "
+                           "module_offset FROM stack_symbols WHERE stack_id = ?1 "
+                           "ORDER BY position DESC, inline_depth DESC",
+                           &rows);
     if (rc == RPT_OK)
         rc = rpt_rows_bind_int(rows, 1, stack_id);
     size_t n = 0;
@@ -60,17 +63,19 @@ int rpt_stack_folded(rpt_db_t *db, long long stack_id, char sep, char *buf, size
  * Older databases' hotspots_by_stack has no process_id: then all processes only. */
 static int rpt_folded_sql(rpt_db_t *db, const rpt_options_t *opts, char *sql, size_t len)
 {
-    static const char *const views[] = {"hotspots_by_stack", "hotspots_by_stack",
-                                        "leaks_by_stack"};
+    static const char *const views[] = {"hotspots_by_stack", "hotspots_by_stack", "leaks_by_stack"};
     static const char *const columns[] = {"weighted_calls", "bytes", "bytes"};
     const char *view = views[opts->weight], *column = columns[opts->weight];
     int by_process = rpt_db_has_column(db, view, "process_id");
     if (opts->process && !by_process)
-        return rpt_db_fail(db, RPT_E_NOVIEW, "this database's %s has no process_id: "
-                                             "--process needs --weight leaked", view);
-    snprintf(sql, len, "SELECT stack_id, sum(%s) FROM %s WHERE %s GROUP BY stack_id "
-                       "HAVING sum(%s) > 0 ORDER BY stack_id", column, view,
-             by_process ? "?1 = 0 OR process_id = ?1" : "?1 = 0", column);
+        return rpt_db_fail(db, RPT_E_NOVIEW,
+                           "this database's %s has no process_id: "
+                           "--process needs --weight leaked",
+                           view);
+    snprintf(sql, len,
+             "SELECT stack_id, sum(%s) FROM %s WHERE %s GROUP BY stack_id "
+             "HAVING sum(%s) > 0 ORDER BY stack_id",
+             column, view, by_process ? "?1 = 0 OR process_id = ?1" : "?1 = 0", column);
     return RPT_OK;
 }
 

@@ -85,8 +85,8 @@ static int rpt_html_timeline(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
         rc = RPT_OK;
         long long process = rpt_rows_int(rows, 0);
         if (process != current)
-            fprintf(out, "%s{\"label\": \"process %lld\", \"points\": [[0,0]", current < 0 ?
-                    "" : "]},\n", process);
+            fprintf(out, "%s{\"label\": \"process %lld\", \"points\": [[0,0]",
+                    current < 0 ? "" : "]},\n", process);
         current = process;
         double t_s = (double)(rpt_rows_int(rows, 1) + 1) * (double)rpt_rows_int(rows, 3) /
                      RPT_HTML_STEPS / 1e9;
@@ -100,9 +100,11 @@ static int rpt_html_timeline(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
 static int rpt_html_marks(rpt_db_t *db, FILE *out)
 {
     rpt_rows_t *rows;
-    int rc = rpt_rows_open(db, "SELECT m.process_id, (m.ts_ns - coalesce(p.start_ns, "
-                               "m.ts_ns)) / 1e9, m.label FROM marks m JOIN processes p ON "
-                               "p.process_id = m.process_id ORDER BY m.ts_ns LIMIT 1000", &rows);
+    int rc = rpt_rows_open(db,
+                           "SELECT m.process_id, (m.ts_ns - coalesce(p.start_ns, "
+                           "m.ts_ns)) / 1e9, m.label FROM marks m JOIN processes p ON "
+                           "p.process_id = m.process_id ORDER BY m.ts_ns LIMIT 1000",
+                           &rows);
     int n = 0;
     fputs(",\n\"marks\": [", out);
     while (rc == RPT_OK && (rc = rpt_rows_next(rows)) == 1) {
@@ -122,7 +124,8 @@ static void rpt_html_head(const rpt_options_t *opts, FILE *out)
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
           "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n"
-          "<title>mtdb report</title>\n<style>\n", out);
+          "<title>mtdb report</title>\n<style>\n",
+          out);
     fputs(rpt_page_css, out);
     fputs("</style></head>\n<body><div id=\"main\"><h1>mtdb report: <span id=\"db\"></span>"
           "</h1><p class=\"note\">Self-contained: works offline, loads nothing. Charts: d3 ",
@@ -146,14 +149,16 @@ int rpt_write_html(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
         rc = rpt_html_timeline(db, opts, out);
     if (rc == RPT_OK)
         rc = rpt_html_marks(db, out);
-    fprintf(out, ",\n\"cap_note\": \"This page holds %lld of %lld stacks (at most %d, the "
-                 "heaviest by allocations, bytes or leaked bytes; the rest are summed into "
-                 "[other stacks]) and at most %d rows per table; 'mtdb report -f json' and "
-                 "the views hold everything.\"};\n",
-            total < RPT_HTML_MAX_STACKS ? total : RPT_HTML_MAX_STACKS, total,
-            RPT_HTML_MAX_STACKS, page.rows);
+    fprintf(out,
+            ",\n\"cap_note\": \"This page holds %lld of %lld stacks (at most %d, the "
+            "heaviest by allocations, bytes or leaked bytes; the rest are summed into "
+            "[other stacks]) and at most %d rows per table; 'mtdb report -f json' and "
+            "the views hold everything.\"};\n",
+            total < RPT_HTML_MAX_STACKS ? total : RPT_HTML_MAX_STACKS, total, RPT_HTML_MAX_STACKS,
+            page.rows);
     fputs("document.getElementById('db').textContent = window.MTDB.report.database;\n"
-          "</script>\n<script>\n", out);
+          "</script>\n<script>\n",
+          out);
     fputs(rpt_page_js, out);
     fputs("\n</script>\n</body></html>\n", out);
     return rc;
@@ -162,7 +167,8 @@ int rpt_write_html(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
 int rpt_write_html(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
 {
     (void)opts, (void)out;
-    return rpt_db_fail(db, RPT_E_NOTFOUND, "this mtdb was built without d3 (libjs-d3): "
-                                           "no html format");
+    return rpt_db_fail(db, RPT_E_NOTFOUND,
+                       "this mtdb was built without d3 (libjs-d3): "
+                       "no html format");
 }
 #endif

@@ -55,8 +55,10 @@ void rpt_json_value(FILE *out, rpt_rows_t *rows, int col)
 static int rpt_json_stack(rpt_db_t *db, long long stack_id, FILE *out)
 {
     rpt_rows_t *rows;
-    int rc = rpt_rows_open(db, "SELECT function, file, line, module FROM stack_symbols "
-                               "WHERE stack_id = ?1 ORDER BY position, inline_depth", &rows);
+    int rc = rpt_rows_open(db,
+                           "SELECT function, file, line, module FROM stack_symbols "
+                           "WHERE stack_id = ?1 ORDER BY position, inline_depth",
+                           &rows);
     if (rc == RPT_OK)
         rc = rpt_rows_bind_int(rows, 1, stack_id);
     if (rc != RPT_OK)
@@ -139,11 +141,10 @@ static int rpt_json_sections(rpt_db_t *db, const rpt_options_t *opts, rpt_scope_
     return rc;
 }
 
-static int rpt_json_process(rpt_db_t *db, const rpt_options_t *opts, rpt_rows_t *procs,
-                            FILE *out)
+static int rpt_json_process(rpt_db_t *db, const rpt_options_t *opts, rpt_rows_t *procs, FILE *out)
 {
-    fprintf(out, "{\"process_id\": %lld, \"pid\": %lld, \"command\": ",
-            rpt_rows_int(procs, 0), rpt_rows_int(procs, 1));
+    fprintf(out, "{\"process_id\": %lld, \"pid\": %lld, \"command\": ", rpt_rows_int(procs, 0),
+            rpt_rows_int(procs, 1));
     rpt_json_string(out, rpt_rows_text(procs, 2));
     fputs(", \"started_by\": ", out);
     rpt_json_string(out, rpt_rows_text(procs, 3));
@@ -155,8 +156,7 @@ static int rpt_json_process(rpt_db_t *db, const rpt_options_t *opts, rpt_rows_t 
 
 int rpt_json_report(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
 {
-    fprintf(out, "{\"schema\": \"mtdb-report\", \"version\": %d, \"database\": ",
-            RPT_JSON_VERSION);
+    fprintf(out, "{\"schema\": \"mtdb-report\", \"version\": %d, \"database\": ", RPT_JSON_VERSION);
     rpt_json_string(out, opts->db_name ? opts->db_name : "");
     fprintf(out, ", \"rows_per_section\": %d,\n  \"processes\": [", rpt_rows_limit(opts));
     rpt_rows_t *procs;
@@ -169,8 +169,7 @@ int rpt_json_report(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
     if (rc < 0)
         return rc;
     if (n == 0 && opts->process)
-        return rpt_db_fail(db, RPT_E_NOTFOUND, "no process %lld in this database",
-                           opts->process);
+        return rpt_db_fail(db, RPT_E_NOTFOUND, "no process %lld in this database", opts->process);
     fputs("],\n  \"all_processes\": ", out);
     rc = rpt_json_sections(db, opts, RPT_GLOBAL, 0, out);
     fputs("}", out);

@@ -153,7 +153,7 @@ typedef struct pp_state {
     rpt_db_t *db;
     pb_buf_t profile, sub, line, discard;
     pp_strings_t strings, functions; /* functions: "name\tfile" -> index; id = index + 1 */
-    long long no_stack_location; /* a location id no frame has */
+    long long no_stack_location;     /* a location id no frame has */
 } pp_state_t;
 
 static void pp_value_type(pp_state_t *p, unsigned field, const char *type, const char *unit)
@@ -188,9 +188,11 @@ static uint64_t pp_function(pp_state_t *p, const char *name, const char *file)
 static int pp_locations(pp_state_t *p)
 {
     rpt_rows_t *rows;
-    int rc = rpt_rows_open(p->db, "SELECT DISTINCT frame_id, inline_depth, function, file, "
-                                  "line, module, module_offset FROM stack_symbols "
-                                  "ORDER BY frame_id, inline_depth", &rows);
+    int rc = rpt_rows_open(p->db,
+                           "SELECT DISTINCT frame_id, inline_depth, function, file, "
+                           "line, module, module_offset FROM stack_symbols "
+                           "ORDER BY frame_id, inline_depth",
+                           &rows);
     long long current = -1;
     pb_buf_t location = {0};
     char name[1024];
@@ -255,10 +257,13 @@ static int pp_samples(pp_state_t *p)
                            "stack_id) h LEFT JOIN "
                            "(SELECT stack_id, sum(blocks) AS blocks, sum(bytes) AS bytes FROM "
                            "leaks_by_stack GROUP BY stack_id) l ON l.stack_id IS h.stack_id "
-                           "ORDER BY h.stack_id", &samples);
+                           "ORDER BY h.stack_id",
+                           &samples);
     if (rc == RPT_OK)
-        rc = rpt_rows_open(p->db, "SELECT frame_id FROM stack_symbols WHERE stack_id = ?1 "
-                                  "GROUP BY position ORDER BY position", &frames);
+        rc = rpt_rows_open(p->db,
+                           "SELECT frame_id FROM stack_symbols WHERE stack_id = ?1 "
+                           "GROUP BY position ORDER BY position",
+                           &frames);
     int need_no_stack = 0;
     while (rc == RPT_OK && (rc = rpt_rows_next(samples)) == 1) {
         need_no_stack |= rpt_rows_type(samples, 0) == RPT_NULL;

@@ -71,7 +71,8 @@ static int rpt_query_statement(rpt_rows_t *rows, FILE *out)
     while (rc == RPT_OK && (rc = rpt_rows_next(rows)) == 1) {
         rc = RPT_OK;
         for (int c = 0; c < t.columns && rc == RPT_OK; c++)
-            rc = rpt_table_add(&t, rpt_rows_type(rows, c) == RPT_NULL ? "" : rpt_rows_text(rows, c));
+            rc =
+                rpt_table_add(&t, rpt_rows_type(rows, c) == RPT_NULL ? "" : rpt_rows_text(rows, c));
     }
     if (rc == RPT_OK)
         rpt_table_print(&t, out);

@@ -11,9 +11,8 @@ int rpt_rows_limit(const rpt_options_t *opts)
 int rpt_write_report(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
 {
     static int (*const writers[])(rpt_db_t *, const rpt_options_t *, FILE *) = {
-        [RPT_TEXT] = rpt_write_text,     [RPT_JSON] = rpt_write_json,
-        [RPT_FOLDED] = rpt_write_folded, [RPT_PPROF] = rpt_write_pprof,
-        [RPT_HTML] = rpt_write_html,
+        [RPT_TEXT] = rpt_write_text,   [RPT_JSON] = rpt_write_json, [RPT_FOLDED] = rpt_write_folded,
+        [RPT_PPROF] = rpt_write_pprof, [RPT_HTML] = rpt_write_html,
     };
     int rc = writers[opts->format](db, opts, out);
     if (rc == RPT_OK && (fflush(out) != 0 || ferror(out)))

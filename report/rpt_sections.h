@@ -25,8 +25,8 @@ typedef struct rpt_column {
     const char *name;   /* the view's column: the JSON key */
     const char *header; /* the text header; NULL: JSON and HTML only */
     rpt_fmt_t fmt;
-    int width;          /* text columns; 0: takes what the fixed columns leave */
-    const char *expr;   /* SQL for a label not in the view (names only, never numbers) */
+    int width;        /* text columns; 0: takes what the fixed columns leave */
+    const char *expr; /* SQL for a label not in the view (names only, never numbers) */
 } rpt_column_t;
 
 typedef enum rpt_scope { RPT_PER_PROCESS, RPT_GLOBAL } rpt_scope_t;

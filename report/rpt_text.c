@@ -92,8 +92,7 @@ static void rpt_text_row(const rpt_text_t *t, const rpt_section_t *s, const int 
         }
         if (c->fmt == RPT_F_TEXT && i == last && len < width)
             width = len; /* no trailing blanks */
-        rpt_text_cell(t->out, buf, width, c->fmt != RPT_F_TEXT,
-                      strcmp(c->name, "location") == 0);
+        rpt_text_cell(t->out, buf, width, c->fmt != RPT_F_TEXT, strcmp(c->name, "location") == 0);
         sep = "  ";
     }
     fputc('\n', t->out);
@@ -101,8 +100,7 @@ static void rpt_text_row(const rpt_text_t *t, const rpt_section_t *s, const int 
 
 static void rpt_text_title(const rpt_text_t *t, const rpt_section_t *s)
 {
-    int pad = t->width - (int)strlen(RPT_INDENT) - (int)strlen(s->title) -
-              (int)strlen(s->view) - 2;
+    int pad = t->width - (int)strlen(RPT_INDENT) - (int)strlen(s->title) - (int)strlen(s->view) - 2;
     fprintf(t->out, "\n%s%s%s%s%*s[%s]\n", RPT_INDENT, RPT_BOLD(t), s->title, RPT_RESET(t),
             pad > 1 ? pad : 1, "", s->view);
 }
@@ -190,8 +188,7 @@ static void rpt_text_process_header(rpt_text_t *t, rpt_rows_t *procs)
     snprintf(line, sizeof line, "process %lld: pid %lld (%s) %s", rpt_rows_int(procs, 0),
              rpt_rows_int(procs, 1), rpt_rows_text(procs, 3), rpt_rows_text(procs, 2));
     fprintf(t->out, "\n%s", RPT_BOLD(t));
-    rpt_text_cell(t->out, line, (int)strlen(line) > t->width ? t->width : (int)strlen(line),
-                  0, 0);
+    rpt_text_cell(t->out, line, (int)strlen(line) > t->width ? t->width : (int)strlen(line), 0, 0);
     fprintf(t->out, "%s\n", RPT_RESET(t));
 }
 
@@ -211,8 +208,7 @@ int rpt_write_text(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
     if (rc < 0)
         return rc;
     if (n == 0 && opts->process)
-        return rpt_db_fail(db, RPT_E_NOTFOUND, "no process %lld in this database",
-                           opts->process);
+        return rpt_db_fail(db, RPT_E_NOTFOUND, "no process %lld in this database", opts->process);
     fprintf(out, "\n%sall processes%s\n", RPT_BOLD(&t), RPT_RESET(&t));
     rc = rpt_text_scope(&t, RPT_GLOBAL, 0);
     return rc;
