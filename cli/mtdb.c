@@ -26,6 +26,9 @@ static const cli_command_t cli_commands[] = {
 #endif
 #ifdef MTDB_HAVE_REPORT
     {"report", mtdb_cmd_report, "answer the standard questions from an imported database"},
+    {"check", mtdb_cmd_check, "exit 1 when a database breaks memory limits (for CI)"},
+    {"diff", mtdb_cmd_diff, "what grew, shrank, appeared and vanished between two runs"},
+    {"query", mtdb_cmd_query, "run a bundled query by name (--list names them)"},
 #endif
 };
 #define CLI_COMMAND_COUNT (sizeof cli_commands / sizeof cli_commands[0])

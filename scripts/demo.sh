@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh: from a bare Debian 12 to the answers about the bundled example, in one go.
 # Installs what is missing (needs root for that), builds into build/, records
-# mtdb-example into build/demo/trace, imports it into build/demo/trace.db and prints the
-# `summary` view and the largest leaks (queries/leaks.sql).
+# mtdb-example into build/demo/trace, imports it into build/demo/trace.db, prints
+# `mtdb report` and writes the HTML report to build/demo/report.html.
 # Each step is one `demo_step` line; steps whose subcommand is not built are skipped.
 set -euo pipefail
 
@@ -40,12 +40,12 @@ echo "demo: mtdb record -o $trace_dir -- mtdb-example" >&2
 demo_step import -f -o "$demo_dir/trace.db" "$trace_dir"
 db=$demo_dir/trace.db
 if [[ -f "$db" ]]; then
-  echo "demo: sqlite3 $db 'SELECT * FROM summary'" >&2
-  sqlite3 -header -column "$db" 'SELECT * FROM summary'
-  echo >&2
-  echo "demo: sqlite3 $db < queries/leaks.sql" >&2
-  sqlite3 "$db" <"$root/queries/leaks.sql"
+  demo_step report "$db"
+  demo_step report -f html -o "$demo_dir/report.html" "$db"
   echo >&2
   echo "demo: the trace is in $trace_dir, the database is $db" >&2
-  echo "demo: more questions: ls $root/queries/, or any SQL: sqlite3 $db" >&2
+  if [[ -f "$demo_dir/report.html" ]]; then
+    echo "demo: the HTML report is $demo_dir/report.html (open it in a browser; works offline)" >&2
+  fi
+  echo "demo: more questions: mtdb query --list, or any SQL: sqlite3 $db" >&2
 fi

@@ -1,0 +1,184 @@
+/* rpt_json.c: the JSON report (schema in docs/report-json.md, version RPT_JSON_VERSION).
+ *
+ * The same sections as the text report: per process an object per section with its
+ * view, availability and rows; a row with a stack_id carries its stack as evidence.
+ * Values are the view's own, in the view's units. Writes only to the FILE* it is given.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rpt_report.h"
+
+void rpt_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", out);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else if (*p == '<') /* so a page can embed it in <script> */
+            fputs("\\u003c", out);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+void rpt_json_value(FILE *out, rpt_rows_t *rows, int col)
+{
+    switch (rpt_rows_type(rows, col)) {
+    case RPT_NULL:
+        fputs("null", out);
+        break;
+    case RPT_INT:
+        fprintf(out, "%lld", rpt_rows_int(rows, col));
+        break;
+    case RPT_REAL: {
+        double v = rpt_rows_real(rows, col);
+        if (isfinite(v))
+            fprintf(out, "%.17g", v);
+        else
+            fputs("null", out);
+        break;
+    }
+    case RPT_STR:
+        rpt_json_string(out, rpt_rows_text(rows, col));
+        break;
+    }
+}
+
+/* "stack": [{"function", "file", "line", "module"}, ...], innermost first. */
+static int rpt_json_stack(rpt_db_t *db, long long stack_id, FILE *out)
+{
+    rpt_rows_t *rows;
+    int rc = rpt_rows_open(db,
+                           "SELECT function, file, line, module FROM stack_symbols "
+                           "WHERE stack_id = ?1 ORDER BY position, inline_depth",
+                           &rows);
+    if (rc == RPT_OK)
+        rc = rpt_rows_bind_int(rows, 1, stack_id);
+    if (rc != RPT_OK)
+        return rpt_rows_close(rows), rc;
+    fputs(", \"stack\": [", out);
+    int n = 0;
+    while ((rc = rpt_rows_next(rows)) == 1) {
+        static const char *const keys[] = {"function", "file", "line", "module"};
+        fputs(n++ ? ", {" : "{", out);
+        for (int i = 0; i < 4; i++) {
+            fprintf(out, "%s\"%s\": ", i ? ", " : "", keys[i]);
+            rpt_json_value(out, rows, i);
+        }
+        fputc('}', out);
+    }
+    fputc(']', out);
+    rpt_rows_close(rows);
+    return rc < 0 ? rc : RPT_OK;
+}
+
+static int rpt_json_row(rpt_db_t *db, const rpt_section_t *s, rpt_rows_t *rows, FILE *out)
+{
+    long long stack_id = -1;
+    fputc('{', out);
+    for (int i = 0; s->columns[i].name; i++) {
+        fprintf(out, "%s\"%s\": ", i ? ", " : "", s->columns[i].name);
+        rpt_json_value(out, rows, i);
+        if (strcmp(s->columns[i].name, "stack_id") == 0 && rpt_rows_type(rows, i) == RPT_INT)
+            stack_id = rpt_rows_int(rows, i);
+    }
+    int rc = stack_id >= 0 ? rpt_json_stack(db, stack_id, out) : RPT_OK;
+    fputc('}', out);
+    return rc;
+}
+
+static int rpt_json_section(rpt_db_t *db, const rpt_options_t *opts, const rpt_section_t *s,
+                            long long process, FILE *out, int *n)
+{
+    rpt_rows_t *rows;
+    int rc = rpt_section_rows(db, s, process, s->json_only ? -1 : rpt_rows_limit(opts), &rows);
+    if (rc == RPT_E_NOVIEW && rpt_section_is_upgrade(s))
+        return RPT_OK;
+    fputs((*n)++ ? ",\n    " : "\n    ", out);
+    rpt_json_string(out, s->key);
+    fputs(": {\"view\": ", out);
+    rpt_json_string(out, s->view);
+    fputs(", \"title\": ", out);
+    rpt_json_string(out, s->title);
+    if (rc == RPT_E_NOVIEW) {
+        fputs(", \"available\": false, \"missing\": ", out);
+        rpt_json_string(out, rpt_db_message(db));
+        fputs(", \"rows\": []}", out);
+        return RPT_OK;
+    }
+    if (rc != RPT_OK)
+        return rc;
+    fputs(", \"available\": true, \"rows\": [", out);
+    int count = 0;
+    while (rc == RPT_OK && (rc = rpt_rows_next(rows)) == 1) {
+        fputs(count++ ? ",\n      " : "\n      ", out);
+        rc = rpt_json_row(db, s, rows, out);
+    }
+    rpt_rows_close(rows);
+    fputs("]}", out);
+    return rc < 0 ? rc : RPT_OK;
+}
+
+static int rpt_json_sections(rpt_db_t *db, const rpt_options_t *opts, rpt_scope_t scope,
+                             long long process, FILE *out)
+{
+    int rc = RPT_OK, n = 0;
+    fputc('{', out);
+    for (size_t i = 0; i < rpt_section_count && rc == RPT_OK; i++) {
+        const rpt_section_t *s = &rpt_sections[i];
+        if (s->scope != scope || rpt_section_superseded(db, s))
+            continue;
+        rc = rpt_json_section(db, opts, s, process, out, &n);
+    }
+    fputs("}", out);
+    return rc;
+}
+
+static int rpt_json_process(rpt_db_t *db, const rpt_options_t *opts, rpt_rows_t *procs, FILE *out)
+{
+    fprintf(out, "{\"process_id\": %lld, \"pid\": %lld, \"command\": ", rpt_rows_int(procs, 0),
+            rpt_rows_int(procs, 1));
+    rpt_json_string(out, rpt_rows_text(procs, 2));
+    fputs(", \"started_by\": ", out);
+    rpt_json_string(out, rpt_rows_text(procs, 3));
+    fputs(", \"sections\": ", out);
+    int rc = rpt_json_sections(db, opts, RPT_PER_PROCESS, rpt_rows_int(procs, 0), out);
+    fputc('}', out);
+    return rc;
+}
+
+int rpt_json_report(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
+{
+    fprintf(out, "{\"schema\": \"mtdb-report\", \"version\": %d, \"database\": ", RPT_JSON_VERSION);
+    rpt_json_string(out, opts->db_name ? opts->db_name : "");
+    fprintf(out, ", \"rows_per_section\": %d,\n  \"processes\": [", rpt_rows_limit(opts));
+    rpt_rows_t *procs;
+    int rc = rpt_process_rows(db, opts->process, &procs), n = 0;
+    while (rc == RPT_OK && (rc = rpt_rows_next(procs)) == 1) {
+        fputs(n++ ? ",\n  " : "\n  ", out);
+        rc = rpt_json_process(db, opts, procs, out);
+    }
+    rpt_rows_close(procs);
+    if (rc < 0)
+        return rc;
+    if (n == 0 && opts->process)
+        return rpt_db_fail(db, RPT_E_NOTFOUND, "no process %lld in this database", opts->process);
+    fputs("],\n  \"all_processes\": ", out);
+    rc = rpt_json_sections(db, opts, RPT_GLOBAL, 0, out);
+    fputs("}", out);
+    return rc;
+}
+
+int rpt_write_json(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
+{
+    int rc = rpt_json_report(db, opts, out);
+    fputc('\n', out);
+    return rc;
+}

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# test_report.sh: `mtdb report`, `check`, `diff` and `query` on a known trace
+# (fixture.sql over sql/*.sql) and its known next run (fixture_new.sql).
+# Usage: test_report.sh MTDB SOURCE_DIR CASE [BUILD_DIR [LEAKY_PROG]].
+# Exit 0 pass, 1 fail, 77 skipped.
+# Leaves nothing behind in TMPDIR.
+set -euo pipefail
+
+mtdb=$1 src=$2 case=$3 build=${4:-} leaky=${5:-}
+here=$src/tests/report
+work=$(mktemp -d "${TMPDIR:-/tmp}/mtdb-report-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+cat "$src"/sql/*.sql "$here/fixture.sql" | sqlite3 trace.db
+cp trace.db new.db
+sqlite3 new.db <"$here/fixture_new.sql"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# Runs mtdb, checking its exit status; stdout to out, stderr to err.
+expect_status() {
+  local want=$1; shift
+  local got=0
+  "$mtdb" "$@" >out 2>err || got=$?
+  [[ $got == "$want" ]] || { cat out err >&2; fail "mtdb $*: exit $got, expected $want"; }
+}
+same_as() { diff -u "$here/expected/$1" "${2:-out}" || fail "output differs from expected/$1"; }
+
+case_text() {
+  expect_status 0 report trace.db
+  same_as report.txt
+  awk 'length > 100 { exit 1 }' out || fail "a line is wider than 100 columns"
+  grep -q $'\033' out && fail "colour without a terminal"
+  if command -v script >/dev/null; then # a pseudo-terminal: colour, unless NO_COLOR
+    script -qec "'$mtdb' report trace.db" /dev/null >tty.out || fail "report on a terminal"
+    grep -q $'\033\[1mLeaks' tty.out || fail "no colour on a terminal"
+    NO_COLOR=1 script -qec "'$mtdb' report trace.db" /dev/null >tty.out
+    grep -q $'\033' tty.out && fail "colour with NO_COLOR set"
+  fi
+  NO_COLOR=1 expect_status 0 report --rows 1 -p 1 trace.db
+  [[ $(grep -c 'leak_it' out) == 2 ]] || fail "--rows 1: leak_it once in leaks, once in peak"
+  expect_status 1 report -p 7 trace.db
+  grep -q "no process 7" err || fail "an unknown process is named"
+}
+
+case_json() {
+  expect_status 0 report -f json trace.db
+  same_as report.json
+  python3 -c 'import json,sys; d=json.load(open("out")); assert d["schema"]=="mtdb-report" and d["version"]==1; l=d["processes"][0]["sections"]["leaks_by_stack"]["rows"][0]; assert l["bytes"]==2000 and l["stack"][0]["function"]=="leak_it"' ||
+    fail "json does not parse or lacks the leak"
+}
+
+# The folded lines sum exactly to the view's totals, for every weight.
+case_folded() {
+  local w sql
+  for w in allocations bytes leaked; do
+    case $w in
+      allocations) sql='SELECT sum(weighted_calls) FROM hotspots_by_stack' ;;
+      bytes) sql='SELECT sum(bytes) FROM hotspots_by_stack' ;;
+      leaked) sql='SELECT sum(bytes) FROM leaks_by_stack' ;;
+    esac
+    expect_status 0 report -f folded -w "$w" -o "$w.folded" trace.db
+    [[ $(awk '{ s += $NF } END { print s }' "$w.folded") == $(sqlite3 trace.db "$sql") ]] ||
+      fail "folded $w does not sum to the view's total"
+  done
+  same_as folded-allocations.txt allocations.folded
+  expect_status 0 report -f folded -w leaked -p 1 trace.db
+  [[ $(cat out) == "main;leak_it 2000" ]] || fail "folded leaked for process 1: $(cat out)"
+  if ! sqlite3 trace.db "SELECT process_id FROM hotspots_by_stack LIMIT 0" 2>/dev/null; then
+    expect_status 1 report -f folded -p 1 trace.db
+    grep -q 'has no process_id' err || fail "--process without process_id: $(cat err)"
+  fi
+}
+
+case_pprof() {
+  expect_status 0 report -f pprof -o heap.pb.gz trace.db
+  gzip -t heap.pb.gz || fail "not gzip"
+  if ! command -v go >/dev/null; then
+    echo "SKIPPED: go tool pprof: golang-go is not installed (scripts/install-deps.sh)" >&2
+    exit 77
+  fi
+  export HOME=$work GOCACHE=$work/gocache GOPATH=$work/go
+  go tool pprof -top -unit=byte -sample_index=inuse_space heap.pb.gz >top 2>&1 || { cat top; fail "pprof"; }
+  grep -A1 'flat%' top | tail -1 | grep -q ' leak_it$' || { cat top; fail "top inuse not leak_it"; }
+  grep -q 'Showing nodes accounting for 2000B, 100% of 2000B total' top || { cat top; fail "total"; }
+  go tool pprof -top -sample_index=alloc_objects heap.pb.gz >top 2>&1
+  grep -A1 'flat%' top | tail -1 | grep -q ' make_buffer$' || { cat top; fail "top allocs"; }
+  grep -q 'of 10 total' top || { cat top; fail "alloc_objects total is not 10"; }
+}
+
+case_check() {
+  expect_status 0 check --max-leaked-bytes 2000 --max-peak-bytes 2400 --max-allocations 10 trace.db
+  [[ ! -s out ]] || fail "check printed when all limits hold"
+  expect_status 1 check --max-leaked-bytes 2K --max-peak-bytes 3399 --max-allocations 12 new.db
+  same_as check-broken.txt
+  expect_status 1 check --max-temporaries 5 trace.db
+  grep -q "cannot be checked" out || fail "a limit without its view passes"
+  expect_status 2 check trace.db
+}
+
+case_diff() {
+  expect_status 0 diff trace.db new.db
+  same_as diff.txt
+  expect_status 0 diff -f json trace.db new.db
+  python3 -c '
+import json; d=json.load(open("out")); s={x["site"]: x["status"] for x in d["sites"]}
+assert s == {"leak_it": "grew", "make_buffer": "shrank", "grow": "appeared"}, s
+assert d["totals"]["leaked_bytes"] == {"base": 2000, "new": 3000}' || fail "diff json"
+  expect_status 0 diff new.db trace.db
+  grep -q '^  vanished .* grow (fixture.c)$' out || fail "grow vanished"
+}
+
+case_bad_database() {
+  echo "not a database at all, just text" >text.db
+  expect_status 1 report text.db
+  grep -q '^mtdb: error: text.db: ' err || fail "text file: $(cat err)"
+  sqlite3 foreign.db 'CREATE TABLE t(x)'
+  expect_status 1 report foreign.db
+  grep -q 'foreign.db: not an mtdb database' err || fail "foreign: $(cat err)"
+  expect_status 1 diff trace.db foreign.db
+  grep -q 'not an mtdb database' err || fail "diff foreign"
+  expect_status 1 report missing.db
+  grep -q 'missing.db: no such database file' err || fail "missing: $(cat err)"
+  expect_status 2 report -f nope trace.db
+  # a view this SQLite cannot run (generate_series is in the sqlite3 shell only) is named,
+  # and the rest of the report still comes out
+  cp trace.db broken.db
+  sqlite3 broken.db "CREATE VIEW advice AS SELECT value AS process_id, value AS rank,
+    '' AS severity, '' AS kind, '' AS site, '' AS suggestion, '' AS location,
+    '' AS evidence FROM generate_series(1, 3)"
+  expect_status 0 report broken.db
+  grep -q 'not in this database (view advice cannot be read: no such table: .*generate_series)' out ||
+    fail "broken view: $(grep -A1 Advice out)"
+  grep -q 'leak_it' out || fail "the rest of the report is missing"
+}
+
+case_query() {
+  expect_status 0 query --list
+  grep -q '^leaks  *which call sites left the most bytes' out || fail "--list: $(cat out)"
+  local queries=("$src"/queries/*.sql)
+  [[ $(wc -l <out) == "${#queries[@]}" ]] || fail "--list misses queries"
+  expect_status 0 query leaks trace.db
+  grep -q '^1  *2  *2000 .*leak_it' out || fail "query leaks: $(cat out)"
+  expect_status 1 query no_such_query trace.db
+}
+
+# Two real recordings of rpt_leaky_prog, 1 and then 3 leaked blocks: diff and check
+# see exactly that difference.
+case_recorded_runs() {
+  local n
+  for n in 1 3; do
+    expect_status 0 record -q -o "run$n" -- "$leaky" "$n"
+    expect_status 0 import -q -o "run$n.db" "run$n"
+  done
+  expect_status 0 check --max-leaked-bytes 100 run1.db
+  expect_status 1 check --max-leaked-bytes 100 run3.db
+  grep -qx 'mtdb check: leaked bytes 300 exceeds --max-leaked-bytes 100' out ||
+    fail "check: $(cat out)"
+  expect_status 0 diff -f json run1.db run3.db
+  python3 -c '
+import json; d=json.load(open("out"))
+s=[x for x in d["sites"] if x["site"] == "leak_blocks"]
+assert len(s) == 1 and s[0]["status"] == "grew", d["sites"]
+assert s[0]["base"]["leaked_bytes"] == 100 and s[0]["new"]["leaked_bytes"] == 300, s
+assert s[0]["new"]["calls"] - s[0]["base"]["calls"] == 2, s
+assert not [x for x in d["sites"] if x["site"] == "churn"], "churn did not change"
+assert d["totals"]["leaked_bytes"]["new"] - d["totals"]["leaked_bytes"]["base"] == 200' ||
+    fail "diff of the two runs: $(cat out)"
+  expect_status 0 diff run1.db run3.db
+  grep -q '^  grew  *+2  *+200 B  *+200 B .* leak_blocks (rpt_leaky_prog.c)$' out || fail "diff text: $(cat out)"
+}
+
+# Opens the page in headless Chromium with "#search=TEXT" and keeps the DOM it built.
+chromium_dom() { # html file, search text, dom output, screenshot (optional)
+  local profile; profile=$(mktemp -d "$work/chromium.XXXXXX")
+  local flags=(--headless --no-sandbox --disable-gpu --no-first-run
+    --disable-background-networking --disable-component-update --disable-sync
+    --user-data-dir="$profile" --virtual-time-budget=5000 "--window-size=1200,1800")
+  timeout 120 chromium "${flags[@]}" --dump-dom "file://$work/$1#search=$2" >"$3" 2>/dev/null ||
+    fail "chromium"
+  if [[ -n ${4:-} ]]; then
+    timeout 120 chromium "${flags[@]}" --screenshot="$4" "file://$work/$1" >/dev/null 2>&1 ||
+      fail "screenshot"
+  fi
+}
+count() { grep -o -- "$1" "$2" | wc -l; }
+
+# The page renders its charts, a search filters the tables, nothing was requested.
+case_html() {
+  expect_status 0 report -f html -o report.html trace.db
+  grep -q "Content-Security-Policy\" content=\"default-src 'none'" report.html || fail "no CSP"
+  if ! command -v chromium >/dev/null; then
+    echo "SKIPPED: headless check: chromium is not installed (scripts/install-deps.sh)" >&2
+    exit 77
+  fi
+  mkdir -p "$build/tests/report"
+  chromium_dom report.html make_buffer dom.html "$build/tests/report/report-html.png"
+  grep -q 'data-ready="1"' dom.html || fail "page script did not finish"
+  grep -q 'data-requests="0"' dom.html || fail "the page made requests"
+  (( $(count '<rect' dom.html) >= 8 )) || fail "flame graph not drawn"
+  [[ $(count 'class="cell"' dom.html) == 3 ]] || fail "heat map: 3 thread pairs"
+  [[ $(count 'class="line"' dom.html) == 1 ]] || fail "timeline: 1 process"
+  [[ $(count 'class="match"' dom.html) == 2 ]] || fail "flame search: make_buffer under main and worker_loop"
+  # leaks: leak_it only, so none match; hotspots: two make_buffer stacks of four
+  grep -o 'data-shown="[0-9]*"' dom.html | head -2 | tr '\n' ' ' | grep -qx 'data-shown="0" data-shown="2" ' ||
+    fail "search did not filter: $(grep -o 'data-shown="[0-9]*"' dom.html | tr '\n' ' ')"
+  [[ -s $build/tests/report/report-html.png ]] || fail "no screenshot"
+  echo "screenshot: $build/tests/report/report-html.png"
+}
+
+# cmake --install into a new prefix: the installed mtdb finds its queries, man pages
+# and completion are in place.
+case_install() {
+  cmake --install "$build" --prefix "$work/prefix" >install.log || { cat install.log; fail "install"; }
+  local p=$work/prefix f
+  for f in bin/mtdb share/mtdb/queries/leaks.sql share/man/man1/mtdb.1 \
+    share/man/man1/mtdb-report.1 share/man/man1/mtdb-query.1 \
+    share/bash-completion/completions/mtdb share/pkgconfig/mtrec.pc include/mtrec.h \
+    share/doc/mtdb/report-json.md; do
+    [[ -e $p/$f ]] || fail "not installed: $f"
+  done
+  grep -q 'mtdb check \[options\]' "$p/share/man/man1/mtdb-check.1" || fail "man page is not --help"
+  mtdb=$p/bin/mtdb MTDB_QUERIES='' expect_status 0 query leaks trace.db
+  grep -q 'leak_it' out || fail "installed mtdb query"
+  bash -n "$p/share/bash-completion/completions/mtdb" || fail "completion syntax"
+}
+
+"case_$case"
+echo "PASS: $case"
