@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rpt_report.h"
@@ -28,6 +29,17 @@ void rpt_json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* The shortest of 15 or 17 significant digits that reads back as the same double: 5e-06,
+ * not 5.0000000000000004e-06. */
+static void rpt_json_real(FILE *out, double v)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.15g", v);
+    if (strtod(text, NULL) != v)
+        snprintf(text, sizeof text, "%.17g", v);
+    fputs(text, out);
+}
+
 void rpt_json_value(FILE *out, rpt_rows_t *rows, int col)
 {
     switch (rpt_rows_type(rows, col)) {
@@ -40,7 +52,7 @@ void rpt_json_value(FILE *out, rpt_rows_t *rows, int col)
     case RPT_REAL: {
         double v = rpt_rows_real(rows, col);
         if (isfinite(v))
-            fprintf(out, "%.17g", v);
+            rpt_json_real(out, v);
         else
             fputs("null", out);
         break;

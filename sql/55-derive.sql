@@ -20,7 +20,7 @@ DROP TABLE IF EXISTS temp.stack_rows;
 CREATE TEMP TABLE frame_kinds AS
 WITH k AS (
   SELECT f.frame_id, coalesce(s.inline_depth, 0) AS inline_depth, s.function,
-         fn.short_name, s.file, s.line, m.path AS module, f.module_offset,
+         coalesce(fn.short_name, s.function) AS short_name, s.file, s.line, m.path AS module, f.module_offset,
          substr(m.path, length(rtrim(m.path, replace(m.path, '/', ''))) + 1) AS base
   FROM frames f
   LEFT JOIN modules m ON m.module_id = f.module_id

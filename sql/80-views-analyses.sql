@@ -218,9 +218,12 @@ steps AS (
   GROUP BY f.process_id, f.thread_id, 3
 ),
 series AS (SELECT DISTINCT process_id, thread_id FROM steps),
+-- the step numbers 0..timeline_steps-1 (a recursive CTE: generate_series is only in the shell)
+k(value) AS (
+  SELECT 0 UNION ALL SELECT k.value + 1 FROM k, params p WHERE k.value + 1 < p.timeline_steps
+),
 grid AS (
-  SELECT se.process_id, se.thread_id, k.value AS step
-  FROM series se, params p, generate_series(0, p.timeline_steps - 1) k
+  SELECT se.process_id, se.thread_id, k.value AS step FROM series se, k
 ),
 filled AS (
   SELECT g.process_id, g.thread_id, g.step, st.max_live_bytes,
@@ -252,9 +255,11 @@ WITH site_steps AS (
   GROUP BY g.process_id, 2, ss.location, g.step
 ),
 sites AS (SELECT DISTINCT process_id, site, location FROM site_steps),
+k(value) AS (
+  SELECT 0 UNION ALL SELECT k.value + 1 FROM k, params p WHERE k.value + 1 < p.growth_steps
+),
 grid AS (
-  SELECT s.process_id, s.site, s.location, k.value AS step
-  FROM sites s, params p, generate_series(0, p.growth_steps - 1) k
+  SELECT s.process_id, s.site, s.location, k.value AS step FROM sites s, k
 ),
 live AS (
   SELECT g.process_id, g.site, g.location, g.step,
