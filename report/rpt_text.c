@@ -170,6 +170,16 @@ static int rpt_text_section(rpt_text_t *t, const rpt_section_t *s, long long pro
     return rc < 0 ? rc : RPT_OK;
 }
 
+/* 1 when some section of the scope will print (not all are superseded by richer views). */
+static int rpt_text_scope_shown(rpt_db_t *db, rpt_scope_t scope)
+{
+    for (size_t i = 0; i < rpt_section_count; i++)
+        if (rpt_sections[i].scope == scope && !rpt_sections[i].json_only &&
+            !rpt_section_superseded(db, &rpt_sections[i]))
+            return 1;
+    return 0;
+}
+
 static int rpt_text_scope(rpt_text_t *t, rpt_scope_t scope, long long process)
 {
     for (size_t i = 0; i < rpt_section_count; i++) {
@@ -209,7 +219,8 @@ int rpt_write_text(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
         return rc;
     if (n == 0 && opts->process)
         return rpt_db_fail(db, RPT_E_NOTFOUND, "no process %lld in this database", opts->process);
+    if (!rpt_text_scope_shown(db, RPT_GLOBAL))
+        return RPT_OK;
     fprintf(out, "\n%sall processes%s\n", RPT_BOLD(&t), RPT_RESET(&t));
-    rc = rpt_text_scope(&t, RPT_GLOBAL, 0);
-    return rc;
+    return rpt_text_scope(&t, RPT_GLOBAL, 0);
 }
