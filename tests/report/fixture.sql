@@ -5,6 +5,8 @@
 --   make_buffer (worker) 3 x 50 B, allocated and freed by worker
 --   no stack             1 x 10 B, main
 -- Peak 2400 B at 4600 ns (the four buffers and the two leaks).
+-- Exit begins at 9120 ns (the recorder's mtdb:exit mark): the worker's block 8, live then
+-- and freed at 9150 ns, is freed only at exit.
 INSERT INTO processes (process_id, pid, ppid, started_by, nonce, command, exe, start_ns,
   end_ns, exit_how, exit_status)
 VALUES (1, 100, 1, 'root', '0123456789abcdef', './fixture --run', '/bin/fixture', 0,
@@ -36,3 +38,4 @@ INSERT INTO allocations (block_id, process_id, thread_id, address, size_bytes, a
 INSERT INTO process_stats VALUES (1, 18, 10, 8, 0, 0, 0, 0, 2560, 2, 2000, 2400, 4600, 1000,
   9600);
 INSERT INTO health_counters VALUES (1, NULL, 'events', 18);
+INSERT INTO marks VALUES (1, 1, 9120, 'point', 'mtdb:exit');
