@@ -83,6 +83,8 @@ typedef struct rec_process {
     uint64_t unrecorded;        /* atomic: events that arrived before init finished */
     int exit_written;           /* atomic: the exit handler ran */
     uintptr_t self_lo, self_hi; /* libmtrec.so's own text, skipped in stacks */
+    uint64_t files_owner;       /* atomic: 1 + the uid our files went to before a change of
+                                   user (rec_privilege.c), 0: none */
 } rec_process_t;
 extern rec_process_t rec_proc;
 
@@ -151,6 +153,8 @@ typedef struct rec_stream {
 #define REC_CHUNK_RESERVE 512
 
 int rec_stream_create(rec_stream_t *s, uint32_t index);
+/* The path of stream `index` of this process (without .tmp); returns its length. */
+size_t rec_stream_path(char *out, size_t cap, uint32_t index);
 /* Makes sure `need` bytes starting at an 8-aligned position fit in the mapped chunk
  * (outside the reserve), moving to a new chunk if needed; returns the position or NULL. */
 uint8_t *rec_stream_room(rec_stream_t *s, uint32_t need);
@@ -177,6 +181,15 @@ int rec_ledger_append(uint32_t thread, uint32_t flags, uint64_t ts, const uint8_
  * lost an event (so the importer knows from when records may be missing), or at its end
  * when its own stream cannot take them. */
 void rec_ledger_counters(const struct rec_thread *t, uint32_t flags, uint64_t ts);
+
+/* ---- a change of user (rec_owner.c, rec_acl.c; the wrappers in rec_privilege.c) ------
+ * Before the real call that makes uid the effective or file-system user, as root: hands
+ * this process's files to uid and lets uid create files in the output directory. */
+void rec_owner_before_uid_change(uid_t uid);
+/* A file just created: handed over too when a change of user is under way. */
+void rec_owner_new_file(int fd);
+/* Grants uid rwx on dir through a named entry in its POSIX ACL; 0 or an errno. */
+int rec_acl_grant_dir(const char *dir, uint32_t uid);
 
 /* ---- fault injection (rec_fault.c, only in the libmtrec-fault.so test build) --------
  * Every operation that writes trace data asks first; MTDB_TEST_FAIL_AT=N makes the Nth

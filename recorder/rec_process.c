@@ -442,6 +442,7 @@ static void on_fork_child(void)
     rec_proc.next_stream = 0;
     rec_proc.exit_written = 0;
     rec_proc.unrecorded = 0;
+    rec_proc.files_owner = 0; /* the child's files are made with its own user id */
     rec_ledger_forget();
     rec_thread_fork_child();
     struct timespec wall;

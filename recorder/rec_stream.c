@@ -79,7 +79,7 @@ static int map_chunk(rec_stream_t *s, int fd, uint64_t offset, uint64_t bytes)
     return 0;
 }
 
-static size_t stream_name(char *out, size_t cap, uint32_t index)
+size_t rec_stream_path(char *out, size_t cap, uint32_t index)
 {
     size_t n = rec_strlcpy(out, rec_proc.settings.output, cap);
     n += rec_strlcpy(out + n, "/mtdb-", cap - n);
@@ -102,7 +102,7 @@ static size_t stream_name(char *out, size_t cap, uint32_t index)
 int rec_stream_create(rec_stream_t *s, uint32_t index)
 {
     memset(s, 0, sizeof *s);
-    size_t n = stream_name(s->path, sizeof s->path, index);
+    size_t n = rec_stream_path(s->path, sizeof s->path, index);
     char tmp[REC_PATH_MAX + 8];
     memcpy(tmp, s->path, n);
     memcpy(tmp + n, ".tmp", 5);
@@ -115,6 +115,7 @@ int rec_stream_create(rec_stream_t *s, uint32_t index)
         stream_fail(s, "cannot create ", fault ? fault : errno);
         return -1;
     }
+    rec_owner_new_file(fd); /* the program is giving up root: the file goes with it */
     int err = map_chunk(s, fd, 0, s->chunk_first);
     close(fd);
     if (!err) {

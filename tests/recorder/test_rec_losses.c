@@ -92,8 +92,9 @@ START_TEST(test_recorder_disk_full_threads_all_counted)
 }
 END_TEST
 
-/* As root: 2 threads, then setuid(nobody), then 4 threads; the directory and the files
- * stay root's, so nothing can be opened or created by path after the drop. */
+/* As root: 2 threads, then setuid(nobody), then 4 threads. The recorder hands its files
+ * to nobody, but the case's scratch directory (0700, root's) lies above the trace, so
+ * nothing can be opened or created by path after the drop. */
 START_TEST(test_recorder_privilege_drop_losses_counted)
 {
     static const char *const argv[] = {RT_VICTIM_LOSSES, "dropuid", "10000", NULL};
