@@ -16,7 +16,7 @@
 #define MADE 120000 /* 6 threads x 10,000 pairs: allocations and frees */
 
 /* Runs the program bare, then under `mtdb record` into c->trace; both must agree. */
-static void record(rt_case_t *c, mode_t scratch_mode, const char *how)
+static void record(rt_case_t *c, mode_t scratch_mode, const char *how, size_t images)
 {
     static const char *argv[] = {RT_MTDB,          "record", "-o", NULL, "--",
                                  RT_REAL_PRIVDROP, PAIRS,    NULL, NULL};
@@ -40,7 +40,7 @@ static void record(rt_case_t *c, mode_t scratch_mode, const char *how)
     ck_assert_int_eq(rt_value(c, "uid"), 65534);
     ck_assert_int_eq(rt_value(c, "gid"), 65534);
     tt_result_free(&bare);
-    rt_assert_images(c, 1);
+    rt_assert_images(c, images);
 }
 
 /* Every directory above path lets others pass (nobody must reach the trace). */
@@ -72,7 +72,7 @@ static void expect_reconciled(const rt_case_t *c)
 START_TEST(test_real_privdrop_keeps_every_event)
 {
     rt_case_t c;
-    record(&c, 0711, NULL);
+    record(&c, 0711, NULL, 1);
     rt_assert_undamaged(&c);
     ck_assert_msg(!strstr(c.res.err, "warning"), "stderr: %s", c.res.err);
     ck_assert_int_eq(rl_import(&c, NULL), 0);
@@ -122,11 +122,32 @@ static void expect_losses_counted(const rt_case_t *c)
     expect_reconciled(c);
 }
 
+/* A program the daemon execs after the drop runs as nobody from its start, in root's
+ * output directory: it is recorded too, in files of its own. */
+START_TEST(test_real_privdrop_exec_after_drop_recorded)
+{
+    rt_case_t c;
+    record(&c, 0711, "exec", 2);
+    rt_assert_undamaged(&c);
+    ck_assert_msg(!strstr(c.res.err, "warning"), "stderr: %s", c.res.err);
+    ck_assert_int_eq(rt_value(&c, "helper_allocs"), 10000);
+    ck_assert_int_eq(rt_value(&c, "helper_uid"), 65534);
+    ck_assert_int_eq(rl_import(&c, NULL), 0);
+    ck_assert_query(&c, "SELECT count(*) FROM import_problems", "0");
+    ck_assert_query(&c,
+                    "SELECT p.started_by, count(a.block_id), count(a.free_ns) FROM processes p "
+                    "LEFT JOIN allocations a ON a.process_id = p.process_id AND a.size_bytes "
+                    "BETWEEN 41000 AND 41001 GROUP BY p.process_id ORDER BY p.process_id",
+                    "root|60000|60000\nexec|10000|10000");
+    rt_teardown(&c);
+}
+END_TEST
+
 /* The trace directory lies in one only root may enter: no file can be reached after. */
 START_TEST(test_real_privdrop_unreachable_output_counted)
 {
     rt_case_t c;
-    record(&c, 0700, NULL);
+    record(&c, 0700, NULL, 1);
     ck_assert_msg(strstr(c.res.err, "(Permission denied, errno 13)"), "stderr: %s", c.res.err);
     expect_losses_counted(&c);
     rt_teardown(&c);
@@ -138,7 +159,7 @@ END_TEST
 START_TEST(test_real_privdrop_raw_syscall_counted)
 {
     rt_case_t c;
-    record(&c, 0711, "raw");
+    record(&c, 0711, "raw", 1);
     ck_assert_msg(strstr(c.res.err, "(Permission denied, errno 13)"), "stderr: %s", c.res.err);
     expect_losses_counted(&c);
     rt_teardown(&c);
@@ -163,5 +184,6 @@ int main(void)
     RT_ADD_SKIP(s, test_real_privdrop_keeps_every_event, 60, root_skip());
     RT_ADD_SKIP(s, test_real_privdrop_unreachable_output_counted, 60, root_skip());
     RT_ADD_SKIP(s, test_real_privdrop_raw_syscall_counted, 60, root_skip());
+    RT_ADD_SKIP(s, test_real_privdrop_exec_after_drop_recorded, 60, root_skip());
     return rt_main(s);
 }
