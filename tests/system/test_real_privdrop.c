@@ -4,8 +4,10 @@
  *
  * Where nobody can reach the output directory, every event is in the database, nothing
  * dropped, nothing reported missing. Where it cannot (a parent only root may enter), what
- * could not be written is counted exactly and the import says so. Either way the program
- * prints and returns what it does bare. Needs root; skipped otherwise.
+ * could not be written is counted exactly and the import says so; the same when the ids
+ * change by raw system calls, which the recorder does not see. A helper the server execs
+ * after the drop is recorded too. Either way the program prints and returns what it does
+ * bare. Needs root (and a TMPDIR that nobody may pass through); skipped otherwise.
  */
 #include <stdlib.h>
 #include <sys/stat.h>
