@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
+#include "imp_clock.h"
 #include "imp_db.h"
 #include "imp_dwarf.h"
 #include "imp_error.h"
@@ -63,13 +63,6 @@ static const char imp_load_pragmas[] = "PRAGMA journal_mode = OFF;"
                                        "PRAGMA locking_mode = EXCLUSIVE;"
                                        "PRAGMA cache_size = -32768;"
                                        "PRAGMA threads = 2;";
-
-static double imp_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int imp_db_fail(imp_db_t *db, char *msg, size_t msg_len, const char *what)
 {
@@ -231,9 +224,9 @@ int imp_db_put(imp_db_t *db, enum imp_table t, const imp_value_t *vals)
 {
     if (db->writer)
         return imp_writer_put(db->writer, t, imp_table_descs[t].columns, vals);
-    double t0 = imp_now_s();
+    double t0 = imp_clock_now_s();
     int rc = imp_db_insert(db, t, vals);
-    double spent = imp_now_s() - t0;
+    double spent = imp_clock_now_s() - t0;
     db->insert_s += spent;
     db->wait_s += spent; /* without a writer thread the import waits for every insert */
     return rc;
@@ -321,7 +314,7 @@ int imp_db_finish(imp_db_t *db, double *index_s)
     int werr = imp_db_stop_writer(db);
     if (werr)
         return werr;
-    double t0 = imp_now_s();
+    double t0 = imp_clock_now_s();
     for (int t = 0; t < IMP_T_COUNT; t++) {
         sqlite3_finalize(db->insert[t]);
         db->insert[t] = NULL;
@@ -347,7 +340,7 @@ int imp_db_finish(imp_db_t *db, double *index_s)
         sqlite3_exec(db->sql, "PRAGMA analysis_limit = 1000; ANALYZE; COMMIT", NULL, NULL, NULL))
         rc = IMP_EDB;
     if (index_s)
-        *index_s = imp_now_s() - t0;
+        *index_s = imp_clock_now_s() - t0;
     return rc;
 }
 
@@ -464,7 +457,7 @@ double imp_db_bench_bare_insert(const char *path, long rows)
     sqlite3_stmt *st;
     if (sqlite3_open(path, &db) != SQLITE_OK)
         return IMP_EDB;
-    double t0 = imp_now_s();
+    double t0 = imp_clock_now_s();
     sqlite3_exec(db,
                  "PRAGMA page_size = 65536; PRAGMA journal_mode = OFF;"
                  "PRAGMA synchronous = OFF; CREATE TABLE t(a INTEGER, b INTEGER, c INTEGER,"
@@ -479,7 +472,7 @@ double imp_db_bench_bare_insert(const char *path, long rows)
     }
     sqlite3_finalize(st);
     int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    double s = imp_now_s() - t0;
+    double s = imp_clock_now_s() - t0;
     sqlite3_close(db);
     return rc == SQLITE_OK ? s : IMP_EDB;
 }

@@ -20,32 +20,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "imp_ctx.h"
+#include "imp_clock.h"
 #include "imp_error.h"
 #include "imp_import.h"
+#include "imp_links.h"
+#include "imp_problem.h"
+#include "imp_process.h"
+#include "imp_scan.h"
+#include "imp_symbolize.h"
 #include "mtdb_importer.h"
 
 static volatile sig_atomic_t imp_interrupted;
 static imp_db_t *volatile imp_signal_db;
-
-double imp_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-const char *imp_func_name(unsigned func)
-{
-    switch (func) {
-#define IMP_FUNC_CASE(name, num, str)                                                              \
-    case num:                                                                                      \
-        return str;
-        MTDB_FUNC_LIST(IMP_FUNC_CASE)
-#undef IMP_FUNC_CASE
-    }
-    return "unknown";
-}
 
 static void imp_on_signal(int sig)
 {
@@ -73,18 +59,20 @@ static int imp_info_write(imp_run_t *run)
 
 /* A module file that cannot be read leaves its frames unsymbolized: say which, once.
  * Names without a '/' ("linux-vdso.so.1") are not files. */
-static void imp_modules_check(imp_run_t *run)
+static int imp_modules_check(imp_run_t *run)
 {
     const imp_store_t *s = &run->store;
-    for (uint32_t i = 0; run->opt->symbols && i < s->nmodules; i++) {
+    int rc = 0;
+    for (uint32_t i = 0; !rc && run->opt->symbols && i < s->nmodules; i++) {
         const char *path = s->module_path[i];
         if (!path || !strchr(path, '/') || access(path, R_OK) == 0)
             continue;
         char msg[4200];
         snprintf(msg, sizeof msg, "module %s cannot be read (%s): its frames stay unsymbolized",
                  path, strerror(errno));
-        imp_problem_add(run, 0, NULL, 0, "missing_module", 0, 0, 0, msg);
+        rc = imp_problem_add(run, &(imp_problem_t){.kind = "missing_module", .message = msg});
     }
+    return rc;
 }
 
 static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
@@ -95,12 +83,12 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
     if (!rc)
         rc = imp_links_write(run);
     if (!rc)
-        imp_modules_check(run);
+        rc = imp_modules_check(run);
     run->nprocs_done = rc ? 0 : run->nprocs;
-    double t0 = imp_now_s(), wait0 = imp_db_wait_seconds(run->db);
+    double t0 = imp_clock_now_s(), wait0 = imp_db_wait_seconds(run->db);
     if (!rc)
         rc = imp_symbolize_all(run);
-    run->times.symbolize = imp_now_s() - t0 - (imp_db_wait_seconds(run->db) - wait0);
+    run->times.symbolize = imp_clock_now_s() - t0 - (imp_db_wait_seconds(run->db) - wait0);
     if (!rc)
         rc = imp_info_write(run);
     if (!rc)
@@ -319,12 +307,12 @@ int imp_import_run(const imp_options_t *opt)
     imp_interrupted = 0;
     struct sigaction old_int, old_term;
     imp_signals(&old_int, &old_term, 1);
-    double t0 = imp_now_s();
+    double t0 = imp_clock_now_s();
     int rc = imp_into(&run, tmp, msg, sizeof msg);
     if (!rc)
         rc = imp_publish(tmp, opt->output, opt->force, msg, sizeof msg);
     imp_signals(&old_int, &old_term, 0);
-    run.times.total = imp_now_s() - t0;
+    run.times.total = imp_clock_now_s() - t0;
     if (rc == IMP_EINTR)
         msg[0] = 0;
     unlink(tmp); /* after link(2) the database lives on under its own name */

@@ -4,7 +4,7 @@
 #ifndef IMP_IMPORT_H
 #define IMP_IMPORT_H
 
-#include "imp_ctx.h"
+#include "imp_types.h"
 
 int imp_import_run(const imp_options_t *opt);
 

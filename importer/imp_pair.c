@@ -12,7 +12,9 @@
  */
 #include <stdlib.h>
 
-#include "imp_ctx.h"
+#include "imp_func_name.h"
+#include "imp_pair.h"
+#include "imp_problem.h"
 #include "imp_error.h"
 
 /* Freed addresses remembered beyond twice the live blocks (for double frees). */
@@ -112,10 +114,18 @@ int imp_pair_alloc(imp_pctx_t *p, imp_thread_t *t, const imp_live_t *b)
             p->frees_lost_in_gaps++;
             rc = imp_block_emit(p, old, 0, b->alloc_ns, IMP_FREE_LOST, 0, &id);
         } else {
-            imp_problem_add(p->run, p->proc->process_id, p->cur_file, p->cur_offset, "lost_free",
-                            t->number, 0, 1,
-                            "allocation at the address of a live block: its free was lost");
-            rc = imp_block_emit(p, old, 0, 0, 0, 0, &id);
+            rc = imp_problem_add(
+                p->run,
+                &(imp_problem_t){.kind = "lost_free",
+                                 .message = "allocation at the address of a live block: its free "
+                                            "was lost",
+                                 .process_id = p->proc->process_id,
+                                 .file = p->cur_file,
+                                 .offset = p->cur_offset,
+                                 .thread = t->number,
+                                 .events = 1});
+            if (!rc)
+                rc = imp_block_emit(p, old, 0, 0, 0, 0, &id);
         }
         old[0] = *b;
         imp_stats_alloc(p, t, b);

@@ -8,8 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imp_ctx.h"
 #include "imp_error.h"
+#include "imp_func_name.h"
+#include "imp_loss.h"
+#include "imp_pair.h"
+#include "imp_records.h"
+#include "imp_threads.h"
 
 typedef int (*imp_record_fn)(imp_pctx_t *p, const mtdb_record_t *r, int half);
 

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "imp_ctx.h"
 #include "imp_dwarf.h"
 #include "imp_error.h"
+#include "imp_symbolize.h"
 
 typedef struct imp_symctx {
     imp_run_t *run;

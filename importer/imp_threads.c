@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imp_ctx.h"
 #include "imp_error.h"
+#include "imp_threads.h"
 
 static const char *const imp_counter_names[MTDB_COUNTER_COUNT] = {
 #define IMP_COUNTER_NAME(name, str, doc) str,
