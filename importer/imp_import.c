@@ -1,11 +1,12 @@
-/* imp_import.c: one import from start to end: temporary file, processes, links,
- * symbols, indexes, then the link (or, with --force, the rename) that publishes it.
+/* imp_import.c: mtdb_import (mtdb_importer.h), one import from start to end: temporary
+ * file, processes, links, symbols, indexes, then the link (or, with force, the rename)
+ * that publishes it.
  *
  * Atomic: everything is written to <target>.tmp-<pid> (owner-only, locked while the
  * import runs) beside the target and published only on success; failure or
- * SIGINT/SIGTERM removes it, and one left by a killed import is removed by the next
- * import of the same target. Must never open or modify an existing target, and never
- * replace anything but a regular file, and that only with --force.
+ * mtdb_import_interrupt removes it, and one left by a killed import is removed by the
+ * next import of the same target. Must never open or modify an existing target, never
+ * replace anything but a regular file, and that only with force; never print.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,8 +23,8 @@
 
 #include "imp_clock.h"
 #include "imp_error.h"
-#include "imp_import.h"
 #include "imp_links.h"
+#include "imp_notify.h"
 #include "imp_problem.h"
 #include "imp_process.h"
 #include "imp_scan.h"
@@ -33,11 +34,16 @@
 static volatile sig_atomic_t imp_interrupted;
 static imp_db_t *volatile imp_signal_db;
 
-static void imp_on_signal(int sig)
+void mtdb_import_interrupt(void)
 {
-    (void)sig;
     imp_interrupted = 1;
     imp_db_interrupt(imp_signal_db);
+}
+
+void mtdb_import_options_init(mtdb_import_options_t *opt)
+{
+    *opt = (mtdb_import_options_t){.dir = "mtdb-out", .output = "trace.db", .symbols = 1,
+                                   .threads = 2};
 }
 
 static int imp_info_write(imp_run_t *run)
@@ -100,6 +106,7 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
 /* Imports into tmp; returns an IMP_* code. */
 static int imp_into(imp_run_t *run, const char *tmp, char *msg, size_t msg_len)
 {
+    run->msg = msg, run->msg_len = msg_len;
     int rc = imp_db_create(tmp, run->opt->threads, &run->db, msg, msg_len);
     if (rc)
         return rc;
@@ -113,39 +120,6 @@ static int imp_into(imp_run_t *run, const char *tmp, char *msg, size_t msg_len)
     imp_store_free(&run->store);
     imp_scan_free(run);
     return imp_interrupted ? IMP_EINTR : rc;
-}
-
-static void imp_print_summary(const imp_run_t *run)
-{
-    const imp_times_t *t = &run->times;
-    if (run->opt->verbose)
-        fprintf(stderr,
-                "mtdb: time: parse %.3f s, pair %.3f s, symbolize %.3f s, insert %.3f s, "
-                "index %.3f s\n",
-                t->parse, t->pair, t->symbolize, t->insert, t->index);
-    if (run->opt->quiet)
-        return;
-    fprintf(stderr,
-            "imported %u processes, %llu threads, %llu events, %llu blocks, %llu warnings "
-            "in %.2f s (%.0f events/s)\n",
-            run->nprocs_done, (unsigned long long)run->threads, (unsigned long long)run->events,
-            (unsigned long long)run->blocks, (unsigned long long)run->warnings, t->total,
-            t->total > 0 ? run->events / t->total : 0.0);
-}
-
-static void imp_signals(struct sigaction *old_int, struct sigaction *old_term, int install)
-{
-    if (!install) {
-        sigaction(SIGINT, old_int, NULL);
-        sigaction(SIGTERM, old_term, NULL);
-        return;
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = imp_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, old_int);
-    sigaction(SIGTERM, &sa, old_term);
 }
 
 /* ---- the output file ------------------------------------------------------------------ */
@@ -184,7 +158,7 @@ static long imp_temp_pid(const char *name, const char *base)
 }
 
 /* Removes path when its import is gone: no process has its pid and nobody holds its lock. */
-static void imp_temp_remove_stale(const char *path, long pid, int quiet)
+static void imp_temp_remove_stale(const mtdb_import_options_t *opt, const char *path, long pid)
 {
     if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
         return;
@@ -193,15 +167,16 @@ static void imp_temp_remove_stale(const char *path, long pid, int quiet)
         return;
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-        flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0 && !quiet)
-        fprintf(stderr, "mtdb: removed %s, left by an import (pid %ld) that no longer runs\n", path,
-                pid);
+        flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0)
+        imp_notify_text(opt, MTDB_IMPORT_EV_NOTICE,
+                        "removed %s, left by an import (pid %ld) that no longer runs", path, pid);
     close(fd);
 }
 
 /* Temporary files of this target left by imports that were killed (SIGKILL, power). */
-static void imp_temp_clean(const char *output, int quiet)
+static void imp_temp_clean(const mtdb_import_options_t *opt)
 {
+    const char *output = opt->output;
     char *d_copy = strdup(output), *b_copy = strdup(output);
     const char *dir = d_copy ? dirname(d_copy) : NULL, *base = b_copy ? basename(b_copy) : NULL;
     DIR *d = dir && base ? opendir(dir) : NULL;
@@ -211,7 +186,7 @@ static void imp_temp_clean(const char *output, int quiet)
         char *path = pid ? malloc(len) : NULL;
         if (path) {
             snprintf(path, len, "%s/%s", dir, e->d_name);
-            imp_temp_remove_stale(path, pid, quiet);
+            imp_temp_remove_stale(opt, path, pid);
         }
         free(path);
     }
@@ -280,47 +255,54 @@ static int imp_publish(const char *tmp, const char *output, int force, char *msg
     return errno == EEXIST ? IMP_EEXIST : IMP_EIO;
 }
 
-int imp_import_run(const imp_options_t *opt)
+static void imp_result_fill(const imp_run_t *run, mtdb_import_result_t *res)
 {
-    char msg[512] = "";
-    if (imp_target_check(opt->output, opt->force, msg, sizeof msg)) {
-        fprintf(stderr, "mtdb: error: %s\n", msg);
-        return MTDB_IMPORT_FAILED;
-    }
-    imp_temp_clean(opt->output, opt->quiet);
-    size_t len = strlen(opt->output) + 32;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return MTDB_IMPORT_FAILED;
-    snprintf(tmp, len, "%s.tmp-%ld", opt->output, (long)getpid());
-    unlink(tmp);
-    int lock_fd = imp_temp_create(tmp, msg, sizeof msg);
-    if (lock_fd < 0) {
-        fprintf(stderr, "mtdb: error: import failed: %s\n", msg);
-        free(tmp);
-        return MTDB_IMPORT_FAILED;
-    }
+    const imp_times_t *t = &run->times;
+    res->processes = run->nprocs_done;
+    res->threads = run->threads, res->events = run->events, res->blocks = run->blocks;
+    res->problems = run->warnings;
+    res->parse_s = t->parse, res->pair_s = t->pair, res->symbolize_s = t->symbolize;
+    res->insert_s = t->insert, res->index_s = t->index, res->total_s = t->total;
+}
+
+/* Imports into the temporary file tmp, locked by this import, then publishes it. */
+static int imp_locked(const mtdb_import_options_t *opt, const char *tmp, mtdb_import_result_t *res)
+{
     imp_run_t run;
     memset(&run, 0, sizeof run);
     run.opt = opt;
     run.interrupted = (volatile int *)&imp_interrupted;
-    imp_interrupted = 0;
-    struct sigaction old_int, old_term;
-    imp_signals(&old_int, &old_term, 1);
     double t0 = imp_clock_now_s();
-    int rc = imp_into(&run, tmp, msg, sizeof msg);
+    int rc = imp_into(&run, tmp, res->message, sizeof res->message);
     if (!rc)
-        rc = imp_publish(tmp, opt->output, opt->force, msg, sizeof msg);
-    imp_signals(&old_int, &old_term, 0);
+        rc = imp_publish(tmp, opt->output, opt->force, res->message, sizeof res->message);
     run.times.total = imp_clock_now_s() - t0;
-    if (rc == IMP_EINTR)
-        msg[0] = 0;
-    unlink(tmp); /* after link(2) the database lives on under its own name */
-    close(lock_fd);
+    imp_result_fill(&run, res);
+    return rc;
+}
+
+int mtdb_import(const mtdb_import_options_t *opt, mtdb_import_result_t *res)
+{
+    memset(res, 0, sizeof *res);
+    imp_interrupted = 0;
+    int rc = imp_target_check(opt->output, opt->force, res->message, sizeof res->message);
     if (rc)
-        fprintf(stderr, "mtdb: error: import failed: %s\n", msg[0] ? msg : imp_strerror(rc));
-    else
-        imp_print_summary(&run);
+        return rc;
+    imp_temp_clean(opt);
+    size_t len = strlen(opt->output) + 32;
+    char *tmp = malloc(len);
+    if (!tmp)
+        return IMP_ENOMEM;
+    snprintf(tmp, len, "%s.tmp-%ld", opt->output, (long)getpid());
+    unlink(tmp);
+    int lock_fd = imp_temp_create(tmp, res->message, sizeof res->message);
+    rc = lock_fd < 0 ? IMP_EIO : imp_locked(opt, tmp, res);
+    if (rc == IMP_EINTR)
+        res->message[0] = 0;
+    if (lock_fd >= 0) {
+        unlink(tmp); /* after link(2) the database lives on under its own name */
+        close(lock_fd);
+    }
     free(tmp);
-    return rc ? MTDB_IMPORT_FAILED : run.warnings ? MTDB_IMPORT_DAMAGED : MTDB_IMPORT_OK;
+    return rc;
 }

@@ -3,21 +3,39 @@
  */
 #include <stdio.h>
 
+#include "imp_notify.h"
 #include "imp_problem.h"
 
-/* The warning as the user reads it. */
-static void imp_problem_print(const imp_problem_t *pr)
+/* The warning as a person reads it: where, what, and what it cost. */
+static void imp_problem_text(const imp_problem_t *pr, char *text, size_t len)
 {
     if (pr->file)
-        fprintf(stderr, "mtdb: warning: %s: offset %llu: %s (%llu bytes, %llu events skipped)\n",
-                pr->file, (unsigned long long)pr->offset, pr->message,
-                (unsigned long long)pr->bytes, (unsigned long long)pr->events);
+        snprintf(text, len, "%s: offset %llu: %s (%llu bytes, %llu events skipped)", pr->file,
+                 (unsigned long long)pr->offset, pr->message, (unsigned long long)pr->bytes,
+                 (unsigned long long)pr->events);
     else if (pr->pid)
-        fprintf(stderr, "mtdb: warning: process %lld (pid %u): %s\n", (long long)pr->process_id,
-                pr->pid, pr->message);
+        snprintf(text, len, "process %lld (pid %u): %s", (long long)pr->process_id, pr->pid,
+                 pr->message);
     else
-        fprintf(stderr, "mtdb: warning: process %lld: %s (%llu events lost)\n",
-                (long long)pr->process_id, pr->message, (unsigned long long)pr->events);
+        snprintf(text, len, "process %lld: %s (%llu events lost)", (long long)pr->process_id,
+                 pr->message, (unsigned long long)pr->events);
+}
+
+static void imp_problem_notify(const imp_run_t *run, const imp_problem_t *pr)
+{
+    if (!run->opt->on_event)
+        return;
+    char text[8192];
+    imp_problem_text(pr, text, sizeof text);
+    imp_notify(run->opt, &(mtdb_import_event_t){.kind = MTDB_IMPORT_EV_PROBLEM,
+                                                .text = text,
+                                                .problem_kind = pr->kind,
+                                                .file = pr->file,
+                                                .offset = pr->offset,
+                                                .process_id = pr->process_id,
+                                                .thread = pr->thread,
+                                                .bytes_skipped = pr->bytes,
+                                                .events_lost = pr->events});
 }
 
 int imp_problem_add(imp_run_t *run, const imp_problem_t *pr)
@@ -35,7 +53,6 @@ int imp_problem_add(imp_run_t *run, const imp_problem_t *pr)
     if (rc)
         return rc;
     run->warnings++;
-    if (!run->opt->quiet)
-        imp_problem_print(pr);
+    imp_problem_notify(run, pr);
     return 0;
 }

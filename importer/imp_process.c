@@ -14,6 +14,7 @@
 #include "imp_error.h"
 #include "imp_loss.h"
 #include "imp_merge.h"
+#include "imp_notify.h"
 #include "imp_pair.h"
 #include "imp_problem.h"
 #include "imp_process.h"
@@ -55,7 +56,7 @@ static int imp_open_files(imp_pctx_t *p, mtdb_reader_t **readers, const char **p
         mtdb_reader_t *r = NULL;
         int rc = mtdb_reader_open(path, &r, msg, sizeof msg);
         if (rc == MTDB_READ_EVERSION) {
-            fprintf(stderr, "mtdb: error: %s\n", msg);
+            snprintf(p->run->msg, p->run->msg_len, "%s", msg);
             return IMP_EVERSION;
         }
         if (rc) {
@@ -75,10 +76,21 @@ static int imp_open_files(imp_pctx_t *p, mtdb_reader_t **readers, const char **p
     return 0;
 }
 
-static void imp_show_progress(imp_pctx_t *p, uint64_t events)
+/* done 0: decoding goes on; 1: the process is finished. */
+static void imp_progress(imp_pctx_t *p, uint64_t events, int done)
 {
-    fprintf(stderr, "\rmtdb: importing process %lld/%u: %llu events",
-            (long long)p->proc->process_id, p->run->nprocs, (unsigned long long)events);
+    const imp_run_t *run = p->run;
+    if (!run->opt->on_event)
+        return;
+    char text[128];
+    snprintf(text, sizeof text, "importing process %lld/%u: %llu events",
+             (long long)p->proc->process_id, run->nprocs, (unsigned long long)events);
+    imp_notify(run->opt, &(mtdb_import_event_t){.kind = MTDB_IMPORT_EV_PROGRESS,
+                                                .text = text,
+                                                .process_id = p->proc->process_id,
+                                                .processes = run->nprocs,
+                                                .events = events,
+                                                .done = done});
 }
 
 /* Applies every record in time order. */
@@ -95,12 +107,13 @@ static int imp_run_merge(imp_pctx_t *p, imp_merge_t *m)
         if ((++n & 0xFFFF) == 0) {
             if (*p->run->interrupted)
                 rc = IMP_EINTR;
-            if (p->run->opt->progress && (n & 0xFFFFF) == 0)
-                imp_show_progress(p, p->run->events + p->proc->stats.events);
+            if ((n & 0xFFFFF) == 0)
+                imp_progress(p, p->run->events + p->proc->stats.events, 0);
         }
     }
     if (!rc && m->fatal) {
-        fprintf(stderr, "mtdb: error: %s: %s\n", m->fatal_path, mtdb_read_strerror(m->fatal));
+        snprintf(p->run->msg, p->run->msg_len, "%s: %s", m->fatal_path,
+                 mtdb_read_strerror(m->fatal));
         rc = IMP_EREAD;
     }
     return rc;
@@ -172,7 +185,6 @@ int imp_process_import(imp_run_t *run, imp_proc_t *proc)
     free(p.frame_buf);
     imp_pair_release(&p);
     imp_threads_free(&p);
-    if (run->opt->progress)
-        fputs("\r\033[K", stderr);
+    imp_progress(&p, run->events, 1);
     return rc;
 }

@@ -16,14 +16,9 @@
 #include "imp_map.h"
 #include "imp_maps.h"
 #include "imp_store.h"
+#include "mtdb_importer.h"
 #include "trace_reader.h"
 
-typedef struct imp_options {
-    const char *dir;
-    const char *output;
-    int force, verbose, quiet, progress, symbols;
-    int threads; /* 2: SQLite inserts on a second thread */
-} imp_options_t;
 
 typedef struct imp_times {
     double parse, pair, symbolize, insert, index, total;
@@ -61,7 +56,7 @@ typedef struct imp_proc {
 } imp_proc_t;
 
 typedef struct imp_run {
-    const imp_options_t *opt;
+    const mtdb_import_options_t *opt;
     imp_db_t *db;
     imp_proc_t *procs;
     uint32_t nprocs, nprocs_done;
@@ -70,6 +65,8 @@ typedef struct imp_run {
     uint64_t events, blocks, threads, warnings;
     imp_times_t times;
     volatile int *interrupted;
+    char *msg; /* why the import failed, for mtdb_import_result_t.message */
+    size_t msg_len;
 } imp_run_t;
 
 typedef struct imp_thread {
