@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "imp_db.h"
+#include "imp_derive.h"
 #include "imp_error.h"
 #include "imp_map.h"
 

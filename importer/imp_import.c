@@ -23,6 +23,7 @@
 
 #include "imp_clock.h"
 #include "imp_error.h"
+#include "imp_finish.h"
 #include "imp_links.h"
 #include "imp_notify.h"
 #include "imp_problem.h"
@@ -98,7 +99,7 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
     if (!rc)
         rc = imp_info_write(run);
     if (!rc)
-        rc = imp_db_finish(run->db, &run->times.index);
+        rc = imp_finish(run->db, &run->times.index);
     run->times.insert = imp_db_insert_seconds(run->db);
     return rc;
 }
