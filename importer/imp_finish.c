@@ -1,6 +1,7 @@
 /* imp_finish.c: after the bulk load, the steps that need every row, in their order:
- * fork inheritance, short function names (55-derive.sql reads them), the post-load
- * schema files, the per-block tables, ANALYZE.
+ * short function names (55-derive.sql reads them), then the post-load schema files by
+ * number, with fork inheritance (51) only when needed and the per-block tables (56)
+ * computed in one pass instead, then ANALYZE.
  *
  * Talks to the database through imp_db.h only; the SQL it runs is in sql/. Must never
  * change a loaded row except through those files.
@@ -58,10 +59,12 @@ static int imp_short_names(imp_db_t *db)
                        imp_short_name_row, db);
 }
 
-/* The post-load schema files but those run by a step of their own. */
+/* The post-load schema files in the order of their numbers. */
 static int imp_post_load_files(imp_db_t *db)
 {
     int rc = imp_db_apply_files(db, IMP_SQL_AFTER_LOAD, IMP_SQL_FORK_INHERITED);
+    if (!rc)
+        rc = imp_fork_inherited(db);
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_FORK_INHERITED + 1, IMP_SQL_DERIVE_BLOCKS);
     if (!rc)
@@ -77,9 +80,7 @@ int imp_finish(imp_db_t *db, double *index_s)
     if (rc)
         return rc;
     double t0 = imp_clock_now_s();
-    rc = imp_fork_inherited(db);
-    if (!rc)
-        rc = imp_short_names(db);
+    rc = imp_short_names(db);
     if (!rc)
         rc = imp_post_load_files(db);
     if (!rc)

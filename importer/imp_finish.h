@@ -4,8 +4,8 @@
 
 #include "imp_db.h"
 
-/* Ends the load, then derives and indexes: fork inheritance, short function names, the
- * post-load schema files, the per-block tables, ANALYZE. *index_s receives the seconds
+/* Ends the load, then derives and indexes: short function names, the post-load schema
+ * files (fork inheritance only when needed, the per-block tables in one pass), ANALYZE. *index_s receives the seconds
  * spent after the load's commit. Returns 0 or an IMP_E* code. */
 int imp_finish(imp_db_t *db, double *index_s);
 
