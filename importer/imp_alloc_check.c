@@ -81,8 +81,8 @@ int imp_alloc_check(imp_pctx_t *p)
 {
     const imp_store_t *s = &p->run->store;
     int found = 0;
-    for (uint32_t i = 0; i < p->maps.ncur && !found; i++) {
-        uint32_t id = p->maps.cur[i].module_id;
+    for (uint32_t i = 0; i < p->modmap.ncur && !found; i++) {
+        uint32_t id = p->modmap.cur[i].module_id;
         if (id && id <= s->nmodules)
             found = imp_module_allocator(p, s->module_path[id - 1]);
     }

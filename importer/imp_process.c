@@ -163,7 +163,7 @@ int imp_process_import(imp_run_t *run, imp_proc_t *proc)
     imp_pctx_t p;
     memset(&p, 0, sizeof p);
     p.run = run, p.proc = proc;
-    imp_maps_init(&p.maps, proc->process_id);
+    imp_modmap_init(&p.modmap, proc->process_id);
     imp_merge_t m;
     memset(&m, 0, sizeof m);
     int rc = imp_process_body(&p, &m);
@@ -172,7 +172,7 @@ int imp_process_import(imp_run_t *run, imp_proc_t *proc)
     if (!rc)
         rc = imp_alloc_check(&p);
     if (!rc)
-        rc = imp_maps_finish(&p.maps, &run->store);
+        rc = imp_modmap_finish(&p.modmap, &run->store);
     if (!rc)
         rc = imp_loss_report(&p);
     if (!rc)
@@ -181,7 +181,7 @@ int imp_process_import(imp_run_t *run, imp_proc_t *proc)
         rc = imp_stats_write(&p);
     run->events += proc->stats.events;
     imp_merge_end(&m);
-    free(p.maps.cur);
+    free(p.modmap.cur);
     free(p.frame_buf);
     imp_pair_release(&p);
     imp_threads_free(&p);

@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 #include "imp_db.h"
-#include "imp_map.h"
-#include "imp_maps.h"
+#include "imp_hashmap.h"
+#include "imp_modmap.h"
 #include "imp_store.h"
 #include "mtdb_importer.h"
 #include "trace_reader.h"
@@ -97,13 +97,13 @@ typedef struct imp_pctx {
     imp_proc_t *proc;
     imp_thread_t **threads;
     uint32_t nthreads, capthreads;
-    imp_map_t thread_by_number; /* number + 1 -> index + 1 */
-    imp_map_t by_address;       /* address -> live index + 1, or IMP_FREED | block_id */
+    imp_hashmap_t thread_by_number; /* number + 1 -> index + 1 */
+    imp_hashmap_t by_address;       /* address -> live index + 1, or IMP_FREED | block_id */
     imp_live_t *live;
     uint64_t nlive, caplive;
     uint64_t *free_slots;
     uint64_t nfree_slots, capfree_slots;
-    imp_maps_t maps;
+    imp_modmap_t modmap;
     uint32_t *frame_buf;
     uint32_t capframe_buf;
     const char *cur_file;
