@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 #include "imp_clock.h"
+#include "imp_demangle.h"
 #include "imp_derive.h"
-#include "imp_dwarf.h"
 #include "imp_error.h"
 #include "imp_finish.h"
 #include "imp_sql.h"
