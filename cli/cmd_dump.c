@@ -1,9 +1,9 @@
 /* cmd_dump.c: `mtdb dump`: trace files as readable text, one line per record, or a summary.
  *
  * Reads through format/trace_reader.h only; every diagnostic goes to stderr as
- * "mtdb: warning: FILE: offset N: ...". Exit 0 when every file was read clean, 1 when a
- * file could not be read or had damage, 2 on a usage error. Must never write to a trace
- * file and never call exit().
+ * "mtdb: warning: FILE: offset N: ...". Exit status (cli_exit.h): 0 when every file was
+ * read clean, 3 when damage was skipped, 1 when a file could not be read, 2 on a usage
+ * error. Must never write to a trace file and never call exit().
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -13,11 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_exit.h"
 #include "trace_reader.h"
 
-#define DUMP_EXIT_OK 0
-#define DUMP_EXIT_FAILURE 1
-#define DUMP_EXIT_USAGE 2
 #define DUMP_DIAG_KINDS 8
 
 /* What --summary counts, per file and in total. */
@@ -31,7 +29,8 @@ typedef struct dump_counts {
 
 typedef struct dump_state {
     int summary;
-    int damaged; /* any file unreadable or with diagnostics */
+    int damaged; /* any file with diagnostics */
+    int error;   /* the first file that could not be read: its reader code */
     dump_counts_t file, total;
     uint32_t *threads; /* distinct thread numbers of the file being read, sorted */
     size_t nthreads, cap_threads;
@@ -66,8 +65,8 @@ static void dump_usage(FILE *out)
                  "  -s, --summary  per file and in total: blocks, records, events by type and\n"
                  "                 function, threads, stacks, bytes, damage found\n"
                  "  -h, --help     this text\n\n"
-                 "Damage is reported on stderr. Exit status: 0 clean, 1 damage found or a file\n"
-                 "could not be read, 2 usage error.\n");
+                 "Damage is reported on stderr. Exit status: 0 clean, 1 a file could not be\n"
+                 "read, 2 usage error, 3 damaged parts were skipped.\n");
 }
 
 /* ---- text ------------------------------------------------------------------------------ */
@@ -402,7 +401,7 @@ static int dump_records(dump_state_t *st, mtdb_reader_t *r, const char *path)
     }
     if (rc < 0) {
         fprintf(stderr, "mtdb: error: %s: %s\n", path, mtdb_read_strerror(rc));
-        st->damaged = 1;
+        st->error = st->error ? st->error : rc;
     }
     return rc;
 }
@@ -415,7 +414,7 @@ static void dump_file(dump_state_t *st, const char *path)
     fflush(stdout);
     if (rc != 0) {
         fprintf(stderr, "mtdb: error: %s\n", msg);
-        st->damaged = 1;
+        st->error = st->error ? st->error : rc;
         return;
     }
     memset(&st->file, 0, sizeof st->file);
@@ -478,7 +477,7 @@ static void dump_dir(dump_state_t *st, const char *dir)
     char **names = dump_list_dir(dir, &count);
     if (!count) {
         fprintf(stderr, "mtdb: error: %s: no *.proc or *.trace files\n", dir);
-        st->damaged = 1;
+        st->error = st->error ? st->error : MTDB_READ_EIO; /* nothing that could be opened */
     }
     for (size_t i = 0; i < count; i++) {
         size_t len = strlen(dir) + strlen(names[i]) + 2;
@@ -514,16 +513,16 @@ static int dump_parse(int argc, char **argv, dump_state_t *st)
             st->summary = 1;
         } else if (c == 'h') {
             dump_usage(stdout);
-            return DUMP_EXIT_OK;
+            return CLI_EXIT_OK;
         } else {
             dump_usage(stderr);
-            return DUMP_EXIT_USAGE;
+            return CLI_EXIT_USAGE;
         }
     }
     if (optind >= argc) {
         fprintf(stderr, "mtdb: error: dump: no trace file or directory given\n\n");
         dump_usage(stderr);
-        return DUMP_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     return -1;
 }
@@ -540,5 +539,5 @@ int mtdb_cmd_dump(int argc, char **argv)
         dump_print_counts("total", &st.total);
     fflush(stdout);
     free(st.threads);
-    return st.damaged ? DUMP_EXIT_FAILURE : DUMP_EXIT_OK;
+    return cli_exit_status(st.error, st.damaged);
 }

@@ -105,7 +105,7 @@ static int cli_fail(rpt_db_t *db, int rc)
 {
     const char *msg = rpt_db_message(db);
     fprintf(stderr, "mtdb: error: %s%s%s\n", rpt_strerror(rc), *msg ? ": " : "", msg);
-    return CLI_EXIT_FAILURE;
+    return cli_exit_status(rc, 0);
 }
 
 /* ---- report ------------------------------------------------------------------------- */
@@ -366,7 +366,7 @@ static int query_list(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
-        return fprintf(stderr, "mtdb: error: %s: %s\n", dir, strerror(errno)), 1;
+        return fprintf(stderr, "mtdb: error: %s: %s\n", dir, strerror(errno)), CLI_EXIT_FAILURE;
     char *names[256];
     size_t count = 0;
     for (struct dirent *e; (e = readdir(d)) && count < 256;) {

@@ -10,23 +10,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "imp_ctx.h"
+#include "imp_alloc_check.h"
+#include "imp_problem.h"
 #include "mtdb_allocators.h"
 
-/* One import_problems row about the whole process (no file, no offset), and its warning. */
-static void imp_note(imp_pctx_t *p, const char *kind, const char *message)
+/* One problem about the program itself (no file, no offset). */
+static int imp_note(imp_pctx_t *p, const char *kind, const char *message)
 {
-    imp_value_t row[9] = {
-        imp_v_null(), imp_v_null(), imp_v_null(), imp_v_text(kind),   imp_v_id(p->proc->process_id),
-        imp_v_null(), imp_v_int(0), imp_v_int(0), imp_v_text(message)};
-    imp_db_put(p->run->db, IMP_T_PROBLEM, row);
-    p->run->warnings++;
-    if (!p->run->opt->quiet)
-        fprintf(stderr, "mtdb: warning: process %lld (pid %u): %s\n",
-                (long long)p->proc->process_id, p->proc->pid, message);
+    return imp_problem_add(p->run, &(imp_problem_t){.kind = kind,
+                                                    .message = message,
+                                                    .process_id = p->proc->process_id,
+                                                    .pid = p->proc->pid});
 }
 
-/* Writes the problem row when path defines an allocator symbol; 1 if it did. */
+/* Writes the problem row when path defines an allocator symbol: 1 if it did, 0 if path
+ * has none, or the code of a failed write. */
 static int imp_module_allocator(imp_pctx_t *p, const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -37,17 +35,18 @@ static int imp_module_allocator(imp_pctx_t *p, const char *path)
     const char *symbol = NULL;
     int is_program = p->proc->exe && strcmp(path, p->proc->exe) == 0;
     const char *who = elf ? mtdb_elf_allocator(elf, is_program, &symbol) : NULL;
+    int rc = 0;
     if (who) {
         char msg[1024];
         snprintf(msg, sizeof msg,
                  "%s has an allocator linked in (%s: %s defines %s): the blocks it serves "
                  "never reached the recorder and are missing",
                  p->proc->exe ? p->proc->exe : "the program", who, path, symbol);
-        imp_note(p, "hidden_allocator", msg);
+        rc = imp_note(p, "hidden_allocator", msg);
     }
     elf_end(elf);
     close(fd);
-    return who != NULL;
+    return rc ? rc : who != NULL;
 }
 
 /* When the process ended: its exit, else the last thing any of its threads did. */
@@ -61,32 +60,31 @@ static uint64_t imp_process_end(const imp_pctx_t *p)
     return end;
 }
 
-static void imp_check_quiet(imp_pctx_t *p)
+static int imp_check_quiet(imp_pctx_t *p)
 {
     const imp_proc_t *proc = p->proc;
     if (proc->stats.events || !proc->have_info ||
         (proc->settings && strstr(proc->settings, "MTDB_START=paused")))
-        return;
+        return 0;
     uint64_t end = imp_process_end(p);
     if (end < proc->mono_ns + MTDB_QUIET_NS)
-        return;
+        return 0;
     char msg[1024];
     snprintf(msg, sizeof msg,
              "%s ran %.1f s without a single heap call the recorder saw: if it has its own "
              "allocator, its blocks are missing",
              proc->exe ? proc->exe : "the program", (double)(end - proc->mono_ns) / 1e9);
-    imp_note(p, "no_heap_calls", msg);
+    return imp_note(p, "no_heap_calls", msg);
 }
 
-void imp_alloc_check(imp_pctx_t *p)
+int imp_alloc_check(imp_pctx_t *p)
 {
     const imp_store_t *s = &p->run->store;
     int found = 0;
-    for (uint32_t i = 0; i < p->maps.ncur && !found; i++) {
-        uint32_t id = p->maps.cur[i].module_id;
+    for (uint32_t i = 0; i < p->modmap.ncur && !found; i++) {
+        uint32_t id = p->modmap.cur[i].module_id;
         if (id && id <= s->nmodules)
             found = imp_module_allocator(p, s->module_path[id - 1]);
     }
-    if (!found)
-        imp_check_quiet(p);
+    return found < 0 ? found : found ? 0 : imp_check_quiet(p);
 }

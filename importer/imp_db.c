@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
+#include "imp_clock.h"
 #include "imp_db.h"
-#include "imp_dwarf.h"
 #include "imp_error.h"
 #include "imp_sql.h"
 #include "imp_writer.h"
@@ -63,13 +62,6 @@ static const char imp_load_pragmas[] = "PRAGMA journal_mode = OFF;"
                                        "PRAGMA locking_mode = EXCLUSIVE;"
                                        "PRAGMA cache_size = -32768;"
                                        "PRAGMA threads = 2;";
-
-static double imp_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int imp_db_fail(imp_db_t *db, char *msg, size_t msg_len, const char *what)
 {
@@ -231,9 +223,9 @@ int imp_db_put(imp_db_t *db, enum imp_table t, const imp_value_t *vals)
 {
     if (db->writer)
         return imp_writer_put(db->writer, t, imp_table_descs[t].columns, vals);
-    double t0 = imp_now_s();
+    double t0 = imp_clock_now_s();
     int rc = imp_db_insert(db, t, vals);
-    double spent = imp_now_s() - t0;
+    double spent = imp_clock_now_s() - t0;
     db->insert_s += spent;
     db->wait_s += spent; /* without a writer thread the import waits for every insert */
     return rc;
@@ -252,76 +244,11 @@ static int imp_db_stop_writer(imp_db_t *db)
     return rc ? rc : imp_db_flush_pending(db);
 }
 
-int imp_db_exec(imp_db_t *db, const char *sql)
+int imp_db_end_load(imp_db_t *db)
 {
     int rc = imp_db_stop_writer(db);
     if (rc)
         return rc;
-    return sqlite3_exec(db->sql, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : IMP_EDB;
-}
-
-/* A fork child's free of a block its parent had live at the fork frees the child's copy
- * of that block: such unmatched frees are linked to the parent's row. The address index
- * this needs is built only when there are such frees, and dropped again. */
-static const char imp_inherited_sql[] =
-    "CREATE INDEX imp_inherit_address ON allocations(process_id, address);"
-    "UPDATE unmatched_frees AS u SET inherited_block_id = ("
-    "  SELECT a.block_id FROM processes c JOIN allocations a"
-    "    ON a.process_id = c.parent_process_id AND a.address = u.address"
-    "  WHERE c.process_id = u.process_id AND a.alloc_ns <= c.start_ns"
-    "    AND (a.free_ns IS NULL OR a.free_ns > c.start_ns)"
-    "  ORDER BY a.alloc_ns DESC LIMIT 1)"
-    "WHERE u.process_id IN (SELECT process_id FROM processes WHERE started_by = 'fork');"
-    "DROP INDEX imp_inherit_address;";
-
-static int imp_db_link_inherited(imp_db_t *db)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->sql,
-                           "SELECT EXISTS (SELECT 1 FROM unmatched_frees u JOIN processes c"
-                           " ON c.process_id = u.process_id WHERE c.started_by = 'fork')",
-                           -1, &st, NULL))
-        return IMP_EDB;
-    int any = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (!any)
-        return 0;
-    return sqlite3_exec(db->sql, imp_inherited_sql, NULL, NULL, NULL) ? IMP_EDB : 0;
-}
-
-/* Fills function_names: the short form (imp_short_name) of every function in symbols,
- * which sql/55-derive.sql matches against site_rules and shows as sites. */
-static int imp_db_short_names(imp_db_t *db)
-{
-    sqlite3_stmt *sel = NULL, *ins = NULL;
-    int rc = sqlite3_prepare_v2(db->sql,
-                                "SELECT DISTINCT function FROM symbols WHERE function IS NOT NULL",
-                                -1, &sel, NULL) ||
-             sqlite3_prepare_v2(db->sql, "INSERT INTO function_names VALUES(?, ?)", -1, &ins, NULL);
-    while (!rc && sqlite3_step(sel) == SQLITE_ROW) {
-        const char *full = (const char *)sqlite3_column_text(sel, 0);
-        char *short_name = imp_short_name(full);
-        if (!short_name) {
-            rc = IMP_ENOMEM;
-            break;
-        }
-        sqlite3_bind_text(ins, 1, full, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 2, short_name, -1, SQLITE_STATIC);
-        rc = sqlite3_step(ins) == SQLITE_DONE ? 0 : IMP_EDB;
-        sqlite3_reset(ins);
-        free(short_name);
-    }
-    sqlite3_finalize(sel);
-    sqlite3_finalize(ins);
-    return rc ? (rc == IMP_ENOMEM ? rc : IMP_EDB) : 0;
-}
-
-int imp_db_finish(imp_db_t *db, double *index_s)
-{
-    int werr = imp_db_stop_writer(db);
-    if (werr)
-        return werr;
-    double t0 = imp_now_s();
     for (int t = 0; t < IMP_T_COUNT; t++) {
         sqlite3_finalize(db->insert[t]);
         db->insert[t] = NULL;
@@ -331,24 +258,22 @@ int imp_db_finish(imp_db_t *db, double *index_s)
     if (sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL))
         return IMP_EDB;
     db->in_load = 0;
-    int rc = sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) ? IMP_EDB : 0;
-    if (!rc)
-        rc = imp_db_link_inherited(db);
-    if (!rc)
-        rc = imp_db_short_names(db);
-    if (!rc)
-        rc = imp_db_apply(db, IMP_SQL_AFTER_LOAD, IMP_SQL_DERIVE_BLOCKS, NULL, 0);
-    if (!rc)
-        rc = imp_derive_blocks(db);
+    return sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) ? IMP_EDB : 0;
+}
+
+int imp_db_apply_files(imp_db_t *db, int from, int to)
+{
     imp_db_drop_cache(db);
-    if (!rc)
-        rc = imp_db_apply(db, IMP_SQL_DERIVE_BLOCKS + 1, 1000, NULL, 0);
-    if (!rc &&
-        sqlite3_exec(db->sql, "PRAGMA analysis_limit = 1000; ANALYZE; COMMIT", NULL, NULL, NULL))
-        rc = IMP_EDB;
-    if (index_s)
-        *index_s = imp_now_s() - t0;
-    return rc;
+    return imp_db_apply(db, from, to, NULL, 0);
+}
+
+int imp_db_end(imp_db_t *db)
+{
+    imp_db_drop_cache(db);
+    return sqlite3_exec(db->sql, "PRAGMA analysis_limit = 1000; ANALYZE; COMMIT", NULL, NULL,
+                        NULL)
+               ? IMP_EDB
+               : 0;
 }
 
 static void imp_db_value(sqlite3_stmt *st, int col, imp_value_t *v)
@@ -456,30 +381,4 @@ double imp_db_wait_seconds(const imp_db_t *db)
 const char *imp_db_errmsg(const imp_db_t *db)
 {
     return sqlite3_errmsg(db->sql);
-}
-
-double imp_db_bench_bare_insert(const char *path, long rows)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    if (sqlite3_open(path, &db) != SQLITE_OK)
-        return IMP_EDB;
-    double t0 = imp_now_s();
-    sqlite3_exec(db,
-                 "PRAGMA page_size = 65536; PRAGMA journal_mode = OFF;"
-                 "PRAGMA synchronous = OFF; CREATE TABLE t(a INTEGER, b INTEGER, c INTEGER,"
-                 " d INTEGER, e INTEGER, f INTEGER, g INTEGER, h INTEGER) STRICT; BEGIN",
-                 NULL, NULL, NULL);
-    sqlite3_prepare_v2(db, "INSERT INTO t VALUES(?,?,?,?,?,?,?,?)", -1, &st, NULL);
-    for (long i = 0; i < rows; i++) {
-        for (int c = 1; c <= 8; c++)
-            sqlite3_bind_int64(st, c, i * 7919 + c * 1000003LL);
-        sqlite3_step(st);
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    int rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    double s = imp_now_s() - t0;
-    sqlite3_close(db);
-    return rc == SQLITE_OK ? s : IMP_EDB;
 }

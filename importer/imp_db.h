@@ -2,8 +2,8 @@
  *
  * Opens the temporary database, applies the schema files before the load, takes rows
  * (imp_rows.h) inside one transaction through prepared statements, applied by a writer
- * thread (imp_writer.c) while the import goes on, then builds the
- * indexes, runs ANALYZE and creates the views. Never decides what a row means.
+ * thread (imp_writer.c) while the import goes on; after the load it runs what
+ * imp_finish.c asks: schema files, scans and statements. Never decides what a row means.
  */
 #ifndef IMP_DB_H
 #define IMP_DB_H
@@ -21,12 +21,15 @@ int imp_db_create(const char *path, int threads, imp_db_t **out, char *msg, size
 /* Inserts one row of table t; vals holds the table's column count of values. */
 int imp_db_put(imp_db_t *db, enum imp_table t, const imp_value_t *vals);
 
-/* Runs a statement of the importer's own (an UPDATE after the load). */
-int imp_db_exec(imp_db_t *db, const char *sql);
+/* Waits for the writer thread, commits the load and opens the transaction of what
+ * comes after it (imp_finish.c). */
+int imp_db_end_load(imp_db_t *db);
 
-/* Commits the load, then applies the post-load schema files (indexes, ANALYZE, views).
- * *index_s receives the seconds spent after the commit. */
-int imp_db_finish(imp_db_t *db, double *index_s);
+/* After the load: applies the embedded schema files (imp_sql.h) numbered [from, to). */
+int imp_db_apply_files(imp_db_t *db, int from, int to);
+
+/* After the load: ANALYZE, then commits. */
+int imp_db_end(imp_db_t *db);
 
 /* After the load: calls fn for every row of a query (values valid during the call);
  * fn returns 0 to go on. Returns 0, fn's code, or IMP_EDB. */
@@ -36,9 +39,6 @@ int imp_db_scan(imp_db_t *db, const char *sql, imp_db_row_fn fn, void *ctx);
 /* After the load: runs a statement with n bound values; the statement is prepared once
  * per distinct sql pointer (a few kept). */
 int imp_db_run(imp_db_t *db, const char *sql, const imp_value_t *vals, int n);
-
-/* imp_derive.c: fills the per-block tables of 56-derive-blocks.sql in one pass. */
-int imp_derive_blocks(imp_db_t *db);
 
 /* Closes the database (rolling back an unfinished load). */
 void imp_db_close(imp_db_t *db);
@@ -54,10 +54,5 @@ double imp_db_wait_seconds(const imp_db_t *db);
 
 /* The last SQLite message. */
 const char *imp_db_errmsg(const imp_db_t *db);
-
-/* Bench only: the bare insert rate of this machine. Creates path, loads `rows` rows of
- * 8 integer columns with one prepared statement in one transaction (64 KiB pages,
- * journal and sync off) and returns the seconds taken, or a negative code. */
-double imp_db_bench_bare_insert(const char *path, long rows);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imp_dwarf.h"
+#include "imp_demangle.h"
 
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 

@@ -14,14 +14,15 @@
 #include <string.h>
 
 #include "imp_db.h"
+#include "imp_derive.h"
 #include "imp_error.h"
-#include "imp_map.h"
+#include "imp_hashmap.h"
 
 #define IMP_NULL INT64_MIN
 
 /* A hash group table: key of 4 integers -> nv integers (zeroed when created). */
 typedef struct imp_groups {
-    imp_map_t map; /* hash -> index + 1 */
+    imp_hashmap_t map; /* hash -> index + 1 */
     int64_t *keys, *vals;
     uint64_t n, cap;
     int nv;
@@ -33,7 +34,7 @@ static int64_t imp_group(imp_groups_t *g, int64_t a, int64_t b, int64_t c, int64
                  imp_hash64((uint64_t)c * 31 + (uint64_t)d * 0x100000001b3ULL);
     for (uint64_t key = h | 1;; key = imp_hash64(key) | 1) {
         int added;
-        uint64_t *slot = imp_map_upsert(&g->map, key, &added);
+        uint64_t *slot = imp_hashmap_upsert(&g->map, key, &added);
         if (!slot)
             return -1;
         if (!added) {
@@ -62,7 +63,7 @@ static int64_t imp_group(imp_groups_t *g, int64_t a, int64_t b, int64_t c, int64
 
 static void imp_groups_free(imp_groups_t *g)
 {
-    imp_map_free(&g->map);
+    imp_hashmap_free(&g->map);
     free(g->keys), free(g->vals);
 }
 

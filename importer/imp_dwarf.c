@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "imp_demangle.h"
 #include "imp_dwarf.h"
 
 /* A module's function symbols sorted by address, read once: libdwfl's own address to

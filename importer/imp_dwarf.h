@@ -26,11 +26,4 @@ int imp_dwarf_lookup(imp_dwarf_t *d, uint64_t offset, imp_symbol_fn fn, void *ct
 
 void imp_dwarf_close(imp_dwarf_t *d);
 
-/* Demangled copy of name (a plain copy when it is not a C++ name); caller frees. */
-char *imp_demangle(const char *name);
-
-/* The short form of a demangled name: template arguments, parameter lists and a leading
- * return type elided ("std::vector<>::push_back()"); caller frees. */
-char *imp_short_name(const char *name);
-
 #endif

@@ -1,57 +1,42 @@
-/* imp_import.c: one import from start to end: temporary file, processes, links,
- * symbols, indexes, then the link (or, with --force, the rename) that publishes it.
+/* imp_import.c: mtdb_import (mtdb_importer.h), one import from start to end: the
+ * temporary file (imp_output.c), the processes, links, symbols and indexes, then its
+ * publication under the target's name.
  *
- * Atomic: everything is written to <target>.tmp-<pid> (owner-only, locked while the
- * import runs) beside the target and published only on success; failure or
- * SIGINT/SIGTERM removes it, and one left by a killed import is removed by the next
- * import of the same target. Must never open or modify an existing target, and never
- * replace anything but a regular file, and that only with --force.
+ * Atomic: published only on success; failure or mtdb_import_interrupt removes the
+ * temporary file. Must never print: the caller hears through the result and events.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "imp_ctx.h"
+#include "imp_clock.h"
 #include "imp_error.h"
-#include "imp_import.h"
+#include "imp_finish.h"
+#include "imp_links.h"
+#include "imp_output.h"
+#include "imp_problem.h"
+#include "imp_process.h"
+#include "imp_scan.h"
+#include "imp_symbolize.h"
 #include "mtdb_importer.h"
 
 static volatile sig_atomic_t imp_interrupted;
 static imp_db_t *volatile imp_signal_db;
 
-double imp_now_s(void)
+void mtdb_import_interrupt(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-const char *imp_func_name(unsigned func)
-{
-    switch (func) {
-#define IMP_FUNC_CASE(name, num, str)                                                              \
-    case num:                                                                                      \
-        return str;
-        MTDB_FUNC_LIST(IMP_FUNC_CASE)
-#undef IMP_FUNC_CASE
-    }
-    return "unknown";
-}
-
-static void imp_on_signal(int sig)
-{
-    (void)sig;
     imp_interrupted = 1;
     imp_db_interrupt(imp_signal_db);
+}
+
+void mtdb_import_options_init(mtdb_import_options_t *opt)
+{
+    *opt = (mtdb_import_options_t){.dir = "mtdb-out", .output = "trace.db", .symbols = 1,
+                                   .threads = 2};
 }
 
 static int imp_info_write(imp_run_t *run)
@@ -73,18 +58,20 @@ static int imp_info_write(imp_run_t *run)
 
 /* A module file that cannot be read leaves its frames unsymbolized: say which, once.
  * Names without a '/' ("linux-vdso.so.1") are not files. */
-static void imp_modules_check(imp_run_t *run)
+static int imp_modules_check(imp_run_t *run)
 {
     const imp_store_t *s = &run->store;
-    for (uint32_t i = 0; run->opt->symbols && i < s->nmodules; i++) {
+    int rc = 0;
+    for (uint32_t i = 0; !rc && run->opt->symbols && i < s->nmodules; i++) {
         const char *path = s->module_path[i];
         if (!path || !strchr(path, '/') || access(path, R_OK) == 0)
             continue;
         char msg[4200];
         snprintf(msg, sizeof msg, "module %s cannot be read (%s): its frames stay unsymbolized",
                  path, strerror(errno));
-        imp_problem_add(run, 0, NULL, 0, "missing_module", 0, 0, 0, msg);
+        rc = imp_problem_add(run, &(imp_problem_t){.kind = "missing_module", .message = msg});
     }
+    return rc;
 }
 
 static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
@@ -95,16 +82,16 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
     if (!rc)
         rc = imp_links_write(run);
     if (!rc)
-        imp_modules_check(run);
+        rc = imp_modules_check(run);
     run->nprocs_done = rc ? 0 : run->nprocs;
-    double t0 = imp_now_s(), wait0 = imp_db_wait_seconds(run->db);
+    double t0 = imp_clock_now_s(), wait0 = imp_db_wait_seconds(run->db);
     if (!rc)
         rc = imp_symbolize_all(run);
-    run->times.symbolize = imp_now_s() - t0 - (imp_db_wait_seconds(run->db) - wait0);
+    run->times.symbolize = imp_clock_now_s() - t0 - (imp_db_wait_seconds(run->db) - wait0);
     if (!rc)
         rc = imp_info_write(run);
     if (!rc)
-        rc = imp_db_finish(run->db, &run->times.index);
+        rc = imp_finish(run->db, &run->times.index);
     run->times.insert = imp_db_insert_seconds(run->db);
     return rc;
 }
@@ -112,6 +99,7 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
 /* Imports into tmp; returns an IMP_* code. */
 static int imp_into(imp_run_t *run, const char *tmp, char *msg, size_t msg_len)
 {
+    run->msg = msg, run->msg_len = msg_len;
     int rc = imp_db_create(tmp, run->opt->threads, &run->db, msg, msg_len);
     if (rc)
         return rc;
@@ -127,212 +115,54 @@ static int imp_into(imp_run_t *run, const char *tmp, char *msg, size_t msg_len)
     return imp_interrupted ? IMP_EINTR : rc;
 }
 
-static void imp_print_summary(const imp_run_t *run)
+static void imp_result_fill(const imp_run_t *run, mtdb_import_result_t *res)
 {
     const imp_times_t *t = &run->times;
-    if (run->opt->verbose)
-        fprintf(stderr,
-                "mtdb: time: parse %.3f s, pair %.3f s, symbolize %.3f s, insert %.3f s, "
-                "index %.3f s\n",
-                t->parse, t->pair, t->symbolize, t->insert, t->index);
-    if (run->opt->quiet)
-        return;
-    fprintf(stderr,
-            "imported %u processes, %llu threads, %llu events, %llu blocks, %llu warnings "
-            "in %.2f s (%.0f events/s)\n",
-            run->nprocs_done, (unsigned long long)run->threads, (unsigned long long)run->events,
-            (unsigned long long)run->blocks, (unsigned long long)run->warnings, t->total,
-            t->total > 0 ? run->events / t->total : 0.0);
+    res->processes = run->nprocs_done;
+    res->threads = run->threads, res->events = run->events, res->blocks = run->blocks;
+    res->problems = run->warnings;
+    res->parse_s = t->parse, res->pair_s = t->pair, res->symbolize_s = t->symbolize;
+    res->insert_s = t->insert, res->index_s = t->index, res->total_s = t->total;
 }
 
-static void imp_signals(struct sigaction *old_int, struct sigaction *old_term, int install)
+/* Imports into the temporary file tmp, locked by this import, then publishes it. */
+static int imp_locked(const mtdb_import_options_t *opt, const char *tmp, mtdb_import_result_t *res)
 {
-    if (!install) {
-        sigaction(SIGINT, old_int, NULL);
-        sigaction(SIGTERM, old_term, NULL);
-        return;
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = imp_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, old_int);
-    sigaction(SIGTERM, &sa, old_term);
-}
-
-/* ---- the output file ------------------------------------------------------------------ */
-
-/* Refuses an existing target without --force, and anything but a regular file with it
- * (lstat: a symbolic link is refused, never followed). Returns 0 when it may be written. */
-static int imp_target_check(const char *output, int force, char *msg, size_t msg_len)
-{
-    struct stat st;
-    if (lstat(output, &st) != 0) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(msg, msg_len, "cannot check %s: %s", output, strerror(errno));
-        return IMP_EIO;
-    }
-    if (!force) {
-        snprintf(msg, msg_len, "%s exists (use --force to replace it)", output);
-        return IMP_EEXIST;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(msg, msg_len, "%s is not a regular file: not replaced, even with --force", output);
-        return IMP_EEXIST;
-    }
-    return 0;
-}
-
-/* The pid of a name "<base>.tmp-<pid>", or 0. */
-static long imp_temp_pid(const char *name, const char *base)
-{
-    size_t n = strlen(base);
-    if (strncmp(name, base, n) || strncmp(name + n, ".tmp-", 5))
-        return 0;
-    char *end;
-    long pid = strtol(name + n + 5, &end, 10);
-    return *end || pid <= 0 ? 0 : pid;
-}
-
-/* Removes path when its import is gone: no process has its pid and nobody holds its lock. */
-static void imp_temp_remove_stale(const char *path, long pid, int quiet)
-{
-    if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-        return;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return;
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-        flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0 && !quiet)
-        fprintf(stderr, "mtdb: removed %s, left by an import (pid %ld) that no longer runs\n", path,
-                pid);
-    close(fd);
-}
-
-/* Temporary files of this target left by imports that were killed (SIGKILL, power). */
-static void imp_temp_clean(const char *output, int quiet)
-{
-    char *d_copy = strdup(output), *b_copy = strdup(output);
-    const char *dir = d_copy ? dirname(d_copy) : NULL, *base = b_copy ? basename(b_copy) : NULL;
-    DIR *d = dir && base ? opendir(dir) : NULL;
-    for (struct dirent *e; d && (e = readdir(d));) {
-        long pid = imp_temp_pid(e->d_name, base);
-        size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        char *path = pid ? malloc(len) : NULL;
-        if (path) {
-            snprintf(path, len, "%s/%s", dir, e->d_name);
-            imp_temp_remove_stale(path, pid, quiet);
-        }
-        free(path);
-    }
-    if (d)
-        closedir(d);
-    free(d_copy);
-    free(b_copy);
-}
-
-/* Creates the temporary file, owner-only whatever the umask, and locks it for as long as
- * the import runs (the lock tells a later import that this one is alive). Returns the
- * descriptor, or -1 with msg set. */
-static int imp_temp_create(const char *tmp, char *msg, size_t msg_len)
-{
-    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || fchmod(fd, 0600) != 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        snprintf(msg, msg_len, "cannot create %s: %s", tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd), unlink(tmp);
-        return -1;
-    }
-    return fd;
-}
-
-/* For file systems without hard links: rename that fails if output exists; where even
- * that is missing, a check just before the rename, the best such a file system allows. */
-static int imp_rename_noreplace(const char *tmp, const char *output)
-{
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, output, RENAME_NOREPLACE) == 0)
-        return 0;
-    if (errno != EINVAL && errno != ENOSYS)
-        return -1;
-    struct stat st;
-    if (lstat(output, &st) == 0) {
-        errno = EEXIST;
-        return -1;
-    }
-    return errno == ENOENT ? rename(tmp, output) : -1;
-}
-
-/* Publishes tmp as output. Without --force, link(2) fails when the target appeared
- * meanwhile (another import, another program): nothing is ever replaced. With it, only
- * a regular file is replaced. The caller removes tmp. */
-static int imp_publish(const char *tmp, const char *output, int force, char *msg, size_t msg_len)
-{
-    if (force) {
-        int rc = imp_target_check(output, 1, msg, msg_len);
-        if (!rc && rename(tmp, output) != 0) {
-            snprintf(msg, msg_len, "cannot rename %s to %s: %s", tmp, output, strerror(errno));
-            rc = IMP_EIO;
-        }
-        return rc;
-    }
-    if (link(tmp, output) == 0)
-        return 0;
-    if ((errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) && /* no hard links here */
-        imp_rename_noreplace(tmp, output) == 0)
-        return 0;
-    if (errno == EEXIST)
-        snprintf(msg, msg_len,
-                 "%s appeared while importing (another import?): not replaced (use --force to "
-                 "replace it)",
-                 output);
-    else
-        snprintf(msg, msg_len, "cannot link %s to %s: %s", tmp, output, strerror(errno));
-    return errno == EEXIST ? IMP_EEXIST : IMP_EIO;
-}
-
-int imp_import_run(const imp_options_t *opt)
-{
-    char msg[512] = "";
-    if (imp_target_check(opt->output, opt->force, msg, sizeof msg)) {
-        fprintf(stderr, "mtdb: error: %s\n", msg);
-        return MTDB_IMPORT_FAILED;
-    }
-    imp_temp_clean(opt->output, opt->quiet);
-    size_t len = strlen(opt->output) + 32;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return MTDB_IMPORT_FAILED;
-    snprintf(tmp, len, "%s.tmp-%ld", opt->output, (long)getpid());
-    unlink(tmp);
-    int lock_fd = imp_temp_create(tmp, msg, sizeof msg);
-    if (lock_fd < 0) {
-        fprintf(stderr, "mtdb: error: import failed: %s\n", msg);
-        free(tmp);
-        return MTDB_IMPORT_FAILED;
-    }
     imp_run_t run;
     memset(&run, 0, sizeof run);
     run.opt = opt;
     run.interrupted = (volatile int *)&imp_interrupted;
-    imp_interrupted = 0;
-    struct sigaction old_int, old_term;
-    imp_signals(&old_int, &old_term, 1);
-    double t0 = imp_now_s();
-    int rc = imp_into(&run, tmp, msg, sizeof msg);
+    double t0 = imp_clock_now_s();
+    int rc = imp_into(&run, tmp, res->message, sizeof res->message);
     if (!rc)
-        rc = imp_publish(tmp, opt->output, opt->force, msg, sizeof msg);
-    imp_signals(&old_int, &old_term, 0);
-    run.times.total = imp_now_s() - t0;
-    if (rc == IMP_EINTR)
-        msg[0] = 0;
-    unlink(tmp); /* after link(2) the database lives on under its own name */
-    close(lock_fd);
+        rc = imp_publish(tmp, opt->output, opt->force, res->message, sizeof res->message);
+    run.times.total = imp_clock_now_s() - t0;
+    imp_result_fill(&run, res);
+    return rc;
+}
+
+int mtdb_import(const mtdb_import_options_t *opt, mtdb_import_result_t *res)
+{
+    memset(res, 0, sizeof *res);
+    imp_interrupted = 0;
+    int rc = imp_target_check(opt->output, opt->force, res->message, sizeof res->message);
     if (rc)
-        fprintf(stderr, "mtdb: error: import failed: %s\n", msg[0] ? msg : imp_strerror(rc));
-    else
-        imp_print_summary(&run);
+        return rc;
+    imp_temp_clean(opt);
+    size_t len = strlen(opt->output) + 32;
+    char *tmp = malloc(len);
+    if (!tmp)
+        return IMP_ENOMEM;
+    snprintf(tmp, len, "%s.tmp-%ld", opt->output, (long)getpid());
+    unlink(tmp);
+    int lock_fd = imp_temp_create(tmp, res->message, sizeof res->message);
+    rc = lock_fd < 0 ? IMP_EIO : imp_locked(opt, tmp, res);
+    if (rc == IMP_EINTR)
+        res->message[0] = 0;
+    if (lock_fd >= 0) {
+        unlink(tmp); /* after link(2) the database lives on under its own name */
+        close(lock_fd);
+    }
     free(tmp);
-    return rc ? MTDB_IMPORT_FAILED : run.warnings ? MTDB_IMPORT_DAMAGED : MTDB_IMPORT_OK;
+    return rc;
 }

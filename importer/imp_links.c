@@ -6,8 +6,8 @@
  */
 #include <stdio.h>
 
-#include "imp_ctx.h"
 #include "imp_error.h"
+#include "imp_links.h"
 
 static uint64_t imp_proc_start(const imp_proc_t *p)
 {

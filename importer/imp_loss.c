@@ -9,7 +9,9 @@
  */
 #include <stdio.h>
 
-#include "imp_ctx.h"
+#include "imp_loss.h"
+#include "imp_problem.h"
+#include "imp_threads.h"
 
 void imp_loss_note(imp_pctx_t *p, uint64_t ts)
 {
@@ -46,32 +48,38 @@ void imp_loss_on_counters(imp_pctx_t *p, const mtdb_record_t *r)
         imp_loss_note(p, r->ts_ns);
 }
 
-static void imp_loss_thread(imp_pctx_t *p, const imp_thread_t *t)
+static int imp_loss_thread(imp_pctx_t *p, const imp_thread_t *t)
 {
     uint64_t dropped = imp_dropped(t->counters, t->counter_count);
     if (dropped <= t->gap_events)
-        return;
+        return 0;
     uint64_t missing = dropped - t->gap_events;
     char msg[256];
     snprintf(msg, sizeof msg,
              "thread %u: %llu events were not recorded (the recorder could not write them; "
              "health_counters dropped_*)",
              t->number, (unsigned long long)missing);
-    imp_problem_add(p->run, p->proc->process_id, NULL, 0, "not_recorded", t->number, 0, missing,
-                    msg);
+    return imp_problem_add(p->run, &(imp_problem_t){.kind = "not_recorded",
+                                                    .message = msg,
+                                                    .process_id = p->proc->process_id,
+                                                    .thread = t->number,
+                                                    .events = missing});
 }
 
-void imp_loss_report(imp_pctx_t *p)
+int imp_loss_report(imp_pctx_t *p)
 {
-    for (uint32_t i = 0; i < p->nthreads; i++)
-        imp_loss_thread(p, p->threads[i]);
-    if (!p->unknown_frees && !p->frees_lost_in_gaps)
-        return;
+    int rc = 0;
+    for (uint32_t i = 0; !rc && i < p->nthreads; i++)
+        rc = imp_loss_thread(p, p->threads[i]);
+    if (rc || (!p->unknown_frees && !p->frees_lost_in_gaps))
+        return rc;
     char msg[320];
     snprintf(msg, sizeof msg,
              "after events were lost: %llu frees of no recorded block and %llu blocks allocated "
              "over without a free: their partners were among the lost events (not counted as "
              "unmatched, double or lost frees)",
              (unsigned long long)p->unknown_frees, (unsigned long long)p->frees_lost_in_gaps);
-    imp_problem_add(p->run, p->proc->process_id, NULL, 0, "partner_lost", 0, 0, 0, msg);
+    return imp_problem_add(p->run, &(imp_problem_t){.kind = "partner_lost",
+                                                    .message = msg,
+                                                    .process_id = p->proc->process_id});
 }

@@ -3,8 +3,8 @@
  */
 #include <stdlib.h>
 
+#include "imp_clock.h"
 #include "imp_error.h"
-#include "imp_ctx.h"
 #include "imp_merge.h"
 
 static int imp_cursor_less(const imp_cursor_t *a, const imp_cursor_t *b)
@@ -43,10 +43,10 @@ static int imp_cursor_next(imp_merge_t *m, imp_cursor_t *c)
     }
     /* Timing every record would cost a tenth of decoding it: time one in 64. */
     int timed = (++m->decoded & 63) == 0;
-    double t0 = timed ? imp_now_s() : 0;
+    double t0 = timed ? imp_clock_now_s() : 0;
     int rc = mtdb_reader_next(c->reader, &c->rec);
     if (timed) { /* a sample caught by preemption would count 64 times: cap it */
-        double d = imp_now_s() - t0;
+        double d = imp_clock_now_s() - t0;
         m->parse_s += (d < 20e-6 ? d : 20e-6) * 64;
     }
     if (rc <= 0) {

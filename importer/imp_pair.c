@@ -12,7 +12,9 @@
  */
 #include <stdlib.h>
 
-#include "imp_ctx.h"
+#include "imp_func_name.h"
+#include "imp_pair.h"
+#include "imp_problem.h"
 #include "imp_error.h"
 
 /* Freed addresses remembered beyond twice the live blocks (for double frees). */
@@ -99,7 +101,7 @@ static void imp_stats_alloc(imp_pctx_t *p, imp_thread_t *t, const imp_live_t *b)
 int imp_pair_alloc(imp_pctx_t *p, imp_thread_t *t, const imp_live_t *b)
 {
     int added;
-    uint64_t *slot = imp_map_upsert(&p->by_address, b->address, &added);
+    uint64_t *slot = imp_hashmap_upsert(&p->by_address, b->address, &added);
     if (!slot)
         return IMP_ENOMEM;
     if (!added && !(*slot & IMP_FREED)) { /* the free of the block there was lost */
@@ -112,10 +114,18 @@ int imp_pair_alloc(imp_pctx_t *p, imp_thread_t *t, const imp_live_t *b)
             p->frees_lost_in_gaps++;
             rc = imp_block_emit(p, old, 0, b->alloc_ns, IMP_FREE_LOST, 0, &id);
         } else {
-            imp_problem_add(p->run, p->proc->process_id, p->cur_file, p->cur_offset, "lost_free",
-                            t->number, 0, 1,
-                            "allocation at the address of a live block: its free was lost");
-            rc = imp_block_emit(p, old, 0, 0, 0, 0, &id);
+            rc = imp_problem_add(
+                p->run,
+                &(imp_problem_t){.kind = "lost_free",
+                                 .message = "allocation at the address of a live block: its free "
+                                            "was lost",
+                                 .process_id = p->proc->process_id,
+                                 .file = p->cur_file,
+                                 .offset = p->cur_offset,
+                                 .thread = t->number,
+                                 .events = 1});
+            if (!rc)
+                rc = imp_block_emit(p, old, 0, 0, 0, 0, &id);
         }
         old[0] = *b;
         imp_stats_alloc(p, t, b);
@@ -156,19 +166,19 @@ static int imp_pair_lone_free(imp_pctx_t *p, imp_thread_t *t, uint64_t addr, uin
 /* Rebuilds the address map with the live blocks only. */
 static int imp_pair_compact(imp_pctx_t *p)
 {
-    imp_map_t fresh;
-    imp_map_init(&fresh);
-    const imp_map_t *old = &p->by_address;
+    imp_hashmap_t fresh;
+    imp_hashmap_init(&fresh);
+    const imp_hashmap_t *old = &p->by_address;
     for (uint64_t i = 0; i <= old->mask; i++) {
         if (!old->keys[i] || (old->vals[i] & IMP_FREED))
             continue;
         int added;
-        uint64_t *slot = imp_map_upsert(&fresh, old->keys[i], &added);
+        uint64_t *slot = imp_hashmap_upsert(&fresh, old->keys[i], &added);
         if (!slot)
-            return imp_map_free(&fresh), IMP_ENOMEM;
+            return imp_hashmap_free(&fresh), IMP_ENOMEM;
         *slot = old->vals[i];
     }
-    imp_map_free(&p->by_address);
+    imp_hashmap_free(&p->by_address);
     p->by_address = fresh;
     return 0;
 }
@@ -184,7 +194,7 @@ static int imp_pair_maybe_compact(imp_pctx_t *p)
 int imp_pair_free(imp_pctx_t *p, imp_thread_t *t, uint64_t addr, uint64_t ts, int func,
                   int64_t stack_id, int64_t *freed_block)
 {
-    uint64_t *slot = imp_map_find(&p->by_address, addr);
+    uint64_t *slot = imp_hashmap_find(&p->by_address, addr);
     *freed_block = 0;
     if (!slot || (*slot & IMP_FREED))
         return imp_pair_lone_free(p, t, addr, ts, func, stack_id, slot);
@@ -219,7 +229,7 @@ int imp_pair_finish(imp_pctx_t *p)
 
 void imp_pair_release(imp_pctx_t *p)
 {
-    imp_map_free(&p->by_address);
+    imp_hashmap_free(&p->by_address);
     free(p->live);
     free(p->free_slots);
     p->live = NULL, p->free_slots = NULL;

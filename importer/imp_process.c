@@ -9,9 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imp_ctx.h"
+#include "imp_alloc_check.h"
+#include "imp_clock.h"
 #include "imp_error.h"
+#include "imp_loss.h"
 #include "imp_merge.h"
+#include "imp_notify.h"
+#include "imp_pair.h"
+#include "imp_problem.h"
+#include "imp_process.h"
+#include "imp_records.h"
+#include "imp_threads.h"
 
 static const char *imp_diag_kind(enum mtdb_diag_kind k)
 {
@@ -20,39 +28,22 @@ static const char *imp_diag_kind(enum mtdb_diag_kind k)
     return (unsigned)k < sizeof names / sizeof *names ? names[k] : "other";
 }
 
-void imp_problem_add(imp_run_t *run, int64_t process_id, const char *file, uint64_t offset,
-                     const char *kind, uint32_t thread, uint64_t bytes, uint64_t events,
-                     const char *message)
-{
-    imp_value_t row[9] = {imp_v_null(),
-                          imp_v_text(file),
-                          file ? imp_v_int((int64_t)offset) : imp_v_null(),
-                          imp_v_text(kind),
-                          imp_v_id(process_id),
-                          imp_v_id(thread),
-                          imp_v_int((int64_t)bytes),
-                          imp_v_int((int64_t)events),
-                          imp_v_text(message)};
-    imp_db_put(run->db, IMP_T_PROBLEM, row);
-    run->warnings++;
-    if (run->opt->quiet)
-        return;
-    if (file)
-        fprintf(stderr, "mtdb: warning: %s: offset %llu: %s (%llu bytes, %llu events skipped)\n",
-                file, (unsigned long long)offset, message, (unsigned long long)bytes,
-                (unsigned long long)events);
-    else
-        fprintf(stderr, "mtdb: warning: process %lld: %s (%llu events lost)\n",
-                (long long)process_id, message, (unsigned long long)events);
-}
-
+/* The reader's callback: a failed row write becomes the process's sticky error. */
 static void imp_on_diag(void *ctx, const mtdb_diag_t *d)
 {
     imp_pctx_t *p = ctx;
     imp_loss_on_diag(p, d);
-    imp_problem_add(p->run, p->proc->process_id, d->path, d->offset, imp_diag_kind(d->kind),
-                    d->thread, d->bytes_skipped, d->events_lost,
-                    d->detail[0] ? d->detail : d->message);
+    int rc = imp_problem_add(p->run, &(imp_problem_t){.kind = imp_diag_kind(d->kind),
+                                                      .message = d->detail[0] ? d->detail
+                                                                              : d->message,
+                                                      .process_id = p->proc->process_id,
+                                                      .file = d->path,
+                                                      .offset = d->offset,
+                                                      .thread = d->thread,
+                                                      .bytes = d->bytes_skipped,
+                                                      .events = d->events_lost});
+    if (!p->rc)
+        p->rc = rc;
 }
 
 /* Opens the process's files; unreadable ones are skipped with a problem row. */
@@ -65,12 +56,17 @@ static int imp_open_files(imp_pctx_t *p, mtdb_reader_t **readers, const char **p
         mtdb_reader_t *r = NULL;
         int rc = mtdb_reader_open(path, &r, msg, sizeof msg);
         if (rc == MTDB_READ_EVERSION) {
-            fprintf(stderr, "mtdb: error: %s\n", msg);
+            snprintf(p->run->msg, p->run->msg_len, "%s", msg);
             return IMP_EVERSION;
         }
         if (rc) {
-            imp_problem_add(p->run, p->proc->process_id, path, 0, "unreadable_file", 0, 0, 0,
-                            msg[0] ? msg : mtdb_read_strerror(rc));
+            rc = imp_problem_add(p->run,
+                                 &(imp_problem_t){.kind = "unreadable_file",
+                                                  .message = msg[0] ? msg : mtdb_read_strerror(rc),
+                                                  .process_id = p->proc->process_id,
+                                                  .file = path});
+            if (rc)
+                return rc;
             continue;
         }
         mtdb_reader_set_diag(r, imp_on_diag, p);
@@ -80,10 +76,21 @@ static int imp_open_files(imp_pctx_t *p, mtdb_reader_t **readers, const char **p
     return 0;
 }
 
-static void imp_show_progress(imp_pctx_t *p, uint64_t events)
+/* done 0: decoding goes on; 1: the process is finished. */
+static void imp_progress(imp_pctx_t *p, uint64_t events, int done)
 {
-    fprintf(stderr, "\rmtdb: importing process %lld/%u: %llu events",
-            (long long)p->proc->process_id, p->run->nprocs, (unsigned long long)events);
+    const imp_run_t *run = p->run;
+    if (!run->opt->on_event)
+        return;
+    char text[128];
+    snprintf(text, sizeof text, "importing process %lld/%u: %llu events",
+             (long long)p->proc->process_id, run->nprocs, (unsigned long long)events);
+    imp_notify(run->opt, &(mtdb_import_event_t){.kind = MTDB_IMPORT_EV_PROGRESS,
+                                                .text = text,
+                                                .process_id = p->proc->process_id,
+                                                .processes = run->nprocs,
+                                                .events = events,
+                                                .done = done});
 }
 
 /* Applies every record in time order. */
@@ -95,15 +102,18 @@ static int imp_run_merge(imp_pctx_t *p, imp_merge_t *m)
         p->cur_file = c->path;
         p->cur_offset = c->rec.offset;
         rc = imp_record_apply(p, &c->rec, c->half);
+        if (!rc)
+            rc = p->rc;
         if ((++n & 0xFFFF) == 0) {
             if (*p->run->interrupted)
                 rc = IMP_EINTR;
-            if (p->run->opt->progress && (n & 0xFFFFF) == 0)
-                imp_show_progress(p, p->run->events + p->proc->stats.events);
+            if ((n & 0xFFFFF) == 0)
+                imp_progress(p, p->run->events + p->proc->stats.events, 0);
         }
     }
     if (!rc && m->fatal) {
-        fprintf(stderr, "mtdb: error: %s: %s\n", m->fatal_path, mtdb_read_strerror(m->fatal));
+        snprintf(p->run->msg, p->run->msg_len, "%s: %s", m->fatal_path,
+                 mtdb_read_strerror(m->fatal));
         rc = IMP_EREAD;
     }
     return rc;
@@ -138,13 +148,13 @@ static int imp_process_body(imp_pctx_t *p, imp_merge_t *m)
             mtdb_reader_close(readers[i]);
     free(readers);
     free(paths);
-    double t0 = imp_now_s(), wait0 = imp_db_wait_seconds(p->run->db);
+    double t0 = imp_clock_now_s(), wait0 = imp_db_wait_seconds(p->run->db);
     if (!rc)
         rc = imp_run_merge(p, m);
     if (!rc)
         rc = imp_pair_finish(p);
     p->run->times.parse += m->parse_s;
-    p->run->times.pair += imp_now_s() - t0 - m->parse_s - (imp_db_wait_seconds(p->run->db) - wait0);
+    p->run->times.pair += imp_clock_now_s() - t0 - m->parse_s - (imp_db_wait_seconds(p->run->db) - wait0);
     return rc;
 }
 
@@ -153,27 +163,28 @@ int imp_process_import(imp_run_t *run, imp_proc_t *proc)
     imp_pctx_t p;
     memset(&p, 0, sizeof p);
     p.run = run, p.proc = proc;
-    imp_maps_init(&p.maps, proc->process_id);
+    imp_modmap_init(&p.modmap, proc->process_id);
     imp_merge_t m;
     memset(&m, 0, sizeof m);
     int rc = imp_process_body(&p, &m);
     if (!rc)
-        imp_alloc_check(&p);
+        rc = p.rc;
     if (!rc)
-        rc = imp_maps_finish(&p.maps, &run->store);
+        rc = imp_alloc_check(&p);
     if (!rc)
-        imp_loss_report(&p);
+        rc = imp_modmap_finish(&p.modmap, &run->store);
+    if (!rc)
+        rc = imp_loss_report(&p);
     if (!rc)
         rc = imp_threads_write(&p);
     if (!rc)
         rc = imp_stats_write(&p);
     run->events += proc->stats.events;
     imp_merge_end(&m);
-    free(p.maps.cur);
+    free(p.modmap.cur);
     free(p.frame_buf);
     imp_pair_release(&p);
     imp_threads_free(&p);
-    if (run->opt->progress)
-        fputs("\r\033[K", stderr);
+    imp_progress(&p, run->events, 1);
     return rc;
 }

@@ -8,8 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imp_ctx.h"
 #include "imp_error.h"
+#include "imp_func_name.h"
+#include "imp_loss.h"
+#include "imp_pair.h"
+#include "imp_records.h"
+#include "imp_threads.h"
 
 typedef int (*imp_record_fn)(imp_pctx_t *p, const mtdb_record_t *r, int half);
 
@@ -137,7 +141,7 @@ static int imp_rec_stack(imp_pctx_t *p, const mtdb_record_t *r, int half)
     for (uint32_t i = 0; !rc && i < r->depth; i++) {
         uint32_t module;
         uint64_t offset;
-        imp_maps_resolve(&p->maps, r->frames[i], &module, &offset);
+        imp_modmap_resolve(&p->modmap, r->frames[i], &module, &offset);
         rc = imp_store_frame(&p->run->store, module, offset, &p->frame_buf[i]);
     }
     int64_t stack_id = 0;
@@ -190,7 +194,7 @@ static int imp_rec_counters(imp_pctx_t *p, const mtdb_record_t *r, int half)
 static int imp_rec_modules(imp_pctx_t *p, const mtdb_record_t *r, int half)
 {
     (void)half;
-    return imp_maps_update(&p->maps, &p->run->store, r->modules, r->module_count, r->ts_ns);
+    return imp_modmap_update(&p->modmap, &p->run->store, r->modules, r->module_count, r->ts_ns);
 }
 
 static int imp_rec_mark(imp_pctx_t *p, const mtdb_record_t *r, int half)

@@ -12,7 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "imp_ctx.h"
+#include "imp_problem.h"
+#include "imp_scan.h"
 #include "imp_error.h"
 
 #define IMP_FILE_VERSION_OFFSET 12 /* the header's major version field */
@@ -54,36 +55,41 @@ static int imp_add_file(imp_run_t *run, char *path, const mtdb_file_info_t *fi)
 }
 
 /* A file of a format version this importer does not read: skipped, said, counted. */
-static void imp_skip_version(imp_run_t *run, const char *path, const char *why, char *first,
+static int imp_skip_version(imp_run_t *run, const char *path, const char *why, char *first,
                              size_t first_len, uint32_t *skipped)
 {
     struct stat st;
     uint64_t bytes = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
     char msg[512];
     snprintf(msg, sizeof msg, "%s: the whole file is skipped", why);
-    imp_problem_add(run, 0, path, IMP_FILE_VERSION_OFFSET, "unsupported_version", 0, bytes, 0, msg);
     if (!*skipped)
         snprintf(first, first_len, "%s", why);
     ++*skipped;
+    return imp_problem_add(run, &(imp_problem_t){.kind = "unsupported_version",
+                                                 .message = msg,
+                                                 .file = path,
+                                                 .offset = IMP_FILE_VERSION_OFFSET,
+                                                 .bytes = bytes});
 }
 
 /* Opens one file's header; an unreadable or unknown-version file is skipped with a
- * problem row. Returns 0 or IMP_ENOMEM. */
+ * problem row. Returns 0, IMP_ENOMEM or the code of a failed row write. */
 static int imp_scan_file(imp_run_t *run, char *path, char *first_version, size_t fv_len,
                          uint32_t *version_skipped)
 {
     mtdb_reader_t *r = NULL;
     char msg[256] = "";
     int rc = mtdb_reader_open(path, &r, msg, sizeof msg);
+    const char *why = msg[0] ? msg : mtdb_read_strerror(rc);
+    int wrc = 0;
     if (rc == MTDB_READ_EVERSION)
-        imp_skip_version(run, path, msg[0] ? msg : mtdb_read_strerror(rc), first_version, fv_len,
-                         version_skipped);
+        wrc = imp_skip_version(run, path, why, first_version, fv_len, version_skipped);
     else if (rc)
-        imp_problem_add(run, 0, path, 0, "unreadable_file", 0, 0, 0,
-                        msg[0] ? msg : mtdb_read_strerror(rc));
+        wrc = imp_problem_add(
+            run, &(imp_problem_t){.kind = "unreadable_file", .message = why, .file = path});
     if (rc) {
         free(path);
-        return 0;
+        return wrc;
     }
     mtdb_file_info_t fi = *mtdb_reader_info(r);
     mtdb_reader_close(r);

@@ -16,7 +16,11 @@ extern const int imp_sql_file_count;
 
 /* First file number applied after the bulk load (indexes, views). */
 #define IMP_SQL_AFTER_LOAD 50
+/* 51-fork-inherited.sql: run by imp_finish.c only when a fork child needs it. */
+#define IMP_SQL_FORK_INHERITED 51
 /* 56-derive-blocks.sql: computed by imp_derive.c instead (same rows, one pass). */
 #define IMP_SQL_DERIVE_BLOCKS 56
+/* Above every file's number. */
+#define IMP_SQL_LAST 999
 
 #endif

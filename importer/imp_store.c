@@ -27,9 +27,9 @@ void imp_store_free(imp_store_t *s)
     free(s->stack_at);
     free(s->stack_depth);
     free(s->stack_frames);
-    imp_map_free(&s->module_by_hash);
-    imp_map_free(&s->frame_by_key);
-    imp_map_free(&s->stack_by_hash);
+    imp_hashmap_free(&s->module_by_hash);
+    imp_hashmap_free(&s->frame_by_key);
+    imp_hashmap_free(&s->stack_by_hash);
 }
 
 /* Grows *arr (of elem-byte items) so that index `need` fits. */
@@ -100,7 +100,7 @@ int imp_store_module(imp_store_t *s, const char *path, uint32_t path_len, const 
         imp_hash_bytes(imp_hash_bytes(0xcbf29ce484222325ULL, path, path_len), bid, bid_len) | 1;
     for (;; key = imp_hash64(key) | 1) {
         int added;
-        uint64_t *slot = imp_map_upsert(&s->module_by_hash, key, &added);
+        uint64_t *slot = imp_hashmap_upsert(&s->module_by_hash, key, &added);
         if (!slot)
             return free(hex), IMP_ENOMEM;
         if (!added && imp_module_same(s, (uint32_t)*slot, path, path_len, hex)) {
@@ -110,7 +110,7 @@ int imp_store_module(imp_store_t *s, const char *path, uint32_t path_len, const 
         if (added) {
             char *p = strndup(path, path_len);
             int rc = p ? imp_module_add(s, p, hex, module_id) : IMP_ENOMEM;
-            *imp_map_find(&s->module_by_hash, key) = *module_id;
+            *imp_hashmap_find(&s->module_by_hash, key) = *module_id;
             return rc;
         }
     }
@@ -120,7 +120,7 @@ int imp_store_frame(imp_store_t *s, uint32_t module_id, uint64_t offset, uint32_
 {
     uint64_t key = ((uint64_t)module_id << 48 | (offset & 0xFFFFFFFFFFFFULL)) + 1;
     int added;
-    uint64_t *slot = imp_map_upsert(&s->frame_by_key, key, &added);
+    uint64_t *slot = imp_hashmap_upsert(&s->frame_by_key, key, &added);
     if (!slot)
         return IMP_ENOMEM;
     if (!added) {
@@ -176,7 +176,7 @@ int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth, int6
     uint64_t key = imp_hash_bytes(0xcbf29ce484222325ULL, frames, depth * sizeof *frames) | 1;
     for (;; key = imp_hash64(key) | 1) {
         int added;
-        uint64_t *slot = imp_map_upsert(&s->stack_by_hash, key, &added);
+        uint64_t *slot = imp_hashmap_upsert(&s->stack_by_hash, key, &added);
         if (!slot)
             return IMP_ENOMEM;
         if (!added && imp_stack_same(s, *slot, frames, depth)) {
@@ -185,7 +185,7 @@ int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth, int6
         }
         if (added) {
             int rc = imp_stack_add(s, frames, depth, stack_id);
-            *imp_map_find(&s->stack_by_hash, key) = (uint64_t)*stack_id;
+            *imp_hashmap_find(&s->stack_by_hash, key) = (uint64_t)*stack_id;
             return rc;
         }
     }

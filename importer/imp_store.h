@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "imp_db.h"
-#include "imp_map.h"
+#include "imp_hashmap.h"
 
 typedef struct imp_store {
     imp_db_t *db;
@@ -19,19 +19,19 @@ typedef struct imp_store {
     char **module_path;
     char **module_build_id; /* hex or NULL */
     uint32_t nmodules, capmodules;
-    imp_map_t module_by_hash;
+    imp_hashmap_t module_by_hash;
     /* frames, index = frame_id - 1 */
     uint32_t *frame_module; /* 0 = none */
     uint64_t *frame_offset;
     uint64_t nframes, capframes;
-    imp_map_t frame_by_key;
+    imp_hashmap_t frame_by_key;
     /* stacks, index = stack_id - 1: frames in stack_ids[stack_at[i] .. + stack_depth[i]] */
     uint64_t *stack_at;
     uint32_t *stack_depth;
     uint64_t nstacks, capstacks;
     uint32_t *stack_frames;
     uint64_t nstack_frames, capstack_frames;
-    imp_map_t stack_by_hash;
+    imp_hashmap_t stack_by_hash;
 } imp_store_t;
 
 void imp_store_init(imp_store_t *s, imp_db_t *db);

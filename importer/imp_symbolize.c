@@ -8,9 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "imp_ctx.h"
 #include "imp_dwarf.h"
 #include "imp_error.h"
+#include "imp_notify.h"
+#include "imp_symbolize.h"
 
 typedef struct imp_symctx {
     imp_run_t *run;
@@ -57,8 +58,8 @@ static imp_dwarf_t *imp_module_open(imp_run_t *run, uint32_t module)
     const imp_store_t *s = &run->store;
     imp_dwarf_t *dw =
         imp_dwarf_open(s->module_path[module - 1], s->module_build_id[module - 1], why, sizeof why);
-    if (!dw && run->opt->verbose)
-        fprintf(stderr, "mtdb: note: no symbols for %s\n", why);
+    if (!dw)
+        imp_notify_text(run->opt, MTDB_IMPORT_EV_DETAIL, "no symbols for %s", why);
     return dw;
 }
 

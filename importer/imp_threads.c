@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imp_ctx.h"
 #include "imp_error.h"
+#include "imp_threads.h"
 
 static const char *const imp_counter_names[MTDB_COUNTER_COUNT] = {
 #define IMP_COUNTER_NAME(name, str, doc) str,
@@ -38,14 +38,14 @@ static imp_thread_t *imp_thread_new(imp_pctx_t *p, uint32_t number, const char *
 imp_thread_t *imp_thread_get(imp_pctx_t *p, uint32_t number, const char *file)
 {
     int added;
-    uint64_t *slot = imp_map_upsert(&p->thread_by_number, (uint64_t)number + 1, &added);
+    uint64_t *slot = imp_hashmap_upsert(&p->thread_by_number, (uint64_t)number + 1, &added);
     if (!slot)
         return NULL;
     if (!added)
         return p->threads[*slot - 1];
     imp_thread_t *t = imp_thread_new(p, number, file);
     if (t)
-        *imp_map_find(&p->thread_by_number, (uint64_t)number + 1) = p->nthreads;
+        *imp_hashmap_find(&p->thread_by_number, (uint64_t)number + 1) = p->nthreads;
     return t;
 }
 
@@ -128,5 +128,5 @@ void imp_threads_free(imp_pctx_t *p)
     free(p->threads);
     p->threads = NULL;
     p->nthreads = p->capthreads = 0;
-    imp_map_free(&p->thread_by_number);
+    imp_hashmap_free(&p->thread_by_number);
 }

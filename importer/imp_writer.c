@@ -7,8 +7,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "imp_clock.h"
 #include "imp_error.h"
 #include "imp_writer.h"
 
@@ -35,13 +35,6 @@ struct imp_writer {
     void *ctx;
     double busy_s, wait_s;
 };
-
-static double imp_wnow(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Applies one batch on the writer thread; returns the first error. */
 static int imp_batch_apply(imp_writer_t *w, imp_batch_t *b)
@@ -76,11 +69,11 @@ static void *imp_writer_main(void *arg)
         w->queued = NULL;
         pthread_cond_broadcast(&w->changed);
         pthread_mutex_unlock(&w->lock);
-        double t0 = imp_wnow();
+        double t0 = imp_clock_now_s();
         int rc = w->error ? 0 : imp_batch_apply(w, b);
         b->nrows = b->nvals = 0, b->text_used = 0;
         pthread_mutex_lock(&w->lock);
-        w->busy_s += imp_wnow() - t0;
+        w->busy_s += imp_clock_now_s() - t0;
         if (rc && !w->error)
             __atomic_store_n(&w->error, rc, __ATOMIC_RELAXED);
         w->free_list[w->nfree++] = b;
@@ -120,7 +113,7 @@ int imp_writer_start(imp_writer_t **out, imp_apply_fn fn, void *ctx)
 /* Queues the filling batch and takes a free one. */
 static void imp_writer_hand_over(imp_writer_t *w)
 {
-    double t0 = imp_wnow();
+    double t0 = imp_clock_now_s();
     pthread_mutex_lock(&w->lock);
     while (w->queued || !w->nfree)
         pthread_cond_wait(&w->changed, &w->lock);
@@ -128,7 +121,7 @@ static void imp_writer_hand_over(imp_writer_t *w)
     w->filling = w->free_list[--w->nfree];
     pthread_cond_broadcast(&w->changed);
     pthread_mutex_unlock(&w->lock);
-    w->wait_s += imp_wnow() - t0;
+    w->wait_s += imp_clock_now_s() - t0;
 }
 
 static int imp_text_copy(imp_batch_t *b, imp_value_t *v)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "imp_db.h"
+#include "bench_bare_insert.h"
 #include "synth.h"
 
 #define LIVE_PER_THREAD 4096
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
         return gen(argv[2], (uint32_t)atoi(argv[3]), strtoull(argv[4], NULL, 10));
     if (argc == 4 && !strcmp(argv[1], "bare")) {
         long rows = atol(argv[3]);
-        double s = imp_db_bench_bare_insert(argv[2], rows);
+        double s = bench_bare_insert(argv[2], rows);
         if (s <= 0)
             return 1;
         printf("bare_rows %ld\nbare_seconds %.3f\nbare_rows_per_s %.0f\n", rows, s, rows / s);

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "itest.h"
-#include "mtdb_importer.h"
 
 char *it_tmpdir(void)
 {

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "itest.h"
-#include "mtdb_importer.h"
 #include "synth.h"
 
 static char *dir;

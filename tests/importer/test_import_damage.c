@@ -1,12 +1,15 @@
 /* test_import_damage.c: damaged traces import what is intact and say what was lost:
  * a bad block in the middle, a torn tail, lost events; every truncation point of a
- * small trace imports or fails cleanly (never crashes), and never invents blocks.
+ * small trace imports or fails cleanly (never crashes), and never invents blocks. The
+ * library (mtdb_importer.h) tells its caller through the callback and never prints.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "itest.h"
+#include "mtdb_importer.h"
 #include "synth.h"
 
 static char *dir, *db;
@@ -251,6 +254,92 @@ START_TEST(test_damage_lost_free_has_its_offset)
 }
 END_TEST
 
+/* What the library told its caller. */
+typedef struct seen {
+    int problems, progress_done, other;
+    char kind[32], file[512], text[1024];
+    int64_t process_id, done_process_id;
+} seen_t;
+
+static void on_event(void *ctx, const mtdb_import_event_t *ev)
+{
+    seen_t *s = ctx;
+    if (ev->kind == MTDB_IMPORT_EV_PROBLEM) {
+        s->problems++;
+        snprintf(s->kind, sizeof s->kind, "%s", ev->problem_kind);
+        snprintf(s->file, sizeof s->file, "%s", ev->file ? ev->file : "");
+        snprintf(s->text, sizeof s->text, "%s", ev->text);
+        s->process_id = ev->process_id;
+    } else if (ev->kind == MTDB_IMPORT_EV_PROGRESS && ev->done) {
+        s->progress_done++;
+        s->done_process_id = ev->process_id;
+    } else if (ev->kind != MTDB_IMPORT_EV_PROGRESS) {
+        s->other++;
+    }
+}
+
+/* mtdb_import with stdout and stderr sent to dir/out.txt; *printed receives its size. */
+static int import_library(const char *d, mtdb_import_result_t *res, seen_t *seen, long *printed)
+{
+    mtdb_import_options_t opt;
+    mtdb_import_options_init(&opt);
+    opt.dir = d, opt.output = db, opt.on_event = on_event, opt.event_ctx = seen;
+    char out[600];
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    fflush(stdout), fflush(stderr);
+    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), saved1 = dup(1), saved2 = dup(2);
+    dup2(fd, 1), dup2(fd, 2);
+    int rc = mtdb_import(&opt, res);
+    fflush(stdout), fflush(stderr);
+    dup2(saved1, 1), dup2(saved2, 2);
+    close(saved1), close(saved2), close(fd);
+    free(it_read_file(out, printed));
+    unlink(out);
+    return rc;
+}
+
+START_TEST(test_damage_library_tells_by_callback_only)
+{
+    build_three_blocks(1);
+    long off = block_offset(2);
+    ck_assert_int_eq(truncate(stream_path, off + MTDB_BLOCK_HEADER_BYTES + 3), 0);
+    mtdb_import_result_t res;
+    seen_t seen = {0};
+    long printed = -1;
+    ck_assert_int_eq(import_library(dir, &res, &seen, &printed), 0);
+    ck_assert_int_eq(printed, 0);
+    ck_assert_int_eq(seen.problems, 1);
+    ck_assert_uint_eq(res.problems, 1);
+    ck_assert_str_eq(seen.file, stream_path);
+    ck_assert_int_eq(seen.process_id, 1);
+    ck_assert_ptr_eq(strstr(seen.text, stream_path), seen.text); /* the line names the file */
+    ck_query(db, "SELECT kind FROM import_problems;", seen.kind);
+    ck_assert_int_eq(seen.progress_done, 1);
+    ck_assert_int_eq(seen.done_process_id, 1);
+    ck_assert_int_eq(seen.other, 0);
+    ck_assert_uint_eq(res.processes, 1);
+    ck_assert_uint_eq(res.blocks, 2);
+    ck_query(db, "SELECT count(*) FROM allocations;", "2");
+}
+END_TEST
+
+START_TEST(test_damage_library_failure_says_why_in_result)
+{
+    char missing[600];
+    snprintf(missing, sizeof missing, "%s/no-such-dir", dir);
+    mtdb_import_result_t res;
+    seen_t seen = {0};
+    long printed = -1;
+    ck_assert_int_eq(import_library(missing, &res, &seen, &printed), IMP_EIO);
+    ck_assert_int_eq(printed, 0);
+    ck_assert_msg(strstr(res.message, "cannot open directory") &&
+                      strstr(res.message, "No such file or directory"),
+                  "message: %s", res.message);
+    ck_assert_int_eq(seen.problems + seen.progress_done + seen.other, 0);
+    ck_assert_int_eq(access(db, F_OK), -1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("importer damage");
@@ -264,6 +353,8 @@ int main(void)
     tcase_add_test(tc, test_damage_event_gap_counted);
     tcase_add_test(tc, test_damage_write_failure_invents_nothing);
     tcase_add_test(tc, test_damage_lost_free_has_its_offset);
+    tcase_add_test(tc, test_damage_library_tells_by_callback_only);
+    tcase_add_test(tc, test_damage_library_failure_says_why_in_result);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
 }

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "itest.h"
-#include "mtdb_importer.h"
 
 static void check_trace(const char *version_dir, const char *name, char *jobs)
 {

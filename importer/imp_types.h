@@ -1,26 +1,24 @@
-/* imp_ctx.h: the importer's in-memory state: the run, its processes and their threads.
+/* imp_types.h: the importer's in-memory state, shared by its modules: the run, its
+ * processes and their threads. Types only: every function is declared in the header of
+ * the module that defines it, so including this header never ties a file to another
+ * module's code.
  *
- * imp_run_t lives for one `mtdb import`; imp_pctx_t for the import of one process
+ * imp_run_t lives for one import; imp_pctx_t for the import of one process
  * (its files merged by time). Memory held per process is proportional to its threads,
  * live blocks and distinct addresses, never to the number of events.
  */
-#ifndef IMP_CTX_H
-#define IMP_CTX_H
+#ifndef IMP_TYPES_H
+#define IMP_TYPES_H
 
 #include <stdint.h>
 
 #include "imp_db.h"
-#include "imp_map.h"
-#include "imp_maps.h"
+#include "imp_hashmap.h"
+#include "imp_modmap.h"
 #include "imp_store.h"
+#include "mtdb_importer.h"
 #include "trace_reader.h"
 
-typedef struct imp_options {
-    const char *dir;
-    const char *output;
-    int force, verbose, quiet, progress, symbols;
-    int threads; /* 2: SQLite inserts on a second thread */
-} imp_options_t;
 
 typedef struct imp_times {
     double parse, pair, symbolize, insert, index, total;
@@ -58,7 +56,7 @@ typedef struct imp_proc {
 } imp_proc_t;
 
 typedef struct imp_run {
-    const imp_options_t *opt;
+    const mtdb_import_options_t *opt;
     imp_db_t *db;
     imp_proc_t *procs;
     uint32_t nprocs, nprocs_done;
@@ -67,6 +65,8 @@ typedef struct imp_run {
     uint64_t events, blocks, threads, warnings;
     imp_times_t times;
     volatile int *interrupted;
+    char *msg; /* why the import failed, for mtdb_import_result_t.message */
+    size_t msg_len;
 } imp_run_t;
 
 typedef struct imp_thread {
@@ -97,18 +97,18 @@ typedef struct imp_pctx {
     imp_proc_t *proc;
     imp_thread_t **threads;
     uint32_t nthreads, capthreads;
-    imp_map_t thread_by_number; /* number + 1 -> index + 1 */
-    imp_map_t by_address;       /* address -> live index + 1, or IMP_FREED | block_id */
+    imp_hashmap_t thread_by_number; /* number + 1 -> index + 1 */
+    imp_hashmap_t by_address;       /* address -> live index + 1, or IMP_FREED | block_id */
     imp_live_t *live;
     uint64_t nlive, caplive;
     uint64_t *free_slots;
     uint64_t nfree_slots, capfree_slots;
-    imp_maps_t maps;
+    imp_modmap_t modmap;
     uint32_t *frame_buf;
     uint32_t capframe_buf;
     const char *cur_file;
     uint64_t cur_offset; /* file offset of the record being applied */
-    int rc;              /* sticky error */
+    int rc;              /* sticky error of the reader's diagnostics callback */
     /* Loss: once events of this process are known lost (the recorder dropped some, or
      * the reader skipped damage), a free without a block or an allocation over a live
      * block may be the partner of a lost event: it is counted, not reported as an
@@ -120,50 +120,5 @@ typedef struct imp_pctx {
 } imp_pctx_t;
 
 #define IMP_FREED (1ULL << 63)
-
-/* imp_threads.c */
-imp_thread_t *imp_thread_get(imp_pctx_t *p, uint32_t number, const char *file);
-int imp_threads_write(imp_pctx_t *p);
-void imp_threads_free(imp_pctx_t *p);
-int64_t imp_thread_stack(imp_thread_t *t, uint64_t local_id);
-int imp_thread_set_stack(imp_thread_t *t, uint64_t local_id, int64_t stack_id);
-
-/* imp_loss.c: what the process lost, and from when */
-void imp_loss_note(imp_pctx_t *p, uint64_t ts);
-void imp_loss_on_diag(imp_pctx_t *p, const mtdb_diag_t *d);
-void imp_loss_on_counters(imp_pctx_t *p, const mtdb_record_t *r);
-void imp_loss_report(imp_pctx_t *p);
-
-/* imp_pair.c: pairing of allocations and frees by address */
-int imp_pair_alloc(imp_pctx_t *p, imp_thread_t *t, const imp_live_t *b);
-int imp_pair_free(imp_pctx_t *p, imp_thread_t *t, uint64_t addr, uint64_t ts, int func,
-                  int64_t stack_id, int64_t *freed_block);
-int imp_pair_finish(imp_pctx_t *p);
-void imp_pair_release(imp_pctx_t *p);
-
-/* imp_records.c: one function per record type */
-int imp_record_apply(imp_pctx_t *p, const mtdb_record_t *r, int realloc_half);
-
-/* imp_process.c */
-int imp_process_import(imp_run_t *run, imp_proc_t *proc);
-void imp_problem_add(imp_run_t *run, int64_t process_id, const char *file, uint64_t offset,
-                     const char *kind, uint32_t thread, uint64_t bytes, uint64_t events,
-                     const char *message);
-
-/* imp_alloc_check.c: hidden allocators and long runs without heap calls, as problems */
-void imp_alloc_check(imp_pctx_t *p);
-
-/* imp_links.c */
-int imp_links_write(imp_run_t *run);
-
-/* imp_scan.c */
-int imp_scan_dir(imp_run_t *run, const char *dir, char *msg, size_t msg_len);
-void imp_scan_free(imp_run_t *run);
-
-/* imp_symbolize.c */
-int imp_symbolize_all(imp_run_t *run);
-
-const char *imp_func_name(unsigned func);
-double imp_now_s(void);
 
 #endif

@@ -1,25 +1,25 @@
-/* imp_map.c: the open-addressing hash map of imp_map.h (linear probing).
+/* imp_hashmap.c: the open-addressing hash map of imp_hashmap.h (linear probing).
  * Must never remove entries: lookups stop at the first empty slot.
  */
 #include <stdlib.h>
 
-#include "imp_map.h"
+#include "imp_hashmap.h"
 
-void imp_map_init(imp_map_t *m)
+void imp_hashmap_init(imp_hashmap_t *m)
 {
     m->keys = m->vals = NULL;
     m->mask = 0;
     m->count = 0;
 }
 
-void imp_map_free(imp_map_t *m)
+void imp_hashmap_free(imp_hashmap_t *m)
 {
     free(m->keys);
     free(m->vals);
-    imp_map_init(m);
+    imp_hashmap_init(m);
 }
 
-uint64_t *imp_map_find(const imp_map_t *m, uint64_t key)
+uint64_t *imp_hashmap_find(const imp_hashmap_t *m, uint64_t key)
 {
     if (!m->keys)
         return NULL;
@@ -31,7 +31,7 @@ uint64_t *imp_map_find(const imp_map_t *m, uint64_t key)
     }
 }
 
-static int imp_map_grow(imp_map_t *m)
+static int imp_hashmap_grow(imp_hashmap_t *m)
 {
     uint64_t cap = m->keys ? (m->mask + 1) * 2 : 1024;
     uint64_t *keys = calloc(cap, sizeof *keys), *vals = malloc(cap * sizeof *vals);
@@ -55,9 +55,9 @@ static int imp_map_grow(imp_map_t *m)
     return 0;
 }
 
-uint64_t *imp_map_upsert(imp_map_t *m, uint64_t key, int *added)
+uint64_t *imp_hashmap_upsert(imp_hashmap_t *m, uint64_t key, int *added)
 {
-    if ((!m->keys || (m->count + 1) * 2 > m->mask + 1) && imp_map_grow(m))
+    if ((!m->keys || (m->count + 1) * 2 > m->mask + 1) && imp_hashmap_grow(m))
         return NULL;
     uint64_t i = imp_hash64(key) & m->mask;
     while (m->keys[i] && m->keys[i] != key)

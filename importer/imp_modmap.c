@@ -1,4 +1,4 @@
-/* imp_maps.c: module snapshots of one process (imp_maps.h).
+/* imp_modmap.c: module snapshots of one process (imp_modmap.h).
  * A mapping that stays at the same base across snapshots keeps one row; rows are
  * written when a mapping ends. Must not keep more than the current snapshot.
  */
@@ -6,15 +6,15 @@
 #include <string.h>
 
 #include "imp_error.h"
-#include "imp_maps.h"
+#include "imp_modmap.h"
 
-void imp_maps_init(imp_maps_t *m, int64_t process_id)
+void imp_modmap_init(imp_modmap_t *m, int64_t process_id)
 {
     memset(m, 0, sizeof *m);
     m->process_id = process_id;
 }
 
-static int imp_mapping_write(const imp_maps_t *m, imp_store_t *s, const imp_mapping_t *x,
+static int imp_mapping_write(const imp_modmap_t *m, imp_store_t *s, const imp_mapping_t *x,
                              uint64_t until_ns, int open)
 {
     imp_value_t row[6] = {
@@ -31,7 +31,7 @@ static int imp_mapping_cmp(const void *a, const void *b)
 }
 
 /* The mapping of cur with this module and base, or NULL. */
-static imp_mapping_t *imp_maps_find(imp_maps_t *m, uint32_t module_id, uint64_t base)
+static imp_mapping_t *imp_modmap_find(imp_modmap_t *m, uint32_t module_id, uint64_t base)
 {
     for (uint32_t i = 0; i < m->ncur; i++)
         if (m->cur[i].module_id == module_id && m->cur[i].base == base)
@@ -39,7 +39,7 @@ static imp_mapping_t *imp_maps_find(imp_maps_t *m, uint32_t module_id, uint64_t 
     return NULL;
 }
 
-int imp_maps_update(imp_maps_t *m, imp_store_t *s, const mtdb_module_t *mods, uint32_t count,
+int imp_modmap_update(imp_modmap_t *m, imp_store_t *s, const mtdb_module_t *mods, uint32_t count,
                     uint64_t ts_ns)
 {
     imp_mapping_t *next = calloc(count ? count : 1, sizeof *next);
@@ -51,7 +51,7 @@ int imp_maps_update(imp_maps_t *m, imp_store_t *s, const mtdb_module_t *mods, ui
         rc = imp_store_module(s, x->path, x->path_len, x->build_id, x->build_id_len,
                               &next[i].module_id);
         next[i].base = x->base, next[i].text_size = x->text_size, next[i].from_ns = ts_ns;
-        imp_mapping_t *old = rc ? NULL : imp_maps_find(m, next[i].module_id, x->base);
+        imp_mapping_t *old = rc ? NULL : imp_modmap_find(m, next[i].module_id, x->base);
         if (old) {
             next[i].from_ns = old->from_ns;
             old->module_id = 0; /* carried over: not closed below */
@@ -66,7 +66,7 @@ int imp_maps_update(imp_maps_t *m, imp_store_t *s, const mtdb_module_t *mods, ui
     return rc;
 }
 
-void imp_maps_resolve(const imp_maps_t *m, uint64_t ip, uint32_t *module_id, uint64_t *offset)
+void imp_modmap_resolve(const imp_modmap_t *m, uint64_t ip, uint32_t *module_id, uint64_t *offset)
 {
     uint32_t lo = 0, hi = m->ncur; /* last mapping with base <= ip */
     while (lo < hi) {
@@ -90,7 +90,7 @@ void imp_maps_resolve(const imp_maps_t *m, uint64_t ip, uint32_t *module_id, uin
     *offset = ip;
 }
 
-int imp_maps_finish(imp_maps_t *m, imp_store_t *s)
+int imp_modmap_finish(imp_modmap_t *m, imp_store_t *s)
 {
     int rc = 0;
     for (uint32_t i = 0; !rc && i < m->ncur; i++)

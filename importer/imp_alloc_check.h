@@ -1,0 +1,10 @@
+/* imp_alloc_check.h: heap use the recorder could not see (imp_alloc_check.c). */
+#ifndef IMP_ALLOC_CHECK_H
+#define IMP_ALLOC_CHECK_H
+
+#include "imp_types.h"
+
+/* Hidden allocators and long runs without heap calls, as problems. */
+int imp_alloc_check(imp_pctx_t *p);
+
+#endif

@@ -1,0 +1,11 @@
+/* imp_derive.h: the per-block tables of sql/56-derive-blocks.sql, in one pass
+ * (imp_derive.c). */
+#ifndef IMP_DERIVE_H
+#define IMP_DERIVE_H
+
+#include "imp_db.h"
+
+/* After the load and sql/55-derive.sql: fills the tables 56-derive-blocks.sql fills. */
+int imp_derive_blocks(imp_db_t *db);
+
+#endif

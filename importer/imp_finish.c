@@ -1,0 +1,90 @@
+/* imp_finish.c: after the bulk load, the steps that need every row, in their order:
+ * short function names (55-derive.sql reads them), then the post-load schema files by
+ * number, with fork inheritance (51) only when needed and the per-block tables (56)
+ * computed in one pass instead, then ANALYZE.
+ *
+ * Talks to the database through imp_db.h only; the SQL it runs is in sql/. Must never
+ * change a loaded row except through those files.
+ */
+#include <stdlib.h>
+
+#include "imp_clock.h"
+#include "imp_demangle.h"
+#include "imp_derive.h"
+#include "imp_error.h"
+#include "imp_finish.h"
+#include "imp_sql.h"
+
+static int imp_first_int(void *ctx, const imp_value_t *cols, int ncols)
+{
+    *(int64_t *)ctx = ncols > 0 && cols[0].type == IMP_V_INT ? cols[0].i : 0;
+    return 0;
+}
+
+/* sql/51-fork-inherited.sql, only when a fork child has a free of no block of its own:
+ * the index it builds costs a pass over every block. */
+static int imp_fork_inherited(imp_db_t *db)
+{
+    int64_t any = 0;
+    int rc = imp_db_scan(db,
+                         "SELECT EXISTS (SELECT 1 FROM unmatched_frees u JOIN processes c"
+                         " ON c.process_id = u.process_id WHERE c.started_by = 'fork')",
+                         imp_first_int, &any);
+    if (rc || !any)
+        return rc;
+    return imp_db_apply_files(db, IMP_SQL_FORK_INHERITED, IMP_SQL_FORK_INHERITED + 1);
+}
+
+static const char imp_function_name_insert[] = "INSERT INTO function_names VALUES(?, ?)";
+
+static int imp_short_name_row(void *ctx, const imp_value_t *cols, int ncols)
+{
+    imp_db_t *db = ctx;
+    if (ncols < 1 || cols[0].type != IMP_V_TEXT)
+        return 0;
+    char *short_name = imp_short_name(cols[0].s);
+    if (!short_name)
+        return IMP_ENOMEM;
+    imp_value_t row[2] = {cols[0], imp_v_text(short_name)};
+    int rc = imp_db_run(db, imp_function_name_insert, row, 2);
+    free(short_name);
+    return rc;
+}
+
+/* Fills function_names: the short form (imp_short_name) of every function in symbols,
+ * which sql/55-derive.sql matches against site_rules and shows as sites. */
+static int imp_short_names(imp_db_t *db)
+{
+    return imp_db_scan(db, "SELECT DISTINCT function FROM symbols WHERE function IS NOT NULL",
+                       imp_short_name_row, db);
+}
+
+/* The post-load schema files in the order of their numbers. */
+static int imp_post_load_files(imp_db_t *db)
+{
+    int rc = imp_db_apply_files(db, IMP_SQL_AFTER_LOAD, IMP_SQL_FORK_INHERITED);
+    if (!rc)
+        rc = imp_fork_inherited(db);
+    if (!rc)
+        rc = imp_db_apply_files(db, IMP_SQL_FORK_INHERITED + 1, IMP_SQL_DERIVE_BLOCKS);
+    if (!rc)
+        rc = imp_derive_blocks(db);
+    if (!rc)
+        rc = imp_db_apply_files(db, IMP_SQL_DERIVE_BLOCKS + 1, IMP_SQL_LAST + 1);
+    return rc;
+}
+
+int imp_finish(imp_db_t *db, double *index_s)
+{
+    int rc = imp_db_end_load(db);
+    if (rc)
+        return rc;
+    double t0 = imp_clock_now_s();
+    rc = imp_short_names(db);
+    if (!rc)
+        rc = imp_post_load_files(db);
+    if (!rc)
+        rc = imp_db_end(db);
+    *index_s = imp_clock_now_s() - t0;
+    return rc;
+}
