@@ -10,7 +10,8 @@ DELETE FROM process_info;
 DELETE FROM realloc_chains;
 DELETE FROM stack_functions;
 DROP TABLE IF EXISTS temp.frame_kinds;
-DROP TABLE IF EXISTS temp.stack_rows;
+DROP TABLE IF EXISTS temp.frame_firsts;
+DROP TABLE IF EXISTS temp.stack_firsts;
 
 -- Every (frame, inlined function) with a label, whether it is the user's code (code in
 -- no known module counts as the user's: nothing says it is the runtime's), and
@@ -42,36 +43,51 @@ SELECT frame_id, inline_depth, function, short_name, file, line, module,
        module IS NOT NULL AND in_runtime AND NOT is_library_code AS is_runtime_own
 FROM c;
 
--- The same, laid out per stack; k orders a stack's rows innermost first.
-CREATE TEMP TABLE stack_rows AS
-SELECT sf.stack_id, sf.position, sf.position * 4096 + fk.inline_depth AS k, fk.*
-FROM stack_frames sf JOIN frame_kinds fk ON fk.frame_id = sf.frame_id;
-CREATE INDEX temp.stack_rows_k ON stack_rows(stack_id, k);
+-- Per frame, the first row (the innermost inlined function first) of each kind; then per
+-- stack, in one pass over stack_frames, the first row of each kind from the innermost
+-- frame (k = position * 4096 + inline_depth). Nothing wide is laid out per stack row:
+-- a program with millions of distinct stacks has tens of millions of stack_frames rows.
+CREATE TEMP TABLE frame_firsts AS
+SELECT frame_id,
+       min(CASE WHEN is_user THEN inline_depth END) AS u,
+       min(CASE WHEN is_runtime_own THEN inline_depth END) AS o,
+       min(CASE WHEN function IS NOT NULL THEN inline_depth END) AS a,
+       min(inline_depth) AS f,
+       max(is_user) AS any_user
+FROM frame_kinds GROUP BY frame_id;
+CREATE INDEX temp.frame_kinds_key ON frame_kinds(frame_id, inline_depth);
+
+
+CREATE TEMP TABLE stack_firsts AS
+SELECT sf.stack_id,
+       min(sf.position * 4096 + ff.u) AS uk, min(sf.position * 4096 + ff.o) AS ok,
+       min(sf.position * 4096 + ff.a) AS ak, min(sf.position * 4096 + ff.f) AS fk
+FROM stack_frames sf JOIN frame_firsts ff ON ff.frame_id = sf.frame_id
+GROUP BY sf.stack_id;
 
 INSERT INTO stack_sites
-WITH u AS (SELECT stack_id, min(k) AS k FROM stack_rows WHERE is_user GROUP BY stack_id),
-o AS (SELECT stack_id, min(k) AS k FROM stack_rows WHERE is_runtime_own GROUP BY stack_id),
-a AS (SELECT stack_id, min(k) AS k FROM stack_rows WHERE function IS NOT NULL
-      GROUP BY stack_id),
-f AS (SELECT stack_id, min(k) AS k FROM stack_rows GROUP BY stack_id),
-n AS (SELECT (SELECT value FROM analysis_params WHERE name = 'path_frames') AS n),
+WITH n AS (SELECT (SELECT value FROM analysis_params WHERE name = 'path_frames') AS n),
+r AS (
+  SELECT sx.stack_id, sx.uk, sx.ok, sx.ak, sx.fk,
+         (SELECT frame_id FROM stack_frames WHERE stack_id = sx.stack_id AND position = sx.uk / 4096) AS uf,
+         (SELECT frame_id FROM stack_frames WHERE stack_id = sx.stack_id AND position = sx.ok / 4096) AS of_,
+         (SELECT frame_id FROM stack_frames WHERE stack_id = sx.stack_id AND position = sx.ak / 4096) AS af,
+         (SELECT frame_id FROM stack_frames WHERE stack_id = sx.stack_id AND position = sx.fk / 4096) AS ff
+  FROM stacks st LEFT JOIN stack_firsts sx ON sx.stack_id = st.stack_id
+),
 j AS (
-  SELECT st.stack_id, u.stack_id IS NOT NULL AND (o.k IS NULL OR o.k > u.k) AS is_user,
+  SELECT r.stack_id, r.uk IS NOT NULL AND (r.ok IS NULL OR r.ok > r.uk) AS is_user,
          ur.label AS u_label, ur.file AS u_file, ur.line AS u_line, ur.module AS u_module,
-         ur.function AS u_function, ur.position AS u_position,
+         ur.function AS u_function, r.uk / 4096 AS u_position,
          orr.label AS o_label, orr.file AS o_file, orr.line AS o_line,
          coalesce(ar.label, fr.label) AS a_label, ar.function AS a_function,
          coalesce(ar.file, fr.file) AS a_file, coalesce(ar.line, fr.line) AS a_line,
          coalesce(ar.module, fr.module) AS a_module
-  FROM stacks st
-  LEFT JOIN u ON u.stack_id = st.stack_id
-  LEFT JOIN stack_rows ur ON ur.stack_id = u.stack_id AND ur.k = u.k
-  LEFT JOIN o ON o.stack_id = st.stack_id
-  LEFT JOIN stack_rows orr ON orr.stack_id = o.stack_id AND orr.k = o.k
-  LEFT JOIN a ON a.stack_id = st.stack_id
-  LEFT JOIN stack_rows ar ON ar.stack_id = a.stack_id AND ar.k = a.k
-  LEFT JOIN f ON f.stack_id = st.stack_id
-  LEFT JOIN stack_rows fr ON fr.stack_id = f.stack_id AND fr.k = f.k
+  FROM r
+  LEFT JOIN frame_kinds ur ON ur.frame_id = r.uf AND ur.inline_depth = r.uk % 4096
+  LEFT JOIN frame_kinds orr ON orr.frame_id = r.of_ AND orr.inline_depth = r.ok % 4096
+  LEFT JOIN frame_kinds ar ON ar.frame_id = r.af AND ar.inline_depth = r.ak % 4096
+  LEFT JOIN frame_kinds fr ON fr.frame_id = r.ff AND fr.inline_depth = r.fk % 4096
 )
 SELECT j.stack_id,
        CASE WHEN j.is_user THEN j.u_label ELSE coalesce(j.o_label, j.a_label) END,
@@ -82,14 +98,18 @@ SELECT j.stack_id,
        j.u_module, j.u_function, j.u_position, j.a_label, j.a_function,
        j.a_file || ':' || j.a_line, j.a_module,
        (SELECT group_concat(label, ' < ') FROM
-          (SELECT x.label FROM stack_rows x WHERE x.stack_id = j.stack_id AND x.is_user
-           ORDER BY x.k LIMIT (SELECT n FROM n)))
+          (SELECT fk.label FROM stack_frames x JOIN frame_kinds fk ON fk.frame_id = x.frame_id
+           WHERE x.stack_id = j.stack_id AND x.position >= j.u_position AND fk.is_user
+           ORDER BY x.position, fk.inline_depth LIMIT (SELECT n FROM n)))
 FROM j;
 
 INSERT INTO stack_functions
-SELECT DISTINCT stack_id, label FROM stack_rows WHERE is_user;
+SELECT DISTINCT sf.stack_id, fk.label
+FROM stack_frames sf JOIN frame_firsts ff ON ff.frame_id = sf.frame_id AND ff.any_user
+JOIN frame_kinds fk ON fk.frame_id = sf.frame_id AND fk.is_user;
 
-DROP TABLE temp.stack_rows;
+DROP TABLE temp.stack_firsts;
+DROP TABLE temp.frame_firsts;
 DROP TABLE temp.frame_kinds;
 
 -- Exit begins at the recorder's 'mtdb:exit' mark (written when exit() is called or main
