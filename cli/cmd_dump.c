@@ -14,9 +14,10 @@
 #include <sys/stat.h>
 
 #include "cli_exit.h"
+#include "mtdb_names.h"
 #include "trace_reader.h"
 
-#define DUMP_DIAG_KINDS 8
+#define DUMP_DIAG_KINDS MTDB_DIAG_END_
 
 /* What --summary counts, per file and in total. */
 typedef struct dump_counts {
@@ -36,32 +37,23 @@ typedef struct dump_state {
     size_t nthreads, cap_threads;
 } dump_state_t;
 
-static const char *const dump_func_names[16] = {
-#define DUMP_FUNC_NAME(name, num, str) [num] = str,
-    MTDB_FUNC_LIST(DUMP_FUNC_NAME)
-#undef DUMP_FUNC_NAME
-};
-
 /* The allocation function a heap-event record names, as an MTDB_FUNC_* number. */
 static unsigned dump_func_of(const mtdb_record_t *rec)
 {
-    if (rec->type != MTDB_REC_FREE)
-        return rec->sub;
-    static const unsigned free_funcs[8] = {MTDB_FUNC_FREE, MTDB_FUNC_REALLOC,
-                                           MTDB_FUNC_REALLOCARRAY};
-    return free_funcs[MTDB_SUB_FREE_FUNC(rec->sub)];
+    return mtdb_record_func(rec->type, rec->sub);
 }
 
 static const char *dump_func_name(unsigned func)
 {
-    return func < 16 && dump_func_names[func] ? dump_func_names[func] : "?";
+    const char *name = mtdb_func_name(func);
+    return name ? name : "?";
 }
 
 static void dump_usage(FILE *out)
 {
     fprintf(out, "usage: mtdb dump [--summary] FILE|DIR...\n\n"
-                 "Decodes mtdb trace files (a directory: every *.proc and *.trace in it) and\n"
-                 "prints one line per record: offset, thread, type, fields.\n\n"
+                 "Decodes mtdb trace files (a directory: every mtdb-*.proc and mtdb-*.trace in\n"
+                 "it) and prints one line per record: offset, thread, type, fields.\n\n"
                  "  -s, --summary  per file and in total: blocks, records, events by type and\n"
                  "                 function, threads, stacks, bytes, damage found\n"
                  "  -h, --help     this text\n\n"
@@ -430,13 +422,6 @@ static void dump_file(dump_state_t *st, const char *path)
     mtdb_reader_close(r);
 }
 
-static int dump_is_trace_name(const char *name)
-{
-    size_t n = strlen(name);
-    return (n > 5 && strcmp(name + n - 5, ".proc") == 0) ||
-           (n > 6 && strcmp(name + n - 6, ".trace") == 0);
-}
-
 static int dump_cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -453,7 +438,7 @@ static char **dump_list_dir(const char *dir, size_t *count)
     size_t cap = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (!dump_is_trace_name(e->d_name))
+        if (!mtdb_trace_file_kind(e->d_name))
             continue;
         if (*count == cap) {
             cap = cap ? 2 * cap : 16;
@@ -476,7 +461,7 @@ static void dump_dir(dump_state_t *st, const char *dir)
     size_t count;
     char **names = dump_list_dir(dir, &count);
     if (!count) {
-        fprintf(stderr, "mtdb: error: %s: no *.proc or *.trace files\n", dir);
+        fprintf(stderr, "mtdb: error: %s: no mtdb-*.proc or mtdb-*.trace files\n", dir);
         st->error = st->error ? st->error : MTDB_READ_EIO; /* nothing that could be opened */
     }
     for (size_t i = 0; i < count; i++) {

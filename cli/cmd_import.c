@@ -13,11 +13,12 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "mtdb_format.h" /* MTDB_DEFAULT_DIR */
 #include "mtdb_importer.h"
 
 static const char imp_usage[] =
     "usage: mtdb import [options] [DIR]\n"
-    "Reads the trace directory DIR (default mtdb-out) into an SQLite database.\n"
+    "Reads the trace directory DIR (default " MTDB_DEFAULT_DIR ") into an SQLite database.\n"
     "  -o, --output PATH  database to write (default trace.db)\n"
     "  -f, --force        replace PATH if it exists and is a regular file\n"
     "      --no-symbols   keep frames as module + offset, skip libdw\n"

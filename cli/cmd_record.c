@@ -25,6 +25,7 @@
 
 #include "commands.h"
 #include "mtdb_allocators.h"
+#include "mtdb_names.h"
 #include "mtdb_settings.h"
 #include "rec_libs.h"
 #include "trace_reader.h"
@@ -56,7 +57,6 @@ static int rec_exit_status(int code)
     return CLI_EXIT_FAILURE;
 }
 
-#define REC_DEFAULT_OUTPUT "mtdb-out"
 #define REC_OPT_SETTING 256 /* getopt value of setting i is REC_OPT_SETTING + i */
 
 typedef struct rec_options {
@@ -105,7 +105,7 @@ static void describe_default(const mtdb_setting_desc_t *d, char *buf, size_t len
     }
     if (d->kind == 's') {
         snprintf(buf, len, "%s",
-                 d == &mtdb_setting_descs[MTDB_SET_OUTPUT] ? REC_DEFAULT_OUTPUT : "");
+                 d == &mtdb_setting_descs[MTDB_SET_OUTPUT] ? MTDB_DEFAULT_DIR : "");
         return;
     }
     const char *c = d->choices;
@@ -578,18 +578,6 @@ static int prepare_output_dir(const char *dir, char *abs, size_t len)
 
 /* ---- trace files before and after ------------------------------------------------------ */
 
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int is_trace_name(const char *name)
-{
-    return strncmp(name, "mtdb-", 5) == 0 &&
-           (has_suffix(name, ".proc") || has_suffix(name, ".trace"));
-}
-
 static int compare_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -626,7 +614,7 @@ static int list_trace_names(const char *dir, rec_names_t *set)
     }
     int rc = REC_OK;
     for (struct dirent *e; rc == REC_OK && (e = readdir(d));)
-        if (is_trace_name(e->d_name))
+        if (mtdb_trace_file_kind(e->d_name))
             rc = add_name(set, e->d_name);
     closedir(d);
     if (set->count)
@@ -648,13 +636,13 @@ static void count_new_traces(const rec_names_t *before, const rec_names_t *after
                              rec_outcome_t *out)
 {
     char prefix[32];
-    snprintf(prefix, sizeof prefix, "mtdb-%d-", (int)pid);
+    snprintf(prefix, sizeof prefix, MTDB_FILE_PREFIX "%d-", (int)pid);
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < after->count; i++) {
         const char *name = after->names[i];
         if (is_known(before, name))
             continue;
-        out->processes += has_suffix(name, ".proc");
+        out->processes += mtdb_trace_file_kind(name) == MTDB_FILE_KIND_PROCESS;
         out->root_traced |= strncmp(name, prefix, strlen(prefix)) == 0;
     }
 }
@@ -688,12 +676,13 @@ static void warn_quiet_root(const char *dir, pid_t pid, const char *prog, double
         return;
     }
     char prefix[32];
-    snprintf(prefix, sizeof prefix, "mtdb-%d-", (int)pid);
+    snprintf(prefix, sizeof prefix, MTDB_FILE_PREFIX "%d-", (int)pid);
     int procs = 0, heap_calls = 0;
     for (size_t i = 0; i < after->count && !heap_calls; i++)
         if (strncmp(after->names[i], prefix, strlen(prefix)) == 0) {
-            procs += has_suffix(after->names[i], ".proc");
-            if (has_suffix(after->names[i], ".trace"))
+            int kind = mtdb_trace_file_kind(after->names[i]);
+            procs += kind == MTDB_FILE_KIND_PROCESS;
+            if (kind == MTDB_FILE_KIND_STREAM)
                 heap_calls = stream_has_heap_call(dir, after->names[i]);
         }
     if (procs && !heap_calls)
@@ -876,7 +865,7 @@ static int check_request(rec_run_t *r, int argc, char **argv)
         return REC_EUSAGE;
     }
     r->output =
-        r->opts.values[MTDB_SET_OUTPUT] ? r->opts.values[MTDB_SET_OUTPUT] : REC_DEFAULT_OUTPUT;
+        r->opts.values[MTDB_SET_OUTPUT] ? r->opts.values[MTDB_SET_OUTPUT] : MTDB_DEFAULT_DIR;
     return check_inherited_settings(&r->opts);
 }
 
@@ -931,7 +920,7 @@ static int prepare_run(rec_run_t *r)
 static int take_failure_mark(const char *dir, pid_t pid)
 {
     char prefix[32];
-    int plen = snprintf(prefix, sizeof prefix, "mtdb-%d-", (int)pid);
+    int plen = snprintf(prefix, sizeof prefix, MTDB_FILE_PREFIX "%d-", (int)pid);
     DIR *d = opendir(dir);
     if (!d)
         return 0;

@@ -103,6 +103,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* File names in a trace directory (see the top of this header): MTDB_FILE_PREFIX, pid,
+ * '-', 16 hex digits of nonce, then MTDB_PROC_SUFFIX, or '-', the stream number and
+ * MTDB_STREAM_SUFFIX. MTDB_DEFAULT_DIR is the directory when none is named. */
+#define MTDB_FILE_PREFIX "mtdb-"
+#define MTDB_PROC_SUFFIX ".proc"
+#define MTDB_STREAM_SUFFIX ".trace"
+#define MTDB_DEFAULT_DIR "mtdb-out"
+
 #define MTDB_FILE_MAGIC "MTDBTRC\n"
 #define MTDB_BYTE_ORDER_MARK 0x0A0B0C0Du
 #define MTDB_FORMAT_MAJOR 1
@@ -168,6 +176,27 @@ enum mtdb_func {
 #define MTDB_FREE_FUNC_FREE 0
 #define MTDB_FREE_FUNC_REALLOC 1
 #define MTDB_FREE_FUNC_REALLOCARRAY 2
+
+/* The 3-bit function of a FREE record for the function that freed (MTDB_FUNC_REALLOC,
+ * MTDB_FUNC_REALLOCARRAY, anything else is free), and back: a FREE record's sub to its
+ * MTDB_FUNC_* (an unknown 3-bit value reads as free; the reader rejects those). */
+static inline unsigned mtdb_free_func_encode(unsigned func)
+{
+    return func == MTDB_FUNC_REALLOC        ? MTDB_FREE_FUNC_REALLOC
+           : func == MTDB_FUNC_REALLOCARRAY ? MTDB_FREE_FUNC_REALLOCARRAY
+                                            : MTDB_FREE_FUNC_FREE;
+}
+static inline unsigned mtdb_free_func_decode(unsigned sub)
+{
+    switch (MTDB_SUB_FREE_FUNC(sub)) {
+    case MTDB_FREE_FUNC_REALLOC:
+        return MTDB_FUNC_REALLOC;
+    case MTDB_FREE_FUNC_REALLOCARRAY:
+        return MTDB_FUNC_REALLOCARRAY;
+    default:
+        return MTDB_FUNC_FREE;
+    }
+}
 
 /* MARK kinds. */
 #define MTDB_MARK_POINT 0

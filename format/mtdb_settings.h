@@ -11,11 +11,13 @@
 
 #include <stdint.h>
 
+#include "mtdb_format.h" /* MTDB_DEFAULT_DIR */
+
 /* X(ID, env suffix, option, kind, min, max, default, choices, doc)
  * kind: 'i' integer in [min, max]; 'c' choice: index into the '|'-separated choices;
  * 's' string (any non-empty value). Defaults of choice settings are choice indexes. */
 #define MTDB_SETTINGS(X)                                                                           \
-    X(OUTPUT, "OUTPUT", "output", 's', 0, 0, 0, "", "trace directory (default mtdb-out)")          \
+    X(OUTPUT, "OUTPUT", "output", 's', 0, 0, 0, "", "trace directory (default " MTDB_DEFAULT_DIR ")")          \
     X(PRESET, "PRESET", "preset", 'c', 0, 2, 0, "precise|fast|leaks",                              \
       "precise: every allocation with a full stack; fast: sample stacks by size and "              \
       "frequency; leaks: full stacks on allocations and frees, deeper")                            \

@@ -115,9 +115,15 @@ const char *mtdb_rec_type_name(unsigned type)
 
 const char *mtdb_diag_kind_name(enum mtdb_diag_kind kind)
 {
-    static const char *const names[] = {"?",         "bad_block", "bad_record", "torn_tail",
-                                        "event_gap", "garbage",   "truncated"};
-    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+    switch (kind) {
+#define RD_DIAG_CASE(id, name)                                                                     \
+    case MTDB_DIAG_##id:                                                                           \
+        return name;
+        MTDB_DIAG_LIST(RD_DIAG_CASE)
+#undef RD_DIAG_CASE
+    default:
+        return "?";
+    }
 }
 
 /* Fills a diagnostic, updates the totals and hands it to the callback. */

@@ -29,14 +29,21 @@ enum mtdb_read_error {
 };
 const char *mtdb_read_strerror(int code);
 
-/* What kind of damage a diagnostic reports. */
+/* What kind of damage a diagnostic reports: X(ID, name), numbered from 1 in this order.
+ * The name is what `mtdb dump` prints and import_problems.kind holds. */
+#define MTDB_DIAG_LIST(X)                                                                          \
+    X(BAD_BLOCK, "bad_block")   /* a sealed block failed its checksum: skipped */                 \
+    X(BAD_RECORD, "bad_record") /* a record did not parse: rest of its block skipped */           \
+    X(TORN_TAIL, "torn_tail")   /* the last, open block ended mid-record or was cut short */      \
+    X(EVENT_GAP, "event_gap")   /* a thread's event sequence jumped: events lost */               \
+    X(GARBAGE, "garbage")       /* bytes that are not a block where one was expected */          \
+    X(TRUNCATED, "truncated")   /* the file ends inside a block */
 enum mtdb_diag_kind {
-    MTDB_DIAG_BAD_BLOCK = 1, /* a sealed block failed its checksum: skipped */
-    MTDB_DIAG_BAD_RECORD,    /* a record did not parse: rest of its block skipped */
-    MTDB_DIAG_TORN_TAIL,     /* the last, open block ended mid-record or was cut short */
-    MTDB_DIAG_EVENT_GAP,     /* a thread's event sequence jumped: events lost */
-    MTDB_DIAG_GARBAGE,       /* bytes that are not a block where one was expected */
-    MTDB_DIAG_TRUNCATED      /* the file ends inside a block */
+    MTDB_DIAG_NONE_ = 0,
+#define MTDB_DIAG_ENUM(id, name) MTDB_DIAG_##id,
+    MTDB_DIAG_LIST(MTDB_DIAG_ENUM)
+#undef MTDB_DIAG_ENUM
+        MTDB_DIAG_END_ /* one past the last kind */
 };
 
 typedef struct mtdb_diag {
@@ -148,7 +155,7 @@ typedef struct mtdb_read_stats {
 const mtdb_read_stats_t *mtdb_reader_stats(const mtdb_reader_t *r);
 
 /* Names: "ALLOC", "FREE", ... for MTDB_REC_*, "?" otherwise; "bad_block", ... for
- * MTDB_DIAG_*. Added in 1.0. */
+ * MTDB_DIAG_* (MTDB_DIAG_LIST), "?" otherwise. Added in 1.0. */
 const char *mtdb_rec_type_name(unsigned type);
 const char *mtdb_diag_kind_name(enum mtdb_diag_kind kind);
 

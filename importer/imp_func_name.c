@@ -1,17 +1,12 @@
-/* imp_func_name.c: heap function names from the format's list (imp_func_name.h).
+/* imp_func_name.c: heap function names as the database holds them (imp_func_name.h):
+ * the format's names (mtdb_names.h), "unknown" for a number it does not know.
  * Pure table lookup: never allocates, never fails.
  */
 #include "imp_func_name.h"
-#include "mtdb_format.h"
+#include "mtdb_names.h"
 
 const char *imp_func_name(unsigned func)
 {
-    switch (func) {
-#define IMP_FUNC_CASE(name, num, str)                                                              \
-    case num:                                                                                      \
-        return str;
-        MTDB_FUNC_LIST(IMP_FUNC_CASE)
-#undef IMP_FUNC_CASE
-    }
-    return "unknown";
+    const char *name = mtdb_func_name(func);
+    return name ? name : "unknown";
 }

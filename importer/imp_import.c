@@ -23,6 +23,7 @@
 #include "imp_scan.h"
 #include "imp_symbolize.h"
 #include "mtdb_importer.h"
+#include "mtdb_schema.h"
 
 static volatile sig_atomic_t imp_interrupted;
 static imp_db_t *volatile imp_signal_db;
@@ -35,7 +36,7 @@ void mtdb_import_interrupt(void)
 
 void mtdb_import_options_init(mtdb_import_options_t *opt)
 {
-    *opt = (mtdb_import_options_t){.dir = "mtdb-out", .output = "trace.db", .symbols = 1,
+    *opt = (mtdb_import_options_t){.dir = MTDB_DEFAULT_DIR, .output = "trace.db", .symbols = 1,
                                    .threads = 2};
 }
 
@@ -45,7 +46,7 @@ static int imp_info_write(imp_run_t *run)
                                        "source_dir", "imported_at_wall_ns"};
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    imp_value_t vals[] = {imp_v_int(1), imp_v_int(MTDB_FORMAT_MAJOR), imp_v_text(MTDB_VERSION),
+    imp_value_t vals[] = {imp_v_int(MTDB_SCHEMA_VERSION), imp_v_int(MTDB_FORMAT_MAJOR), imp_v_text(MTDB_VERSION),
                           imp_v_text(run->opt->dir),
                           imp_v_int((int64_t)now.tv_sec * 1000000000 + now.tv_nsec)};
     int rc = 0;

@@ -23,9 +23,7 @@
 
 static const char *imp_diag_kind(enum mtdb_diag_kind k)
 {
-    static const char *const names[] = {"other",     "bad_block", "bad_record", "torn_tail",
-                                        "event_gap", "garbage",   "truncated"};
-    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "other";
+    return k > MTDB_DIAG_NONE_ && k < MTDB_DIAG_END_ ? mtdb_diag_kind_name(k) : "other";
 }
 
 /* The reader's callback: a failed row write becomes the process's sticky error. */

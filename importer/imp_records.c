@@ -59,18 +59,6 @@ static int imp_rec_alloc(imp_pctx_t *p, const mtdb_record_t *r, int half)
     return imp_pair_alloc(p, t, &b);
 }
 
-static unsigned imp_free_func(unsigned sub)
-{
-    switch (MTDB_SUB_FREE_FUNC(sub)) {
-    case MTDB_FREE_FUNC_REALLOC:
-        return MTDB_FUNC_REALLOC;
-    case MTDB_FREE_FUNC_REALLOCARRAY:
-        return MTDB_FUNC_REALLOCARRAY;
-    default:
-        return MTDB_FUNC_FREE;
-    }
-}
-
 static int imp_rec_free(imp_pctx_t *p, const mtdb_record_t *r, int half)
 {
     (void)half;
@@ -82,7 +70,7 @@ static int imp_rec_free(imp_pctx_t *p, const mtdb_record_t *r, int half)
     if (!r->addr)
         return 0;
     int64_t stack = r->has_stack ? imp_rec_stack_id(t, r) : 0, block;
-    return imp_pair_free(p, t, r->addr, r->ts_ns, (int)imp_free_func(r->sub), stack, &block);
+    return imp_pair_free(p, t, r->addr, r->ts_ns, (int)mtdb_free_func_decode(r->sub), stack, &block);
 }
 
 /* Half 0 frees the old block at the first time; half 1 allocates the new one. */

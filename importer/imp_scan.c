@@ -14,17 +14,10 @@
 
 #include "imp_problem.h"
 #include "imp_scan.h"
+#include "mtdb_names.h"
 #include "imp_error.h"
 
 #define IMP_FILE_VERSION_OFFSET 12 /* the header's major version field */
-
-static int imp_is_trace_name(const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(name, "mtdb-", 5))
-        return 0;
-    return (n > 5 && !strcmp(name + n - 5, ".proc")) || (n > 6 && !strcmp(name + n - 6, ".trace"));
-}
 
 static imp_proc_t *imp_proc_for(imp_run_t *run, uint32_t pid, uint64_t nonce)
 {
@@ -119,7 +112,7 @@ static int imp_scan_entries(imp_run_t *run, const char *dir, DIR *d, char *first
 {
     int rc = 0;
     for (struct dirent *e; !rc && (e = readdir(d));) {
-        if (!imp_is_trace_name(e->d_name))
+        if (!mtdb_trace_file_kind(e->d_name))
             continue;
         size_t len = strlen(dir) + strlen(e->d_name) + 2;
         char *path = malloc(len);

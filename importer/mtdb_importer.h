@@ -69,7 +69,7 @@ typedef struct mtdb_import_result {
     char message[512]; /* on failure: why, one sentence; "" when the code says it all */
 } mtdb_import_result_t;
 
-/* The defaults of `mtdb import`: dir "mtdb-out", output "trace.db", symbols on,
+/* The defaults of `mtdb import`: dir MTDB_DEFAULT_DIR (mtdb_format.h), output "trace.db", symbols on,
  * two threads, no callback. */
 void mtdb_import_options_init(mtdb_import_options_t *opt);
 

@@ -61,7 +61,7 @@ static int load_settings(rec_settings_t *s)
     }
     /* Absolute, so a program that changes directory (or its children) writes here too. */
     const char *out = getenv("MTDB_OUTPUT");
-    out = out && *out ? out : "mtdb-out";
+    out = out && *out ? out : MTDB_DEFAULT_DIR;
     size_t n = 0;
     if (out[0] != '/' && getcwd(s->output, sizeof s->output - 2)) {
         n = strlen(s->output);
@@ -265,7 +265,7 @@ static void leave_failure_mark(const char *tmp, int err)
 {
     char mark[REC_PATH_MAX + 32];
     size_t n = rec_strlcpy(mark, rec_proc.proc_path, sizeof mark - 32);
-    n -= 5; /* ".proc" */
+    n -= sizeof MTDB_PROC_SUFFIX - 1;
     n += rec_strlcpy(mark + n, ".failed-", sizeof mark - n);
     mark[n + rec_fmt_u64(mark + n, (uint64_t)err)] = 0;
     if (truncate(tmp, 0) != 0 || rename(tmp, mark) != 0)
@@ -331,11 +331,11 @@ static int write_proc_content(int fd, uint8_t *buf, uint32_t cap, uint64_t mono,
 static int write_process_file(uint64_t mono, uint64_t wall, uint64_t clock_cost)
 {
     size_t n = rec_strlcpy(rec_proc.proc_path, rec_proc.settings.output, REC_PATH_MAX);
-    n += rec_strlcpy(rec_proc.proc_path + n, "/mtdb-", REC_PATH_MAX - n);
+    n += rec_strlcpy(rec_proc.proc_path + n, "/" MTDB_FILE_PREFIX, REC_PATH_MAX - n);
     n += rec_fmt_u64(rec_proc.proc_path + n, (uint64_t)rec_proc.pid);
     rec_proc.proc_path[n++] = '-';
     n += rec_fmt_hex(rec_proc.proc_path + n, rec_proc.nonce, 16);
-    n += rec_strlcpy(rec_proc.proc_path + n, ".proc", REC_PATH_MAX - n);
+    n += rec_strlcpy(rec_proc.proc_path + n, MTDB_PROC_SUFFIX, REC_PATH_MAX - n);
     char tmp[REC_PATH_MAX + 8];
     memcpy(tmp, rec_proc.proc_path, n);
     memcpy(tmp + n, ".tmp", 5);

@@ -82,7 +82,7 @@ static int map_chunk(rec_stream_t *s, int fd, uint64_t offset, uint64_t bytes)
 size_t rec_stream_path(char *out, size_t cap, uint32_t index)
 {
     size_t n = rec_strlcpy(out, rec_proc.settings.output, cap);
-    n += rec_strlcpy(out + n, "/mtdb-", cap - n);
+    n += rec_strlcpy(out + n, "/" MTDB_FILE_PREFIX, cap - n);
     n += rec_fmt_u64(out + n, (uint64_t)rec_proc.pid);
     out[n++] = '-';
     n += rec_fmt_hex(out + n, rec_proc.nonce, 16);
@@ -93,7 +93,7 @@ size_t rec_stream_path(char *out, size_t cap, uint32_t index)
         out[n++] = '0';
     idx[rec_fmt_u64(idx, index)] = 0;
     n += rec_strlcpy(out + n, idx, cap - n);
-    n += rec_strlcpy(out + n, ".trace", cap - n);
+    n += rec_strlcpy(out + n, MTDB_STREAM_SUFFIX, cap - n);
     return n;
 }
 
