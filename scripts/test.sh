@@ -4,7 +4,8 @@
 # address;undefined sanitizers into build-asan/ and runs them (tests labelled "preload",
 # which inject the recorder into sanitizer builds, are left out there), and the
 # recorder's in-process engine tests under ThreadSanitizer in build-tsan/, and the
-# trace reader's libFuzzer harness for 20 s with clang (MTDB_TEST_FUZZ=0 skips it). Also runs
+# trace reader's libFuzzer harness for 20 s with clang (MTDB_TEST_FUZZ=0 skips it). Every
+# ctest run gets a fresh TMPDIR and fails if the tests leave anything in it. Also runs
 # the lint of the scripts (ShellCheck) when it is installed.
 set -uo pipefail
 
@@ -24,14 +25,31 @@ run_step() {
   fi
 }
 
+# Runs ctest (arguments passed on) with TMPDIR a fresh empty directory, and fails,
+# naming them, when the tests leave anything in it.
+ctest_leaving_nothing() {
+  local tmp status=0 left
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/mtdb-ctest-XXXXXX") || return 1
+  chmod 0711 "$tmp" # as /tmp: the privilege-drop cases pass through it as nobody
+  TMPDIR=$tmp ctest "$@" || status=1
+  left=$(find "$tmp" -mindepth 1 -maxdepth 1)
+  if [[ -n $left ]]; then
+    echo "test: the tests left these in their temp directory:" >&2
+    echo "$left" >&2
+    status=1
+  fi
+  rm -rf "$tmp"
+  return $status
+}
+
 if run_step build env MTDB_BUILD_DIR="$build_dir" "$root/scripts/build.sh"; then
-  run_step ctest ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" || true
+  run_step ctest ctest_leaving_nothing --test-dir "$build_dir" --output-on-failure -j "$jobs" || true
 fi
 
 if [[ "${MTDB_TEST_SANITIZE:-1}" != 0 ]]; then
   if run_step "sanitizer build" env MTDB_BUILD_DIR="$asan_dir" MTDB_BUILD_TYPE=Debug \
     "$root/scripts/build.sh" -DMTDB_SANITIZE="address;undefined"; then
-    run_step "sanitizer ctest" ctest --test-dir "$asan_dir" --output-on-failure -j "$jobs" \
+    run_step "sanitizer ctest" ctest_leaving_nothing --test-dir "$asan_dir" --output-on-failure -j "$jobs" \
       -LE preload || true
   fi
 fi
@@ -44,7 +62,7 @@ if [[ "${MTDB_TEST_SANITIZE:-1}" != 0 ]]; then
     -DMTDB_SANITIZE=thread >/dev/null &&
     run_step "thread-sanitizer build" cmake --build "$tsan_dir" -j "$jobs" \
       --target test_recorder_unit_engine test_recorder_unit_table test_recorder_unit_stack >/dev/null; then
-    run_step "thread-sanitizer ctest" ctest --test-dir "$tsan_dir" --output-on-failure \
+    run_step "thread-sanitizer ctest" ctest_leaving_nothing --test-dir "$tsan_dir" --output-on-failure \
       -R '^recorder_unit_' || true
   fi
 fi

@@ -3,6 +3,7 @@
  * Output goes to files, not pipes, so a chatty program can never block the test.
  * Tests only: plain stdio and malloc are fine here.
  */
+#include "tst_scratch.h"
 #include "cli_harness.h"
 
 #include <dirent.h>
@@ -80,20 +81,12 @@ int cli_run(const char *const *argv, const char *const *env, const char *cwd, cl
 
 int cli_make_scratch(char *path, size_t len)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(path, len, "%s/mtdb-cli-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(path) ? 0 : -1;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
+    return tst_scratch_make(path, len, "cli-test");
 }
 
 void cli_remove_tree(const char *path)
 {
-    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tst_scratch_remove(path);
 }
 
 long cli_read_file(const char *path, char *buf, size_t len)

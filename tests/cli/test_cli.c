@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tst_scratch.h"
 #include "cli_harness.h"
 #include "mtdb_format.h"
 #include "mtdb_settings.h"
@@ -560,9 +561,5 @@ int main(void)
             return SKIP_STATUS;
         }
     SRunner *sr = srunner_create(make_suite(cases, count));
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tst_run_runner(sr, NULL);
 }

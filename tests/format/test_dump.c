@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tst_scratch.h"
 #include "trace_build.h"
 
 static char dir[64];
@@ -50,15 +51,12 @@ static int run_dump(const char *args)
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/mtdb-dump-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(tst_scratch_make(dir, sizeof dir, "dump"), 0);
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_msg(tst_scratch_remove(dir) == 0, "cannot remove %s", dir);
 }
 
 START_TEST(test_dump_prints_one_line_per_record)
@@ -180,9 +178,5 @@ static Suite *dump_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(dump_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tst_run_suite(dump_suite());
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tst_scratch.h"
 #include "trace_build.h"
 
 static tb_t img;
@@ -119,9 +120,8 @@ START_TEST(test_reader_missing_and_odd_files)
     ck_assert_ptr_null(r);
     ck_assert_str_eq(msg, "/nonexistent/x.trace: cannot open: No such file or directory");
     ck_assert_int_eq(mtdb_reader_open("/", &r, msg, sizeof msg), MTDB_READ_EIO);
-    char path[] = "/tmp/mtdb-empty-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
+    char path[4096];
+    ck_assert_int_eq(tst_scratch_file(path, sizeof path, "empty", "", 0), 0);
     ck_assert_int_eq(mtdb_reader_open(path, &r, msg, sizeof msg), MTDB_READ_EHEADER);
     remove(path);
     ck_assert_int_eq(mtdb_reader_open_mem("MTDB", 4, "short", &r, msg, sizeof msg),

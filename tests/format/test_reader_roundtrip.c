@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tst_scratch.h"
 #include "trace_build.h"
 
 static tb_t img;
@@ -228,11 +229,8 @@ END_TEST
 START_TEST(test_reader_reads_from_a_file)
 {
     tb_build_sample(&img, 1);
-    char path[] = "/tmp/mtdb-fmt-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, img.buf, img.size), (ssize_t)img.size);
-    close(fd);
+    char path[4096];
+    ck_assert_int_eq(tst_scratch_file(path, sizeof path, "fmt", img.buf, img.size), 0);
     mtdb_reader_t *r = NULL;
     ck_assert_int_eq(mtdb_reader_open(path, &r, NULL, 0), 0);
     mtdb_record_t rec;

@@ -6,17 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tst_scratch.h"
 #include "commands.h"
 #include "itest.h"
 
 char *it_tmpdir(void)
 {
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    char *dir = malloc(strlen(base) + 32);
-    sprintf(dir, "%s/mtdb-imp-XXXXXX", base);
-    if (!mkdtemp(dir))
-        abort();
-    return dir;
+    return tst_scratch_new("imp");
 }
 
 int it_import(const char *dir, const char *db, int force)
@@ -33,12 +29,10 @@ int it_import(const char *dir, const char *db, int force)
 
 char *it_query(const char *db, const char *sql)
 {
-    char sqlpath[] = "/tmp/mtdb-imp-sql-XXXXXX";
-    int fd = mkstemp(sqlpath);
-    if (fd < 0 || write(fd, sql, strlen(sql)) != (ssize_t)strlen(sql))
+    char sqlpath[1024];
+    if (tst_scratch_file(sqlpath, sizeof sqlpath, "imp-sql", sql, strlen(sql)) != 0)
         abort();
-    close(fd);
-    char cmd[1024];
+    char cmd[3072];
     snprintf(cmd, sizeof cmd, "sqlite3 -batch '%s' < '%s' 2>&1", db, sqlpath);
     FILE *f = popen(cmd, "r");
     size_t cap = 1 << 16, len = 0;
@@ -78,18 +72,10 @@ char *it_read_file(const char *path, long *len)
 
 void it_rm_rf(const char *dir)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    tst_scratch_remove(dir);
 }
 
 int it_run_suite(Suite *s)
 {
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tst_run_suite(s);
 }

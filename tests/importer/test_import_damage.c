@@ -129,12 +129,60 @@ START_TEST(test_damage_every_truncation_point)
 }
 END_TEST
 
-START_TEST(test_damage_bit_flips_never_crash)
+/* What one flipped bit of the stream file must give (docs/format.md): the importer's
+ * exit status and, when it wrote a database, the allocations left (of 4). */
+typedef struct flip_verdict {
+    int status;
+    int allocations;
+    const char *field;
+} flip_verdict_t;
+
+static flip_verdict_t flip_expected(long at, const long blk[4], const long payload_end[3])
+{
+    /* Every header byte is under the header CRC (bytes 60..63 are the CRC): the file is
+     * refused, and a refused file fails the import (nothing written). */
+    if (at < MTDB_FILE_HEADER_BYTES)
+        return (flip_verdict_t){1, -1, "file header"};
+    static const int events[3] = {1, 1, 2}; /* allocations of blocks 0, 1, 2 */
+    for (int b = 0; b < 3; b++) {
+        if (at < blk[b] || at >= blk[b + 1])
+            continue;
+        /* The SEALED bit of the last block: an open block that ends the file is read up
+         * to payload_bytes, as after a crash; its records all parse: nothing is lost. */
+        if (b == 2 && at == blk[b] + 12)
+            return (flip_verdict_t){0, 4, "SEALED flag of the last block"};
+        /* Any other header bit fails the header CRC (the SEALED bit of a block that is
+         * followed by a sealed one makes an open block that is not the last: damage);
+         * a payload bit fails the payload CRC. Either way exactly that block is lost. */
+        if (at < payload_end[b])
+            return (flip_verdict_t){3, 4 - events[b],
+                                    at < blk[b] + MTDB_BLOCK_HEADER_BYTES ? "block header"
+                                                                          : "block payload"};
+        /* 0..7 bytes of alignment after the payload: under no checksum, never read. */
+        return (flip_verdict_t){0, 4, "alignment"};
+    }
+    return (flip_verdict_t){-1, -1, "past the last block"};
+}
+
+START_TEST(test_damage_bit_flips_exact)
 {
     long size = build_three_blocks(0), len;
     char *orig = it_read_file(stream_path, &len);
+    long blk[4], payload_end[3];
+    for (int b = 0; b < 3; b++) {
+        blk[b] = block_offset(b);
+        ck_assert_int_gt(blk[b], 0);
+        uint32_t payload = mtdb_get_u32le((uint8_t *)orig + blk[b] + 4);
+        payload_end[b] = blk[b] + MTDB_BLOCK_HEADER_BYTES + (long)payload;
+    }
+    blk[3] = size;
+    ck_assert_int_eq(blk[0], MTDB_FILE_HEADER_BYTES);
+    ck_assert_int_eq((payload_end[2] + 7) / 8 * 8, size); /* the file ends with block 2 */
+    int seen[2] = {0, 0}; /* flips that kept everything, flips that lost a block */
     for (long at = 0; at < size; at++) { /* every byte, one bit of it, in turn */
         uint8_t bit = (uint8_t)(1u << (at % 8));
+        if (at == blk[0] + 12 || at == blk[1] + 12 || at == blk[2] + 12)
+            bit = MTDB_BLOCK_SEALED; /* the flags bit with a rule of its own */
         orig[at] ^= bit;
         FILE *f = fopen(stream_path, "wb");
         fwrite(orig, 1, size, f);
@@ -142,13 +190,25 @@ START_TEST(test_damage_bit_flips_never_crash)
         orig[at] ^= bit;
         unlink(db);
         int rc = it_import(dir, db, 0);
-        ck_assert_msg(rc == 0 || rc == 1 || rc == 3, "flip at %ld: exit %d", at, rc);
-        if (rc == 1)
-            continue; /* refused: the header was hit */
+        flip_verdict_t want = flip_expected(at, blk, payload_end);
+        ck_assert_msg(rc == want.status, "flip of bit 0x%02x at %ld (%s): exit %d, want %d", bit,
+                      at, want.field, rc, want.status);
+        if (rc == 1) {
+            ck_assert_msg(access(db, F_OK) != 0, "flip at %ld (%s): a database after exit 1", at,
+                          want.field);
+            continue;
+        }
+        seen[rc == 3]++;
         char *n = it_query(db, "SELECT count(*) FROM allocations;");
-        ck_assert_int_le(atoi(n), 4);
+        ck_assert_msg(atoi(n) == want.allocations, "flip at %ld (%s): %s allocations, want %d",
+                      at, want.field, n, want.allocations);
+        free(n);
+        n = it_query(db, "SELECT count(*) FROM import_problems WHERE kind = 'bad_block';");
+        ck_assert_msg(atoi(n) == (rc == 3), "flip at %ld (%s): %s bad blocks", at, want.field, n);
         free(n);
     }
+    ck_assert_int_gt(seen[0], 0);
+    ck_assert_int_gt(seen[1], 0);
     free(orig);
 }
 END_TEST
@@ -349,7 +409,7 @@ int main(void)
     tcase_add_test(tc, test_damage_bad_middle_block_skipped);
     tcase_add_test(tc, test_damage_torn_tail_keeps_whole_records);
     tcase_add_test(tc, test_damage_every_truncation_point);
-    tcase_add_test(tc, test_damage_bit_flips_never_crash);
+    tcase_add_test(tc, test_damage_bit_flips_exact);
     tcase_add_test(tc, test_damage_event_gap_counted);
     tcase_add_test(tc, test_damage_write_failure_invents_nothing);
     tcase_add_test(tc, test_damage_lost_free_has_its_offset);

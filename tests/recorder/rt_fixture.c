@@ -1,9 +1,11 @@
 /* rt_fixture.c: set-up, run, decode and the common assertions of the recorder cases.
  *
- * Every failure message names the scratch directory, which is kept when a case fails
- * so its trace can be looked at with `mtdb dump`. Tests only.
+ * Every failure message names the scratch directory (tst_scratch.h), which is removed
+ * unless MTDB_TEST_KEEP=1 keeps it so its trace can be looked at with `mtdb dump`. Tests
+ * only.
  */
 #include "rt_fixture.h"
+#include "tst_scratch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,12 +147,9 @@ int rt_main(Suite *s)
 {
     if (skipped_name)
         return 77; /* the runner that would own s is never made */
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL); /* CK_RUN_CASE in the environment picks one case */
-    int failed = srunner_ntests_failed(sr), ran = srunner_ntests_run(sr);
-    srunner_free(sr);
+    int ran = 0; /* CK_RUN_CASE in the environment picks one case */
+    int status = tst_run_runner(srunner_create(s), &ran);
     if (ran == 0)
         fprintf(stderr, "no test case named %s\n", getenv("CK_RUN_CASE"));
-    return failed || ran == 0 ? 1 : 0;
+    return status != EXIT_SUCCESS || ran == 0 ? 1 : 0;
 }

@@ -4,6 +4,7 @@
  * and LD_PRELOAD, plus the spec's), its stdout and stderr in files, and its limits set
  * between fork and exec. The parent never blocks without a deadline. Tests only.
  */
+#include "tst_scratch.h"
 #include "tt_run.h"
 
 #include <errno.h>
@@ -23,20 +24,12 @@ extern char **environ;
 
 int tt_scratch(char *path, size_t len)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(path, len, "%s/mtdb-rtest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(path) ? 0 : -1;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
+    return tst_scratch_make(path, len, "rtest");
 }
 
 void tt_remove_tree(const char *path)
 {
-    nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    tst_scratch_remove(path);
 }
 
 static char **build_env(const tt_spec_t *spec, char *preload, char *output)

@@ -14,6 +14,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "tst_scratch.h"
 #include "rec_internal.h"
 
 #define ACL_XATTR "system.posix_acl_access"
@@ -22,9 +23,7 @@ static char dir[4096];
 
 static int make_dir(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/rec-acl-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(dir) ? 0 : -1; /* 0700 */
+    return tst_scratch_make(dir, sizeof dir, "acl"); /* 0700 */
 }
 
 /* The ACL as "tag:perm:id" words (id -1 for the unnamed entries). */
@@ -56,7 +55,7 @@ START_TEST(test_rec_acl_two_users_sorted_once_each)
     ck_assert_int_eq(stat(dir, &st), 0);
     ck_assert_int_eq(st.st_uid, geteuid());
     ck_assert_int_eq(st.st_mode & 07777, 0770); /* group bits show the mask */
-    rmdir(dir);
+    tst_scratch_remove(dir);
 }
 END_TEST
 
@@ -84,7 +83,7 @@ START_TEST(test_rec_acl_new_user_may_create_files)
     ck_assert_int_eq(stat(file, &st), 0);
     ck_assert_int_eq(st.st_uid, 65534);
     unlink(file);
-    rmdir(dir);
+    tst_scratch_remove(dir);
 }
 END_TEST
 
@@ -94,7 +93,7 @@ static int acl_supported(void)
     if (make_dir() != 0)
         return 0;
     int rc = rec_acl_grant_dir(dir, 65534);
-    rmdir(dir);
+    tst_scratch_remove(dir);
     return rc != EOPNOTSUPP;
 }
 
@@ -110,9 +109,5 @@ int main(void)
     tcase_add_test(tc, test_rec_acl_new_user_may_create_files);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tst_run_runner(sr, NULL);
 }

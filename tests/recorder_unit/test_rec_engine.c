@@ -12,16 +12,16 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "tst_scratch.h"
 #include "rec_internal.h"
 #include "trace_reader.h"
 
-static char out_dir[512];
+static char scratch[512], out_dir[600];
 
 static void start_engine(const char *preset, const char *block_kb)
 {
-    char tmpl[] = "/tmp/mtdb-unit-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(tmpl));
-    snprintf(out_dir, sizeof out_dir, "%s/out", tmpl);
+    ck_assert_int_eq(tst_scratch_make(scratch, sizeof scratch, "unit"), 0);
+    snprintf(out_dir, sizeof out_dir, "%s/out", scratch);
     setenv("MTDB_OUTPUT", out_dir, 1);
     setenv("MTDB_PRESET", preset, 1);
     setenv("MTDB_BLOCK_KB", block_kb, 1);
@@ -333,11 +333,19 @@ START_TEST(test_rec_engine_fast_preset_weights_sum)
 }
 END_TEST
 
+/* The recorder keeps no file open once a case has read its trace back. */
+static void remove_scratch(void)
+{
+    if (scratch[0])
+        ck_assert_msg(tst_scratch_remove(scratch) == 0, "cannot remove %s", scratch);
+}
+
 int main(void)
 {
     Suite *s = suite_create("recorder_engine");
     TCase *tc = tcase_create("engine");
     tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, NULL, remove_scratch);
     tcase_add_test(tc, test_rec_engine_one_thread_exact);
     tcase_add_test(tc, test_rec_engine_threads_recycle_streams);
     tcase_add_test(tc, test_rec_engine_file_size_limit_counts_drops);
@@ -345,9 +353,5 @@ int main(void)
     tcase_add_test(tc, test_rec_engine_fast_preset_weights_sum);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_FORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tst_run_runner(sr, NULL);
 }

@@ -8,9 +8,11 @@ set -euo pipefail
 
 mtdb=$1 src=$2 case=$3 build=${4:-} leaky=${5:-}
 here=$src/tests/report
-work=$(mktemp -d "${TMPDIR:-/tmp}/mtdb-report-test.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cd "$work"
+# shellcheck source=/dev/null
+. "$src/tests/common/tst_scratch.sh"
+scratch=
+tst_scratch report-test
+cd "$scratch"
 # The derived tables (user sites, per-block totals) are made after the rows, as the
 # importer does; the SQL files are the documented way to remake them by hand.
 derive() { cat "$src"/sql/55-derive.sql "$src"/sql/56-derive-blocks.sql | sqlite3 "$1"; }
@@ -89,7 +91,7 @@ case_pprof() {
     echo "SKIPPED: go tool pprof: golang-go is not installed (scripts/install-deps.sh)" >&2
     exit 77
   fi
-  export HOME=$work GOCACHE=$work/gocache GOPATH=$work/go
+  export HOME=$scratch GOCACHE=$scratch/gocache GOPATH=$scratch/go
   go tool pprof -top -unit=byte -sample_index=inuse_space heap.pb.gz >top 2>&1 || { cat top; fail "pprof"; }
   grep -A1 'flat%' top | tail -1 | grep -q ' leak_it$' || { cat top; fail "top inuse not leak_it"; }
   grep -q 'Showing nodes accounting for 2000B, 100% of 2000B total' top || { cat top; fail "total"; }
@@ -185,14 +187,14 @@ assert d["totals"]["leaked_bytes"]["new"] - d["totals"]["leaked_bytes"]["base"] 
 
 # Opens the page in headless Chromium with "#search=TEXT" and keeps the DOM it built.
 chromium_dom() { # html file, search text, dom output, screenshot (optional)
-  local profile; profile=$(mktemp -d "$work/chromium.XXXXXX")
+  local profile; profile=$(mktemp -d "$scratch/chromium.XXXXXX")
   local flags=(--headless --no-sandbox --disable-gpu --no-first-run
     --disable-background-networking --disable-component-update --disable-sync
     --user-data-dir="$profile" --virtual-time-budget=5000 "--window-size=1200,1800")
-  timeout 120 chromium "${flags[@]}" --dump-dom "file://$work/$1#search=$2" >"$3" 2>/dev/null ||
+  timeout 120 chromium "${flags[@]}" --dump-dom "file://$scratch/$1#search=$2" >"$3" 2>/dev/null ||
     fail "chromium"
   if [[ -n ${4:-} ]]; then
-    timeout 120 chromium "${flags[@]}" --screenshot="$4" "file://$work/$1" >/dev/null 2>&1 ||
+    timeout 120 chromium "${flags[@]}" --screenshot="$4" "file://$scratch/$1" >/dev/null 2>&1 ||
       fail "screenshot"
   fi
 }
@@ -224,8 +226,8 @@ case_html() {
 # cmake --install into a new prefix: the installed mtdb finds its queries, man pages
 # and completion are in place.
 case_install() {
-  cmake --install "$build" --prefix "$work/prefix" >install.log || { cat install.log; fail "install"; }
-  local p=$work/prefix f
+  cmake --install "$build" --prefix "$scratch/prefix" >install.log || { cat install.log; fail "install"; }
+  local p=$scratch/prefix f
   for f in bin/mtdb share/mtdb/queries/leaks.sql share/man/man1/mtdb.1 \
     share/man/man1/mtdb-report.1 share/man/man1/mtdb-query.1 \
     share/bash-completion/completions/mtdb share/pkgconfig/mtrec.pc include/mtrec.h \
