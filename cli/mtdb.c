@@ -18,12 +18,8 @@ typedef struct cli_command {
 
 static const cli_command_t cli_commands[] = {
     {"record", mtdb_cmd_record, "run a program under the heap recorder, writing a trace directory"},
-#ifdef MTDB_HAVE_DUMP
     {"dump", mtdb_cmd_dump, "print the records or a summary of trace files"},
-#endif
-#ifdef MTDB_HAVE_IMPORTER
     {"import", mtdb_cmd_import, "check a trace directory and load it into an SQLite database"},
-#endif
 #ifdef MTDB_HAVE_REPORT
     {"report", mtdb_cmd_report, "answer the standard questions from an imported database"},
     {"check", mtdb_cmd_check, "exit 1 when a database breaks memory limits (for CI)"},

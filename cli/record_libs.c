@@ -1,5 +1,5 @@
-/* rec_libs.c: walks a program's DT_NEEDED tree the way the dynamic loader resolves it and
- * looks in every module's symbol tables for a linked-in allocator (rec_libs.h).
+/* record_libs.c: walks a program's DT_NEEDED tree the way the dynamic loader resolves it and
+ * looks in every module's symbol tables for a linked-in allocator (record_libs.h).
  *
  * Search order (glibc): the needing object's DT_RPATH when it has no DT_RUNPATH, then the
  * program's DT_RPATH, LD_LIBRARY_PATH, the object's DT_RUNPATH, the directories of
@@ -9,7 +9,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "rec_libs.h"
+#include "record_libs.h"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -21,35 +21,35 @@
 
 #include "mtdb_allocators.h"
 
-#define REC_LIBS_MAX 512 /* modules followed at most */
-#define REC_CONF_DIRS_MAX 64
+#define RECORD_LIBS_MAX 512 /* modules followed at most */
+#define RECORD_CONF_DIRS_MAX 64
 
-typedef struct rec_module {
+typedef struct record_module {
     char *path;            /* real path */
     char *rpath, *runpath; /* as written in the file, or NULL */
     char **needed;
     size_t nneeded;
-} rec_module_t;
+} record_module_t;
 
-typedef struct rec_walk {
-    rec_module_t mods[REC_LIBS_MAX];
+typedef struct record_walk {
+    record_module_t mods[RECORD_LIBS_MAX];
     size_t nmods;
     int elf_class, machine;
-    char *conf_dirs[REC_CONF_DIRS_MAX];
+    char *conf_dirs[RECORD_CONF_DIRS_MAX];
     size_t nconf;
-    rec_hidden_alloc_t *found;
-} rec_walk_t;
+    record_hidden_alloc_t *found;
+} record_walk_t;
 
-static const char *const rec_default_dirs[] = {"/lib/x86_64-linux-gnu",
-                                               "/usr/lib/x86_64-linux-gnu",
-                                               "/lib64",
-                                               "/usr/lib64",
-                                               "/lib",
-                                               "/usr/lib"};
+static const char *const record_default_dirs[] = {"/lib/x86_64-linux-gnu",
+                                                  "/usr/lib/x86_64-linux-gnu",
+                                                  "/lib64",
+                                                  "/usr/lib64",
+                                                  "/lib",
+                                                  "/usr/lib"};
 
 /* ---- one module ------------------------------------------------------------------------- */
 
-static void rec_read_dynamic(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, rec_module_t *m)
+static void record_read_dynamic(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, record_module_t *m)
 {
     Elf_Data *data = elf_getdata(scn, NULL);
     size_t count = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
@@ -71,7 +71,7 @@ static void rec_read_dynamic(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, rec_mo
 }
 
 /* Scans m's file: 1 when an allocator hides in it (w->found filled); fills its needed list. */
-static int rec_scan_module(rec_walk_t *w, rec_module_t *m)
+static int record_scan_module(record_walk_t *w, record_module_t *m)
 {
     int fd = open(m->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -80,7 +80,7 @@ static int rec_scan_module(rec_walk_t *w, rec_module_t *m)
     for (Elf_Scn *scn = elf ? elf_nextscn(elf, NULL) : NULL; scn; scn = elf_nextscn(elf, scn)) {
         GElf_Shdr sh;
         if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNAMIC && !m->needed)
-            rec_read_dynamic(elf, scn, &sh, m);
+            record_read_dynamic(elf, scn, &sh, m);
     }
     const char *symbol = NULL;
     const char *who = elf ? mtdb_elf_allocator(elf, m == &w->mods[0], &symbol) : NULL;
@@ -95,7 +95,7 @@ static int rec_scan_module(rec_walk_t *w, rec_module_t *m)
 }
 
 /* 1 when path is an ELF file of the program's class and machine. */
-static int rec_elf_matches(const rec_walk_t *w, const char *path)
+static int record_elf_matches(const record_walk_t *w, const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -111,20 +111,20 @@ static int rec_elf_matches(const rec_walk_t *w, const char *path)
 
 /* ---- the search path --------------------------------------------------------------------- */
 
-static void rec_read_conf(rec_walk_t *w, const char *file, int depth);
+static void record_read_conf(record_walk_t *w, const char *file, int depth);
 
-static void rec_conf_include(rec_walk_t *w, const char *pattern, int depth)
+static void record_conf_include(record_walk_t *w, const char *pattern, int depth)
 {
     char full[PATH_MAX];
     snprintf(full, sizeof full, "%s%s", pattern[0] == '/' ? "" : "/etc/", pattern);
     glob_t g;
     if (glob(full, 0, NULL, &g) == 0)
         for (size_t i = 0; i < g.gl_pathc; i++)
-            rec_read_conf(w, g.gl_pathv[i], depth + 1);
+            record_read_conf(w, g.gl_pathv[i], depth + 1);
     globfree(&g);
 }
 
-static void rec_read_conf(rec_walk_t *w, const char *file, int depth)
+static void record_read_conf(record_walk_t *w, const char *file, int depth)
 {
     FILE *f = depth < 4 ? fopen(file, "re") : NULL;
     char line[PATH_MAX];
@@ -134,8 +134,8 @@ static void rec_read_conf(rec_walk_t *w, const char *file, int depth)
         if (strncmp(s, "include", 7) == 0 && (s[7] == ' ' || s[7] == '\t')) {
             s += 8 + strspn(s + 8, " \t");
             s[strcspn(s, " \t")] = 0;
-            rec_conf_include(w, s, depth);
-        } else if (s[0] == '/' && w->nconf < REC_CONF_DIRS_MAX) {
+            record_conf_include(w, s, depth);
+        } else if (s[0] == '/' && w->nconf < RECORD_CONF_DIRS_MAX) {
             s[strcspn(s, " \t")] = 0;
             w->conf_dirs[w->nconf++] = strdup(s);
         }
@@ -145,8 +145,8 @@ static void rec_read_conf(rec_walk_t *w, const char *file, int depth)
 }
 
 /* Tries dir/name with $ORIGIN expanded; 1 and path filled when it is a usable module. */
-static int rec_try_dir(const rec_walk_t *w, const char *dir, size_t dir_len, const char *origin,
-                       const char *name, char *path)
+static int record_try_dir(const record_walk_t *w, const char *dir, size_t dir_len,
+                          const char *origin, const char *name, char *path)
 {
     char d[PATH_MAX];
     snprintf(d, sizeof d, "%.*s", (int)dir_len, dir);
@@ -157,53 +157,55 @@ static int rec_try_dir(const rec_walk_t *w, const char *dir, size_t dir_len, con
         n = snprintf(path, PATH_MAX, "%.*s%s%s/%s", (int)(at - d), d, origin, at + strlen(o), name);
     else
         n = snprintf(path, PATH_MAX, "%s/%s", d[0] ? d : ".", name);
-    return n > 0 && n < PATH_MAX && access(path, R_OK) == 0 && rec_elf_matches(w, path);
+    return n > 0 && n < PATH_MAX && access(path, R_OK) == 0 && record_elf_matches(w, path);
 }
 
 /* Tries each directory of a ':'- or ';'-separated list. */
-static int rec_try_list(const rec_walk_t *w, const char *list, const char *origin, const char *name,
-                        char *path)
+static int record_try_list(const record_walk_t *w, const char *list, const char *origin,
+                           const char *name, char *path)
 {
     for (const char *s = list; s && *s;) {
         size_t n = strcspn(s, ":;");
-        if (n && rec_try_dir(w, s, n, origin, name, path))
+        if (n && record_try_dir(w, s, n, origin, name, path))
             return 1;
         s += n + (s[n] != 0);
     }
     return 0;
 }
 
-static int rec_resolve(const rec_walk_t *w, const rec_module_t *from, const char *name, char *path)
+static int record_resolve(const record_walk_t *w, const record_module_t *from, const char *name,
+                          char *path)
 {
     char origin[PATH_MAX];
     snprintf(origin, sizeof origin, "%s", from->path);
     char *slash = strrchr(origin, '/');
     *(slash ? slash : origin) = 0;
     if (strchr(name, '/'))
-        return snprintf(path, PATH_MAX, "%s", name), rec_elf_matches(w, path);
-    const rec_module_t *prog = &w->mods[0];
+        return snprintf(path, PATH_MAX, "%s", name), record_elf_matches(w, path);
+    const record_module_t *prog = &w->mods[0];
     if (!from->runpath &&
-        (rec_try_list(w, from->rpath, origin, name, path) ||
-         (from != prog && !prog->runpath && rec_try_list(w, prog->rpath, origin, name, path))))
+        (record_try_list(w, from->rpath, origin, name, path) ||
+         (from != prog && !prog->runpath && record_try_list(w, prog->rpath, origin, name, path))))
         return 1;
-    if (rec_try_list(w, getenv("LD_LIBRARY_PATH"), origin, name, path) ||
-        rec_try_list(w, from->runpath, origin, name, path))
+    if (record_try_list(w, getenv("LD_LIBRARY_PATH"), origin, name, path) ||
+        record_try_list(w, from->runpath, origin, name, path))
         return 1;
     for (size_t i = 0; i < w->nconf; i++)
-        if (rec_try_dir(w, w->conf_dirs[i], strlen(w->conf_dirs[i]), origin, name, path))
+        if (record_try_dir(w, w->conf_dirs[i], strlen(w->conf_dirs[i]), origin, name, path))
             return 1;
-    for (size_t i = 0; i < sizeof rec_default_dirs / sizeof *rec_default_dirs; i++)
-        if (rec_try_dir(w, rec_default_dirs[i], strlen(rec_default_dirs[i]), origin, name, path))
+    for (size_t i = 0; i < sizeof record_default_dirs / sizeof *record_default_dirs; i++)
+        if (record_try_dir(w, record_default_dirs[i], strlen(record_default_dirs[i]), origin, name,
+                           path))
             return 1;
     return 0;
 }
 
 /* ---- the walk ---------------------------------------------------------------------------- */
 
-static void rec_add_module(rec_walk_t *w, const char *path)
+static void record_add_module(record_walk_t *w, const char *path)
 {
     char *real = realpath(path, NULL);
-    int known = !real || w->nmods == REC_LIBS_MAX;
+    int known = !real || w->nmods == RECORD_LIBS_MAX;
     for (size_t i = 0; !known && i < w->nmods; i++)
         known = strcmp(w->mods[i].path, real) == 0;
     if (known) {
@@ -214,7 +216,7 @@ static void rec_add_module(rec_walk_t *w, const char *path)
     w->mods[w->nmods++].path = real;
 }
 
-static int rec_program_kind(rec_walk_t *w, const char *program)
+static int record_program_kind(record_walk_t *w, const char *program)
 {
     int fd = open(program, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -229,10 +231,10 @@ static int rec_program_kind(rec_walk_t *w, const char *program)
     return ok;
 }
 
-static void rec_walk_free(rec_walk_t *w)
+static void record_walk_free(record_walk_t *w)
 {
     for (size_t i = 0; i < w->nmods; i++) {
-        rec_module_t *m = &w->mods[i];
+        record_module_t *m = &w->mods[i];
         for (size_t j = 0; j < m->nneeded; j++)
             free(m->needed[j]);
         free(m->needed), free(m->path), free(m->rpath), free(m->runpath);
@@ -241,26 +243,26 @@ static void rec_walk_free(rec_walk_t *w)
         free(w->conf_dirs[i]);
 }
 
-int rec_find_hidden_allocator(const char *program, rec_hidden_alloc_t *out)
+int record_find_hidden_allocator(const char *program, record_hidden_alloc_t *out)
 {
-    static rec_walk_t walk; /* large; one walk per process */
-    rec_walk_t *w = &walk;
+    static record_walk_t walk; /* large; one walk per process */
+    record_walk_t *w = &walk;
     memset(w, 0, sizeof *w);
     w->found = out;
     elf_version(EV_CURRENT);
-    if (!rec_program_kind(w, program))
+    if (!record_program_kind(w, program))
         return 0;
-    rec_read_conf(w, "/etc/ld.so.conf", 0);
-    rec_add_module(w, program);
+    record_read_conf(w, "/etc/ld.so.conf", 0);
+    record_add_module(w, program);
     int hit = 0;
     for (size_t i = 0; i < w->nmods && !hit; i++) {
-        hit = rec_scan_module(w, &w->mods[i]);
+        hit = record_scan_module(w, &w->mods[i]);
         for (size_t j = 0; !hit && j < w->mods[i].nneeded; j++) {
             char path[PATH_MAX];
-            if (rec_resolve(w, &w->mods[i], w->mods[i].needed[j], path))
-                rec_add_module(w, path);
+            if (record_resolve(w, &w->mods[i], w->mods[i].needed[j], path))
+                record_add_module(w, path);
         }
     }
-    rec_walk_free(w);
+    record_walk_free(w);
     return hit;
 }
