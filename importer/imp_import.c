@@ -161,7 +161,7 @@ int mtdb_import(const mtdb_import_options_t *opt, mtdb_import_result_t *res)
     if (rc == IMP_EINTR)
         res->message[0] = 0;
     if (lock_fd >= 0) {
-        unlink(tmp); /* after link(2) the database lives on under its own name */
+        imp_temp_remove(tmp); /* after link(2) the database lives on under its own name */
         close(lock_fd);
     }
     free(tmp);

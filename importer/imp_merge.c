@@ -86,8 +86,13 @@ int imp_merge_start(imp_merge_t *m, mtdb_reader_t **readers, const char **paths,
     m->cursors = calloc(n ? n : 1, sizeof *m->cursors);
     m->heap = calloc(n ? n : 1, sizeof *m->heap);
     m->ncursors = n, m->nheap = 0, m->parse_s = 0, m->fatal = 0;
-    if (!m->cursors || !m->heap)
+    if (!m->cursors || !m->heap) { /* the readers are ours: imp_merge_end has none to close */
+        for (int i = 0; i < n; i++)
+            mtdb_reader_close(readers[i]);
+        free(m->cursors), free(m->heap);
+        m->cursors = NULL, m->heap = NULL, m->ncursors = 0;
         return IMP_ENOMEM;
+    }
     for (int i = 0; i < n; i++) {
         imp_cursor_t *c = &m->cursors[i];
         c->reader = readers[i], c->path = paths[i], c->index = i;

@@ -70,6 +70,16 @@ static void imp_temp_remove_stale(const mtdb_import_options_t *opt, const char *
     close(fd);
 }
 
+/* Removes the temporary database and the rollback journal SQLite leaves beside it when a
+ * write fails inside a transaction (before the load turns journaling off). */
+void imp_temp_remove(const char *tmp)
+{
+    char journal[4200];
+    unlink(tmp);
+    if (snprintf(journal, sizeof journal, "%s-journal", tmp) < (int)sizeof journal)
+        unlink(journal);
+}
+
 /* Temporary files of this target left by imports that were killed (SIGKILL, power). */
 void imp_temp_clean(const mtdb_import_options_t *opt)
 {

@@ -13,6 +13,8 @@ int imp_target_check(const char *output, int force, char *msg, size_t msg_len);
 
 /* Removes the temporary files of this target left by imports that were killed. */
 void imp_temp_clean(const mtdb_import_options_t *opt);
+/* Removes the temporary database tmp and the rollback journal SQLite may leave with it. */
+void imp_temp_remove(const char *tmp);
 
 /* Creates the temporary file tmp, owner-only, locked for as long as the import runs.
  * Returns the descriptor, or -1 with msg set. */
