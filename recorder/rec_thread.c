@@ -147,7 +147,7 @@ static int main_stack_bounds(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
     if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < span)
         span = (uintptr_t)rl.rlim_cur;
     if (!top || sp >= top || top - sp >= span)
-        return -1;
+        return -ERANGE;
     *lo = top - span;
     *hi = top;
     return 0;
@@ -334,7 +334,7 @@ void rec_thread_exit_handler(void)
 int rec_thread_snapshot(uint32_t index, uint32_t *serial, uint64_t counters[MTDB_COUNTER_COUNT])
 {
     if (index >= __atomic_load_n(&slot_count, __ATOMIC_ACQUIRE) || index >= REC_MAX_SLOTS)
-        return -1;
+        return -ERANGE;
     rec_thread_t *t = __atomic_load_n(&slots[index], __ATOMIC_ACQUIRE);
     if (!t || t->mode != REC_ACTIVE)
         return 0;
