@@ -385,9 +385,7 @@ static void write_exit_record(unsigned how, uint64_t status)
         how != MTDB_EXIT_EXIT_CALL)
         return;
     uint8_t rec[16 + MTDB_MAX_COUNTERS_RECORD], *p = rec;
-    *p++ = MTDB_TAG(MTDB_REC_EXIT, how);
-    p = mtdb_put_varint(p, 0); /* dt from the block's base: the block is stamped now */
-    p = mtdb_put_varint(p, status);
+    p = mtdb_enc_exit(p, how, 0, status); /* dt 0 from the block's base: stamped now */
     /* Process-level counters: events that arrived before start-up completed. */
     uint64_t proc_counters[MTDB_COUNTER_COUNT] = {0};
     proc_counters[MTDB_COUNTER_STARTUP_PASSTHROUGH] =
@@ -475,8 +473,7 @@ void rec_before_exec(const char *path)
     t->depth = 1;
     uint8_t rec[64 + 1024], *p = rec;
     size_t len = path ? strnlen(path, 1024) : 0;
-    *p++ = MTDB_TAG(MTDB_REC_STATE, MTDB_STATE_EXEC);
-    p = mtdb_put_varint(p, 0);
+    p = mtdb_enc_state(p, MTDB_STATE_EXEC, 0);
     p = mtdb_enc_string(p, path ? path : "", len);
     rec_append_meta(t, rec, (uint32_t)(p - rec));
     rec_append_counters(t);
@@ -494,8 +491,9 @@ void rec_set_paused(int paused)
     if (t->mode != REC_ACTIVE || t->depth)
         return;
     t->depth = 1;
-    uint8_t rec[4] = {MTDB_TAG(MTDB_REC_STATE, paused ? MTDB_STATE_PAUSED : MTDB_STATE_RESUMED), 0};
-    rec_append_meta(t, rec, 2);
+    uint8_t rec[16];
+    uint8_t *end = mtdb_enc_state(rec, paused ? MTDB_STATE_PAUSED : MTDB_STATE_RESUMED, 0);
+    rec_append_meta(t, rec, (uint32_t)(end - rec));
     t->depth = 0;
 }
 
