@@ -150,20 +150,21 @@ static inline uint8_t *mtdb_enc_mark(uint8_t *p, mtdb_enc_t *e, unsigned kind, u
     return mtdb_enc_string(p, label, len);
 }
 
-/* STATE of kind MTDB_STATE_*, dt_ns from the block's last time; EXEC is followed by the
+/* STATE of kind MTDB_STATE_* at ts_ns (a delta in e's block); EXEC is followed by the
  * program path (mtdb_enc_string), FORKED by the child pid (a varint). Needs 11 bytes. */
-static inline uint8_t *mtdb_enc_state(uint8_t *p, unsigned state, int64_t dt_ns)
+static inline uint8_t *mtdb_enc_state(uint8_t *p, mtdb_enc_t *e, unsigned state, uint64_t ts_ns)
 {
     *p++ = MTDB_TAG(MTDB_REC_STATE, state & 0xF);
-    return mtdb_put_varint(p, mtdb_zigzag(dt_ns));
+    return mtdb_enc_time(p, e, ts_ns);
 }
 
-/* EXIT (process file only): how (MTDB_EXIT_*), dt_ns from the block's base, the status.
- * Needs 21 bytes. */
-static inline uint8_t *mtdb_enc_exit(uint8_t *p, unsigned how, int64_t dt_ns, uint64_t status)
+/* EXIT (process file only): how (MTDB_EXIT_*) at ts_ns (a delta in e's block), the exit
+ * status. Needs 21 bytes. */
+static inline uint8_t *mtdb_enc_exit(uint8_t *p, mtdb_enc_t *e, unsigned how, uint64_t ts_ns,
+                                     uint64_t status)
 {
     *p++ = MTDB_TAG(MTDB_REC_EXIT, how & 0xF);
-    p = mtdb_put_varint(p, mtdb_zigzag(dt_ns));
+    p = mtdb_enc_time(p, e, ts_ns);
     return mtdb_put_varint(p, status);
 }
 

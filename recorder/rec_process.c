@@ -385,7 +385,8 @@ static void write_exit_record(unsigned how, uint64_t status)
         how != MTDB_EXIT_EXIT_CALL)
         return;
     uint8_t rec[16 + MTDB_MAX_COUNTERS_RECORD], *p = rec;
-    p = mtdb_enc_exit(p, how, 0, status); /* dt 0 from the block's base: stamped now */
+    mtdb_enc_t at_base = {0}; /* dt 0 from the block's base: the block is stamped now */
+    p = mtdb_enc_exit(p, &at_base, how, 0, status);
     /* Process-level counters: events that arrived before start-up completed. */
     uint64_t proc_counters[MTDB_COUNTER_COUNT] = {0};
     proc_counters[MTDB_COUNTER_STARTUP_PASSTHROUGH] =
@@ -473,7 +474,7 @@ void rec_before_exec(const char *path)
     t->depth = 1;
     uint8_t rec[64 + 1024], *p = rec;
     size_t len = path ? strnlen(path, 1024) : 0;
-    p = mtdb_enc_state(p, MTDB_STATE_EXEC, 0);
+    p = mtdb_enc_state(p, &t->enc, MTDB_STATE_EXEC, t->enc.last_ns); /* dt 0 */
     p = mtdb_enc_string(p, path ? path : "", len);
     rec_append_meta(t, rec, (uint32_t)(p - rec));
     rec_append_counters(t);
@@ -492,7 +493,8 @@ void rec_set_paused(int paused)
         return;
     t->depth = 1;
     uint8_t rec[16];
-    uint8_t *end = mtdb_enc_state(rec, paused ? MTDB_STATE_PAUSED : MTDB_STATE_RESUMED, 0);
+    unsigned state = paused ? MTDB_STATE_PAUSED : MTDB_STATE_RESUMED;
+    uint8_t *end = mtdb_enc_state(rec, &t->enc, state, t->enc.last_ns); /* dt 0 */
     rec_append_meta(t, rec, (uint32_t)(end - rec));
     t->depth = 0;
 }
