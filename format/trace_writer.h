@@ -123,6 +123,51 @@ static inline uint8_t *mtdb_enc_string(uint8_t *p, const void *s, size_t len)
     return p + len;
 }
 
+/* ---- metadata records (layouts: the RECORDS table of mtdb_format.h) ---------------- */
+
+/* THREAD: the first record of a thread. Needs 31 bytes. */
+static inline uint8_t *mtdb_enc_thread(uint8_t *p, uint64_t tid, uint64_t start_ns, uint32_t flags)
+{
+    *p++ = MTDB_TAG(MTDB_REC_THREAD, 0);
+    p = mtdb_put_varint(p, tid);
+    p = mtdb_put_varint(p, start_ns);
+    return mtdb_put_varint(p, flags);
+}
+
+/* NAME: the thread's name. Needs 11 + len bytes. */
+static inline uint8_t *mtdb_enc_name(uint8_t *p, const char *name, size_t len)
+{
+    *p++ = MTDB_TAG(MTDB_REC_NAME, 0);
+    return mtdb_enc_string(p, name, len);
+}
+
+/* MARK of kind MTDB_MARK_* at ts_ns (a delta in e's block). Needs 21 + len bytes. */
+static inline uint8_t *mtdb_enc_mark(uint8_t *p, mtdb_enc_t *e, unsigned kind, uint64_t ts_ns,
+                                     const char *label, size_t len)
+{
+    *p++ = MTDB_TAG(MTDB_REC_MARK, kind & 0xF);
+    p = mtdb_enc_time(p, e, ts_ns);
+    return mtdb_enc_string(p, label, len);
+}
+
+/* STATE of kind MTDB_STATE_* at ts_ns (a delta in e's block); EXEC is followed by the
+ * program path (mtdb_enc_string), FORKED by the child pid (a varint). Needs 11 bytes. */
+static inline uint8_t *mtdb_enc_state(uint8_t *p, mtdb_enc_t *e, unsigned state, uint64_t ts_ns)
+{
+    *p++ = MTDB_TAG(MTDB_REC_STATE, state & 0xF);
+    return mtdb_enc_time(p, e, ts_ns);
+}
+
+/* EXIT (process file only): how (MTDB_EXIT_*) at ts_ns (a delta in e's block), the exit
+ * status. Needs 21 bytes. */
+static inline uint8_t *mtdb_enc_exit(uint8_t *p, mtdb_enc_t *e, unsigned how, uint64_t ts_ns,
+                                     uint64_t status)
+{
+    *p++ = MTDB_TAG(MTDB_REC_EXIT, how & 0xF);
+    p = mtdb_enc_time(p, e, ts_ns);
+    return mtdb_put_varint(p, status);
+}
+
 /* ---- headers ---------------------------------------------------------------------- */
 
 typedef struct mtdb_file_params {

@@ -95,20 +95,20 @@ int rec_acl_grant_dir(const char *dir, uint32_t uid)
 {
     struct stat st;
     if (stat(dir, &st) != 0)
-        return errno;
+        return -errno;
     acl_image_t acl;
     ssize_t got = getxattr(dir, ACL_XATTR, &acl, sizeof acl);
     uint32_t n;
     if (got >= 4 && acl.version == ACL_VERSION && (got - 4) % sizeof(acl_entry_t) == 0)
         n = (uint32_t)((got - 4) / sizeof(acl_entry_t));
     else if (got < 0 && errno != ENODATA)
-        return errno;
+        return -errno;
     else
         n = acl_from_mode(&acl, st.st_mode);
     n = acl_put(&acl, n, ACL_USER, uid, ACL_RWX);
     n = acl_ensure_mask(&acl, n);
     acl_sort(&acl, n);
     if (setxattr(dir, ACL_XATTR, &acl, 4 + n * sizeof(acl_entry_t), 0) != 0)
-        return errno;
+        return -errno;
     return 0;
 }

@@ -23,12 +23,10 @@ EXPORT void mtrec__mark(int kind, const char *label)
     t->depth = 1;
     uint8_t rec[16 + 256], *p = rec;
     size_t len = label ? strnlen(label, 255) : 0;
-    *p++ = MTDB_TAG(MTDB_REC_MARK, (unsigned)kind & 0xF);
     uint64_t now = rec_now_ns();
     /* The delta is from the block's last time; open a block first so it is known. */
     if (rec_block_ensure(t, sizeof rec, now) == 0) {
-        p = mtdb_enc_time(p, &t->enc, now);
-        p = mtdb_enc_string(p, label ? label : "", len);
+        p = mtdb_enc_mark(p, &t->enc, (unsigned)kind, now, label ? label : "", len);
         rec_append_meta(t, rec, (uint32_t)(p - rec));
     }
     t->depth = 0;

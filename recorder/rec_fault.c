@@ -26,5 +26,5 @@ int rec_fault_next(void)
         return 0;
     static const char line[] = "mtdb: test: injected a write failure (ENOSPC)\n";
     rec_write_all(2, line, sizeof line - 1);
-    return ENOSPC;
+    return -ENOSPC;
 }

@@ -113,9 +113,7 @@ static void *realloc_common(unsigned func, void *old, size_t size, int overflow,
     if (p)
         rec_on_realloc(func, old, p, size, before, site);
     else if (size == 0) /* glibc freed old and returned NULL */
-        rec_on_free(func == MTDB_FUNC_REALLOC ? MTDB_FREE_FUNC_REALLOC
-                                              : MTDB_FREE_FUNC_REALLOCARRAY,
-                    old, before);
+        rec_on_free(mtdb_free_func_encode(func), old, before);
     else
         rec_on_fail(func, size);
     return p;

@@ -3,6 +3,14 @@
  * Everything in libmtrec.so runs inside the host's heap calls, so every function here
  * must not allocate through malloc, must not use stdio, and must not take a lock on the
  * event path (the MTDB_GLOBAL_LOCK control build is the one deliberate exception).
+ *
+ * Errors, one convention for every file: a function that can fail returns int, 0 on
+ * success or a negative errno value (-ENOSPC, -EFBIG, ...), never a bare -1 and never a
+ * positive errno, so callers test `< 0` (or `!= 0`) and messages still name the cause:
+ * the warning helpers and the failure mark take the positive value (rec_errno_text(-rc)).
+ * Functions that answer a question (a lookup, a count, "is it ready") are not errors and
+ * say what they return beside their declaration. Values handed back to the host keep the
+ * host's own convention (posix_memalign returns a positive errno, as POSIX says).
  */
 #ifndef REC_INTERNAL_H
 #define REC_INTERNAL_H
@@ -162,7 +170,7 @@ uint8_t *rec_stream_room(rec_stream_t *s, uint32_t need);
 uint8_t *rec_stream_reserve_room(rec_stream_t *s, uint32_t need);
 void rec_stream_advance(rec_stream_t *s, uint32_t span);
 void rec_stream_release_map(rec_stream_t *s);
-/* Reserves [offset, offset+bytes) of fd on disk, never past RLIMIT_FSIZE; 0 or an errno. */
+/* Reserves [offset, offset+bytes) of fd on disk, never past RLIMIT_FSIZE; 0 or -errno. */
 int rec_reserve_disk(int fd, uint64_t offset, uint64_t bytes);
 /* errno's English text, without allocating ("No space left on device"). */
 const char *rec_errno_text(int err);
@@ -172,7 +180,7 @@ struct rec_thread;
 /* ---- the process file's reserved space (rec_ledger.c) ------------------------------
  * Process-level blocks written through a mapping made at start-up: they reach the file
  * after a full disk, exhausted descriptors or a privilege drop. */
-int rec_ledger_start(int fd, uint64_t content_bytes); /* 0 or an errno */
+int rec_ledger_start(int fd, uint64_t content_bytes); /* 0 or -errno */
 void rec_ledger_forget(void);                         /* fork child: the parent's is not ours */
 int rec_ledger_ready(void);
 int rec_ledger_append(uint32_t thread, uint32_t flags, uint64_t ts, const uint8_t *records,
@@ -193,7 +201,7 @@ int rec_acl_grant_dir(const char *dir, uint32_t uid);
 
 /* ---- fault injection (rec_fault.c, only in the libmtrec-fault.so test build) --------
  * Every operation that writes trace data asks first; MTDB_TEST_FAIL_AT=N makes the Nth
- * one fail with ENOSPC (once). In the real library this is a constant 0. */
+ * one fail with -ENOSPC (once). In the real library this is a constant 0. */
 #ifdef REC_FAULT_SEAM
 int rec_fault_next(void);
 #else
@@ -326,7 +334,7 @@ void rec_modules_self_range(uintptr_t *lo, uintptr_t *hi);
 /* ---- system helpers without malloc (rec_sys.c) ------------------------------------- */
 void *rec_map(size_t bytes);
 void rec_unmap(void *p, size_t bytes);
-int rec_write_all(int fd, const void *buf, size_t len);
+int rec_write_all(int fd, const void *buf, size_t len); /* 0 or -errno (-EIO: wrote 0) */
 size_t rec_fmt_u64(char *out, uint64_t v);
 size_t rec_fmt_hex(char *out, uint64_t v, int width);
 size_t rec_strlcpy(char *dst, const char *src, size_t cap);

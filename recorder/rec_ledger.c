@@ -37,7 +37,7 @@ static int ledger_lock(void)
         if ((i & 63) == 63)
             sched_yield();
     }
-    return -1;
+    return -EBUSY;
 }
 
 static void ledger_unlock(void)
@@ -60,7 +60,7 @@ int rec_ledger_start(int fd, uint64_t content_bytes)
     int fault = rec_fault_next();
     void *m = fault ? MAP_FAILED : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED) {
-        int err = fault ? fault : errno;
+        int err = fault ? fault : -errno;
         int rc = ftruncate(fd, (off_t)content_bytes); /* no zeros before later appends */
         (void)rc;
         return err;
@@ -87,15 +87,15 @@ static int ledger_grow(uint64_t need)
 {
     uint64_t bytes = round_page(ledger.used + need + LEDGER_GROW);
     if (ledger.full || bytes > LEDGER_MAX)
-        return ENOSPC;
+        return -ENOSPC;
     int fault = rec_fault_next();
     int fd = fault ? -1 : open(rec_proc.proc_path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
-        return fault ? fault : errno;
+        return fault ? fault : -errno;
     int err = rec_reserve_disk(fd, ledger.bytes, bytes - ledger.bytes);
     void *m = err ? MAP_FAILED : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (!err && m == MAP_FAILED)
-        err = errno;
+        err = -errno;
     close(fd);
     if (err)
         return err;
@@ -130,17 +130,19 @@ static void ledger_warn(int err)
 int rec_ledger_append(uint32_t thread, uint32_t flags, uint64_t ts, const uint8_t *records,
                       uint32_t len)
 {
-    if (!ledger.map || len > LEDGER_RECORD_MAX)
-        return -1;
+    if (!ledger.map)
+        return -ENOSPC; /* no space was reserved (or the ledger gave up) */
+    if (len > LEDGER_RECORD_MAX)
+        return -EMSGSIZE;
     uint8_t blk[MTDB_BLOCK_HEADER_BYTES + LEDGER_RECORD_MAX + 8];
     uint32_t span = mtdb_block_span(len);
     memset(blk, 0, span);
     mtdb_block_open(blk, thread, 0, 0, ts);
     memcpy(blk + MTDB_BLOCK_HEADER_BYTES, records, len);
     mtdb_block_seal(blk, len, 0, flags);
-    if (ledger_lock() < 0)
-        return -1;
-    int err = 0;
+    int err = ledger_lock();
+    if (err)
+        return err;
     if (ledger.used + span > ledger.bytes)
         err = ledger_grow(span);
     if (!err)
@@ -149,8 +151,8 @@ int rec_ledger_append(uint32_t thread, uint32_t flags, uint64_t ts, const uint8_
         ledger.full = 1;
     ledger_unlock();
     if (err)
-        ledger_warn(err);
-    return err ? -1 : 0;
+        ledger_warn(-err);
+    return err;
 }
 
 int rec_ledger_ready(void)

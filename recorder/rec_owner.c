@@ -32,7 +32,7 @@ static int give_file(const char *path, uid_t uid)
 {
     if (fchownat(AT_FDCWD, path, uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) == 0 || errno == ENOENT)
         return 0;
-    return errno;
+    return -errno;
 }
 
 /* Every stream this process has numbered so far, under its name and its .tmp name. */
@@ -64,9 +64,9 @@ void rec_owner_before_uid_change(uid_t uid)
     __atomic_store_n(&rec_proc.files_owner, (uint64_t)uid + 1, __ATOMIC_SEQ_CST);
     int err = rec_acl_grant_dir(rec_proc.settings.output, uid);
     if (err)
-        give_warn("cannot let the new user create files in ", rec_proc.settings.output, err);
+        give_warn("cannot let the new user create files in ", rec_proc.settings.output, -err);
     if ((err = give_file(rec_proc.proc_path, uid)) != 0 || (err = give_streams(uid)) != 0)
-        give_warn("cannot hand the trace files to the new user: ", rec_proc.settings.output, err);
+        give_warn("cannot hand the trace files to the new user: ", rec_proc.settings.output, -err);
     rec_log_num(2, "debug: trace files handed to uid ", uid, " before the change of user");
     errno = saved;
 }

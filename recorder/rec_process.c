@@ -48,7 +48,7 @@ static int read_setting(int id, long long *value)
     }
     rec_strlcpy(msg + n, "; this program runs untraced", sizeof msg - n);
     rec_error_once(msg, "");
-    return -1;
+    return -EINVAL;
 }
 
 static int load_settings(rec_settings_t *s)
@@ -56,8 +56,9 @@ static int load_settings(rec_settings_t *s)
     long long v[MTDB_SET_COUNT];
     for (int id = 0; id < MTDB_SET_COUNT; id++) {
         v[id] = mtdb_setting_descs[id].def;
-        if (read_setting(id, &v[id]) < 0)
-            return -1;
+        int rc = read_setting(id, &v[id]);
+        if (rc < 0)
+            return rc;
     }
     /* Absolute, so a program that changes directory (or its children) writes here too. */
     const char *out = getenv("MTDB_OUTPUT");
@@ -136,7 +137,7 @@ static int prepare_output(void)
         struct stat st;
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
             rec_warn_once("cannot record: not a directory: ", dir);
-            return -1;
+            return -ENOTDIR;
         }
         /* Another user could have planted files or links in it. Root could anyway, and a
          * program exec'd after its parent gave up root finds root's directory here (with
@@ -144,12 +145,13 @@ static int prepare_output(void)
         int roots = st.st_uid == 0 && !(st.st_mode & S_IWOTH);
         if (st.st_uid != geteuid() && !roots) {
             rec_warn_once("cannot record: output directory belongs to another user: ", dir);
-            return -1;
+            return -EPERM;
         }
         return 0;
     }
+    int err = -errno;
     rec_warn_once("cannot record: cannot create the output directory ", dir);
-    return -1;
+    return err;
 }
 
 static uint64_t new_nonce(void)
@@ -184,7 +186,7 @@ static int write_proc_block(int fd, uint32_t thread, const uint8_t *records, uin
     uint32_t span = mtdb_block_span(len);
     uint8_t *blk = rec_map(span);
     if (!blk)
-        return -1;
+        return -ENOMEM;
     mtdb_block_open(blk, thread, 0, 0, rec_now_ns());
     memcpy(blk + MTDB_BLOCK_HEADER_BYTES, records, len);
     mtdb_block_seal(blk, len, 0, 0);
@@ -202,7 +204,7 @@ static int proc_append_block(uint32_t thread, const uint8_t *records, uint32_t l
     int fault = rec_fault_next();
     int fd = fault ? -1 : open(rec_proc.proc_path, O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return fault ? fault : -errno;
     int rc = write_proc_block(fd, thread, records, len);
     close(fd);
     return rc;
@@ -277,7 +279,7 @@ static int proc_block_image(uint8_t *buf, uint32_t len, uint32_t cap)
 {
     uint32_t span = mtdb_block_span(len);
     if (span > cap)
-        return E2BIG;
+        return -E2BIG;
     memmove(buf + MTDB_BLOCK_HEADER_BYTES, buf, len);
     memset(buf + MTDB_BLOCK_HEADER_BYTES + len, 0, span - MTDB_BLOCK_HEADER_BYTES - len);
     mtdb_block_open(buf, 0, 0, 0, rec_now_ns());
@@ -290,11 +292,11 @@ static int write_checked(int fd, const void *buf, size_t len)
     int fault = rec_fault_next();
     if (fault)
         return fault;
-    return rec_write_all(fd, buf, len) == 0 ? 0 : errno ? errno : EIO;
+    return rec_write_all(fd, buf, len);
 }
 
 /* Header, PROCESS block and MODULES block by write(), then the reserved space after
- * them (a failure to reserve it only warns: recording goes on without). 0 or an errno. */
+ * them (a failure to reserve it only warns: recording goes on without). 0 or -errno. */
 static int write_proc_content(int fd, uint8_t *buf, uint32_t cap, uint64_t mono, uint64_t wall,
                               uint64_t clock_cost)
 {
@@ -321,7 +323,8 @@ static int write_proc_content(int fd, uint8_t *buf, uint32_t cap, uint64_t mono,
         return err;
     int ledger_err = rec_ledger_start(fd, written);
     if (ledger_err)
-        proc_file_warn("cannot reserve space in the process file ", rec_proc.proc_path, ledger_err);
+        proc_file_warn("cannot reserve space in the process file ", rec_proc.proc_path,
+                       -ledger_err);
     return 0;
 }
 
@@ -341,25 +344,25 @@ static int write_process_file(uint64_t mono, uint64_t wall, uint64_t clock_cost)
     memcpy(tmp + n, ".tmp", 5);
     const uint32_t cap = MTDB_BLOCK_MAX_PAYLOAD;
     uint8_t *buf = rec_map(cap);
-    int err = buf ? rec_fault_next() : ENOMEM;
+    int err = buf ? rec_fault_next() : -ENOMEM;
     int fd = err ? -1 : open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        err = err ? err : errno;
+        err = err ? err : -errno;
         rec_unmap(buf, cap);
-        proc_file_warn("cannot record: cannot create ", tmp, err);
-        return -1;
+        proc_file_warn("cannot record: cannot create ", tmp, -err);
+        return err;
     }
     err = write_proc_content(fd, buf, cap, mono, wall, clock_cost);
     close(fd);
     rec_unmap(buf, cap);
     if (!err && (err = rec_fault_next()) == 0 && rename(tmp, rec_proc.proc_path) != 0)
-        err = errno;
+        err = -errno;
     if (err) {
         rec_ledger_forget();
-        leave_failure_mark(tmp, err);
-        proc_file_warn("cannot record: cannot write ", rec_proc.proc_path, err);
+        leave_failure_mark(tmp, -err);
+        proc_file_warn("cannot record: cannot write ", rec_proc.proc_path, -err);
     }
-    return err ? -1 : 0;
+    return err;
 }
 
 /* ---- exit ---------------------------------------------------------------------------- */
@@ -382,9 +385,8 @@ static void write_exit_record(unsigned how, uint64_t status)
         how != MTDB_EXIT_EXIT_CALL)
         return;
     uint8_t rec[16 + MTDB_MAX_COUNTERS_RECORD], *p = rec;
-    *p++ = MTDB_TAG(MTDB_REC_EXIT, how);
-    p = mtdb_put_varint(p, 0); /* dt from the block's base: the block is stamped now */
-    p = mtdb_put_varint(p, status);
+    mtdb_enc_t at_base = {0}; /* dt 0 from the block's base: the block is stamped now */
+    p = mtdb_enc_exit(p, &at_base, how, 0, status);
     /* Process-level counters: events that arrived before start-up completed. */
     uint64_t proc_counters[MTDB_COUNTER_COUNT] = {0};
     proc_counters[MTDB_COUNTER_STARTUP_PASSTHROUGH] =
@@ -472,8 +474,7 @@ void rec_before_exec(const char *path)
     t->depth = 1;
     uint8_t rec[64 + 1024], *p = rec;
     size_t len = path ? strnlen(path, 1024) : 0;
-    *p++ = MTDB_TAG(MTDB_REC_STATE, MTDB_STATE_EXEC);
-    p = mtdb_put_varint(p, 0);
+    p = mtdb_enc_state(p, &t->enc, MTDB_STATE_EXEC, t->enc.last_ns); /* dt 0 */
     p = mtdb_enc_string(p, path ? path : "", len);
     rec_append_meta(t, rec, (uint32_t)(p - rec));
     rec_append_counters(t);
@@ -491,8 +492,10 @@ void rec_set_paused(int paused)
     if (t->mode != REC_ACTIVE || t->depth)
         return;
     t->depth = 1;
-    uint8_t rec[4] = {MTDB_TAG(MTDB_REC_STATE, paused ? MTDB_STATE_PAUSED : MTDB_STATE_RESUMED), 0};
-    rec_append_meta(t, rec, 2);
+    uint8_t rec[16];
+    unsigned state = paused ? MTDB_STATE_PAUSED : MTDB_STATE_RESUMED;
+    uint8_t *end = mtdb_enc_state(rec, &t->enc, state, t->enc.last_ns); /* dt 0 */
+    rec_append_meta(t, rec, (uint32_t)(end - rec));
     t->depth = 0;
 }
 
@@ -529,18 +532,17 @@ static uint64_t measure_clock_cost(void)
 
 static int start_recording(void)
 {
-    if (rec_real_resolve() < 0)
-        return -1;
-    if (load_settings(&rec_proc.settings) < 0)
-        return -1;
+    int rc = rec_real_resolve();
+    if (rc < 0 || (rc = load_settings(&rec_proc.settings)) < 0)
+        return rc;
     rec_proc.pid = getpid();
     if (!rec_proc.settings.follow && rec_proc.settings.root_pid &&
         rec_proc.settings.root_pid != rec_proc.pid) {
         rec_log(1, "not following this process (MTDB_FOLLOW=no)", NULL, NULL);
-        return -1;
+        return -ECHILD;
     }
-    if (prepare_output() < 0)
-        return -1;
+    if ((rc = prepare_output()) < 0)
+        return rc;
     rec_proc.nonce = new_nonce();
     rec_modules_self_range(&rec_proc.self_lo, &rec_proc.self_hi);
     rec_stack_prime();
@@ -554,9 +556,10 @@ static int start_recording(void)
     if (cost > 200)
         rec_log(1, "the monotonic clock is slow on this machine (a system call?): ",
                 "expect more overhead per event", NULL);
-    if (write_process_file(mono, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec,
-                           cost) < 0)
-        return -1;
+    rc = write_process_file(mono, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec,
+                            cost);
+    if (rc < 0)
+        return rc;
     pthread_atfork(NULL, NULL, on_fork_child);
     on_exit(on_exit_handler, NULL);
     if (rec_proc.settings.pause_signal) {

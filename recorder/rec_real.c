@@ -70,7 +70,7 @@ int rec_real_resolve(void)
     RESOLVE(free);
     if (missing) {
         rec_warn_once("cannot find the real allocator function ", missing);
-        return -1;
+        return -ENOENT;
     }
     rec_real.malloc = next.malloc;
     rec_real.calloc = next.calloc;

@@ -22,6 +22,7 @@ const char *rec_errno_text(int err)
     return text ? text : "unknown error";
 }
 
+/* err: a (positive) errno value, for the message. */
 static void stream_fail(rec_stream_t *s, const char *what, int err)
 {
     s->failed = 1;
@@ -48,16 +49,16 @@ int rec_reserve_disk(int fd, uint64_t offset, uint64_t bytes)
     struct rlimit lim;
     if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
         offset + bytes > (uint64_t)lim.rlim_cur)
-        return EFBIG;
+        return -EFBIG;
     if (fallocate(fd, 0, (off_t)offset, (off_t)bytes) == 0)
         return 0;
     if (errno != EOPNOTSUPP)
-        return errno;
+        return -errno;
     /* File systems without fallocate: write the zeros ourselves. */
     static const uint8_t zeros[4096];
     for (uint64_t done = 0; done < bytes; done += sizeof zeros)
         if (pwrite(fd, zeros, sizeof zeros, (off_t)(offset + done)) != (ssize_t)sizeof zeros)
-            return errno ? errno : EIO;
+            return errno ? -errno : -EIO;
     return 0;
 }
 
@@ -71,7 +72,7 @@ static int map_chunk(rec_stream_t *s, int fd, uint64_t offset, uint64_t bytes)
     void *m =
         mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, (off_t)offset);
     if (m == MAP_FAILED)
-        return errno;
+        return -errno;
     s->map = m;
     s->chunk_offset = offset;
     s->chunk_bytes = bytes;
@@ -112,8 +113,9 @@ int rec_stream_create(rec_stream_t *s, uint32_t index)
     int fault = rec_fault_next();
     int fd = fault ? -1 : open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        stream_fail(s, "cannot create ", fault ? fault : errno);
-        return -1;
+        int err = fault ? fault : -errno;
+        stream_fail(s, "cannot create ", -err);
+        return err;
     }
     rec_owner_new_file(fd); /* the program is giving up root: the file goes with it */
     int err = map_chunk(s, fd, 0, s->chunk_first);
@@ -125,13 +127,13 @@ int rec_stream_create(rec_stream_t *s, uint32_t index)
         mtdb_file_header_build(s->map, &fp);
         s->used = MTDB_FILE_HEADER_BYTES;
         if (rename(tmp, s->path) != 0)
-            err = errno;
+            err = -errno;
     }
     if (err) {
         unlink(tmp);
         rec_stream_release_map(s);
-        stream_fail(s, "cannot grow ", err);
-        return -1;
+        stream_fail(s, "cannot grow ", -err);
+        return err;
     }
     rec_log(2, "debug: new stream ", s->path, NULL);
     return 0;
@@ -146,8 +148,9 @@ static int next_chunk(rec_stream_t *s)
     int fault = rec_fault_next();
     int fd = fault ? -1 : open(s->path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
-        stream_fail(s, "cannot reopen ", fault ? fault : errno);
-        return -1;
+        int err = fault ? fault : -errno;
+        stream_fail(s, "cannot reopen ", -err);
+        return err;
     }
     uint8_t *old = s->map;
     uint64_t old_bytes = s->chunk_bytes;
@@ -155,8 +158,8 @@ static int next_chunk(rec_stream_t *s)
     int err = map_chunk(s, fd, offset, bytes);
     close(fd);
     if (err) {
-        stream_fail(s, "cannot grow ", err);
-        return -1;
+        stream_fail(s, "cannot grow ", -err);
+        return err;
     }
     mtdb_block_pad(old + old_used, 0);
     munmap(old, old_bytes);

@@ -30,7 +30,7 @@ int rec_write_all(int fd, const void *buf, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return -1;
+            return n < 0 ? -errno : -EIO;
         p += n, len -= (size_t)n;
     }
     return 0;

@@ -147,7 +147,7 @@ static int main_stack_bounds(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
     if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < span)
         span = (uintptr_t)rl.rlim_cur;
     if (!top || sp >= top || top - sp >= span)
-        return -1;
+        return -ERANGE;
     *lo = top - span;
     *hi = top;
     return 0;
@@ -188,12 +188,9 @@ static void stack_bounds(rec_thread_t *t)
 static void write_thread_record(rec_thread_t *t, uint64_t now)
 {
     uint8_t rec[40], *p = rec;
-    *p++ = MTDB_TAG(MTDB_REC_THREAD, 0);
-    p = mtdb_put_varint(p, (uint64_t)t->tid);
-    p = mtdb_put_varint(p, now);
     uint32_t flags = (t->tid == rec_proc.pid ? MTDB_THREAD_MAIN : 0) |
                      (fork_child_thread ? MTDB_THREAD_FORK_CHILD : 0);
-    p = mtdb_put_varint(p, flags);
+    p = mtdb_enc_thread(p, (uint64_t)t->tid, now, flags);
     rec_append_meta(t, rec, (uint32_t)(p - rec));
 }
 
@@ -239,9 +236,8 @@ void rec_thread_check_name(rec_thread_t *t)
     if (prctl(PR_GET_NAME, name) != 0 || memcmp(name, t->name, sizeof name) == 0)
         return;
     memcpy(t->name, name, sizeof name);
-    uint8_t rec[24], *p = rec;
-    *p++ = MTDB_TAG(MTDB_REC_NAME, 0);
-    p = mtdb_enc_string(p, name, strlen(name));
+    uint8_t rec[32], *p = rec;
+    p = mtdb_enc_name(p, name, strlen(name));
     rec_append_meta(t, rec, (uint32_t)(p - rec));
 }
 
@@ -334,7 +330,7 @@ void rec_thread_exit_handler(void)
 int rec_thread_snapshot(uint32_t index, uint32_t *serial, uint64_t counters[MTDB_COUNTER_COUNT])
 {
     if (index >= __atomic_load_n(&slot_count, __ATOMIC_ACQUIRE) || index >= REC_MAX_SLOTS)
-        return -1;
+        return -ERANGE;
     rec_thread_t *t = __atomic_load_n(&slots[index], __ATOMIC_ACQUIRE);
     if (!t || t->mode != REC_ACTIVE)
         return 0;

@@ -220,7 +220,7 @@ static int read_dynamic(const elf_object_t *obj, dyn_tables_t *d)
             d->relro_lo = obj->base + ph->p_vaddr, d->relro_hi = d->relro_lo + ph->p_memsz;
     }
     if (!dyn)
-        return -1;
+        return -ENOENT;
     for (; dyn->d_tag != DT_NULL; dyn++) {
         uintptr_t v = dyn->d_un.d_ptr;
         switch (dyn->d_tag) {
@@ -244,13 +244,13 @@ static int read_dynamic(const elf_object_t *obj, dyn_tables_t *d)
             break;
         case DT_PLTREL:
             if (dyn->d_un.d_val != DT_RELA)
-                return -1;
+                return -ENOTSUP;
             break;
         default:
             break;
         }
     }
-    return d->symtab && d->strtab ? 0 : -1;
+    return d->symtab && d->strtab ? 0 : -ENOENT;
 }
 
 /* A slot inside PT_GNU_RELRO was made read-only after relocation: open it for the write. */
@@ -264,7 +264,7 @@ static int write_slot(void **slot, void *fn, const dyn_tables_t *d)
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     void *start = (void *)(at & ~(page - 1));
     if (mprotect(start, page, PROT_READ | PROT_WRITE) != 0)
-        return -1;
+        return -errno;
     __atomic_store_n(slot, fn, __ATOMIC_RELEASE);
     mprotect(start, page, PROT_READ);
     return 0;

@@ -179,12 +179,7 @@ tb_rec_t *tb_thread(tb_t *t, uint64_t tid, uint64_t start_ns, uint64_t flags)
 {
     tb_rec_t *r = tb_rec_start(t, MTDB_REC_THREAD, 0, 31);
     r->tid = tid, r->ts = start_ns, r->tflags = flags;
-    uint8_t *p = t->rp;
-    *p++ = MTDB_TAG(MTDB_REC_THREAD, 0);
-    p = mtdb_put_varint(p, tid);
-    p = mtdb_put_varint(p, start_ns);
-    p = mtdb_put_varint(p, flags);
-    return tb_rec_done(t, r, p, 0);
+    return tb_rec_done(t, r, mtdb_enc_thread(t->rp, tid, start_ns, (uint32_t)flags), 0);
 }
 
 tb_rec_t *tb_name(tb_t *t, const char *name)
@@ -192,9 +187,7 @@ tb_rec_t *tb_name(tb_t *t, const char *name)
     size_t len = strlen(name);
     tb_rec_t *r = tb_rec_start(t, MTDB_REC_NAME, 0, 11 + len);
     r->str = name, r->ts = t->enc.last_ns;
-    uint8_t *p = t->rp;
-    *p++ = MTDB_TAG(MTDB_REC_NAME, 0);
-    return tb_rec_done(t, r, mtdb_enc_string(p, name, len), 0);
+    return tb_rec_done(t, r, mtdb_enc_name(t->rp, name, len), 0);
 }
 
 /* Counter i holds base + i. */
@@ -233,10 +226,7 @@ tb_rec_t *tb_mark(tb_t *t, unsigned kind, uint64_t ts, const char *label)
     size_t len = strlen(label);
     tb_rec_t *r = tb_rec_start(t, MTDB_REC_MARK, (uint8_t)kind, 21 + len);
     r->ts = ts, r->str = label;
-    uint8_t *p = t->rp;
-    *p++ = MTDB_TAG(MTDB_REC_MARK, kind);
-    p = mtdb_enc_time(p, &t->enc, ts);
-    return tb_rec_done(t, r, mtdb_enc_string(p, label, len), 0);
+    return tb_rec_done(t, r, mtdb_enc_mark(t->rp, &t->enc, kind, ts, label, len), 0);
 }
 
 tb_rec_t *tb_state(tb_t *t, unsigned state, uint64_t ts, const char *path, uint64_t pid)
@@ -244,9 +234,7 @@ tb_rec_t *tb_state(tb_t *t, unsigned state, uint64_t ts, const char *path, uint6
     size_t len = path ? strlen(path) : 0;
     tb_rec_t *r = tb_rec_start(t, MTDB_REC_STATE, (uint8_t)state, 31 + len);
     r->ts = ts, r->str = path, r->value = pid;
-    uint8_t *p = t->rp;
-    *p++ = MTDB_TAG(MTDB_REC_STATE, state);
-    p = mtdb_enc_time(p, &t->enc, ts);
+    uint8_t *p = mtdb_enc_state(t->rp, &t->enc, state, ts);
     if (state == MTDB_STATE_EXEC)
         p = mtdb_enc_string(p, path, len);
     if (state == MTDB_STATE_FORKED)
@@ -281,10 +269,7 @@ tb_rec_t *tb_exit(tb_t *t, unsigned how, uint64_t ts, uint64_t status)
 {
     tb_rec_t *r = tb_rec_start(t, MTDB_REC_EXIT, (uint8_t)how, 21);
     r->ts = ts, r->value = status;
-    uint8_t *p = t->rp;
-    *p++ = MTDB_TAG(MTDB_REC_EXIT, how);
-    p = mtdb_enc_time(p, &t->enc, ts);
-    return tb_rec_done(t, r, mtdb_put_varint(p, status), 0);
+    return tb_rec_done(t, r, mtdb_enc_exit(t->rp, &t->enc, how, ts, status), 0);
 }
 
 tb_rec_t *tb_raw(tb_t *t, const uint8_t *bytes, size_t len, int heap)

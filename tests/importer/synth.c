@@ -127,29 +127,22 @@ void synth_stack(synth_t *s, const uintptr_t *frames, unsigned depth)
 
 void synth_thread(synth_t *s, uint64_t tid, uint64_t start_ns, uint64_t flags)
 {
-    *s->p++ = MTDB_TAG(MTDB_REC_THREAD, 0);
-    s->p = mtdb_put_varint(s->p, tid);
-    s->p = mtdb_put_varint(s->p, start_ns);
-    s->p = mtdb_put_varint(s->p, flags);
+    s->p = mtdb_enc_thread(s->p, tid, start_ns, (uint32_t)flags);
 }
 
 void synth_name(synth_t *s, const char *name)
 {
-    *s->p++ = MTDB_TAG(MTDB_REC_NAME, 0);
-    s->p = mtdb_enc_string(s->p, name, strlen(name));
+    s->p = mtdb_enc_name(s->p, name, strlen(name));
 }
 
 void synth_mark(synth_t *s, unsigned kind, uint64_t ts, const char *label)
 {
-    *s->p++ = MTDB_TAG(MTDB_REC_MARK, kind);
-    s->p = mtdb_enc_time(s->p, &s->enc, ts);
-    s->p = mtdb_enc_string(s->p, label, strlen(label));
+    s->p = mtdb_enc_mark(s->p, &s->enc, kind, ts, label, strlen(label));
 }
 
 void synth_state(synth_t *s, unsigned state, uint64_t ts, const char *path, uint64_t value)
 {
-    *s->p++ = MTDB_TAG(MTDB_REC_STATE, state);
-    s->p = mtdb_enc_time(s->p, &s->enc, ts);
+    s->p = mtdb_enc_state(s->p, &s->enc, state, ts);
     if (state == MTDB_STATE_EXEC)
         s->p = mtdb_enc_string(s->p, path, strlen(path));
     if (state == MTDB_STATE_FORKED)
@@ -196,9 +189,7 @@ void synth_module(synth_t *s, uint64_t base, uint64_t text_size, const char *pat
 
 void synth_exit(synth_t *s, unsigned how, uint64_t ts, uint64_t status)
 {
-    *s->p++ = MTDB_TAG(MTDB_REC_EXIT, how);
-    s->p = mtdb_enc_time(s->p, &s->enc, ts);
-    s->p = mtdb_put_varint(s->p, status);
+    s->p = mtdb_enc_exit(s->p, &s->enc, how, ts, status);
 }
 
 void synth_path(char *buf, size_t len, const char *dir, uint32_t pid, uint64_t nonce, int stream)
