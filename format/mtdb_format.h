@@ -204,7 +204,9 @@ enum mtdb_func {
     X(PAUSED_ALLOCS, "paused_allocs", "allocations not recorded while paused")                     \
     X(LATE_EVENTS, "late_events", "events after the thread's recorder state closed")               \
     X(STARTUP_PASSTHROUGH, "startup_passthrough",                                                  \
-      "events not recorded: they came while the recorder was starting (process level)")
+      "events not recorded: they came while the recorder was starting (process level)")           \
+    X(STACK_TABLE_RESETS, "stack_table_resets",                                                    \
+      "times the thread's stack table reached MTDB_STACK_TABLE_KB and was cleared")
 #define MTDB_MAX_COUNTERS 64 /* a reader's cap on a COUNTERS record's count */
 enum mtdb_counter {
 #define MTDB_COUNTER_ENUM(name, str, doc) MTDB_COUNTER_##name,

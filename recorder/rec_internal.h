@@ -63,6 +63,7 @@ typedef struct rec_settings {
     int pause_signal;
     uint32_t block_bytes;
     uint32_t chunk_largest;
+    uint64_t stack_table_bytes; /* MTDB_STACK_TABLE_KB */
     int log_level;
     int clock_monotonic; /* MTDB_CLOCK=monotonic */
     long root_pid;
@@ -290,8 +291,10 @@ struct rec_table_entry *rec_table_find(rec_table_t *tb, uint64_t key, int *found
 int rec_table_grow(rec_table_t *tb);
 void rec_table_clear(rec_table_t *tb);
 void rec_table_free(rec_table_t *tb);
-/* Makes room for one insertion (creating the table on first use); 0 when it may take it. */
-int rec_table_room(rec_table_t *tb);
+/* Makes room for one insertion (creating the table on first use) without mapping more
+ * than max_bytes of slots at any moment: 0 when it may take it, 1 when it was cleared to
+ * stay within max_bytes (and may take it), -1 when it may not. */
+int rec_table_room(rec_table_t *tb, uint64_t max_bytes);
 
 static inline uint64_t rec_mix64(uint64_t h)
 {

@@ -149,8 +149,13 @@ uint32_t rec_stack_capture(rec_thread_t *t)
     if (n <= 0)
         return 0;
     uint64_t key = hash_frames(frames + skip, n);
-    if (rec_table_room(&t->stacks) < 0)
+    /* Past the budget the table starts over: stacks come again as new ids (the importer
+     * merges them by their frames), so memory stays bounded and ids stay true. */
+    int room = rec_table_room(&t->stacks, rec_proc.settings.stack_table_bytes);
+    if (room < 0)
         return 0;
+    if (room > 0)
+        t->counters[MTDB_COUNTER_STACK_TABLE_RESETS]++;
     int found;
     struct rec_table_entry *e = rec_table_find(&t->stacks, key, &found);
     if (REC_LIKELY(found))
@@ -164,7 +169,7 @@ uint32_t rec_stack_capture(rec_thread_t *t)
  * one in every M; that record carries the weight of the ones skipped since. */
 uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site, uint64_t *weight)
 {
-    if (rec_table_room(&t->sites) < 0)
+    if (rec_table_room(&t->sites, UINT64_MAX) < 0)
         return rec_stack_capture(t);
     int found;
     struct rec_table_entry *e = rec_table_find(&t->sites, site, &found);
