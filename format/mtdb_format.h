@@ -198,7 +198,7 @@ enum mtdb_func {
     X(REENTRANT, "reentrant", "events recorded without stack: re-entered hook")                    \
     X(STACKS, "stacks", "distinct stacks this thread defined")                                     \
     X(STACKS_TRUNCATED, "stacks_truncated", "stacks cut at the depth limit")                       \
-    X(STACKS_SAMPLED_OUT, "stacks_sampled_out", "allocations whose stack was skipped")             \
+    X(STACKS_SAMPLED_OUT, "stacks_sampled_out", "allocations given only their call site's frame")  \
     X(RECORDER_NS, "recorder_ns", "estimated ns spent inside the recorder")                        \
     X(UNWIND_NS, "unwind_ns", "estimated ns spent unwinding stacks")                               \
     X(PAUSED_ALLOCS, "paused_allocs", "allocations not recorded while paused")                     \

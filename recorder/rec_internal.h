@@ -306,7 +306,9 @@ static inline uint64_t rec_mix64(uint64_t h)
 /* Captures the calling stack, interns it; returns its id, 0 when none was captured.
  * Writes a STACK record first when the stack is new to this thread. */
 uint32_t rec_stack_capture(rec_thread_t *t);
-uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site, uint64_t *weight);
+/* Fast preset: a full stack for a sample of each call site's allocations, the one-frame
+ * stack [site] for the others. */
+uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site);
 void rec_stack_prime(void);
 /* The frame-pointer walk from the record at fp: reads only whole, 8-aligned 16-byte
  * records inside [lo, hi), each above the one before; stops at the first that is not.

@@ -97,6 +97,7 @@ int main(void)
 {
     Suite *s = suite_create("recorder_table");
     TCase *tc = tcase_create("table");
+    tcase_set_timeout(tc, 30); /* 100 000 insertions: seconds on a loaded machine */
     tcase_add_test(tc, test_rec_table_insert_find_grow);
     tcase_add_test(tc, test_rec_table_clear_forgets_everything);
     tcase_add_test(tc, test_rec_table_budget_clears_instead_of_growing);
