@@ -227,13 +227,15 @@ static inline unsigned mtdb_free_func_decode(unsigned sub)
     X(REENTRANT, "reentrant", "events recorded without stack: re-entered hook")                    \
     X(STACKS, "stacks", "distinct stacks this thread defined")                                     \
     X(STACKS_TRUNCATED, "stacks_truncated", "stacks cut at the depth limit")                       \
-    X(STACKS_SAMPLED_OUT, "stacks_sampled_out", "allocations whose stack was skipped")             \
+    X(STACKS_SAMPLED_OUT, "stacks_sampled_out", "allocations given only their call site's frame")  \
     X(RECORDER_NS, "recorder_ns", "estimated ns spent inside the recorder")                        \
     X(UNWIND_NS, "unwind_ns", "estimated ns spent unwinding stacks")                               \
     X(PAUSED_ALLOCS, "paused_allocs", "allocations not recorded while paused")                     \
     X(LATE_EVENTS, "late_events", "events after the thread's recorder state closed")               \
     X(STARTUP_PASSTHROUGH, "startup_passthrough",                                                  \
-      "events not recorded: they came while the recorder was starting (process level)")
+      "events not recorded: they came while the recorder was starting (process level)")           \
+    X(STACK_TABLE_RESETS, "stack_table_resets",                                                    \
+      "times the thread's stack table reached MTDB_STACK_TABLE_KB and was cleared")
 #define MTDB_MAX_COUNTERS 64 /* a reader's cap on a COUNTERS record's count */
 enum mtdb_counter {
 #define MTDB_COUNTER_ENUM(name, str, doc) MTDB_COUNTER_##name,

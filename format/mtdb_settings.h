@@ -39,6 +39,9 @@
     X(BLOCK_KB, "BLOCK_KB", "block-kb", 'i', 1, 1024, 32, "",                                      \
       "largest block payload in KiB (checksum and damage granularity)")                            \
     X(CHUNK_MB, "CHUNK_MB", "chunk-mb", 'i', 1, 1024, 1, "", "largest file growth step in MiB")    \
+    X(STACK_TABLE_KB, "STACK_TABLE_KB", "stack-table-kb", 'i', 32, 4194304, 32768, "",             \
+      "most KiB each thread's table of known stacks may map; past it the table is "                \
+      "cleared and stacks are written again (counted in stack_table_resets)")                      \
     X(LOG, "LOG", "log", 'c', 0, 2, 0, "off|info|debug", "recorder log level on stderr")           \
     X(CLOCK, "CLOCK", "clock", 'c', 0, 1, 0, "auto|monotonic",                                     \
       "auto: the invariant TSC where the kernel keeps time with it, else "                         \

@@ -240,7 +240,7 @@ static inline uint32_t alloc_stack(rec_thread_t *t, size_t size, uintptr_t site,
     *weight = 1;
     if (REC_LIKELY(rec_proc.settings.preset != 1) || size >= rec_proc.settings.sample_large)
         return rec_stack_capture(t);
-    return rec_sample_stack(t, site, weight);
+    return rec_sample_stack(t, site);
 }
 
 /* Anything but an attached, idle thread: re-entry, set-up, late events. Returns the

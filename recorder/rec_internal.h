@@ -71,6 +71,7 @@ typedef struct rec_settings {
     int pause_signal;
     uint32_t block_bytes;
     uint32_t chunk_largest;
+    uint64_t stack_table_bytes; /* MTDB_STACK_TABLE_KB */
     int log_level;
     int clock_monotonic; /* MTDB_CLOCK=monotonic */
     long root_pid;
@@ -298,8 +299,10 @@ struct rec_table_entry *rec_table_find(rec_table_t *tb, uint64_t key, int *found
 int rec_table_grow(rec_table_t *tb);
 void rec_table_clear(rec_table_t *tb);
 void rec_table_free(rec_table_t *tb);
-/* Makes room for one insertion (creating the table on first use); 0 when it may take it. */
-int rec_table_room(rec_table_t *tb);
+/* Makes room for one insertion (creating the table on first use) without mapping more
+ * than max_bytes of slots at any moment: 0 when it may take it, 1 when it was cleared to
+ * stay within max_bytes (and may take it), -1 when it may not. */
+int rec_table_room(rec_table_t *tb, uint64_t max_bytes);
 
 static inline uint64_t rec_mix64(uint64_t h)
 {
@@ -311,7 +314,9 @@ static inline uint64_t rec_mix64(uint64_t h)
 /* Captures the calling stack, interns it; returns its id, 0 when none was captured.
  * Writes a STACK record first when the stack is new to this thread. */
 uint32_t rec_stack_capture(rec_thread_t *t);
-uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site, uint64_t *weight);
+/* Fast preset: a full stack for a sample of each call site's allocations, the one-frame
+ * stack [site] for the others. */
+uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site);
 void rec_stack_prime(void);
 /* The frame-pointer walk from the record at fp: reads only whole, 8-aligned 16-byte
  * records inside [lo, hi), each above the one before; stops at the first that is not.

@@ -83,6 +83,7 @@ static int load_settings(rec_settings_t *s)
     s->pause_signal = (int)v[MTDB_SET_PAUSE_SIGNAL];
     s->block_bytes = (uint32_t)v[MTDB_SET_BLOCK_KB] * 1024;
     s->chunk_largest = (uint32_t)v[MTDB_SET_CHUNK_MB] << 20;
+    s->stack_table_bytes = (uint64_t)v[MTDB_SET_STACK_TABLE_KB] << 10;
     s->log_level = (int)v[MTDB_SET_LOG];
     s->clock_monotonic = (int)v[MTDB_SET_CLOCK];
     s->root_pid = (long)v[MTDB_SET_ROOT_PID];
@@ -100,9 +101,10 @@ static size_t format_settings(char *out, size_t cap)
                        s->sample_every,
                        (uint64_t)s->block_bytes / 1024,
                        (uint64_t)s->chunk_largest >> 20,
-                       (uint64_t)s->pause_signal};
+                       (uint64_t)s->pause_signal,
+                       s->stack_table_bytes >> 10};
     static const char *const names[] = {"DEPTH",    "SAMPLE_LARGE", "SAMPLE_FIRST", "SAMPLE_EVERY",
-                                        "BLOCK_KB", "CHUNK_MB",     "PAUSE_SIGNAL"};
+                                        "BLOCK_KB", "CHUNK_MB",     "PAUSE_SIGNAL", "STACK_TABLE_KB"};
     size_t n = rec_strlcpy(out, "MTDB_PRESET=", cap);
     n += rec_strlcpy(out + n, presets[s->preset], cap - n);
     n += rec_strlcpy(out + n, "\nMTDB_UNWIND=", cap - n);

@@ -149,8 +149,13 @@ uint32_t rec_stack_capture(rec_thread_t *t)
     if (n <= 0)
         return 0;
     uint64_t key = hash_frames(frames + skip, n);
-    if (rec_table_room(&t->stacks) < 0)
+    /* Past the budget the table starts over: stacks come again as new ids (the importer
+     * merges them by their frames), so memory stays bounded and ids stay true. */
+    int room = rec_table_room(&t->stacks, rec_proc.settings.stack_table_bytes);
+    if (room < 0)
         return 0;
+    if (room > 0)
+        t->counters[MTDB_COUNTER_STACK_TABLE_RESETS]++;
     int found;
     struct rec_table_entry *e = rec_table_find(&t->stacks, key, &found);
     if (REC_LIKELY(found))
@@ -160,11 +165,33 @@ uint32_t rec_stack_capture(rec_thread_t *t)
     return id;
 }
 
-/* Fast preset: allocations of each call site get a full stack for the first N, then
- * one in every M; that record carries the weight of the ones skipped since. */
-uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site, uint64_t *weight)
+/* The one-frame stack [site]: the caller of the allocation function, the frame a full
+ * walk would have put first. Defined once per thread like any stack, without a walk. */
+static uint32_t site_stack(rec_thread_t *t, uintptr_t site)
 {
-    if (rec_table_room(&t->sites) < 0)
+    void *frame = (void *)site;
+    uint64_t key = hash_frames(&frame, 1);
+    int room = rec_table_room(&t->stacks, rec_proc.settings.stack_table_bytes);
+    if (room < 0)
+        return 0;
+    if (room > 0)
+        t->counters[MTDB_COUNTER_STACK_TABLE_RESETS]++;
+    int found;
+    struct rec_table_entry *e = rec_table_find(&t->stacks, key, &found);
+    if (REC_LIKELY(found))
+        return e->value;
+    int saved = errno;
+    uint32_t id = define_stack(t, e, key, &frame, 1);
+    errno = saved;
+    return id;
+}
+
+/* Fast preset: allocations of each call site get a full stack for the first N, then
+ * one in every M; the others get the one-frame stack of their site. Every row then
+ * names its site exactly (weight 1), and full stacks are a sample of each site's. */
+uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site)
+{
+    if (!site || rec_table_room(&t->sites, UINT64_MAX) < 0)
         return rec_stack_capture(t);
     int found;
     struct rec_table_entry *e = rec_table_find(&t->sites, site, &found);
@@ -173,14 +200,9 @@ uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site, uint64_t *weight)
         t->sites.count++;
     }
     uint64_t seen = ++e->extra;
-    if (seen <= rec_proc.settings.sample_first)
+    if (seen <= rec_proc.settings.sample_first ||
+        (seen - rec_proc.settings.sample_first) % rec_proc.settings.sample_every == 0)
         return rec_stack_capture(t);
-    e->value++; /* allocations since the last sampled one */
-    if ((seen - rec_proc.settings.sample_first) % rec_proc.settings.sample_every) {
-        t->counters[MTDB_COUNTER_STACKS_SAMPLED_OUT]++;
-        return 0;
-    }
-    *weight = e->value;
-    e->value = 0;
-    return rec_stack_capture(t);
+    t->counters[MTDB_COUNTER_STACKS_SAMPLED_OUT]++;
+    return site_stack(t, site);
 }

@@ -4,6 +4,8 @@
  * in, so clearing the table for the next thread is one increment. Owned by one thread:
  * no atomics, no locks, no malloc.
  */
+#include <string.h>
+
 #include "rec_internal.h"
 
 int rec_table_init(rec_table_t *tb, uint32_t capacity)
@@ -25,7 +27,10 @@ void rec_table_free(rec_table_t *tb)
 
 void rec_table_clear(rec_table_t *tb)
 {
-    tb->gen++;
+    if (++tb->gen == 0 && tb->slots) { /* wrapped: old entries could pass for live ones */
+        memset(tb->slots, 0, ((size_t)tb->mask + 1) * sizeof *tb->slots);
+        tb->gen = 1;
+    }
     tb->count = 0;
 }
 
@@ -66,12 +71,22 @@ int rec_table_grow(rec_table_t *tb)
     return 0;
 }
 
-/* Makes room for one insertion; returns 0 when the table may take it. */
-int rec_table_room(rec_table_t *tb)
+/* Makes room for one insertion. The table stays at most half full; doubling maps the new
+ * slots before the old ones go, so it grows only while old plus new fit in max_bytes.
+ * A table that may not grow is cleared instead: forgetting costs a rewrite of what
+ * comes again, never memory the host did not budget. */
+int rec_table_room(rec_table_t *tb, uint64_t max_bytes)
 {
     if (!tb->slots && rec_table_init(tb, 1024) < 0)
         return -1;
-    if ((tb->count + 1) * 2 > tb->mask + 1 && rec_table_grow(tb) < 0)
+    if ((tb->count + 1) * 2 <= tb->mask + 1)
+        return 0;
+    uint64_t slots = (uint64_t)tb->mask + 1;
+    if (slots * 3 * sizeof *tb->slots > max_bytes || slots * 2 > UINT32_MAX) {
+        rec_table_clear(tb);
+        return 1;
+    }
+    if (rec_table_grow(tb) < 0)
         return (tb->count + 1) * 8 > (tb->mask + 1) * 7 ? -1 : 0;
     return 0;
 }

@@ -86,6 +86,8 @@ static const tt_image_t *run_sites(rt_case_t *c, const char *preset)
     return run_one(c);
 }
 
+/* Sampled-out allocations keep their call site as a one-frame stack: every record has
+ * a stack and weight 1, and the full stacks skipped are counted. */
 START_TEST(test_recorder_fast_preset_exact_with_weights)
 {
     rt_case_t c;
@@ -93,8 +95,11 @@ START_TEST(test_recorder_fast_preset_exact_with_weights)
     const tt_size_stat_t *a = &im->sizes[100], *b = &im->sizes[600];
     ck_assert_uint_eq(a->allocs, (uint64_t)rt_value(&c, "site_a.allocs")); /* all recorded */
     ck_assert_uint_eq(a->frees, a->allocs);
-    ck_assert_uint_eq(a->with_stack, 8 + 15);        /* first 8, then 1 in 64 */
-    ck_assert_uint_eq(a->weight_stacked, a->allocs); /* weights stand for the rest */
+    ck_assert_uint_eq(a->with_stack, a->allocs); /* full or the site's frame */
+    ck_assert_uint_eq(a->weight_stacked, a->allocs);
+    ck_assert_uint_eq(a->weight_all, a->allocs); /* no row stands for others */
+    /* first 8, then 1 in 64 get a full stack: 968 - (8 + 15) only their site */
+    ck_assert_uint_eq(im->counters[MTDB_COUNTER_STACKS_SAMPLED_OUT], 968 - (8 + 15));
     ck_assert_uint_eq(b->allocs, (uint64_t)rt_value(&c, "site_b.allocs"));
     ck_assert_uint_eq(b->with_stack, b->allocs); /* large: never sampled out */
     ck_assert_uint_eq(b->weight_stacked, b->allocs);

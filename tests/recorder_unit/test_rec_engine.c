@@ -319,13 +319,24 @@ START_TEST(test_rec_engine_fast_preset_weights_sum)
     tally_t t;
     read_dir(&t);
     ck_assert_uint_eq(t.n, n + 1);
-    uint64_t weight_sum = 0, with_stack = 0;
-    for (size_t i = 0; i < n; i++)
-        if (t.evs[i].stack) {
-            with_stack++;
-            weight_sum += t.evs[i].weight;
+    /* Every record has a stack and weight 1: the full one (4 first, then 1 in 10) or the
+     * one-frame stack of its site, defined once. */
+    uint32_t full = t.evs[0].stack, site = 0;
+    uint64_t weight_sum = 0, with_full = 0, with_site = 0;
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_ne(t.evs[i].stack, 0);
+        weight_sum += t.evs[i].weight;
+        if (t.evs[i].stack == full) {
+            with_full++;
+            continue;
         }
-    ck_assert_uint_eq(with_stack, 4 + 100);
+        if (!site)
+            site = t.evs[i].stack;
+        ck_assert_uint_eq(t.evs[i].stack, site);
+        with_site++;
+    }
+    ck_assert_uint_eq(with_full, 4 + 100);
+    ck_assert_uint_eq(with_site, n - (4 + 100));
     ck_assert_uint_eq(weight_sum, n);
     ck_assert_uint_ne(t.evs[n].stack, 0);
     ck_assert_uint_eq(t.evs[n].weight, 1);
