@@ -94,7 +94,7 @@ SELECT j.stack_id,
        CASE WHEN j.is_user THEN j.u_file || ':' || j.u_line
             WHEN j.o_label IS NOT NULL THEN j.o_file || ':' || j.o_line
             ELSE j.a_file || ':' || j.a_line END,
-       CASE WHEN j.is_user THEN 'user' ELSE 'runtime' END,
+       CASE WHEN j.is_user THEN 'user' WHEN j.o_label IS NOT NULL THEN 'runtime' ELSE 'unknown' END,
        j.u_module, j.u_function, j.u_position, j.a_label, j.a_function,
        j.a_file || ':' || j.a_line, j.a_module,
        (SELECT group_concat(label, ' < ') FROM
