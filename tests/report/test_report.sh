@@ -118,7 +118,12 @@ case_diff() {
   python3 -c '
 import json; d=json.load(open("out")); s={x["site"]: x["status"] for x in d["sites"]}
 assert s == {"leak_it": "grew", "make_buffer": "shrank", "grow": "appeared"}, s
-assert d["totals"]["leaked_bytes"] == {"base": 2000, "new": 3000}' || fail "diff json"
+assert d["totals"]["leaked_bytes"] == {"base": 2000, "new": 3000}
+assert d["totals"]["temporaries"] == {"base": 4, "new": 6}, d["totals"]
+x={x["site"]: x for x in d["sites"]}
+assert x["grow"]["base"] is None and x["grow"]["new"]["temporaries"] == 5, x["grow"]
+assert x["make_buffer"]["new"]["temporaries"] - x["make_buffer"]["base"]["temporaries"] == -3
+assert all(v["class"] == "user" for v in x.values()), x' || fail "diff json"
   expect_status 0 diff new.db trace.db
   grep -q '^  vanished .* grow (fixture.c)$' out || fail "grow vanished"
 }
@@ -157,13 +162,18 @@ case_query() {
   expect_status 1 query no_such_query trace.db
 }
 
-# Two real recordings of rpt_leaky_prog, 1 and then 3 leaked blocks: diff and check
-# see exactly that difference.
+# Two real recordings of rpt_leaky_prog: `1 10` then `3 40`, so leak_blocks leaks 2 more
+# blocks of 100 bytes, churn makes 30 more temporaries of 64 bytes and steady does not
+# change; diff and check see exactly that difference. temporary_us is raised to 10 s and
+# the sites derived again, so a slow machine cannot turn a temporary into a lasting block.
 case_recorded_runs() {
-  local n
-  for n in 1 3; do
-    expect_status 0 record -q -o "run$n" -- "$leaky" "$n"
-    expect_status 0 import -q -o "run$n.db" "run$n"
+  local run
+  for run in "1 10" "3 40"; do
+    local name=run${run%% *}
+    expect_status 0 record -q -o "$name" -- "$leaky" $run
+    expect_status 0 import -q -o "$name.db" "$name"
+    sqlite3 "$name.db" "UPDATE analysis_params SET value = 10000000 WHERE name = 'temporary_us'"
+    derive "$name.db"
   done
   expect_status 0 check --max-leaked-bytes 100 run1.db
   expect_status 1 check --max-leaked-bytes 100 run3.db
@@ -172,15 +182,33 @@ case_recorded_runs() {
   expect_status 0 diff -f json run1.db run3.db
   python3 -c '
 import json; d=json.load(open("out"))
-s=[x for x in d["sites"] if x["site"] == "leak_blocks"]
-assert len(s) == 1 and s[0]["status"] == "grew", d["sites"]
-assert s[0]["base"]["leaked_bytes"] == 100 and s[0]["new"]["leaked_bytes"] == 300, s
-assert s[0]["new"]["calls"] - s[0]["base"]["calls"] == 2, s
-assert not [x for x in d["sites"] if x["site"] == "churn"], "churn did not change"
-assert d["totals"]["leaked_bytes"]["new"] - d["totals"]["leaked_bytes"]["base"] == 200' ||
+s={x["site"]: x for x in d["sites"]}
+assert sorted(s) == ["churn", "leak_blocks"], d["sites"]
+def row(calls, nbytes, lb, lby, peak, temps, tby):
+    return {"calls": calls, "bytes": nbytes, "leaked_blocks": lb, "leaked_bytes": lby,
+            "peak_bytes": peak, "temporaries": temps, "temporary_bytes": tby}
+l, c = s["leak_blocks"], s["churn"]
+assert l["status"] == "grew" and l["class"] == "user" and l["file"].endswith("rpt_leaky_prog.c"), l
+assert l["base"] == row(1, 100, 1, 100, 100, 0, 0), l
+assert l["new"] == row(3, 300, 3, 300, 300, 0, 0), l
+assert c["status"] == "grew" and c["class"] == "user", c
+assert c["base"] == row(10, 640, 0, 0, 0, 10, 640), c
+assert c["new"] == row(40, 2560, 0, 0, 0, 40, 2560), c
+assert d["unchanged_sites"] == 1, d  # steady
+t = {k: v["new"] - v["base"] for k, v in d["totals"].items()}
+assert t == {"calls": 32, "bytes": 2120, "leaked_blocks": 2, "leaked_bytes": 200,
+             "peak_bytes": 200, "temporaries": 30, "temporary_bytes": 1920}, t' ||
     fail "diff of the two runs: $(cat out)"
   expect_status 0 diff run1.db run3.db
-  grep -q '^  grew  *+2  *+200 B  *+200 B .* leak_blocks (rpt_leaky_prog.c)$' out || fail "diff text: $(cat out)"
+  grep -qx '  grew  *+30  *+1.9 KiB  *0  *0 B  *0 B  *+30  churn (rpt_leaky_prog.c)' out ||
+    fail "diff text, churn: $(cat out)"
+  grep -qx '  grew  *+2  *+200 B  *+2  *+200 B  *+200 B  *0  leak_blocks (rpt_leaky_prog.c)' out ||
+    fail "diff text, leak_blocks: $(cat out)"
+  grep -qx '  temporaries  *15  *45  *+30' out || fail "diff text, temporaries: $(cat out)"
+  grep -q steady out && fail "steady did not change: $(cat out)"
+  expect_status 0 diff run3.db run1.db
+  grep -qx '  shrank  *-30  *-1.9 KiB  *0  *0 B  *0 B  *-30  churn (rpt_leaky_prog.c)' out ||
+    fail "diff text, reversed: $(cat out)"
 }
 
 # Opens the page in headless Chromium with "#search=TEXT" and keeps the DOM it built.
