@@ -50,8 +50,8 @@ static const char check_help[] =
 static const char diff_help[] =
     "usage: mtdb diff [options] BASE.db NEW.db\n\n"
     "What grew, shrank, appeared and vanished between two runs: calls, bytes, leaked\n"
-    "and peak bytes per site, sites matched by function and file (not by address), and\n"
-    "the totals.\n\n"
+    "blocks and bytes, peak bytes and temporaries per user site (runtime sites apart),\n"
+    "sites matched by function and file (not by address), and the totals.\n\n"
     "  -f, --format FMT    text (default) or json\n"
     "  -n, --rows N        changed sites shown (text default 20, json all)\n"
     "  -h, --help          this text\n";
