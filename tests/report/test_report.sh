@@ -113,13 +113,15 @@ case_diff() {
   expect_status 0 diff -f json trace.db new.db
   python3 -c '
 import json; d=json.load(open("out")); s={x["site"]: x["status"] for x in d["sites"]}
-assert s == {"leak_it": "grew", "make_buffer": "shrank", "grow": "appeared"}, s
+assert s == {"leak_it": "grew", "make_buffer": "shrank", "grow": "appeared", "(no stack)": "grew"}, s
 assert d["totals"]["leaked_bytes"] == {"base": 2000, "new": 3000}
-assert d["totals"]["temporaries"] == {"base": 4, "new": 6}, d["totals"]
+assert d["totals"]["temporaries"] == {"base": 4, "new": 7}, d["totals"]
 x={x["site"]: x for x in d["sites"]}
 assert x["grow"]["base"] is None and x["grow"]["new"]["temporaries"] == 5, x["grow"]
 assert x["make_buffer"]["new"]["temporaries"] - x["make_buffer"]["base"]["temporaries"] == -3
-assert all(v["class"] == "user" for v in x.values()), x' || fail "diff json"
+assert [v["class"] for v in d["sites"]] == ["user"] * 3 + ["unknown"], d["sites"]
+assert x["(no stack)"]["new"]["temporaries"] - x["(no stack)"]["base"]["temporaries"] == 1' ||
+    fail "diff json"
   expect_status 0 diff new.db trace.db
   grep -q '^  vanished .* grow (fixture.c)$' out || fail "grow vanished"
 }
