@@ -123,13 +123,16 @@ static void rpt_diff_text_totals(rpt_rows_t *t, FILE *out)
 
 /* The text table's columns: every metric but temporary_bytes (in the JSON). */
 #define RPT_DIFF_TEXT_METRICS 6
-static const int rpt_diff_text_widths[RPT_DIFF_TEXT_METRICS] = {7, 10, 6, 10, 10, 7};
+/* Bytes columns hold "+999.9 KiB" with a blank before it; with the status and the site,
+ * a row fits 100 columns. */
+static const int rpt_diff_text_widths[RPT_DIFF_TEXT_METRICS] = {7, 11, 5, 11, 11, 6};
+#define RPT_DIFF_SITE_WIDTH 30
 
 static void rpt_diff_text_header(const char *title, FILE *out)
 {
     static const char *const heads[RPT_DIFF_TEXT_METRICS] = {"calls", "bytes", "leaks",
                                                              "leaked", "peak", "temps"};
-    fprintf(out, "\n%s\n  %-9s", title, "status");
+    fprintf(out, "\n%s\n  %-8s", title, "status");
     for (int m = 0; m < RPT_DIFF_TEXT_METRICS; m++)
         fprintf(out, " %*s", rpt_diff_text_widths[m], heads[m]);
     fputs("  site (file)\n", out);
@@ -138,7 +141,7 @@ static void rpt_diff_text_header(const char *title, FILE *out)
 static void rpt_diff_text_site(const rpt_diff_site_t *d, const char *site, const char *file,
                                FILE *out)
 {
-    fprintf(out, "  %-9s", d->status);
+    fprintf(out, "  %-8s", d->status);
     for (int m = 0; m < RPT_DIFF_TEXT_METRICS; m++) {
         char buf[64];
         rpt_diff_signed(d->next[m] - d->base[m], rpt_diff_metric_fmts[m], buf, sizeof buf);
@@ -147,7 +150,8 @@ static void rpt_diff_text_site(const rpt_diff_site_t *d, const char *site, const
     char where[512];
     const char *base = strrchr(file, '/'); /* the file name: the JSON has the whole path */
     snprintf(where, sizeof where, *file ? "%s (%s)" : "%s", site, base ? base + 1 : file);
-    fprintf(out, "  %.30s%s\n", where, strlen(where) > 30 ? "~" : "");
+    fprintf(out, "  %.*s%s\n", RPT_DIFF_SITE_WIDTH, where,
+            strlen(where) > RPT_DIFF_SITE_WIDTH ? "~" : "");
 }
 
 static void rpt_diff_json_site(const rpt_diff_site_t *d, rpt_rows_t *rows, FILE *out, int first)

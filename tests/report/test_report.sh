@@ -210,6 +210,7 @@ assert t == {"calls": 32, "bytes": 2120, "leaked_blocks": 2, "leaked_bytes": 200
              "peak_bytes": 200, "temporaries": 30, "temporary_bytes": 1920}, t' ||
     fail "diff of the two runs: $(cat out)"
   expect_status 0 diff run1.db run3.db
+  [[ $(awk 'length > 100' out) == "" ]] || fail "diff wider than 100 columns: $(cat out)"
   grep -qx '  grew  *+30  *+1.9 KiB  *0  *0 B  *0 B  *+30  churn (rpt_leaky_prog.c)' out ||
     fail "diff text, churn: $(cat out)"
   grep -qx '  grew  *+2  *+200 B  *+2  *+200 B  *+200 B  *0  leak_blocks (rpt_leaky_prog.c)' out ||
