@@ -39,10 +39,12 @@ static const char check_help[] =
     "usage: mtdb check [options] [trace.db]\n\n"
     "Gates a CI job on memory: exits 1 with one line per broken limit, 0 when all hold.\n"
     "Sizes take a K, M or G suffix (KiB, MiB, GiB).\n\n"
-    "  --max-leaked-bytes N   bytes still live at exit, all processes\n"
+    "  --max-leaked-bytes N   bytes still live at exit at the program's sites (user and\n"
+    "                         unknown; the runtime's own, as libstdc++'s pool, apart)\n"
     "  --max-peak-bytes N     the largest process's peak of live bytes\n"
     "  --max-allocations N    allocation calls, all processes\n"
-    "  --max-temporaries N    short-lived allocations (bottlenecks view, kind temporary)\n"
+    "  --max-temporaries N    short-lived blocks, freed by their thread within\n"
+    "                         temporary_us (as mtdb diff counts them)\n"
     "  -p, --process ID       only the process with this process_id\n"
     "  -h, --help             this text\n\n"
     "A limit the database cannot answer (its view is missing) counts as broken.\n";
@@ -50,8 +52,8 @@ static const char check_help[] =
 static const char diff_help[] =
     "usage: mtdb diff [options] BASE.db NEW.db\n\n"
     "What grew, shrank, appeared and vanished between two runs: calls, bytes, leaked\n"
-    "and peak bytes per site, sites matched by function and file (not by address), and\n"
-    "the totals.\n\n"
+    "blocks and bytes, peak bytes and temporaries per user site (runtime sites apart),\n"
+    "sites matched by function and file (not by address), and the totals.\n\n"
     "  -f, --format FMT    text (default) or json\n"
     "  -n, --rows N        changed sites shown (text default 20, json all)\n"
     "  -h, --help          this text\n";
@@ -361,7 +363,50 @@ static int query_name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* "name  question" per query, the question from its "-- Question:" header line. */
+/* The "-- Question:" header of a query, its continuation lines ("--   ...") joined by
+ * blanks, in place in text; NULL when there is none. */
+static char *query_question(char *text)
+{
+    char *q = text ? strstr(text, "-- Question: ") : NULL;
+    if (!q)
+        return NULL;
+    q += strlen("-- Question: ");
+    char *w = q, *r = q;
+    for (;;) {
+        while (*r && *r != '\n')
+            *w++ = *r++;
+        if (*r == '\n' && strncmp(r + 1, "--   ", 5) == 0) {
+            r += 1 + 5;
+            *w++ = ' ';
+            continue;
+        }
+        break;
+    }
+    *w = 0;
+    return q;
+}
+
+/* "name  question", the question wrapped to fit 100 columns under its own column. */
+static void query_list_line(const char *name, const char *question)
+{
+    enum { indent = 21, width = 100 - indent };
+    printf("%-20s ", name);
+    for (int first = 1; first || *question; first = 0) {
+        int len = (int)strlen(question), cut = len;
+        if (len > width) {
+            cut = width;
+            while (cut > 0 && question[cut] != ' ')
+                cut--;
+            if (cut == 0)
+                cut = width;
+        }
+        printf("%*s%.*s\n", first ? 0 : indent, "", cut, question);
+        question += cut;
+        while (*question == ' ')
+            question++;
+    }
+}
+
 static int query_list(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -379,10 +424,8 @@ static int query_list(const char *dir)
     for (size_t i = 0; i < count; i++) {
         char path[4400];
         snprintf(path, sizeof path, "%s/%s.sql", dir, names[i]);
-        char *text = query_read(path), *q = text ? strstr(text, "-- Question: ") : NULL;
-        if (q)
-            q[strcspn(q, "\n")] = 0;
-        printf("%-20s %s\n", names[i], q ? q + strlen("-- Question: ") : "");
+        char *text = query_read(path), *q = query_question(text);
+        query_list_line(names[i], q ? q : "");
         free(text), free(names[i]);
     }
     return CLI_EXIT_OK;

@@ -138,6 +138,13 @@ int rpt_rows_bind_int(rpt_rows_t *rows, int index, long long value)
     return RPT_OK;
 }
 
+int rpt_rows_bind_text(rpt_rows_t *rows, int index, const char *value)
+{
+    if (sqlite3_bind_text(rows->stmt, index, value, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+        return rpt_db_fail(rows->db, RPT_E_SQL, "%s", sqlite3_errmsg(rows->db->handle));
+    return RPT_OK;
+}
+
 int rpt_rows_next(rpt_rows_t *rows)
 {
     int rc = sqlite3_step(rows->stmt);

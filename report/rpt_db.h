@@ -19,6 +19,7 @@ typedef struct rpt_rows rpt_rows_t;
 /* Prepares one statement; ?1.. are bound with rpt_rows_bind_int. */
 int rpt_rows_open(rpt_db_t *db, const char *sql, rpt_rows_t **out);
 int rpt_rows_bind_int(rpt_rows_t *rows, int index, long long value);
+int rpt_rows_bind_text(rpt_rows_t *rows, int index, const char *value);
 /* 1: a row is ready, 0: no more rows, < 0: an error (message on the db). */
 int rpt_rows_next(rpt_rows_t *rows);
 void rpt_rows_close(rpt_rows_t *rows);

@@ -1,10 +1,10 @@
 /* rpt_folded.c: folded stacks, one line per stack, "frame;frame;... count", outermost
  * frame first, as flamegraph.pl, inferno and speedscope read them.
  *
- * Weights are view columns: allocations = hotspots_by_stack.weighted_calls, bytes =
- * hotspots_by_stack.bytes, leaked = leaks_by_stack.bytes; the lines sum exactly to the
- * view's totals. --process applies where the view has process_id. Writes only to the FILE* it is
- * given.
+ * Weights are the per-stack totals the analysis views sum by user site (stack_totals):
+ * allocations = hotspots.calls, bytes = hotspots.bytes, leaked = the leaks view's bytes
+ * live at exit; the lines sum exactly to those views' totals. Writes only to the FILE*
+ * it is given.
  */
 #include <stdio.h>
 #include <string.h>
@@ -60,22 +60,19 @@ int rpt_stack_folded(rpt_db_t *db, long long stack_id, char sep, char *buf, size
 }
 
 /* stack_id and weight per stack, for the weight asked; ?1 is the process (0: all).
- * Older databases' hotspots_by_stack has no process_id: then all processes only. */
+ * stack_totals is what the analysis views (site_totals, hotspots, leaks) sum by user
+ * site, so the lines sum exactly to their totals. */
 static int rpt_folded_sql(rpt_db_t *db, const rpt_options_t *opts, char *sql, size_t len)
 {
-    static const char *const views[] = {"hotspots_by_stack", "hotspots_by_stack", "leaks_by_stack"};
-    static const char *const columns[] = {"weighted_calls", "bytes", "bytes"};
-    const char *view = views[opts->weight], *column = columns[opts->weight];
-    int by_process = rpt_db_has_column(db, view, "process_id");
-    if (opts->process && !by_process)
+    static const char *const columns[] = {"blocks", "bytes", "live_bytes"};
+    const char *column = columns[opts->weight];
+    if (!rpt_db_has_view(db, "site_totals"))
         return rpt_db_fail(db, RPT_E_NOVIEW,
-                           "this database's %s has no process_id: "
-                           "--process needs --weight leaked",
-                           view);
+                           "no view site_totals (imported by an older mtdb: import it again)");
     snprintf(sql, len,
-             "SELECT stack_id, sum(%s) FROM %s WHERE %s GROUP BY stack_id "
-             "HAVING sum(%s) > 0 ORDER BY stack_id",
-             column, view, by_process ? "?1 = 0 OR process_id = ?1" : "?1 = 0", column);
+             "SELECT stack_id, sum(%s) FROM stack_totals WHERE ?1 = 0 OR process_id = ?1 "
+             "GROUP BY stack_id HAVING sum(%s) > 0 ORDER BY stack_id",
+             column, column);
     return RPT_OK;
 }
 

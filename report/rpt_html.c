@@ -16,13 +16,12 @@
 #ifdef MTDB_HAVE_HTML
 extern const char rpt_d3_js[], rpt_page_js[], rpt_page_css[];
 
-/* Stacks by their largest share of calls, bytes or leaked bytes; the heaviest first. */
+/* Stacks by their largest share of calls, bytes or leaked bytes; the heaviest first.
+ * stack_totals is what the analysis views sum by user site, as in the folded output. */
 static const char rpt_html_stacks_sql[] =
-    "WITH s AS (SELECT h.stack_id, h.calls, h.bytes, coalesce(l.bytes, 0) AS leaked FROM "
-    "(SELECT stack_id, sum(weighted_calls) AS calls, sum(bytes) AS bytes FROM "
-    "hotspots_by_stack GROUP BY stack_id) h LEFT JOIN (SELECT stack_id, "
-    "sum(bytes) AS bytes FROM leaks_by_stack GROUP BY stack_id) l ON l.stack_id IS "
-    "h.stack_id), t AS (SELECT max(sum(calls), 1) AS c, max(sum(bytes), 1) AS b, "
+    "WITH s AS (SELECT stack_id, sum(blocks) AS calls, sum(bytes) AS bytes, "
+    "sum(live_bytes) AS leaked FROM stack_totals GROUP BY stack_id), "
+    "t AS (SELECT max(sum(calls), 1) AS c, max(sum(bytes), 1) AS b, "
     "max(sum(leaked), 1) AS l, count(*) AS n FROM s) "
     "SELECT s.stack_id, s.calls, s.bytes, s.leaked, t.n FROM s, t ORDER BY "
     "max(1.0 * s.calls / t.c, 1.0 * s.bytes / t.b, 1.0 * s.leaked / t.l) DESC, s.stack_id";

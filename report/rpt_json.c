@@ -63,12 +63,12 @@ void rpt_json_value(FILE *out, rpt_rows_t *rows, int col)
     }
 }
 
-/* "stack": [{"function", "file", "line", "module"}, ...], innermost first. */
+/* "stack": [{"function", "short_name", "file", "line", "module"}, ...], innermost first. */
 static int rpt_json_stack(rpt_db_t *db, long long stack_id, FILE *out)
 {
     rpt_rows_t *rows;
     int rc = rpt_rows_open(db,
-                           "SELECT function, file, line, module FROM stack_symbols "
+                           "SELECT function, short_name, file, line, module FROM stack_symbols "
                            "WHERE stack_id = ?1 ORDER BY position, inline_depth",
                            &rows);
     if (rc == RPT_OK)
@@ -78,9 +78,9 @@ static int rpt_json_stack(rpt_db_t *db, long long stack_id, FILE *out)
     fputs(", \"stack\": [", out);
     int n = 0;
     while ((rc = rpt_rows_next(rows)) == 1) {
-        static const char *const keys[] = {"function", "file", "line", "module"};
+        static const char *const keys[] = {"function", "short_name", "file", "line", "module"};
         fputs(n++ ? ", {" : "{", out);
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 5; i++) {
             fprintf(out, "%s\"%s\": ", i ? ", " : "", keys[i]);
             rpt_json_value(out, rows, i);
         }
@@ -91,17 +91,79 @@ static int rpt_json_stack(rpt_db_t *db, long long stack_id, FILE *out)
     return rc < 0 ? rc : RPT_OK;
 }
 
-static int rpt_json_row(rpt_db_t *db, const rpt_section_t *s, rpt_rows_t *rows, FILE *out)
+/* A site row of an analysis view (site, location, no stack_id) has many stacks: its
+ * evidence is the heaviest one (most bytes live at exit for a leak, most freed only at
+ * exit for that section, else most bytes allocated) and how many stacks the site has.
+ * ?1 site, ?2 location, ?3 process (0: all), ?4 1 for leaks, 2 for freed at exit. */
+static const char rpt_json_site_stack_sql[] =
+    "SELECT g.stack_id, count(*) OVER () FROM stack_totals g "
+    "JOIN stack_sites ss ON ss.stack_id = g.stack_id "
+    "WHERE ss.site = ?1 AND ss.location IS ?2 AND (?3 = 0 OR g.process_id = ?3) "
+    "GROUP BY g.stack_id "
+    "ORDER BY CASE ?4 WHEN 1 THEN sum(g.live_bytes) WHEN 2 THEN sum(g.exit_bytes) ELSE 0 END "
+    "DESC, sum(g.bytes) DESC, "
+    "sum(g.blocks) DESC, g.stack_id LIMIT 1";
+
+static int rpt_json_site_stack(rpt_db_t *db, const rpt_section_t *s, const char *site,
+                               const char *location, long long process, FILE *out)
+{
+    rpt_rows_t *rows;
+    long long stack_id = -1, stacks = 0;
+    int rc = rpt_rows_open(db, rpt_json_site_stack_sql, &rows);
+    if (rc == RPT_OK)
+        rc = rpt_rows_bind_text(rows, 1, site);
+    if (rc == RPT_OK)
+        rc = location ? rpt_rows_bind_text(rows, 2, location) : RPT_OK;
+    if (rc == RPT_OK)
+        rc = rpt_rows_bind_int(rows, 3, process);
+    if (rc == RPT_OK)
+        rc = rpt_rows_bind_int(rows, 4,
+                               strcmp(s->key, "leaks") == 0           ? 1
+                               : strcmp(s->key, "freed_at_exit") == 0 ? 2
+                                                                      : 0);
+    if (rc == RPT_OK && (rc = rpt_rows_next(rows)) == 1) {
+        rc = RPT_OK;
+        stack_id = rpt_rows_int(rows, 0);
+        stacks = rpt_rows_int(rows, 1);
+    }
+    rpt_rows_close(rows);
+    if (rc < 0)
+        return rc;
+    fprintf(out, ", \"stacks_at_site\": %lld, \"stack_id\": ", stacks);
+    if (stack_id < 0) {
+        fputs("null, \"stack\": []", out);
+        return RPT_OK;
+    }
+    fprintf(out, "%lld", stack_id);
+    return rpt_json_stack(db, stack_id, out);
+}
+
+static int rpt_json_row(rpt_db_t *db, const rpt_section_t *s, rpt_rows_t *rows,
+                        long long process, FILE *out)
 {
     long long stack_id = -1;
+    int site = -1, location = -1;
     fputc('{', out);
     for (int i = 0; s->columns[i].name; i++) {
-        fprintf(out, "%s\"%s\": ", i ? ", " : "", s->columns[i].name);
+        const char *name = s->columns[i].name;
+        fprintf(out, "%s\"%s\": ", i ? ", " : "", name);
         rpt_json_value(out, rows, i);
-        if (strcmp(s->columns[i].name, "stack_id") == 0 && rpt_rows_type(rows, i) == RPT_INT)
+        if (strcmp(name, "stack_id") == 0 && rpt_rows_type(rows, i) == RPT_INT)
             stack_id = rpt_rows_int(rows, i);
+        else if (strcmp(name, "site") == 0 && rpt_rows_type(rows, i) == RPT_STR)
+            site = i;
+        else if (strcmp(name, "location") == 0)
+            location = i;
     }
-    int rc = stack_id >= 0 ? rpt_json_stack(db, stack_id, out) : RPT_OK;
+    int rc = RPT_OK;
+    if (stack_id >= 0)
+        rc = rpt_json_stack(db, stack_id, out);
+    else if (site >= 0 && location >= 0 && rpt_db_has_view(db, "site_totals"))
+        rc = rpt_json_site_stack(db, s, rpt_rows_text(rows, site),
+                                 rpt_rows_type(rows, location) == RPT_STR
+                                     ? rpt_rows_text(rows, location)
+                                     : NULL,
+                                 process, out);
     fputc('}', out);
     return rc;
 }
@@ -131,7 +193,7 @@ static int rpt_json_section(rpt_db_t *db, const rpt_options_t *opts, const rpt_s
     int count = 0;
     while (rc == RPT_OK && (rc = rpt_rows_next(rows)) == 1) {
         fputs(count++ ? ",\n      " : "\n      ", out);
-        rc = rpt_json_row(db, s, rows, out);
+        rc = rpt_json_row(db, s, rows, process, out);
     }
     rpt_rows_close(rows);
     fputs("]}", out);

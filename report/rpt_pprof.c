@@ -3,8 +3,8 @@
  *
  * Its own small protobuf encoder (varints and length-delimited fields; the field numbers
  * are those of github.com/google/pprof/proto/profile.proto) and zlib for the gzip. Values
- * are view columns: hotspots_by_stack (weighted_calls, bytes) and leaks_by_stack (blocks,
- * bytes: live at exit). Location ids are frame_ids. Writes only to the FILE* it is given.
+ * are the per-stack totals the analysis views sum by user site (stack_totals: blocks,
+ * bytes, and live_blocks, live_bytes at exit). Location ids are frame_ids. Writes only to the FILE* it is given.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -251,13 +251,9 @@ static int pp_samples(pp_state_t *p)
 {
     rpt_rows_t *samples = NULL, *frames = NULL;
     int rc = rpt_rows_open(p->db,
-                           "SELECT h.stack_id, h.weighted_calls, h.bytes, coalesce(l.blocks, 0),"
-                           " coalesce(l.bytes, 0) FROM (SELECT stack_id, sum(weighted_calls) AS "
-                           "weighted_calls, sum(bytes) AS bytes FROM hotspots_by_stack GROUP BY "
-                           "stack_id) h LEFT JOIN "
-                           "(SELECT stack_id, sum(blocks) AS blocks, sum(bytes) AS bytes FROM "
-                           "leaks_by_stack GROUP BY stack_id) l ON l.stack_id IS h.stack_id "
-                           "ORDER BY h.stack_id",
+                           "SELECT stack_id, sum(blocks), sum(bytes), sum(live_blocks), "
+                           "sum(live_bytes) FROM stack_totals GROUP BY stack_id "
+                           "ORDER BY stack_id",
                            &samples);
     if (rc == RPT_OK)
         rc = rpt_rows_open(p->db,

@@ -6,7 +6,7 @@
 
 #include "rpt_sections.h"
 
-#define RPT_JSON_VERSION 1
+#define RPT_JSON_VERSION 2
 #define RPT_DEFAULT_ROWS 10
 
 int rpt_write_text(rpt_db_t *db, const rpt_options_t *opts, FILE *out);

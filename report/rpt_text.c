@@ -66,12 +66,36 @@ static int rpt_text_widths(const rpt_text_t *t, const rpt_section_t *s, int *wid
     return shown;
 }
 
+/* The last column's text (a suggestion, an evidence) on as many lines as it needs, broken
+ * at blanks, each continuation line starting at the column's start (col). */
+static void rpt_text_wrap(FILE *out, const char *s, int width, int col)
+{
+    int first = 1;
+    while (*s) {
+        int len = (int)strlen(s), cut = len;
+        if (len > width) {
+            cut = width;
+            while (cut > width / 2 && s[cut] != ' ')
+                cut--;
+            if (s[cut] != ' ')
+                cut = width; /* no blank in the second half: break the word */
+        }
+        if (!first)
+            fprintf(out, "%*s", col, "");
+        fprintf(out, "%.*s\n", cut, s);
+        first = 0;
+        s += cut;
+        while (*s == ' ')
+            s++;
+    }
+}
+
 static void rpt_text_row(const rpt_text_t *t, const rpt_section_t *s, const int *widths,
                          rpt_rows_t *rows)
 {
     char buf[1024];
     const char *sep = RPT_INDENT;
-    int last = 0;
+    int last = 0, col = 0;
     for (int i = 0; s->columns[i].name; i++)
         if (s->columns[i].header)
             last = i;
@@ -90,9 +114,15 @@ static void rpt_text_row(const rpt_text_t *t, const rpt_section_t *s, const int 
             memmove(buf, base + 1, strlen(base + 1) + 1);
             len = (int)strlen(buf);
         }
+        col += (int)strlen(sep);
         if (c->fmt == RPT_F_TEXT && i == last && len < width)
             width = len; /* no trailing blanks */
+        if (rows && c->fmt == RPT_F_TEXT && i == last && len > width && width >= 20) {
+            rpt_text_wrap(t->out, buf, width, col); /* a sentence is read whole */
+            return;
+        }
         rpt_text_cell(t->out, buf, width, c->fmt != RPT_F_TEXT, strcmp(c->name, "location") == 0);
+        col += width;
         sep = "  ";
     }
     fputc('\n', t->out);

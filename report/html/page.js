@@ -247,9 +247,14 @@
           var next = tr.nextSibling;
           if (next && next.className === "stackrow") { body.removeChild(next); return; }
           var d = el("tr", { "class": "stackrow" }), td = el("td", { colspan: cols.length });
-          var frames = r.stack ? r.stack.map(function (f) {
-            return (f.function || "?") + (f.file ? "  " + f.file + ":" + f.line : "");
-          }).join("\n") : (r.path || r.evidence || "no stack in this view");
+          // the row's whole stack, innermost first, from the JSON report (docs/report-json.md)
+          var frames = r.stack && r.stack.length ? r.stack.map(function (f) {
+            var mod = f.module ? f.module.replace(/^.*\//, "") : "";
+            return (f.short_name || f.function || "?") + (f.file ? "  " + f.file + ":" + f.line : "")
+              + (mod ? "  [" + mod + "]" : "");
+          }).join("\n") + (r.stacks_at_site > 1 ? "\n(the heaviest of " + r.stacks_at_site
+              + " stacks at this site)" : "")
+            : (r.path || r.evidence || "no stack in this view");
           td.appendChild(el("pre", { "class": "stack" }, frames)); d.appendChild(td);
           body.insertBefore(d, next);
         };

@@ -58,7 +58,7 @@ case_text() {
 case_json() {
   expect_status 0 report -f json trace.db
   same_as report.json
-  python3 -c 'import json,sys; d=json.load(open("out")); assert d["schema"]=="mtdb-report" and d["version"]==1; l=d["processes"][0]["sections"]["leaks"]["rows"][0]; assert l["bytes"]==2000 and l["site"]=="leak_it" and l["class"]=="user" and l["path"]=="leak_it < main"' ||
+  python3 -c 'import json,sys; d=json.load(open("out")); assert d["schema"]=="mtdb-report" and d["version"]==2; l=d["processes"][0]["sections"]["leaks"]["rows"][0]; assert l["bytes"]==2000 and l["site"]=="leak_it" and l["class"]=="user" and l["path"]=="leak_it < main"; assert [(f["function"], f["file"], f["line"]) for f in l["stack"]]==[("leak_it", "src/fixture.c", 30), ("main", "src/fixture.c", 10)] and l["stacks_at_site"]==1' ||
     fail "json does not parse or lacks the leak"
 }
 
@@ -67,9 +67,9 @@ case_folded() {
   local w sql
   for w in allocations bytes leaked; do
     case $w in
-      allocations) sql='SELECT sum(weighted_calls) FROM hotspots_by_stack' ;;
-      bytes) sql='SELECT sum(bytes) FROM hotspots_by_stack' ;;
-      leaked) sql='SELECT sum(bytes) FROM leaks_by_stack' ;;
+      allocations) sql='SELECT sum(calls) FROM hotspots' ;;
+      bytes) sql='SELECT sum(bytes) FROM hotspots' ;;
+      leaked) sql="SELECT sum(bytes) FROM leaks WHERE kind = 'live_at_exit'" ;;
     esac
     expect_status 0 report -f folded -w "$w" -o "$w.folded" trace.db
     [[ $(awk '{ s += $NF } END { print s }' "$w.folded") == $(sqlite3 trace.db "$sql") ]] ||
@@ -78,10 +78,6 @@ case_folded() {
   same_as folded-allocations.txt allocations.folded
   expect_status 0 report -f folded -w leaked -p 1 trace.db
   [[ $(cat out) == "main;leak_it 2000" ]] || fail "folded leaked for process 1: $(cat out)"
-  if ! sqlite3 trace.db "SELECT process_id FROM hotspots_by_stack LIMIT 0" 2>/dev/null; then
-    expect_status 1 report -f folded -p 1 trace.db
-    grep -q 'has no process_id' err || fail "--process without process_id: $(cat err)"
-  fi
 }
 
 case_pprof() {
@@ -105,9 +101,17 @@ case_check() {
   [[ ! -s out ]] || fail "check printed when all limits hold"
   expect_status 1 check --max-leaked-bytes 2K --max-peak-bytes 3399 --max-allocations 12 new.db
   same_as check-broken.txt
-  expect_status 0 check --max-temporaries 0 trace.db
+  # temporaries as diff counts them: 4 in the fixture (make_buffer's 3 and a block without stack)
+  expect_status 0 check --max-temporaries 4 trace.db
+  expect_status 1 check --max-temporaries 3 trace.db
+  grep -qx 'mtdb check: temporaries 4 exceeds --max-temporaries 3' out || fail "temporaries: $(cat out)"
+  # the runtime's own blocks live at exit are no leak of the program's: not counted
+  cp trace.db runtime.db
+  sqlite3 runtime.db "UPDATE stack_sites SET class = 'runtime' WHERE site = 'leak_it'"
+  expect_status 0 check --max-leaked-bytes 0 runtime.db
+  expect_status 1 check --max-leaked-bytes 0 trace.db
   cp trace.db notemp.db
-  sqlite3 notemp.db 'DROP VIEW advice; DROP VIEW bottlenecks'
+  sqlite3 notemp.db 'DROP VIEW site_totals'
   expect_status 1 check --max-temporaries 5 notemp.db
   grep -q "cannot be checked" out || fail "a limit without its view passes"
   expect_status 2 check trace.db
@@ -119,8 +123,15 @@ case_diff() {
   expect_status 0 diff -f json trace.db new.db
   python3 -c '
 import json; d=json.load(open("out")); s={x["site"]: x["status"] for x in d["sites"]}
-assert s == {"leak_it": "grew", "make_buffer": "shrank", "grow": "appeared"}, s
-assert d["totals"]["leaked_bytes"] == {"base": 2000, "new": 3000}' || fail "diff json"
+assert s == {"leak_it": "grew", "make_buffer": "shrank", "grow": "appeared", "(no stack)": "grew"}, s
+assert d["totals"]["leaked_bytes"] == {"base": 2000, "new": 3000}
+assert d["totals"]["temporaries"] == {"base": 4, "new": 7}, d["totals"]
+x={x["site"]: x for x in d["sites"]}
+assert x["grow"]["base"] is None and x["grow"]["new"]["temporaries"] == 5, x["grow"]
+assert x["make_buffer"]["new"]["temporaries"] - x["make_buffer"]["base"]["temporaries"] == -3
+assert [v["class"] for v in d["sites"]] == ["user"] * 3 + ["unknown"], d["sites"]
+assert x["(no stack)"]["new"]["temporaries"] - x["(no stack)"]["base"]["temporaries"] == 1' ||
+    fail "diff json"
   expect_status 0 diff new.db trace.db
   grep -q '^  vanished .* grow (fixture.c)$' out || fail "grow vanished"
 }
@@ -153,19 +164,28 @@ case_query() {
   expect_status 0 query --list
   grep -q '^leaks  *which of my functions left memory allocated at exit' out || fail "--list: $(cat out)"
   local queries=("$src"/queries/*.sql)
-  [[ $(wc -l <out) == "${#queries[@]}" ]] || fail "--list misses queries"
+  [[ $(grep -c '^[a-z]' out) == "${#queries[@]}" ]] || fail "--list misses queries"
+  # a question of two header lines is whole, wrapped under its column within 100 columns
+  grep -qx '                     chains, and which threads allocate in bursts?' out ||
+    fail "--list cuts the bottlenecks question: $(cat out)"
+  [[ $(awk 'length > 100' out) == "" ]] || fail "--list wider than 100 columns"
   expect_status 0 query leaks trace.db
   grep -q '^1  *user  *leak_it  *fixture.c:30  *2  *2000 ' out || fail "query leaks: $(cat out)"
   expect_status 1 query no_such_query trace.db
 }
 
-# Two real recordings of rpt_leaky_prog, 1 and then 3 leaked blocks: diff and check
-# see exactly that difference.
+# Two real recordings of rpt_leaky_prog: `1 10` then `3 40`, so leak_blocks leaks 2 more
+# blocks of 100 bytes, churn makes 30 more temporaries of 64 bytes and steady does not
+# change; diff and check see exactly that difference. temporary_us is raised to 10 s and
+# the sites derived again, so a slow machine cannot turn a temporary into a lasting block.
 case_recorded_runs() {
-  local n
-  for n in 1 3; do
-    expect_status 0 record -q -o "run$n" -- "$leaky" "$n"
-    expect_status 0 import -q -o "run$n.db" "run$n"
+  local run
+  for run in "1 10" "3 40"; do
+    local name=run${run%% *}
+    expect_status 0 record -q -o "$name" -- "$leaky" $run
+    expect_status 0 import -q -o "$name.db" "$name"
+    sqlite3 "$name.db" "UPDATE analysis_params SET value = 10000000 WHERE name = 'temporary_us'"
+    derive "$name.db"
   done
   expect_status 0 check --max-leaked-bytes 100 run1.db
   expect_status 1 check --max-leaked-bytes 100 run3.db
@@ -174,15 +194,34 @@ case_recorded_runs() {
   expect_status 0 diff -f json run1.db run3.db
   python3 -c '
 import json; d=json.load(open("out"))
-s=[x for x in d["sites"] if x["site"] == "leak_blocks"]
-assert len(s) == 1 and s[0]["status"] == "grew", d["sites"]
-assert s[0]["base"]["leaked_bytes"] == 100 and s[0]["new"]["leaked_bytes"] == 300, s
-assert s[0]["new"]["calls"] - s[0]["base"]["calls"] == 2, s
-assert not [x for x in d["sites"] if x["site"] == "churn"], "churn did not change"
-assert d["totals"]["leaked_bytes"]["new"] - d["totals"]["leaked_bytes"]["base"] == 200' ||
+s={x["site"]: x for x in d["sites"]}
+assert sorted(s) == ["churn", "leak_blocks"], d["sites"]
+def row(calls, nbytes, lb, lby, peak, temps, tby):
+    return {"calls": calls, "bytes": nbytes, "leaked_blocks": lb, "leaked_bytes": lby,
+            "peak_bytes": peak, "temporaries": temps, "temporary_bytes": tby}
+l, c = s["leak_blocks"], s["churn"]
+assert l["status"] == "grew" and l["class"] == "user" and l["file"].endswith("rpt_leaky_prog.c"), l
+assert l["base"] == row(1, 100, 1, 100, 100, 0, 0), l
+assert l["new"] == row(3, 300, 3, 300, 300, 0, 0), l
+assert c["status"] == "grew" and c["class"] == "user", c
+assert c["base"] == row(10, 640, 0, 0, 0, 10, 640), c
+assert c["new"] == row(40, 2560, 0, 0, 0, 40, 2560), c
+assert d["unchanged_sites"] == 1, d  # steady
+t = {k: v["new"] - v["base"] for k, v in d["totals"].items()}
+assert t == {"calls": 32, "bytes": 2120, "leaked_blocks": 2, "leaked_bytes": 200,
+             "peak_bytes": 200, "temporaries": 30, "temporary_bytes": 1920}, t' ||
     fail "diff of the two runs: $(cat out)"
   expect_status 0 diff run1.db run3.db
-  grep -q '^  grew  *+2  *+200 B  *+200 B .* leak_blocks (rpt_leaky_prog.c)$' out || fail "diff text: $(cat out)"
+  [[ $(awk 'length > 100' out) == "" ]] || fail "diff wider than 100 columns: $(cat out)"
+  grep -qx '  grew  *+30  *+1.9 KiB  *0  *0 B  *0 B  *+30  churn (rpt_leaky_prog.c)' out ||
+    fail "diff text, churn: $(cat out)"
+  grep -qx '  grew  *+2  *+200 B  *+2  *+200 B  *+200 B  *0  leak_blocks (rpt_leaky_prog.c)' out ||
+    fail "diff text, leak_blocks: $(cat out)"
+  grep -qx '  temporaries  *15  *45  *+30' out || fail "diff text, temporaries: $(cat out)"
+  grep -q steady out && fail "steady did not change: $(cat out)"
+  expect_status 0 diff run3.db run1.db
+  grep -qx '  shrank  *-30  *-1.9 KiB  *0  *0 B  *0 B  *-30  churn (rpt_leaky_prog.c)' out ||
+    fail "diff text, reversed: $(cat out)"
 }
 
 # Opens the page in headless Chromium with "#search=TEXT" and keeps the DOM it built.
@@ -204,6 +243,9 @@ count() { grep -o -- "$1" "$2" | wc -l; }
 case_html() {
   expect_status 0 report -f html -o report.html trace.db
   grep -q "Content-Security-Policy\" content=\"default-src 'none'" report.html || fail "no CSP"
+  # a row's whole stack (shown on click) is the JSON report's: leak_it's leak, innermost first
+  grep -qF '"site": "leak_it", "location": "src/fixture.c:30", "path": "leak_it \u003c main", "stacks_at_site": 1, "stack_id": 2, "stack": [{"function": "leak_it", "short_name": null, "file": "src/fixture.c", "line": 30' report.html ||
+    fail "the page's leak row has no stack"
   if ! command -v chromium >/dev/null; then
     echo "SKIPPED: headless check: chromium is not installed (scripts/install-deps.sh)" >&2
     exit 77
