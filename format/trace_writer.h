@@ -125,6 +125,25 @@ static inline uint8_t *mtdb_enc_string(uint8_t *p, const void *s, size_t len)
 
 /* ---- metadata records (layouts: the RECORDS table of mtdb_format.h) ---------------- */
 
+/* The numbers that open a PROCESS record, in MTDB_PROC_FIELDS order. */
+typedef struct mtdb_proc_facts {
+    uint64_t pid, ppid, parent_nonce, mono_ns, wall_ns, clock_cost_ns;
+    uint64_t argc; /* then argc strings, then exe, version, unwinder, settings strings */
+} mtdb_proc_facts_t;
+
+/* PROCESS (process file only), up to its strings: the caller adds argc argument
+ * strings, then the EXE, RECORDER_VERSION, UNWINDER and SETTINGS strings with
+ * mtdb_enc_string. Needs 71 bytes. */
+static inline uint8_t *mtdb_enc_process_head(uint8_t *p, const mtdb_proc_facts_t *f)
+{
+    *p++ = MTDB_TAG(MTDB_REC_PROCESS, 0);
+    const uint64_t v[] = {f->pid,     f->ppid,          f->parent_nonce, f->mono_ns,
+                          f->wall_ns, f->clock_cost_ns, f->argc};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        p = mtdb_put_varint(p, v[i]);
+    return p;
+}
+
 /* THREAD: the first record of a thread. Needs 31 bytes. */
 static inline uint8_t *mtdb_enc_thread(uint8_t *p, uint64_t tid, uint64_t start_ns, uint32_t flags)
 {

@@ -224,17 +224,11 @@ static uint32_t encode_process_record(uint8_t *buf, uint32_t cap, uint64_t mono,
     uint8_t *cmdline = buf + cap / 2; /* read into the buffer's second half */
     size_t cmd_len = read_file("/proc/self/cmdline", cmdline, cap / 4);
     uint8_t *p = buf;
-    *p++ = MTDB_TAG(MTDB_REC_PROCESS, 0);
-    p = mtdb_put_varint(p, (uint64_t)rec_proc.pid);
-    p = mtdb_put_varint(p, (uint64_t)getppid());
-    p = mtdb_put_varint(p, rec_proc.parent_nonce);
-    p = mtdb_put_varint(p, mono);
-    p = mtdb_put_varint(p, wall);
-    p = mtdb_put_varint(p, clock_cost);
-    uint64_t argc = 0;
+    mtdb_proc_facts_t facts = {(uint64_t)rec_proc.pid, (uint64_t)getppid(), rec_proc.parent_nonce,
+                               mono, wall, clock_cost, 0};
     for (size_t i = 0; i < cmd_len; i++)
-        argc += cmdline[i] == 0;
-    p = mtdb_put_varint(p, argc);
+        facts.argc += cmdline[i] == 0;
+    p = mtdb_enc_process_head(p, &facts);
     for (size_t i = 0; i < cmd_len;) {
         size_t len = strnlen((const char *)cmdline + i, cmd_len - i);
         p = mtdb_enc_string(p, cmdline + i, len);

@@ -251,11 +251,8 @@ tb_rec_t *tb_process(tb_t *t)
 {
     tb_rec_t *r = tb_rec_start(t, MTDB_REC_PROCESS, 0, 400);
     r->value = 4242, r->ts = t->enc.last_ns;
-    uint8_t *p = t->rp;
-    *p++ = MTDB_TAG(MTDB_REC_PROCESS, 0);
-    const uint64_t nums[] = {4242, 1, 7, 1000, 1700000000123456789ull, 25, 3};
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
-        p = mtdb_put_varint(p, nums[i]);
+    const mtdb_proc_facts_t facts = {4242, 1, 7, 1000, 1700000000123456789ull, 25, 3};
+    uint8_t *p = mtdb_enc_process_head(t->rp, &facts);
     for (size_t i = 0; i < 3; i++)
         p = mtdb_enc_string(p, tb_argv[i], strlen(tb_argv[i]));
     const char *strs[] = {"/usr/bin/prog", "0.1.0", "libunwind 1.6.2",

@@ -162,10 +162,8 @@ static void synth_str(synth_t *s, const char *str)
 void synth_process(synth_t *s, uint32_t pid, uint32_t ppid, uint64_t parent_nonce, uint64_t mono_ns,
                    uint64_t wall_ns, const char *argv0, const char *exe)
 {
-    *s->p++ = MTDB_TAG(MTDB_REC_PROCESS, 0);
-    uint64_t v[] = {pid, ppid, parent_nonce, mono_ns, wall_ns, 25, 2};
-    for (unsigned i = 0; i < sizeof v / sizeof *v; i++)
-        s->p = mtdb_put_varint(s->p, v[i]);
+    const mtdb_proc_facts_t facts = {pid, ppid, parent_nonce, mono_ns, wall_ns, 25, 2};
+    s->p = mtdb_enc_process_head(s->p, &facts);
     synth_str(s, argv0);
     synth_str(s, "--test");
     synth_str(s, exe);
