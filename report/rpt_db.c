@@ -48,16 +48,16 @@ static int rpt_db_check_identity(rpt_db_t *db, const char *path, char *err, size
         snprintf(err, errlen, "%s: not an mtdb database (%s)", path, db->message);
         return RPT_E_FOREIGN;
     }
-    if (app_id != RPT_APPLICATION_ID) {
+    if (app_id != MTDB_APPLICATION_ID) {
         snprintf(err, errlen,
                  "%s: not an mtdb database (SQLite application_id %lld, expected %d: "
                  "make one with 'mtdb import')",
-                 path, app_id, RPT_APPLICATION_ID);
+                 path, app_id, MTDB_APPLICATION_ID);
         return RPT_E_FOREIGN;
     }
-    if (version != RPT_SCHEMA_VERSION) {
+    if (version != MTDB_SCHEMA_VERSION) {
         snprintf(err, errlen, "%s: schema version %lld, this mtdb reads version %d", path, version,
-                 RPT_SCHEMA_VERSION);
+                 MTDB_SCHEMA_VERSION);
         return RPT_E_SCHEMA;
     }
     return RPT_OK;

@@ -8,9 +8,9 @@
 
 #include "rpt.h"
 
-/* mtdb databases: PRAGMA application_id 'MTDB', user_version 1 (sql/00-pragmas.sql). */
-#define RPT_APPLICATION_ID 1297368130
-#define RPT_SCHEMA_VERSION 1
+/* mtdb databases: PRAGMA application_id and user_version, read from sql/00-pragmas.sql
+ * at build time (mtdb_schema.h). */
+#include "mtdb_schema.h"
 
 typedef enum rpt_type { RPT_NULL, RPT_INT, RPT_REAL, RPT_STR } rpt_type_t;
 
