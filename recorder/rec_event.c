@@ -432,8 +432,7 @@ void rec_on_realloc(unsigned func, void *old, void *p, size_t size, uint64_t ts_
         if (!(t = slow_thread(t, &ev)))
             return;
     }
-    unsigned free_func =
-        func == MTDB_FUNC_REALLOC ? MTDB_FREE_FUNC_REALLOC : MTDB_FREE_FUNC_REALLOCARRAY;
+    unsigned free_func = mtdb_free_func_encode(func);
     if (REC_UNLIKELY(rec_paused())) { /* the old block's end is still recorded */
         rec_on_free(free_func, old, ts_before);
         t->counters[MTDB_COUNTER_PAUSED_ALLOCS]++;
