@@ -64,9 +64,11 @@ static void imp_temp_remove_stale(const mtdb_import_options_t *opt, const char *
         return;
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-        flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0)
+        flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0) {
         imp_notify_text(opt, MTDB_IMPORT_EV_NOTICE,
                         "removed %s, left by an import (pid %ld) that no longer runs", path, pid);
+        imp_temp_remove(path); /* its rollback journal, if the kill came mid-transaction */
+    }
     close(fd);
 }
 

@@ -355,8 +355,9 @@ START_TEST(test_atomic_two_imports_one_wins)
 }
 END_TEST
 
-/* An import killed with SIGKILL leaves its temporary file; the next import of the same
- * target removes it (its pid is gone) and says so; one of a live import is kept. */
+/* An import killed with SIGKILL leaves its temporary file (and maybe its journal); the next
+ * import of the same target removes them (its pid is gone) and says so; one of a live
+ * import is kept. */
 START_TEST(test_atomic_killed_import_temp_cleaned)
 {
     char db[512], tmp[600], live[600], *err;
@@ -367,12 +368,17 @@ START_TEST(test_atomic_killed_import_temp_cleaned)
     int status;
     ck_assert_int_eq(waitpid(child, &status, 0), child);
     ck_assert_int_eq(access(tmp, F_OK), 0);
+    /* a kill inside a transaction also leaves SQLite's rollback journal beside it */
+    char journal[640];
+    snprintf(journal, sizeof journal, "%s-journal", tmp);
+    close(open(journal, O_WRONLY | O_CREAT, 0600));
     snprintf(live, sizeof live, "%s.tmp-%d", db, (int)getppid()); /* a live process's */
     close(open(live, O_WRONLY | O_CREAT | O_EXCL, 0600));
     ck_assert_int_eq(import_capture(dir, db, 0, &err), 0);
     ck_assert_msg(strstr(err, "removed") && strstr(err, tmp), "stderr: %s", err);
     free(err);
     ck_assert_int_eq(access(tmp, F_OK), -1);
+    ck_assert_msg(access(journal, F_OK) == -1, "%s was left", journal);
     ck_assert_int_eq(access(live, F_OK), 0);
     unlink(live);
 }
