@@ -50,18 +50,22 @@ static void find_stack_bounds(void)
     stack_hi = stack_lo + size;
 }
 
-/* The recorder's frame-pointer walk: stops at a frame outside the stack or out of order. */
+/* The recorder's frame-pointer walk (rec_fp_walk in recorder/rec_stack.c, the same rules):
+ * stops at a record outside the stack, misaligned, not above the one before, or with a
+ * return address in the first page. Compares against hi - 16, never fp + 16, which wraps
+ * for the garbage rbp of code built without frame pointers. */
 static __attribute__((noinline)) int walk_frame_pointers(void **out, int max)
 {
-    uintptr_t *fp = __builtin_frame_address(0);
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
     int n = 0;
-    while (n < max && (uintptr_t)fp >= stack_lo && (uintptr_t)fp + 16 <= stack_hi &&
-           !((uintptr_t)fp & 7) && fp[1]) {
-        out[n++] = (void *)fp[1];
-        uintptr_t *next = (uintptr_t *)fp[0];
-        if (next <= fp)
+    while (n < max && !(fp & 7) && fp >= stack_lo && fp < stack_hi && stack_hi - fp >= 16) {
+        const uintptr_t *record = (const uintptr_t *)fp;
+        if (record[1] < 4096)
             break;
-        fp = next;
+        out[n++] = (void *)record[1];
+        if (record[0] <= fp)
+            break;
+        fp = record[0];
     }
     return n;
 }
