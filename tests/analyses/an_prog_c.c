@@ -67,6 +67,7 @@ static void *producer(void *arg)
         ring[produced++] = job;
         pthread_cond_signal(&cv);
         pthread_mutex_unlock(&mu);
+        usleep(1000); /* paced: a job lives about its hold, never most of the run */
     }
     return NULL;
 }

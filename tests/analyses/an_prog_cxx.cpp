@@ -102,6 +102,7 @@ static void *producer(void *)
         ring[produced++] = m;
         pthread_cond_signal(&cv);
         pthread_mutex_unlock(&mu);
+        usleep(1000); // paced: a message lives about its hold, never most of the run
     }
     return nullptr;
 }
