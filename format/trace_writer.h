@@ -187,6 +187,47 @@ static inline uint8_t *mtdb_enc_exit(uint8_t *p, mtdb_enc_t *e, unsigned how, ui
     return mtdb_put_varint(p, status);
 }
 
+/* MODULES: the head, then `count` entries written with mtdb_enc_module. Needs 11 bytes. */
+static inline uint8_t *mtdb_enc_modules_head(uint8_t *p, uint64_t count)
+{
+    *p++ = MTDB_TAG(MTDB_REC_MODULES, 0);
+    return mtdb_put_varint(p, count);
+}
+
+/* MODULES head for a writer that learns the count only after writing the entries (the
+ * recorder walks the loader's list once): the count is a 5-byte, non-minimal varint of 0,
+ * *count_at says where it is, and mtdb_modules_set_count fills it in. Needs 6 bytes. */
+#define MTDB_MODULES_COUNT_BYTES 5
+static inline uint8_t *mtdb_enc_modules_head_open(uint8_t *p, uint8_t **count_at)
+{
+    *p++ = MTDB_TAG(MTDB_REC_MODULES, 0);
+    *count_at = p;
+    for (int i = 0; i < MTDB_MODULES_COUNT_BYTES; i++)
+        *p++ = i < MTDB_MODULES_COUNT_BYTES - 1 ? 0x80 : 0;
+    return p;
+}
+
+/* Writes count (< 2^32, which 5 varint bytes hold) at the place mtdb_enc_modules_head_open
+ * reported, keeping the 5-byte width so nothing after it moves. */
+static inline void mtdb_modules_set_count(uint8_t *count_at, uint32_t count)
+{
+    for (int i = 0; i < MTDB_MODULES_COUNT_BYTES; i++, count >>= 7)
+        count_at[i] = (uint8_t)((count & 0x7F) | (i < MTDB_MODULES_COUNT_BYTES - 1 ? 0x80 : 0));
+}
+
+/* One MODULES entry: load base, end of the executable text (relative to base), the path
+ * and the raw build-id bytes (id_len 0: none). Needs 40 + path_len + id_len bytes. */
+#define MTDB_MAX_MODULE_ENTRY(path_len, id_len) (40 + (size_t)(path_len) + (size_t)(id_len))
+static inline uint8_t *mtdb_enc_module(uint8_t *p, uint64_t base, uint64_t text_size,
+                                       const char *path, size_t path_len, const void *id,
+                                       size_t id_len)
+{
+    p = mtdb_put_varint(p, base);
+    p = mtdb_put_varint(p, text_size);
+    p = mtdb_enc_string(p, path, path_len);
+    return mtdb_enc_string(p, id, id_len);
+}
+
 /* ---- headers ---------------------------------------------------------------------- */
 
 typedef struct mtdb_file_params {

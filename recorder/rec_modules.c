@@ -167,20 +167,17 @@ static int encode_cb(struct dl_phdr_info *info, size_t size, void *arg)
     size_t path_len = strlen(path);
     const uint8_t *id = NULL;
     uint32_t id_len = find_build_id(info, &id);
-    if (c->p + 40 + path_len + id_len > c->end) {
+    if ((size_t)(c->end - c->p) < MTDB_MAX_MODULE_ENTRY(path_len, id_len)) {
         c->overflow = 1;
         return 1;
     }
-    c->p = mtdb_put_varint(c->p, info->dlpi_addr);
-    c->p = mtdb_put_varint(c->p, text_end);
-    c->p = mtdb_enc_string(c->p, path, path_len);
-    c->p = mtdb_enc_string(c->p, id, id_len);
+    c->p = mtdb_enc_module(c->p, info->dlpi_addr, text_end, path, path_len, id, id_len);
     c->count++;
     return 0;
 }
 
-/* Layout: tag, count as a 5-byte (non-minimal) LEB128 so it can be filled in after the
- * walk, then the modules. */
+/* One MODULES record; its count is filled in after the walk (see
+ * mtdb_enc_modules_head_open). */
 uint32_t rec_modules_encode(uint8_t *buf, uint32_t cap)
 {
     /* The walk's state is large: it lives at the end of the caller's buffer. */
@@ -192,15 +189,13 @@ uint32_t rec_modules_encode(uint8_t *buf, uint32_t cap)
     c->count = 0, c->overflow = 0;
     ssize_t n = readlink("/proc/self/exe", c->exe, sizeof c->exe - 1);
     c->exe[n > 0 ? n : 0] = 0;
-    buf[0] = MTDB_TAG(MTDB_REC_MODULES, 0);
-    c->p = buf + 6;
+    uint8_t *count_at;
+    c->p = mtdb_enc_modules_head_open(buf, &count_at);
     c->end = buf + cap;
     dl_iterate_phdr(encode_cb, c);
     if (c->overflow)
         return 0;
-    uint32_t count = c->count;
-    for (int i = 0; i < 5; i++, count >>= 7)
-        buf[1 + i] = (uint8_t)((count & 0x7F) | (i < 4 ? 0x80 : 0));
+    mtdb_modules_set_count(count_at, c->count);
     return (uint32_t)(c->p - buf);
 }
 

@@ -162,6 +162,57 @@ START_TEST(test_reader_modules_record_fields)
 }
 END_TEST
 
+/* The recorder learns the module count after writing the entries: a head whose count is
+ * filled in afterwards keeps its 5 bytes and reads back like any other. */
+START_TEST(test_reader_modules_count_filled_in_afterwards)
+{
+    const uint32_t counts[] = {0, 2, 300, UINT32_MAX};
+    const uint8_t wide[][5] = {{0x80, 0x80, 0x80, 0x80, 0x00},
+                               {0x82, 0x80, 0x80, 0x80, 0x00},
+                               {0xAC, 0x82, 0x80, 0x80, 0x00},
+                               {0xFF, 0xFF, 0xFF, 0xFF, 0x0F}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        uint8_t buf[6], *count_at = NULL;
+        ck_assert_ptr_eq(mtdb_enc_modules_head_open(buf, &count_at), buf + 6);
+        ck_assert_ptr_eq(count_at, buf + 1);
+        mtdb_modules_set_count(count_at, counts[i]);
+        ck_assert_uint_eq(buf[0], 0x09); /* MODULES, sub 0 */
+        ck_assert_int_eq(memcmp(buf + 1, wide[i], 5), 0);
+    }
+
+    uint8_t rec_bytes[128], *count_at;
+    uint8_t *p = mtdb_enc_modules_head_open(rec_bytes, &count_at);
+    const uint8_t id[] = {0xDE, 0xAD};
+    p = mtdb_enc_module(p, 0x7f0000000000u, 0x2345, "/usr/lib/liba.so", 16, id, sizeof id);
+    p = mtdb_enc_module(p, 0x400000, 0x1000, "/bin/prog", 9, NULL, 0);
+    mtdb_modules_set_count(count_at, 2);
+    tb_init(&img, MTDB_FILE_KIND_STREAM, 4096, 4096);
+    tb_begin(&img, 1, MTDB_BLOCK_THREAD_FIRST, 0, 0);
+    tb_raw(&img, rec_bytes, (size_t)(p - rec_bytes), 0);
+    tb_seal(&img, 0);
+    mtdb_reader_t *r = open_img(&img);
+    mtdb_record_t rec;
+    next_of_type(r, MTDB_REC_MODULES, &rec);
+    ck_assert_uint_eq(rec.module_count, 2);
+    ck_assert_uint_eq(rec.modules[0].base, 0x7f0000000000u);
+    ck_assert_uint_eq(rec.modules[0].text_size, 0x2345);
+    ck_assert_uint_eq(rec.modules[0].path_len, 16);
+    ck_assert_int_eq(memcmp(rec.modules[0].path, "/usr/lib/liba.so", 16), 0);
+    ck_assert_uint_eq(rec.modules[0].build_id_len, 2);
+    ck_assert_int_eq(memcmp(rec.modules[0].build_id, id, 2), 0);
+    ck_assert_uint_eq(rec.modules[1].base, 0x400000);
+    ck_assert_uint_eq(rec.modules[1].text_size, 0x1000);
+    ck_assert_uint_eq(rec.modules[1].path_len, 9);
+    ck_assert_uint_eq(rec.modules[1].build_id_len, 0);
+    ck_assert_int_eq(mtdb_reader_next(r, &rec), 0);
+    const mtdb_read_stats_t *s = mtdb_reader_stats(r);
+    ck_assert_uint_eq(s->records, 1); /* the record's bytes were all its own */
+    ck_assert_uint_eq(s->bad_blocks + s->bytes_skipped + s->diagnostics, 0);
+    mtdb_reader_close(r);
+    tb_free(&img);
+}
+END_TEST
+
 START_TEST(test_reader_heap_event_values)
 {
     tb_build_sample(&img, 0);
@@ -299,6 +350,7 @@ static Suite *roundtrip_suite(void)
     tcase_add_test(tc, test_reader_open_last_block_decoded_to_payload_bytes);
     tcase_add_test(tc, test_reader_process_record_fields);
     tcase_add_test(tc, test_reader_modules_record_fields);
+    tcase_add_test(tc, test_reader_modules_count_filled_in_afterwards);
     tcase_add_test(tc, test_reader_heap_event_values);
     tcase_add_test(tc, test_reader_stack_ids_restart_for_taken_over_thread);
     tcase_add_test(tc, test_reader_reads_from_a_file);

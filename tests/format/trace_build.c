@@ -207,16 +207,13 @@ tb_rec_t *tb_modules(tb_t *t, unsigned count)
     tb_rec_t *r = tb_rec_start(t, MTDB_REC_MODULES, 0, 11 + (size_t)count * 60);
     r->value = count, r->ts = t->enc.last_ns;
     uint8_t *p = t->rp;
-    *p++ = MTDB_TAG(MTDB_REC_MODULES, 0);
-    p = mtdb_put_varint(p, count);
+    p = mtdb_enc_modules_head(p, count);
     for (unsigned i = 0; i < count; i++) {
         char path[32];
         uint8_t id[4] = {(uint8_t)i, 1, 2, 3};
         snprintf(path, sizeof path, "/lib/mod%u.so", i);
-        p = mtdb_put_varint(p, 0x400000u + (uint64_t)i * 0x100000u);
-        p = mtdb_put_varint(p, 0x1000u * (i + 1));
-        p = mtdb_enc_string(p, path, strlen(path));
-        p = mtdb_enc_string(p, id, sizeof id);
+        p = mtdb_enc_module(p, 0x400000u + (uint64_t)i * 0x100000u, 0x1000u * (i + 1), path,
+                            strlen(path), id, sizeof id);
     }
     return tb_rec_done(t, r, p, 0);
 }

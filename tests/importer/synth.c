@@ -175,14 +175,11 @@ void synth_process(synth_t *s, uint32_t pid, uint32_t ppid, uint64_t parent_nonc
 void synth_module(synth_t *s, uint64_t base, uint64_t text_size, const char *path,
                   const char *build_id)
 {
-    *s->p++ = MTDB_TAG(MTDB_REC_MODULES, 0);
-    s->p = mtdb_put_varint(s->p, path ? 1 : 0);
+    s->p = mtdb_enc_modules_head(s->p, path ? 1 : 0);
     if (!path)
         return;
-    s->p = mtdb_put_varint(s->p, base);
-    s->p = mtdb_put_varint(s->p, text_size);
-    synth_str(s, path);
-    synth_str(s, build_id ? build_id : "");
+    const char *id = build_id ? build_id : "";
+    s->p = mtdb_enc_module(s->p, base, text_size, path, strlen(path), id, strlen(id));
 }
 
 void synth_exit(synth_t *s, unsigned how, uint64_t ts, uint64_t status)
