@@ -119,7 +119,8 @@ static inline uint8_t *mtdb_enc_counters(uint8_t *p, const uint64_t counters[MTD
 static inline uint8_t *mtdb_enc_string(uint8_t *p, const void *s, size_t len)
 {
     p = mtdb_put_varint(p, len);
-    memcpy(p, s, len);
+    if (len) /* an empty string may come as NULL (a module without a build id) */
+        memcpy(p, s, len);
     return p + len;
 }
 
