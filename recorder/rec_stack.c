@@ -122,6 +122,27 @@ static uint32_t define_stack(rec_thread_t *t, struct rec_table_entry *e, uint64_
     return id;
 }
 
+/* The id of frames[0..n) in this thread's table, written as a STACK record first when
+ * it is new. Past the budget the table starts over: stacks come again as new ids (the
+ * importer merges them by their frames), so memory stays bounded and ids stay true. */
+static uint32_t intern_stack(rec_thread_t *t, void **frames, int n)
+{
+    int saved = errno; /* growing the table, the module check, a new block: syscalls */
+    uint64_t key = hash_frames(frames, n);
+    int room = rec_table_room(&t->stacks, rec_proc.settings.stack_table_bytes);
+    if (room < 0)
+        return 0;
+    if (room > 0)
+        t->counters[MTDB_COUNTER_STACK_TABLE_RESETS]++;
+    int found;
+    struct rec_table_entry *e = rec_table_find(&t->stacks, key, &found);
+    if (REC_LIKELY(found))
+        return e->value;
+    uint32_t id = define_stack(t, e, key, frames, n);
+    errno = saved;
+    return id;
+}
+
 uint32_t rec_stack_capture(rec_thread_t *t)
 {
     void *frames[REC_MAX_DEPTH + 16];
@@ -148,21 +169,7 @@ uint32_t rec_stack_capture(rec_thread_t *t)
     }
     if (n <= 0)
         return 0;
-    uint64_t key = hash_frames(frames + skip, n);
-    /* Past the budget the table starts over: stacks come again as new ids (the importer
-     * merges them by their frames), so memory stays bounded and ids stay true. */
-    int room = rec_table_room(&t->stacks, rec_proc.settings.stack_table_bytes);
-    if (room < 0)
-        return 0;
-    if (room > 0)
-        t->counters[MTDB_COUNTER_STACK_TABLE_RESETS]++;
-    int found;
-    struct rec_table_entry *e = rec_table_find(&t->stacks, key, &found);
-    if (REC_LIKELY(found))
-        return e->value;
-    uint32_t id = define_stack(t, e, key, frames + skip, n);
-    errno = saved; /* the module check and a new block make system calls */
-    return id;
+    return intern_stack(t, frames + skip, n);
 }
 
 /* The one-frame stack [site]: the caller of the allocation function, the frame a full
@@ -170,20 +177,7 @@ uint32_t rec_stack_capture(rec_thread_t *t)
 static uint32_t site_stack(rec_thread_t *t, uintptr_t site)
 {
     void *frame = (void *)site;
-    uint64_t key = hash_frames(&frame, 1);
-    int room = rec_table_room(&t->stacks, rec_proc.settings.stack_table_bytes);
-    if (room < 0)
-        return 0;
-    if (room > 0)
-        t->counters[MTDB_COUNTER_STACK_TABLE_RESETS]++;
-    int found;
-    struct rec_table_entry *e = rec_table_find(&t->stacks, key, &found);
-    if (REC_LIKELY(found))
-        return e->value;
-    int saved = errno;
-    uint32_t id = define_stack(t, e, key, &frame, 1);
-    errno = saved;
-    return id;
+    return intern_stack(t, &frame, 1);
 }
 
 /* Fast preset: allocations of each call site get a full stack for the first N, then
