@@ -24,12 +24,14 @@ void imp_store_free(imp_store_t *s)
     free(s->module_build_id);
     free(s->frame_module);
     free(s->frame_offset);
-    free(s->stack_at);
+    free(s->node_parent);
+    free(s->node_frame);
+    free(s->node_stack);
+    free(s->stack_node);
     free(s->stack_depth);
-    free(s->stack_frames);
     imp_hashmap_free(&s->module_by_hash);
     imp_hashmap_free(&s->frame_by_key);
-    imp_hashmap_free(&s->stack_by_hash);
+    imp_hashmap_free(&s->node_by_key);
 }
 
 /* Grows *arr (of elem-byte items) so that index `need` fits. */
@@ -137,56 +139,60 @@ int imp_store_frame(imp_store_t *s, uint32_t module_id, uint64_t offset, uint32_
     return 0;
 }
 
-static int imp_stack_same(const imp_store_t *s, uint64_t id, const uint32_t *f, uint32_t depth)
+/* The node of frame under parent (0: the root), created and written when new. */
+static int imp_node(imp_store_t *s, uint32_t parent, uint32_t frame, uint32_t *node_id)
 {
-    return s->stack_depth[id - 1] == depth &&
-           !memcmp(s->stack_frames + s->stack_at[id - 1], f, depth * sizeof *f);
-}
-
-static int imp_stack_write(imp_store_t *s, int64_t id, const uint32_t *f, uint32_t depth)
-{
-    imp_value_t row[3] = {imp_v_int(id), imp_v_int(depth)};
-    int rc = imp_db_put(s->db, IMP_T_STACK, row);
-    for (uint32_t i = 0; !rc && i < depth; i++) {
-        row[1] = imp_v_int(i);
-        row[2] = imp_v_int(f[i]);
-        rc = imp_db_put(s->db, IMP_T_STACK_FRAME, row);
+    int added;
+    uint64_t *slot = imp_hashmap_upsert(&s->node_by_key, (uint64_t)parent << 32 | frame, &added);
+    if (!slot)
+        return IMP_ENOMEM;
+    if (!added) {
+        *node_id = (uint32_t)*slot;
+        return 0;
     }
-    return rc;
+    uint64_t c1 = s->capnodes, c2 = s->capnodes;
+    if (imp_grow((void **)&s->node_parent, &c1, s->nnodes, sizeof(uint32_t)) ||
+        imp_grow((void **)&s->node_frame, &c2, s->nnodes, sizeof(uint32_t)) ||
+        imp_grow((void **)&s->node_stack, &s->capnodes, s->nnodes, sizeof(uint32_t)))
+        return IMP_ENOMEM;
+    s->node_parent[s->nnodes] = parent;
+    s->node_frame[s->nnodes] = frame;
+    s->node_stack[s->nnodes] = 0;
+    *slot = *node_id = (uint32_t)++s->nnodes;
+    imp_value_t row[3] = {imp_v_int(*node_id), imp_v_id(parent), imp_v_int(frame)};
+    return imp_db_put(s->db, IMP_T_STACK_NODE, row);
 }
 
-static int imp_stack_add(imp_store_t *s, const uint32_t *f, uint32_t depth, int64_t *stack_id)
+static int imp_stack_add(imp_store_t *s, uint32_t node, uint32_t depth, uint32_t *stack_id)
 {
     uint64_t c = s->capstacks;
-    if (imp_grow((void **)&s->stack_at, &c, s->nstacks, sizeof(uint64_t)) ||
-        imp_grow((void **)&s->stack_depth, &s->capstacks, s->nstacks, sizeof(uint32_t)) ||
-        imp_grow((void **)&s->stack_frames, &s->capstack_frames, s->nstack_frames + depth,
-                 sizeof(uint32_t)))
+    if (imp_grow((void **)&s->stack_node, &c, s->nstacks, sizeof(uint32_t)) ||
+        imp_grow((void **)&s->stack_depth, &s->capstacks, s->nstacks, sizeof(uint32_t)))
         return IMP_ENOMEM;
-    s->stack_at[s->nstacks] = s->nstack_frames;
+    s->stack_node[s->nstacks] = node;
     s->stack_depth[s->nstacks] = depth;
-    memcpy(s->stack_frames + s->nstack_frames, f, depth * sizeof *f);
-    s->nstack_frames += depth;
-    *stack_id = (int64_t)++s->nstacks;
-    return imp_stack_write(s, *stack_id, f, depth);
+    *stack_id = (uint32_t)++s->nstacks;
+    imp_value_t row[3] = {imp_v_int(*stack_id), imp_v_int(depth), imp_v_id(node)};
+    return imp_db_put(s->db, IMP_T_STACK, row);
 }
 
 int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth, int64_t *stack_id)
 {
-    uint64_t key = imp_hash_bytes(0xcbf29ce484222325ULL, frames, depth * sizeof *frames) | 1;
-    for (;; key = imp_hash64(key) | 1) {
-        int added;
-        uint64_t *slot = imp_hashmap_upsert(&s->stack_by_hash, key, &added);
-        if (!slot)
-            return IMP_ENOMEM;
-        if (!added && imp_stack_same(s, *slot, frames, depth)) {
-            *stack_id = (int64_t)*slot;
-            return 0;
-        }
-        if (added) {
-            int rc = imp_stack_add(s, frames, depth, stack_id);
-            *imp_hashmap_find(&s->stack_by_hash, key) = (uint64_t)*stack_id;
+    uint32_t node = 0;
+    for (uint32_t i = depth; i-- > 0;) {
+        int rc = imp_node(s, node, frames[i], &node);
+        if (rc)
             return rc;
-        }
     }
+    uint32_t *known = node ? &s->node_stack[node - 1] : &s->empty_stack;
+    if (!*known) {
+        uint32_t id;
+        int rc = imp_stack_add(s, node, depth, &id);
+        if (rc)
+            return rc;
+        known = node ? &s->node_stack[node - 1] : &s->empty_stack;
+        *known = id;
+    }
+    *stack_id = *known;
+    return 0;
 }

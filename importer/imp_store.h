@@ -1,9 +1,11 @@
 /* imp_store.h: modules, frames and stacks shared by every process of an import.
  *
  * A module is a (path, build-id) pair; a frame is a code address as (module, offset);
- * a stack is a sequence of frames. Each is given an id once and kept in memory only as
- * much as deduplication and symbolization need. Stacks and modules are written to the
- * database as they are created; frames when they are symbolized (imp_symbolize.c).
+ * a stack is a sequence of frames, kept as a tree of (parent node, frame) nodes so that
+ * stacks sharing their outer frames share those nodes (sql/12-tables-stacks.sql). Each is
+ * given an id once; the tree stays in memory for the per-stack derivation after the load
+ * (imp_stack_sites.c). Nodes, stacks and modules are written to the database as they are
+ * created; frames when they are symbolized (imp_symbolize.c).
  */
 #ifndef IMP_STORE_H
 #define IMP_STORE_H
@@ -25,13 +27,17 @@ typedef struct imp_store {
     uint64_t *frame_offset;
     uint64_t nframes, capframes;
     imp_hashmap_t frame_by_key;
-    /* stacks, index = stack_id - 1: frames in stack_ids[stack_at[i] .. + stack_depth[i]] */
-    uint64_t *stack_at;
+    /* stack tree, index = node_id - 1: a frame under its caller's node (0 = root) */
+    uint32_t *node_parent;
+    uint32_t *node_frame;
+    uint32_t *node_stack; /* the stack whose innermost node it is, 0 = none */
+    uint64_t nnodes, capnodes;
+    imp_hashmap_t node_by_key; /* parent << 32 | frame -> node_id */
+    /* stacks, index = stack_id - 1 */
+    uint32_t *stack_node; /* innermost node, 0 for the empty stack */
     uint32_t *stack_depth;
     uint64_t nstacks, capstacks;
-    uint32_t *stack_frames;
-    uint64_t nstack_frames, capstack_frames;
-    imp_hashmap_t stack_by_hash;
+    uint32_t empty_stack; /* the stack of depth 0, 0 until seen */
 } imp_store_t;
 
 void imp_store_init(imp_store_t *s, imp_db_t *db);
@@ -44,7 +50,8 @@ int imp_store_module(imp_store_t *s, const char *path, uint32_t path_len, const 
 /* The id of the frame at offset in module (0: none, offset is then the raw address). */
 int imp_store_frame(imp_store_t *s, uint32_t module_id, uint64_t offset, uint32_t *frame_id);
 
-/* The id of the stack made of these frames (innermost first), created when new. */
+/* The id of the stack made of these frames (innermost first), created when new with
+ * the nodes it lacks. */
 int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth, int64_t *stack_id);
 
 #endif

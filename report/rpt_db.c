@@ -56,8 +56,10 @@ static int rpt_db_check_identity(rpt_db_t *db, const char *path, char *err, size
         return RPT_E_FOREIGN;
     }
     if (version != MTDB_SCHEMA_VERSION) {
-        snprintf(err, errlen, "%s: schema version %lld, this mtdb reads version %d", path, version,
-                 MTDB_SCHEMA_VERSION);
+        snprintf(err, errlen,
+                 "%s: schema version %lld, this mtdb reads version %d: import the trace "
+                 "again with this mtdb ('mtdb import')",
+                 path, version, MTDB_SCHEMA_VERSION);
         return RPT_E_SCHEMA;
     }
     return RPT_OK;

@@ -1,18 +1,38 @@
 -- 12-tables-stacks.sql: call stacks, stored once and shared by all threads and processes.
--- Reads: nothing. Creates: stacks, stack_frames, frames, symbols. A frame is one code
--- address, kept as (module, offset from the module's load bias); symbols expand it into
--- one row per inlined function (inline_depth 0 is the innermost).
-CREATE TABLE stacks (
-  stack_id INTEGER PRIMARY KEY,
-  depth INTEGER NOT NULL                -- frames, innermost first in stack_frames
+-- Reads: nothing. Creates: stack_nodes, stacks, stack_frames (a view), frames, symbols.
+-- A frame is one code address, kept as (module, offset from the module's load bias);
+-- symbols expand it into one row per inlined function (inline_depth 0 is the innermost).
+--
+-- Stacks are a tree, as in heaptrack: a node is a frame under its parent node (the
+-- frame that called it), the root's children being outermost frames (_start). Stacks
+-- that share their outer frames share those nodes, so a program with millions of
+-- distinct stacks of depth 20 stores a few nodes per stack instead of 20 rows. A stack
+-- is its innermost node; parent_id < node_id always.
+CREATE TABLE stack_nodes (
+  node_id INTEGER PRIMARY KEY,
+  parent_id INTEGER,                    -- NULL: an outermost frame
+  frame_id INTEGER NOT NULL
 ) STRICT;
 
-CREATE TABLE stack_frames (
-  stack_id INTEGER NOT NULL,
-  position INTEGER NOT NULL,            -- 0 = innermost (the allocation's caller)
-  frame_id INTEGER NOT NULL,
-  PRIMARY KEY (stack_id, position)
-) STRICT, WITHOUT ROWID;
+CREATE TABLE stacks (
+  stack_id INTEGER PRIMARY KEY,
+  depth INTEGER NOT NULL,               -- frames, innermost first in stack_frames
+  node_id INTEGER                       -- its innermost frame's node; NULL when depth is 0
+) STRICT;
+
+-- One row per frame of every stack, 0 = innermost (the allocation's caller), rebuilt
+-- from the tree: (stack_id, position, frame_id) as in a table keyed by (stack_id,
+-- position). A condition on stack_id reaches the stacks table (one stack is walked);
+-- reading it whole walks every stack, so the importer's derivations read the tree.
+CREATE VIEW stack_frames (stack_id, position, frame_id) AS
+SELECT s.stack_id, w.key, w.value
+FROM stacks s, json_each((
+  WITH RECURSIVE up(node_id, frame_id) AS (
+    SELECT parent_id, frame_id FROM stack_nodes WHERE node_id = s.node_id
+    UNION ALL
+    SELECT n.parent_id, n.frame_id FROM up JOIN stack_nodes n ON n.node_id = up.node_id
+  )
+  SELECT json_group_array(frame_id) FROM up)) w;
 
 CREATE TABLE frames (
   frame_id INTEGER PRIMARY KEY,

@@ -20,9 +20,12 @@ INSERT INTO frames VALUES (1, 1, 4096, 1), (2, 1, 4196, 1), (3, 1, 4296, 1), (4,
 INSERT INTO symbols VALUES (1, 0, 'main', 'src/fixture.c', 10),
   (2, 0, 'make_buffer', 'src/fixture.c', 20), (3, 0, 'leak_it', 'src/fixture.c', 30),
   (4, 0, 'worker_loop', 'src/fixture.c', 40), (5, 0, 'grow', 'src/fixture.c', 50);
-INSERT INTO stacks VALUES (1, 2), (2, 2), (3, 2), (4, 3);
-INSERT INTO stack_frames VALUES (1, 0, 2), (1, 1, 1), (2, 0, 3), (2, 1, 1), (3, 0, 2),
-  (3, 1, 4), (4, 0, 5), (4, 1, 6), (4, 2, 1);
+-- Stacks, innermost first: 1 = make_buffer < main, 2 = leak_it < main,
+-- 3 = make_buffer < worker_loop, 4 = grow < (frame 6, no symbol) < main; as a tree of
+-- (parent, frame) nodes, outermost first, main's node shared by 1, 2 and 4.
+INSERT INTO stack_nodes VALUES (1, NULL, 1), (2, 1, 2), (3, 1, 3), (4, NULL, 4), (5, 4, 2),
+  (6, 1, 6), (7, 6, 5);
+INSERT INTO stacks VALUES (1, 2, 2), (2, 2, 3), (3, 2, 5), (4, 3, 7);
 INSERT INTO allocations (block_id, process_id, thread_id, address, size_bytes, alloc_ns,
   alloc_function, stack_id, weight, free_thread_id, free_ns, free_function) VALUES
   (1, 1, 1, 4096, 100, 1000, 'malloc', 1, 1, 2, 5000, 'free'),
