@@ -267,6 +267,12 @@ int imp_db_apply_files(imp_db_t *db, int from, int to)
     return imp_db_apply(db, from, to, NULL, 0);
 }
 
+int imp_db_exec(imp_db_t *db, const char *sql)
+{
+    imp_db_drop_cache(db);
+    return sqlite3_exec(db->sql, sql, NULL, NULL, NULL) ? IMP_EDB : 0;
+}
+
 int imp_db_end(imp_db_t *db)
 {
     imp_db_drop_cache(db);

@@ -28,6 +28,9 @@ int imp_db_end_load(imp_db_t *db);
 /* After the load: applies the embedded schema files (imp_sql.h) numbered [from, to). */
 int imp_db_apply_files(imp_db_t *db, int from, int to);
 
+/* After the load: runs SQL text (one or more statements). */
+int imp_db_exec(imp_db_t *db, const char *sql);
+
 /* After the load: ANALYZE, then commits. */
 int imp_db_end(imp_db_t *db);
 

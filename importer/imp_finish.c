@@ -1,12 +1,13 @@
 /* imp_finish.c: after the bulk load, the steps that need every row, in their order:
  * short function names (55-derive.sql reads them), then the post-load schema files by
- * number, with fork inheritance (51) only when needed and the per-block tables (56)
- * computed in one pass instead, then ANALYZE.
+ * number, with fork inheritance (51) only when needed, the per-stack part of 55 computed
+ * on the stack tree and the per-block tables (56) in one pass instead, then ANALYZE.
  *
  * Talks to the database through imp_db.h only; the SQL it runs is in sql/. Must never
  * change a loaded row except through those files.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "imp_clock.h"
 #include "imp_demangle.h"
@@ -14,6 +15,7 @@
 #include "imp_error.h"
 #include "imp_finish.h"
 #include "imp_sql.h"
+#include "imp_stack_sites.h"
 
 static int imp_first_int(void *ctx, const imp_value_t *cols, int ncols)
 {
@@ -59,14 +61,42 @@ static int imp_short_names(imp_db_t *db)
                        imp_short_name_row, db);
 }
 
+/* sql/55-derive.sql with its per-stack part computed on the stack tree: the text before
+ * the part's mark, imp_stack_sites, the text after the part's end mark. */
+static int imp_derive(imp_db_t *db, imp_store_t *store)
+{
+    const char *text = NULL;
+    for (int i = 0; i < imp_sql_file_count && !text; i++)
+        if (atoi(imp_sql_files[i].name) == IMP_SQL_DERIVE)
+            text = imp_sql_files[i].text;
+    const char *begin = text ? strstr(text, IMP_SQL_PER_STACK_BEGIN) : NULL;
+    const char *end = begin ? strstr(begin, IMP_SQL_PER_STACK_END) : NULL;
+    if (!end)
+        return IMP_EDB; /* the build embeds the file: never without its marks */
+    char *before = strndup(text, (size_t)(begin - text));
+    if (!before)
+        return IMP_ENOMEM;
+    int rc = imp_db_exec(db, before);
+    free(before);
+    if (!rc)
+        rc = imp_stack_sites(db, store);
+    if (!rc)
+        rc = imp_db_exec(db, end);
+    return rc;
+}
+
 /* The post-load schema files in the order of their numbers. */
-static int imp_post_load_files(imp_db_t *db)
+static int imp_post_load_files(imp_db_t *db, imp_store_t *store)
 {
     int rc = imp_db_apply_files(db, IMP_SQL_AFTER_LOAD, IMP_SQL_FORK_INHERITED);
     if (!rc)
         rc = imp_fork_inherited(db);
     if (!rc)
-        rc = imp_db_apply_files(db, IMP_SQL_FORK_INHERITED + 1, IMP_SQL_DERIVE_BLOCKS);
+        rc = imp_db_apply_files(db, IMP_SQL_FORK_INHERITED + 1, IMP_SQL_DERIVE);
+    if (!rc)
+        rc = imp_derive(db, store);
+    if (!rc)
+        rc = imp_db_apply_files(db, IMP_SQL_DERIVE + 1, IMP_SQL_DERIVE_BLOCKS);
     if (!rc)
         rc = imp_derive_blocks(db);
     if (!rc)
@@ -74,7 +104,7 @@ static int imp_post_load_files(imp_db_t *db)
     return rc;
 }
 
-int imp_finish(imp_db_t *db, double *index_s)
+int imp_finish(imp_db_t *db, imp_store_t *store, double *index_s)
 {
     int rc = imp_db_end_load(db);
     if (rc)
@@ -82,7 +112,7 @@ int imp_finish(imp_db_t *db, double *index_s)
     double t0 = imp_clock_now_s();
     rc = imp_short_names(db);
     if (!rc)
-        rc = imp_post_load_files(db);
+        rc = imp_post_load_files(db, store);
     if (!rc)
         rc = imp_db_end(db);
     *index_s = imp_clock_now_s() - t0;

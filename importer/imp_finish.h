@@ -3,10 +3,12 @@
 #define IMP_FINISH_H
 
 #include "imp_db.h"
+#include "imp_store.h"
 
 /* Ends the load, then derives and indexes: short function names, the post-load schema
- * files (fork inheritance only when needed, the per-block tables in one pass), ANALYZE. *index_s receives the seconds
- * spent after the load's commit. Returns 0 or an IMP_E* code. */
-int imp_finish(imp_db_t *db, double *index_s);
+ * files (fork inheritance only when needed, the per-stack part of 55-derive.sql on the
+ * stack tree of store, the per-block tables in one pass), ANALYZE. *index_s receives the
+ * seconds spent after the load's commit. Returns 0 or an IMP_E* code. */
+int imp_finish(imp_db_t *db, imp_store_t *store, double *index_s);
 
 #endif

@@ -92,7 +92,7 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
     if (!rc)
         rc = imp_info_write(run);
     if (!rc)
-        rc = imp_finish(run->db, &run->times.index);
+        rc = imp_finish(run->db, &run->store, &run->times.index);
     run->times.insert = imp_db_insert_seconds(run->db);
     return rc;
 }

@@ -18,6 +18,10 @@ extern const int imp_sql_file_count;
 #define IMP_SQL_AFTER_LOAD 50
 /* 51-fork-inherited.sql: run by imp_finish.c only when a fork child needs it. */
 #define IMP_SQL_FORK_INHERITED 51
+/* 55-derive.sql: its per-stack part, between these marks, computed by imp_stack_sites.c. */
+#define IMP_SQL_DERIVE 55
+#define IMP_SQL_PER_STACK_BEGIN "-- [per-stack part]"
+#define IMP_SQL_PER_STACK_END "-- [end of the per-stack part]"
 /* 56-derive-blocks.sql: computed by imp_derive.c instead (same rows, one pass). */
 #define IMP_SQL_DERIVE_BLOCKS 56
 /* Above every file's number. */

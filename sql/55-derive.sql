@@ -43,10 +43,14 @@ SELECT frame_id, inline_depth, function, short_name, file, line, module,
        module IS NOT NULL AND in_runtime AND NOT is_library_code AS is_runtime_own
 FROM c;
 
+-- [per-stack part] From here to its end mark the rows are per stack: `mtdb import`
+-- computes the same rows on the stack tree instead (importer/imp_stack_sites.c: each
+-- answer per tree node, from its parent's), so its cost follows the nodes, not the frames
+-- of every stack. This text stays the reference (tests compare the two).
+--
 -- Per frame, the first row (the innermost inlined function first) of each kind; then per
 -- stack, in one pass over stack_frames, the first row of each kind from the innermost
--- frame (k = position * 4096 + inline_depth). Nothing wide is laid out per stack row:
--- a program with millions of distinct stacks has tens of millions of stack_frames rows.
+-- frame (k = position * 4096 + inline_depth). Nothing wide is laid out per stack row.
 CREATE TEMP TABLE frame_firsts AS
 SELECT frame_id,
        min(CASE WHEN is_user THEN inline_depth END) AS u,
@@ -110,6 +114,7 @@ JOIN frame_kinds fk ON fk.frame_id = sf.frame_id AND fk.is_user;
 
 DROP TABLE temp.stack_firsts;
 DROP TABLE temp.frame_firsts;
+-- [end of the per-stack part]
 DROP TABLE temp.frame_kinds;
 
 -- Exit begins at the recorder's 'mtdb:exit' mark (written when exit() is called or main

@@ -1,0 +1,447 @@
+/* imp_stack_sites.c: stack_sites and stack_functions on the stack tree (imp_stack_sites.h).
+ *
+ * The same rows as the per-stack part of sql/55-derive.sql, which stays the reference a
+ * user re-runs after editing site_rules (tests/importer/test_import_stack_tree.c compares
+ * the two). There every stack's frames are read, one row per frame of every stack; here
+ * each answer is kept per tree node, from its parent's answer and its own frame, so the
+ * cost follows the nodes (shared outer frames counted once), not the frames of every
+ * stack. Per node, for each kind of frame (user, runtime's own, named, any): the nearest
+ * node at or above it, from the innermost, whose frame has a row of that kind; and the
+ * set of user function labels on the way to the root. The per-frame facts (labels, the
+ * site_rules matches) come from temp.frame_kinds, made by the file's first part.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imp_error.h"
+#include "imp_hashmap.h"
+#include "imp_stack_sites.h"
+
+/* One row of temp.frame_kinds: a (frame, inlined function). */
+typedef struct imp_kind {
+    char *function, *file, *module, *label;
+    char *location; /* file || ':' || line, NULL when either is NULL */
+    int64_t line, inline_depth;
+    int has_line, is_user, is_own;
+    uint32_t label_id; /* user rows: rank of label among the user labels, from 1 */
+} imp_kind_t;
+
+/* Per frame: its rows (by inline_depth) and the first row of each kind, -1 = none. */
+typedef struct imp_kframe {
+    int64_t first, n;
+    int64_t u, o, a, f;
+    uint32_t *labels; /* its user rows' distinct label ids, ascending */
+    uint32_t nlabels;
+} imp_kframe_t;
+
+enum { IMP_K_USER, IMP_K_OWN, IMP_K_NAMED, IMP_K_ANY, IMP_K_COUNT };
+
+typedef struct imp_sites {
+    imp_db_t *db;
+    imp_store_t *s;
+    imp_kind_t *kinds;
+    int64_t nkinds, capkinds;
+    imp_kframe_t *frames; /* index = frame_id, 0 unused */
+    uint64_t nframes;
+    char **labels; /* index = label_id - 1 */
+    uint32_t nlabels;
+    /* per node (index = node_id - 1) */
+    uint32_t *depth;
+    uint32_t *nearest[IMP_K_COUNT]; /* node id, 0 = none */
+    uint32_t *fset;                 /* function set id, 0 = the empty set */
+    /* function sets: sorted label ids in pool[set_at[i] .. + set_len[i]] */
+    uint32_t *pool, *set_at, *set_len;
+    uint64_t npool, cappool, nsets, capsets;
+    imp_hashmap_t set_by_hash; /* hash of the ids -> set id + 1 */
+    imp_hashmap_t set_step;    /* set << 32 | frame -> set id + 1 */
+    int64_t path_frames;       /* -1: no limit */
+    char *path;
+    size_t cappath;
+} imp_sites_t;
+
+static int imp_grow(void **arr, uint64_t *cap, uint64_t need, size_t elem)
+{
+    if (need < *cap)
+        return 0;
+    uint64_t n = *cap ? *cap * 2 : 256;
+    while (n <= need)
+        n *= 2;
+    void *p = realloc(*arr, n * elem);
+    if (!p)
+        return IMP_ENOMEM;
+    *arr = p;
+    *cap = n;
+    return 0;
+}
+
+static char *imp_dup(const imp_value_t *v)
+{
+    return v->type == IMP_V_TEXT ? strdup(v->s) : NULL;
+}
+
+/* a || ':' || b as SQLite writes it: NULL when either is NULL. */
+static char *imp_location(const char *file, int has_line, int64_t line)
+{
+    if (!file || !has_line)
+        return NULL;
+    size_t len = strlen(file) + 24;
+    char *s = malloc(len);
+    if (s)
+        snprintf(s, len, "%s:%lld", file, (long long)line);
+    return s;
+}
+
+static const char imp_kinds_sql[] =
+    "SELECT frame_id, inline_depth, function, file, line, module, label, is_user,"
+    " is_runtime_own FROM temp.frame_kinds ORDER BY frame_id, inline_depth";
+
+static int imp_load_kind(void *ctx, const imp_value_t *c, int n)
+{
+    imp_sites_t *st = ctx;
+    (void)n;
+    if (c[0].type != IMP_V_INT || c[0].i < 1 || (uint64_t)c[0].i > st->nframes)
+        return 0;
+    if (imp_grow((void **)&st->kinds, (uint64_t *)&st->capkinds, (uint64_t)st->nkinds,
+                 sizeof *st->kinds))
+        return IMP_ENOMEM;
+    imp_kind_t *k = &st->kinds[st->nkinds];
+    memset(k, 0, sizeof *k);
+    k->inline_depth = c[1].i;
+    k->function = imp_dup(&c[2]), k->file = imp_dup(&c[3]);
+    k->has_line = c[4].type == IMP_V_INT, k->line = c[4].i;
+    k->module = imp_dup(&c[5]), k->label = imp_dup(&c[6]);
+    k->is_user = c[7].type == IMP_V_INT && c[7].i;
+    k->is_own = c[8].type == IMP_V_INT && c[8].i;
+    k->location = imp_location(k->file, k->has_line, k->line);
+    if ((c[2].type == IMP_V_TEXT && !k->function) || (c[3].type == IMP_V_TEXT && !k->file) ||
+        (c[5].type == IMP_V_TEXT && !k->module) || (c[6].type == IMP_V_TEXT && !k->label))
+        return IMP_ENOMEM;
+    imp_kframe_t *f = &st->frames[c[0].i];
+    if (!f->n)
+        f->first = st->nkinds;
+    f->n++;
+    st->nkinds++;
+    return 0;
+}
+
+static int imp_cmp_label(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int imp_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Label ids in the order of the labels' bytes (the order of stack_functions' key), and
+ * each frame's first row of each kind and distinct user labels. */
+static int imp_index_kinds(imp_sites_t *st)
+{
+    char **all = malloc(((size_t)st->nkinds + 1) * sizeof *all);
+    if (!all)
+        return IMP_ENOMEM;
+    size_t n = 0;
+    for (int64_t i = 0; i < st->nkinds; i++)
+        if (st->kinds[i].is_user && st->kinds[i].label)
+            all[n++] = st->kinds[i].label;
+    qsort(all, n, sizeof *all, imp_cmp_label);
+    st->labels = all;
+    for (size_t i = 0; i < n; i++)
+        if (!st->nlabels || strcmp(all[st->nlabels - 1], all[i]))
+            all[st->nlabels++] = all[i];
+    for (int64_t i = 0; i < st->nkinds; i++) {
+        imp_kind_t *k = &st->kinds[i];
+        if (!k->is_user || !k->label)
+            continue;
+        char **hit = bsearch(&k->label, all, st->nlabels, sizeof *all, imp_cmp_label);
+        k->label_id = (uint32_t)(hit - all) + 1;
+    }
+    for (uint64_t id = 1; id <= st->nframes; id++) {
+        imp_kframe_t *f = &st->frames[id];
+        f->u = f->o = f->a = f->f = -1;
+        if (!f->n)
+            continue;
+        f->labels = malloc((size_t)f->n * sizeof *f->labels);
+        if (!f->labels)
+            return IMP_ENOMEM;
+        f->f = f->first;
+        for (int64_t i = f->first; i < f->first + f->n; i++) {
+            const imp_kind_t *k = &st->kinds[i];
+            if (k->is_user && f->u < 0)
+                f->u = i;
+            if (k->is_own && f->o < 0)
+                f->o = i;
+            if (k->function && f->a < 0)
+                f->a = i;
+            if (k->label_id)
+                f->labels[f->nlabels++] = k->label_id;
+        }
+        qsort(f->labels, f->nlabels, sizeof *f->labels, imp_cmp_u32);
+        uint32_t m = 0;
+        for (uint32_t i = 0; i < f->nlabels; i++)
+            if (!m || f->labels[m - 1] != f->labels[i])
+                f->labels[m++] = f->labels[i];
+        f->nlabels = m;
+    }
+    return 0;
+}
+
+static uint64_t imp_ids_hash(const uint32_t *ids, uint32_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    for (uint32_t i = 0; i < n; i++)
+        h = imp_hash64(h ^ ids[i]);
+    return h | 1;
+}
+
+/* The id of the set of these sorted label ids, created when new. */
+static int imp_set_id(imp_sites_t *st, const uint32_t *ids, uint32_t n, uint32_t *set)
+{
+    for (uint64_t key = imp_ids_hash(ids, n);; key = imp_hash64(key) | 1) {
+        int added;
+        uint64_t *slot = imp_hashmap_upsert(&st->set_by_hash, key, &added);
+        if (!slot)
+            return IMP_ENOMEM;
+        if (!added) {
+            uint64_t id = *slot - 1;
+            if (st->set_len[id] == n &&
+                (!n || !memcmp(st->pool + st->set_at[id], ids, n * sizeof *ids))) {
+                *set = (uint32_t)id;
+                return 0;
+            }
+            continue;
+        }
+        uint64_t c = st->capsets;
+        if (imp_grow((void **)&st->set_at, &c, st->nsets, sizeof *st->set_at) ||
+            imp_grow((void **)&st->set_len, &st->capsets, st->nsets, sizeof *st->set_len))
+            return IMP_ENOMEM;
+        st->set_at[st->nsets] = (uint32_t)st->npool; /* ids already at the pool's end */
+        st->set_len[st->nsets] = n;
+        st->npool += n;
+        *slot = st->nsets + 1;
+        *set = (uint32_t)st->nsets++;
+        return 0;
+    }
+}
+
+/* The set of a node: its parent's set with its frame's user labels. */
+static int imp_set_step(imp_sites_t *st, uint32_t parent_set, uint32_t frame, uint32_t *set)
+{
+    const imp_kframe_t *f = frame <= st->nframes ? &st->frames[frame] : NULL;
+    if (!f || !f->nlabels) {
+        *set = parent_set;
+        return 0;
+    }
+    int added;
+    uint64_t *slot = imp_hashmap_upsert(&st->set_step, (uint64_t)parent_set << 32 | frame, &added);
+    if (!slot)
+        return IMP_ENOMEM;
+    if (!added) {
+        *set = (uint32_t)*slot - 1;
+        return 0;
+    }
+    uint32_t plen = st->set_len[parent_set];
+    if (imp_grow((void **)&st->pool, &st->cappool, st->npool + plen + f->nlabels, sizeof *st->pool))
+        return IMP_ENOMEM;
+    /* Merge at the pool's end; imp_set_id keeps it there when the set is new. */
+    const uint32_t *a = st->pool + st->set_at[parent_set];
+    uint32_t *out = st->pool + st->npool, n = 0, i = 0, j = 0;
+    while (i < plen || j < f->nlabels) {
+        uint32_t x = j >= f->nlabels || (i < plen && a[i] <= f->labels[j]) ? a[i] : f->labels[j];
+        if (i < plen && a[i] == x)
+            i++;
+        if (j < f->nlabels && f->labels[j] == x)
+            j++;
+        out[n++] = x;
+    }
+    int rc = n == plen ? (*set = parent_set, 0) : imp_set_id(st, out, n, set);
+    if (!rc)
+        *imp_hashmap_find(&st->set_step, (uint64_t)parent_set << 32 | frame) = *set + 1;
+    return rc;
+}
+
+/* Depth, nearest node of each kind and function set of every node, parents first. */
+static int imp_walk_nodes(imp_sites_t *st)
+{
+    const imp_store_t *s = st->s;
+    size_t n = (size_t)s->nnodes + 1;
+    st->depth = calloc(n, sizeof *st->depth);
+    st->fset = calloc(n, sizeof *st->fset);
+    for (int k = 0; k < IMP_K_COUNT; k++)
+        st->nearest[k] = calloc(n, sizeof *st->nearest[k]);
+    int rc = st->depth && st->fset ? 0 : IMP_ENOMEM;
+    for (int k = 0; !rc && k < IMP_K_COUNT; k++)
+        rc = st->nearest[k] ? 0 : IMP_ENOMEM;
+    uint32_t empty;
+    if (!rc)
+        rc = imp_set_id(st, NULL, 0, &empty); /* set 0 */
+    for (uint64_t i = 0; !rc && i < s->nnodes; i++) {
+        uint32_t parent = s->node_parent[i], frame = s->node_frame[i], node = (uint32_t)i + 1;
+        const imp_kframe_t *f = frame <= st->nframes ? &st->frames[frame] : NULL;
+        int64_t has[IMP_K_COUNT] = {f ? f->u : -1, f ? f->o : -1, f ? f->a : -1, f ? f->f : -1};
+        st->depth[i] = parent ? st->depth[parent - 1] + 1 : 1;
+        for (int k = 0; k < IMP_K_COUNT; k++)
+            st->nearest[k][i] = has[k] >= 0 ? node : parent ? st->nearest[k][parent - 1] : 0;
+        rc = imp_set_step(st, parent ? st->fset[parent - 1] : 0, frame, &st->fset[i]);
+    }
+    return rc;
+}
+
+/* The first row of kind k from the innermost frame of the stack whose innermost node is
+ * leaf; *key = position * 4096 + inline_depth as in 55-derive.sql, -1 when none. */
+static const imp_kind_t *imp_first(const imp_sites_t *st, uint32_t leaf, int k, int64_t *key,
+                                   uint32_t *node)
+{
+    *key = -1, *node = 0;
+    if (!leaf || !st->nearest[k][leaf - 1])
+        return NULL;
+    uint32_t m = st->nearest[k][leaf - 1];
+    const imp_kframe_t *f = &st->frames[st->s->node_frame[m - 1]];
+    int64_t row = k == IMP_K_USER ? f->u : k == IMP_K_OWN ? f->o : k == IMP_K_NAMED ? f->a : f->f;
+    const imp_kind_t *r = &st->kinds[row];
+    *key = (int64_t)(st->depth[leaf - 1] - st->depth[m - 1]) * 4096 + r->inline_depth;
+    *node = m;
+    return r;
+}
+
+static int imp_path_add(imp_sites_t *st, size_t *len, const char *label)
+{
+    size_t add = strlen(label) + 4;
+    if (*len + add + 1 > st->cappath) {
+        size_t c = (*len + add + 1) * 2;
+        char *p = realloc(st->path, c);
+        if (!p)
+            return IMP_ENOMEM;
+        st->path = p, st->cappath = c;
+    }
+    *len += (size_t)sprintf(st->path + *len, "%s%s", *len ? " < " : "", label);
+    return 0;
+}
+
+/* The user labels from node outward, innermost first, at most path_frames: NULL if none. */
+static int imp_path(imp_sites_t *st, uint32_t node, const char **out)
+{
+    size_t len = 0;
+    int64_t taken = 0;
+    *out = NULL;
+    for (; node && (st->path_frames < 0 || taken < st->path_frames);
+         node = st->s->node_parent[node - 1]) {
+        const imp_kframe_t *f = &st->frames[st->s->node_frame[node - 1]];
+        if (!f->nlabels)
+            continue;
+        for (int64_t i = f->first; i < f->first + f->n; i++) {
+            if (!st->kinds[i].is_user || (st->path_frames >= 0 && taken >= st->path_frames))
+                continue;
+            int rc = imp_path_add(st, &len, st->kinds[i].label);
+            if (rc)
+                return rc;
+            taken++;
+        }
+    }
+    if (taken)
+        *out = st->path;
+    return 0;
+}
+
+static const char imp_site_insert[] =
+    "INSERT INTO stack_sites VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char imp_function_insert[] = "INSERT INTO stack_functions VALUES(?, ?)";
+
+static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
+{
+    uint32_t leaf = st->s->stack_node[stack_id - 1], un, on, an, fn;
+    int64_t uk, ok, ak, fk;
+    const imp_kind_t *u = imp_first(st, leaf, IMP_K_USER, &uk, &un);
+    const imp_kind_t *o = imp_first(st, leaf, IMP_K_OWN, &ok, &on);
+    const imp_kind_t *a = imp_first(st, leaf, IMP_K_NAMED, &ak, &an);
+    const imp_kind_t *f = imp_first(st, leaf, IMP_K_ANY, &fk, &fn);
+    (void)ak, (void)fk, (void)an, (void)fn;
+    int is_user = u && (!o || ok > uk);
+    /* alloc_*: the named row, each column falling back to the innermost row's. */
+    const char *a_label = a ? a->label : f ? f->label : NULL;
+    const char *a_file = a && a->file ? a->file : f ? f->file : NULL;
+    const char *a_module = a && a->module ? a->module : f ? f->module : NULL;
+    int a_has_line = (a && a->has_line) || (f && f->has_line);
+    int64_t a_line = a && a->has_line ? a->line : f ? f->line : 0;
+    char *a_location = imp_location(a_file, a_has_line, a_line);
+    if (a_file && a_has_line && !a_location)
+        return IMP_ENOMEM;
+    const char *site, *location, *class;
+    if (is_user)
+        site = u->label, location = u->location, class = "user";
+    else if (o)
+        site = o->label, location = o->location, class = "runtime";
+    else
+        site = a_label, location = a_location, class = "unknown";
+    const char *path;
+    int rc = imp_path(st, un, &path);
+    imp_value_t row[12] = {
+        imp_v_int(stack_id), imp_v_text(site), imp_v_text(location), imp_v_text(class),
+        imp_v_text(u ? u->module : NULL), imp_v_text(u ? u->function : NULL),
+        u ? imp_v_int(uk / 4096) : imp_v_null(), imp_v_text(a_label),
+        imp_v_text(a ? a->function : NULL), imp_v_text(a_location), imp_v_text(a_module),
+        imp_v_text(path)};
+    if (!rc)
+        rc = imp_db_run(st->db, imp_site_insert, row, 12);
+    free(a_location);
+    uint32_t set = leaf ? st->fset[leaf - 1] : 0;
+    for (uint32_t i = 0; !rc && i < st->set_len[set]; i++) {
+        imp_value_t fr[2] = {imp_v_int(stack_id),
+                             imp_v_text(st->labels[st->pool[st->set_at[set] + i] - 1])};
+        rc = imp_db_run(st->db, imp_function_insert, fr, 2);
+    }
+    return rc;
+}
+
+static int imp_load_path_frames(void *ctx, const imp_value_t *c, int n)
+{
+    (void)n;
+    *(int64_t *)ctx = c[0].type == IMP_V_INT ? c[0].i : -1;
+    return 0;
+}
+
+static void imp_sites_free(imp_sites_t *st)
+{
+    for (int64_t i = 0; i < st->nkinds; i++) {
+        imp_kind_t *k = &st->kinds[i];
+        free(k->function), free(k->file), free(k->module), free(k->label), free(k->location);
+    }
+    for (uint64_t i = 0; st->frames && i <= st->nframes; i++)
+        free(st->frames[i].labels);
+    free(st->kinds), free(st->frames), free(st->labels);
+    free(st->depth), free(st->fset);
+    for (int k = 0; k < IMP_K_COUNT; k++)
+        free(st->nearest[k]);
+    free(st->pool), free(st->set_at), free(st->set_len), free(st->path);
+    imp_hashmap_free(&st->set_by_hash);
+    imp_hashmap_free(&st->set_step);
+}
+
+int imp_stack_sites(imp_db_t *db, imp_store_t *s)
+{
+    imp_hashmap_free(&s->node_by_key);
+    imp_hashmap_init(&s->node_by_key);
+    imp_sites_t st;
+    memset(&st, 0, sizeof st);
+    st.db = db, st.s = s, st.nframes = s->nframes, st.path_frames = -1;
+    imp_hashmap_init(&st.set_by_hash);
+    imp_hashmap_init(&st.set_step);
+    st.frames = calloc((size_t)s->nframes + 1, sizeof *st.frames);
+    int rc = st.frames ? 0 : IMP_ENOMEM;
+    if (!rc)
+        rc = imp_db_scan(db, "SELECT value FROM analysis_params WHERE name = 'path_frames'",
+                         imp_load_path_frames, &st.path_frames);
+    if (!rc)
+        rc = imp_db_scan(db, imp_kinds_sql, imp_load_kind, &st);
+    if (!rc)
+        rc = imp_index_kinds(&st);
+    if (!rc)
+        rc = imp_walk_nodes(&st);
+    for (uint64_t id = 1; !rc && id <= s->nstacks; id++)
+        rc = imp_write_stack(&st, (uint32_t)id);
+    imp_sites_free(&st);
+    return rc;
+}
