@@ -1,8 +1,8 @@
 /* imp_hashmap.h: an open-addressing hash map from non-zero uint64 keys to uint64 values.
  *
  * Used for live blocks by address, frames by (module, offset), threads by number and
- * stack tree nodes by (parent, frame). Entries are never removed (callers mark values
- * instead), so probing needs no tombstones. Grows at 1/2 load; never shrinks.
+ * function sets. Entries are never removed (callers mark values instead), so probing
+ * needs no tombstones. Grows at 1/2 load; never shrinks.
  */
 #ifndef IMP_HASHMAP_H
 #define IMP_HASHMAP_H

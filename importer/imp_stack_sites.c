@@ -422,8 +422,7 @@ static void imp_sites_free(imp_sites_t *st)
 
 int imp_stack_sites(imp_db_t *db, imp_store_t *s)
 {
-    imp_hashmap_free(&s->node_by_key);
-    imp_hashmap_init(&s->node_by_key);
+    imp_store_end_stacks(s);
     imp_sites_t st;
     memset(&st, 0, sizeof st);
     st.db = db, st.s = s, st.nframes = s->nframes, st.path_frames = -1;

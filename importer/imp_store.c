@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "imp_error.h"
 #include "imp_store.h"
@@ -31,7 +32,7 @@ void imp_store_free(imp_store_t *s)
     free(s->stack_depth);
     imp_hashmap_free(&s->module_by_hash);
     imp_hashmap_free(&s->frame_by_key);
-    imp_hashmap_free(&s->node_by_key);
+    imp_store_end_stacks(s);
 }
 
 /* Grows *arr (of elem-byte items) so that index `need` fits. */
@@ -139,15 +140,67 @@ int imp_store_frame(imp_store_t *s, uint32_t module_id, uint64_t offset, uint32_
     return 0;
 }
 
+/* The node lookup's memory: its own mapping, in huge pages where the kernel gives them
+ * (a lookup in a table of millions of nodes is a cache miss, and with small pages a TLB
+ * miss too). Zero-filled. */
+static imp_node_slot_t *imp_node_slots_map(uint64_t cap)
+{
+    void *p = mmap(NULL, cap * sizeof(imp_node_slot_t), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, cap * sizeof(imp_node_slot_t), MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+static void imp_node_slots_unmap(imp_node_slot_t *slots, uint64_t mask)
+{
+    if (slots)
+        munmap(slots, (mask + 1) * sizeof *slots);
+}
+
+void imp_store_end_stacks(imp_store_t *s)
+{
+    imp_node_slots_unmap(s->node_slots, s->node_mask);
+    s->node_slots = NULL;
+    s->node_mask = 0;
+}
+
+/* The slot of key: its own, or the empty one where it would go. */
+static imp_node_slot_t *imp_node_slot(imp_node_slot_t *slots, uint64_t mask, uint64_t key)
+{
+    for (uint64_t i = imp_hash64(key) & mask;; i = (i + 1) & mask)
+        if (slots[i].key == key || !slots[i].key)
+            return &slots[i];
+}
+
+/* Doubles the node lookup (or makes it), keeping it at most half full. */
+static int imp_node_grow(imp_store_t *s)
+{
+    uint64_t cap = s->node_slots ? (s->node_mask + 1) * 2 : 4096;
+    imp_node_slot_t *slots = imp_node_slots_map(cap);
+    if (!slots)
+        return IMP_ENOMEM;
+    for (uint64_t i = 0; s->node_slots && i <= s->node_mask; i++)
+        if (s->node_slots[i].key)
+            *imp_node_slot(slots, cap - 1, s->node_slots[i].key) = s->node_slots[i];
+    imp_node_slots_unmap(s->node_slots, s->node_mask);
+    s->node_slots = slots;
+    s->node_mask = cap - 1;
+    return 0;
+}
+
 /* The node of frame under parent (0: the root), created and written when new. */
 static int imp_node(imp_store_t *s, uint32_t parent, uint32_t frame, uint32_t *node_id)
 {
-    int added;
-    uint64_t *slot = imp_hashmap_upsert(&s->node_by_key, (uint64_t)parent << 32 | frame, &added);
-    if (!slot)
+    if ((!s->node_slots || 2 * (s->nnodes + 1) > s->node_mask + 1) && imp_node_grow(s))
         return IMP_ENOMEM;
-    if (!added) {
-        *node_id = (uint32_t)*slot;
+    uint64_t key = (uint64_t)parent << 32 | frame;
+    imp_node_slot_t *slot = imp_node_slot(s->node_slots, s->node_mask, key);
+    if (slot->key) {
+        *node_id = (uint32_t)slot->node_id;
         return 0;
     }
     uint64_t c1 = s->capnodes, c2 = s->capnodes;
@@ -158,7 +211,9 @@ static int imp_node(imp_store_t *s, uint32_t parent, uint32_t frame, uint32_t *n
     s->node_parent[s->nnodes] = parent;
     s->node_frame[s->nnodes] = frame;
     s->node_stack[s->nnodes] = 0;
-    *slot = *node_id = (uint32_t)++s->nnodes;
+    *node_id = (uint32_t)++s->nnodes;
+    slot->key = key;
+    slot->node_id = *node_id;
     imp_value_t row[3] = {imp_v_int(*node_id), imp_v_id(parent), imp_v_int(frame)};
     return imp_db_put(s->db, IMP_T_STACK_NODE, row);
 }

@@ -15,6 +15,13 @@
 #include "imp_db.h"
 #include "imp_hashmap.h"
 
+/* A slot of the node lookup: key and value side by side, so that a lookup in a table of
+ * millions of nodes costs one cache miss, not one for the key and one for the value. */
+typedef struct imp_node_slot {
+    uint64_t key; /* parent << 32 | frame (frame ids start at 1: never 0) */
+    uint64_t node_id;
+} imp_node_slot_t;
+
 typedef struct imp_store {
     imp_db_t *db;
     /* modules, index = module_id - 1 */
@@ -32,7 +39,8 @@ typedef struct imp_store {
     uint32_t *node_frame;
     uint32_t *node_stack; /* the stack whose innermost node it is, 0 = none */
     uint64_t nnodes, capnodes;
-    imp_hashmap_t node_by_key; /* parent << 32 | frame -> node_id */
+    imp_node_slot_t *node_slots; /* open addressing by (parent, frame), key 0 = empty */
+    uint64_t node_mask;
     /* stacks, index = stack_id - 1 */
     uint32_t *stack_node; /* innermost node, 0 for the empty stack */
     uint32_t *stack_depth;
@@ -53,5 +61,8 @@ int imp_store_frame(imp_store_t *s, uint32_t module_id, uint64_t offset, uint32_
 /* The id of the stack made of these frames (innermost first), created when new with
  * the nodes it lacks. */
 int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth, int64_t *stack_id);
+
+/* Frees the node lookup, once no stack can be added (the tree itself stays). */
+void imp_store_end_stacks(imp_store_t *s);
 
 #endif
