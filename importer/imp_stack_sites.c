@@ -7,7 +7,8 @@
  * cost follows the nodes (shared outer frames counted once), not the frames of every
  * stack. Per node, for each kind of frame (user, runtime's own, named, any): the nearest
  * node at or above it, from the innermost, whose frame has a row of that kind; and the
- * set of user function labels on the way to the root. The per-frame facts (labels, the
+ * set of user function labels on the way to the root (stacks with equal sets share one
+ * set_id in function_sets). The per-frame facts (labels, the
  * site_rules matches) come from temp.frame_kinds, made by the file's first part.
  */
 #include <stdio.h>
@@ -52,6 +53,7 @@ typedef struct imp_sites {
     uint32_t *fset;                 /* function set id, 0 = the empty set */
     /* function sets: sorted label ids in pool[set_at[i] .. + set_len[i]] */
     uint32_t *pool, *set_at, *set_len;
+    uint8_t *set_used; /* 1: some stack has it (written to function_sets) */
     uint64_t npool, cappool, nsets, capsets;
     imp_hashmap_t set_by_hash; /* hash of the ids -> set id + 1 */
     imp_hashmap_t set_step;    /* set << 32 | frame -> set id + 1 */
@@ -348,7 +350,8 @@ static int imp_path(imp_sites_t *st, uint32_t node, const char **out)
 
 static const char imp_site_insert[] =
     "INSERT INTO stack_sites VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-static const char imp_function_insert[] = "INSERT INTO stack_functions VALUES(?, ?)";
+static const char imp_stack_set_insert[] = "INSERT INTO stack_function_sets VALUES(?, ?)";
+static const char imp_set_insert[] = "INSERT INTO function_sets VALUES(?, ?)";
 
 static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
 {
@@ -388,11 +391,24 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
         rc = imp_db_run(st->db, imp_site_insert, row, 12);
     free(a_location);
     uint32_t set = leaf ? st->fset[leaf - 1] : 0;
-    for (uint32_t i = 0; !rc && i < st->set_len[set]; i++) {
-        imp_value_t fr[2] = {imp_v_int(stack_id),
-                             imp_v_text(st->labels[st->pool[st->set_at[set] + i] - 1])};
-        rc = imp_db_run(st->db, imp_function_insert, fr, 2);
+    if (!rc && set) {
+        st->set_used[set] = 1;
+        imp_value_t fr[2] = {imp_v_int(stack_id), imp_v_int(set)};
+        rc = imp_db_run(st->db, imp_stack_set_insert, fr, 2);
     }
+    return rc;
+}
+
+/* The sets some stack has, each label once. */
+static int imp_write_sets(imp_sites_t *st)
+{
+    int rc = 0;
+    for (uint64_t set = 1; !rc && set < st->nsets; set++)
+        for (uint32_t i = 0; !rc && st->set_used[set] && i < st->set_len[set]; i++) {
+            imp_value_t fr[2] = {imp_v_int((int64_t)set),
+                                 imp_v_text(st->labels[st->pool[st->set_at[set] + i] - 1])};
+            rc = imp_db_run(st->db, imp_set_insert, fr, 2);
+        }
     return rc;
 }
 
@@ -415,7 +431,7 @@ static void imp_sites_free(imp_sites_t *st)
     free(st->depth), free(st->fset);
     for (int k = 0; k < IMP_K_COUNT; k++)
         free(st->nearest[k]);
-    free(st->pool), free(st->set_at), free(st->set_len), free(st->path);
+    free(st->pool), free(st->set_at), free(st->set_len), free(st->set_used), free(st->path);
     imp_hashmap_free(&st->set_by_hash);
     imp_hashmap_free(&st->set_step);
 }
@@ -439,8 +455,12 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s)
         rc = imp_index_kinds(&st);
     if (!rc)
         rc = imp_walk_nodes(&st);
+    if (!rc && !(st.set_used = calloc(st.nsets + 1, 1)))
+        rc = IMP_ENOMEM;
     for (uint64_t id = 1; !rc && id <= s->nstacks; id++)
         rc = imp_write_stack(&st, (uint32_t)id);
+    if (!rc)
+        rc = imp_write_sets(&st);
     imp_sites_free(&st);
     return rc;
 }

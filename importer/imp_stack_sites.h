@@ -1,5 +1,5 @@
 /* imp_stack_sites.h: the per-stack part of sql/55-derive.sql (stack_sites,
- * stack_functions), computed on the stack tree (imp_stack_sites.c). */
+ * stack_function_sets, function_sets), computed on the stack tree (imp_stack_sites.c). */
 #ifndef IMP_STACK_SITES_H
 #define IMP_STACK_SITES_H
 
@@ -7,7 +7,7 @@
 #include "imp_store.h"
 
 /* After the load, with temp.frame_kinds made by the first part of 55-derive.sql: fills
- * stack_sites and stack_functions for every stack of s, the rows the file's per-stack
+ * stack_sites and the function sets for every stack of s, the rows the file's per-stack
  * part would give. Frees the tree's lookup map (no stack is added after the load). */
 int imp_stack_sites(imp_db_t *db, imp_store_t *s);
 

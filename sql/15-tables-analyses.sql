@@ -136,11 +136,22 @@ CREATE TABLE realloc_chains (
 ) STRICT;
 
 -- User functions of each stack, once per stack (hotspot_functions: inclusive counts).
-CREATE TABLE stack_functions (
-  stack_id INTEGER NOT NULL,
+-- Stored as sets: stacks with the same user functions (in a recursive program, millions
+-- of stacks and a handful of sets) share one set; stack_functions is the plain view.
+CREATE TABLE function_sets (
+  set_id INTEGER NOT NULL,              -- any number: only equality matters
   function TEXT NOT NULL,               -- short name
-  PRIMARY KEY (stack_id, function)
+  PRIMARY KEY (set_id, function)
 ) STRICT, WITHOUT ROWID;
+
+CREATE TABLE stack_function_sets (
+  stack_id INTEGER PRIMARY KEY,         -- no row: no user function
+  set_id INTEGER NOT NULL
+) STRICT;
+
+CREATE VIEW stack_functions (stack_id, function) AS
+SELECT s.stack_id, f.function
+FROM stack_function_sets s JOIN function_sets f ON f.set_id = s.set_id;
 
 -- Hand-off latency (allocation to free) per (allocating thread, freeing thread, and the
 -- allocating and freeing stacks' user sites); percentiles are nearest-rank, exact.

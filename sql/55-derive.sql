@@ -8,7 +8,8 @@
 DELETE FROM stack_sites;
 DELETE FROM process_info;
 DELETE FROM realloc_chains;
-DELETE FROM stack_functions;
+DELETE FROM stack_function_sets;
+DELETE FROM function_sets;
 DROP TABLE IF EXISTS temp.frame_kinds;
 DROP TABLE IF EXISTS temp.frame_firsts;
 DROP TABLE IF EXISTS temp.stack_firsts;
@@ -107,11 +108,22 @@ SELECT j.stack_id,
            ORDER BY x.position, fk.inline_depth LIMIT (SELECT n FROM n)))
 FROM j;
 
-INSERT INTO stack_functions
+-- Each stack's set of user function labels; stacks with equal sets share a set_id.
+CREATE TEMP TABLE stack_labels AS
 SELECT DISTINCT sf.stack_id, fk.label
 FROM stack_frames sf JOIN frame_firsts ff ON ff.frame_id = sf.frame_id AND ff.any_user
-JOIN frame_kinds fk ON fk.frame_id = sf.frame_id AND fk.is_user;
+JOIN frame_kinds fk ON fk.frame_id = sf.frame_id AND fk.is_user
+ORDER BY 1, 2;
+CREATE TEMP TABLE stack_sets AS
+SELECT stack_id, dense_rank() OVER (ORDER BY labels) AS set_id
+FROM (SELECT stack_id, json_group_array(label) AS labels FROM temp.stack_labels
+      GROUP BY stack_id);
+INSERT INTO stack_function_sets SELECT stack_id, set_id FROM temp.stack_sets;
+INSERT INTO function_sets
+SELECT DISTINCT s.set_id, l.label FROM temp.stack_sets s JOIN temp.stack_labels l USING (stack_id);
 
+DROP TABLE temp.stack_sets;
+DROP TABLE temp.stack_labels;
 DROP TABLE temp.stack_firsts;
 DROP TABLE temp.frame_firsts;
 -- [end of the per-stack part]
