@@ -160,6 +160,7 @@ static int finish_run(record_run_t *r, int status)
             r->opts.prog_argv[0], (int)r->pid, r->output);
         return status ? status : CLI_EXIT_FAILURE;
     }
+    record_trim_traces(r->abs_output, &r->before, &r->after);
     if (!r->opts.quiet)
         fprintf(stderr, "mtdb: recorded %zu process(es) into %s\n", out.processes, r->output);
     return status;

@@ -10,6 +10,7 @@
 #define MTDB_RECORD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cli_exit.h"
@@ -79,11 +80,20 @@ int record_prepare_output_dir(const char *dir, char *abs, size_t len);
 /* The trace file names in dir, sorted. */
 int record_list_trace_names(const char *dir, record_names_t *set);
 void record_free_names(record_names_t *set);
+/* 1 when name is in set (sorted by record_list_trace_names). */
+int record_names_contain(const record_names_t *set, const char *name);
 /* What the run added: new process files, and whether the launched pid left one. */
 void record_count_new_traces(const record_names_t *before, const record_names_t *after, pid_t pid,
                              record_outcome_t *out);
 /* Warns when the launched program ran long without a heap call the recorder saw. */
 void record_warn_quiet_root(const char *dir, pid_t pid, const char *prog, double ran_s);
+
+/* ---- record_trim.c ---- */
+
+/* Gives back the reserved space the run's files never used (zero tails cut, zero pages
+ * made holes), in the files of processes that have ended; the bytes cut. */
+uint64_t record_trim_traces(const char *dir, const record_names_t *before,
+                            const record_names_t *after);
 
 /* ---- record_run.c ---- */
 

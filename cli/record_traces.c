@@ -140,7 +140,7 @@ int record_list_trace_names(const char *dir, record_names_t *set)
     return rc;
 }
 
-static int is_known(const record_names_t *set, const char *name)
+int record_names_contain(const record_names_t *set, const char *name)
 {
     return set->count && bsearch(&name, set->names, set->count, sizeof *set->names, compare_names);
 }
@@ -153,7 +153,7 @@ void record_count_new_traces(const record_names_t *before, const record_names_t 
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < after->count; i++) {
         const char *name = after->names[i];
-        if (is_known(before, name))
+        if (record_names_contain(before, name))
             continue;
         out->processes += mtdb_trace_file_kind(name) == MTDB_FILE_KIND_PROCESS;
         out->root_traced |= strncmp(name, prefix, strlen(prefix)) == 0;

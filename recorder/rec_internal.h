@@ -317,6 +317,13 @@ uint32_t rec_stack_capture(rec_thread_t *t);
 /* Fast preset: a full stack for a sample of each call site's allocations, the one-frame
  * stack [site] for the others. */
 uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site);
+
+/* ---- the runtime's code (rec_runtime.c) --------------------------------------------- */
+void rec_runtime_refresh(void);         /* rebuilds the ranges if the modules changed */
+int rec_runtime_contains(uintptr_t pc); /* pc is in libc, ld.so, libstdc++ ... */
+int rec_runtime_module_name(const char *path); /* path names a runtime module */
+int rec_runtime_glob(const char *pattern, const char *name);
+
 void rec_stack_prime(void);
 /* The frame-pointer walk from the record at fp: reads only whole, 8-aligned 16-byte
  * records inside [lo, hi), each above the one before; stops at the first that is not.

@@ -180,17 +180,64 @@ static uint32_t site_stack(rec_thread_t *t, uintptr_t site)
     return intern_stack(t, &frame, 1);
 }
 
+/* Frames kept past the first frame outside the runtime: standard-library template code
+ * compiled into the program (std::vector<>::_M_realloc_insert, allocator<>::allocate)
+ * sits there, above the real caller; the importer skips it by name, so the stack must
+ * reach the caller. */
+#define REC_SITE_EXTRA_FRAMES 6
+#define REC_SITE_SHORT_WALK 14 /* libmtrec, the wrapper, its callees: the user within */
+
+/* The caller of the allocation function is inside the runtime (operator new, strdup):
+ * walks a few frames and keeps them up to the first frame outside the runtime plus
+ * REC_SITE_EXTRA_FRAMES. Returns the number of frames kept at *out, 0 when the user's
+ * code was not reached within a short walk (the caller then takes a full stack). */
+static int runtime_site_frames(rec_thread_t *t, void **frames, int cap, void ***out)
+{
+    int saved = errno;
+    int n = walk(t, frames, cap);
+    errno = saved;
+    int skip = 0;
+    while (skip < n && (uintptr_t)frames[skip] >= rec_proc.self_lo &&
+           (uintptr_t)frames[skip] < rec_proc.self_hi)
+        skip++;
+    int user = skip;
+    while (user < n && rec_runtime_contains((uintptr_t)frames[user]))
+        user++;
+    if (user >= n)
+        return 0;
+    int keep = user + 1 + REC_SITE_EXTRA_FRAMES;
+    if (keep > n)
+        keep = n;
+    if (keep - skip > rec_proc.settings.depth)
+        keep = skip + rec_proc.settings.depth;
+    *out = frames + skip;
+    return keep - skip;
+}
+
 /* Fast preset: allocations of each call site get a full stack for the first N, then
- * one in every M; the others get the one-frame stack of their site. Every row then
- * names its site exactly (weight 1), and full stacks are a sample of each site's. */
+ * one in every M; the others get the stack of their site: one frame, the caller of
+ * the allocation function, or, when that caller is the runtime's own wrapper (C++
+ * operator new, strdup), the frames down to the user's caller (runtime_site_frames).
+ * Every row then names its site exactly (weight 1), and full stacks are a sample of
+ * each site's. */
 uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site)
 {
     if (!site || rec_table_room(&t->sites, UINT64_MAX) < 0)
         return rec_stack_capture(t);
+    void *frames[REC_SITE_SHORT_WALK], **kept = NULL;
+    int kept_n = 0;
+    uint64_t key = site;
+    rec_runtime_refresh();
+    if (rec_runtime_contains(site)) {
+        kept_n = runtime_site_frames(t, frames, REC_SITE_SHORT_WALK, &kept);
+        if (kept_n <= 0)
+            return rec_stack_capture(t); /* deep in the runtime: a full stack, weight 1 */
+        key = hash_frames(kept, kept_n);
+    }
     int found;
-    struct rec_table_entry *e = rec_table_find(&t->sites, site, &found);
+    struct rec_table_entry *e = rec_table_find(&t->sites, key, &found);
     if (!found) {
-        e->key = site, e->gen = t->sites.gen, e->value = 0, e->extra = 0;
+        e->key = key, e->gen = t->sites.gen, e->value = 0, e->extra = 0;
         t->sites.count++;
     }
     uint64_t seen = ++e->extra;
@@ -198,5 +245,5 @@ uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site)
         (seen - rec_proc.settings.sample_first) % rec_proc.settings.sample_every == 0)
         return rec_stack_capture(t);
     t->counters[MTDB_COUNTER_STACKS_SAMPLED_OUT]++;
-    return site_stack(t, site);
+    return kept_n ? intern_stack(t, kept, kept_n) : site_stack(t, site);
 }

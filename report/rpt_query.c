@@ -10,7 +10,13 @@
 
 #include "rpt_report.h"
 
-#define RPT_QUERY_CELL_MAX 60
+/* The table fits this many columns: the widest cells wrap onto more lines (at blanks)
+ * instead of being cut, so a suggestion or an evidence is always read whole. */
+#define RPT_QUERY_WIDTH 100
+/* A column never narrows below this, so a table of many columns may stay wider. */
+#define RPT_QUERY_MIN_COLUMN 12
+#define RPT_QUERY_MAX_COLUMNS 64
+#define RPT_QUERY_GAP 2
 
 typedef struct rpt_table {
     char **cells; /* rows * columns, row 0 the header */
@@ -30,22 +36,111 @@ static int rpt_table_add(rpt_table_t *t, const char *s)
     return (t->cells[t->count++] = strdup(s)) ? RPT_OK : RPT_E_NOMEM;
 }
 
+/* The longest run of non-blanks in s: a column that wraps never breaks a word. */
+static int rpt_longest_word(const char *s)
+{
+    int longest = 0, run = 0;
+    for (; *s; s++) {
+        run = *s == ' ' ? 0 : run + 1;
+        if (run > longest)
+            longest = run;
+    }
+    return longest;
+}
+
+/* Narrows the widest column that holds sentences (cells with blanks), a step at a time,
+ * until the table fits or no such column can narrow without breaking a word. Names,
+ * numbers and locations are never broken: a table of many of them may stay wider. */
+static void rpt_table_fit(const rpt_table_t *t, int *widths, int ncol)
+{
+    int floor[RPT_QUERY_MAX_COLUMNS], total = RPT_QUERY_GAP * (ncol - 1);
+    for (int c = 0; c < ncol; c++) {
+        floor[c] = widths[c], total += widths[c];
+        int words = 0, has_blank = 0;
+        for (size_t i = (size_t)c; i < t->count; i += (size_t)t->columns) {
+            int w = rpt_longest_word(t->cells[i]);
+            words = w > words ? w : words;
+            has_blank |= i >= (size_t)t->columns && strchr(t->cells[i], ' ') != NULL;
+        }
+        if (has_blank)
+            floor[c] = words > RPT_QUERY_MIN_COLUMN ? words : RPT_QUERY_MIN_COLUMN;
+    }
+    while (total > RPT_QUERY_WIDTH) {
+        int widest = -1;
+        for (int c = 0; c < ncol; c++)
+            if (widths[c] > floor[c] && (widest < 0 || widths[c] > widths[widest]))
+                widest = c;
+        if (widest < 0)
+            break;
+        widths[widest]--, total--;
+    }
+}
+
+/* How much of s goes on one line of the given width: up to the last blank that fits,
+ * or the whole width when a word is longer than the line. */
+static int rpt_cell_line(const char *s, int width)
+{
+    int len = (int)strlen(s);
+    if (len <= width)
+        return len;
+    for (int cut = width; cut > 0; cut--)
+        if (s[cut] == ' ')
+            return cut;
+    return width;
+}
+
+static const char *rpt_cell_skip_blanks(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    return s;
+}
+
+/* One row, on as many lines as its tallest wrapped cell needs; no trailing blanks. */
+static void rpt_table_row(char *const *cells, const int *widths, int ncol, FILE *out)
+{
+    const char *rest[RPT_QUERY_MAX_COLUMNS];
+    for (int c = 0; c < ncol; c++)
+        rest[c] = cells[c];
+    for (int more = 1; more;) {
+        more = 0;
+        int pending = 0; /* blanks owed before the next non-empty piece */
+        for (int c = 0; c < ncol; c++) {
+            int n = rpt_cell_line(rest[c], widths[c]);
+            if (n) {
+                fprintf(out, "%*s%.*s", pending, "", n, rest[c]);
+                pending = 0;
+            }
+            pending += widths[c] - n + (c + 1 < ncol ? RPT_QUERY_GAP : 0);
+            rest[c] = rpt_cell_skip_blanks(rest[c] + n);
+            more |= *rest[c] != 0;
+        }
+        fputc('\n', out);
+    }
+}
+
 static void rpt_table_print(const rpt_table_t *t, FILE *out)
 {
-    int widths[64] = {0};
-    int ncol = t->columns < 64 ? t->columns : 64;
+    int widths[RPT_QUERY_MAX_COLUMNS] = {0};
+    int ncol = t->columns < RPT_QUERY_MAX_COLUMNS ? t->columns : RPT_QUERY_MAX_COLUMNS;
     for (size_t i = 0; i < t->count; i++) {
         int c = (int)(i % (size_t)t->columns), len = (int)strlen(t->cells[i]);
         if (c < ncol && len > widths[c])
-            widths[c] = len > RPT_QUERY_CELL_MAX ? RPT_QUERY_CELL_MAX : len;
+            widths[c] = len;
     }
-    for (size_t i = 0; i < t->count; i++) {
-        int c = (int)(i % (size_t)t->columns), last = c == t->columns - 1;
-        int w = c < ncol ? widths[c] : 0;
-        if (last)
-            fprintf(out, "%.*s\n", RPT_QUERY_CELL_MAX, t->cells[i]);
-        else
-            fprintf(out, "%-*.*s  ", w, w, t->cells[i]);
+    for (int c = 0; c < ncol; c++)
+        if (widths[c] == 0)
+            widths[c] = 1;
+    rpt_table_fit(t, widths, ncol);
+    for (size_t row = 0; row * (size_t)t->columns < t->count; row++) {
+        rpt_table_row(t->cells + row * (size_t)t->columns, widths, ncol, out);
+        if (row == 0) { /* the rule under the header, as the sqlite3 shell draws it */
+            for (int c = 0; c < ncol; c++)
+                fprintf(out, "%s%.*s", c ? "  " : "", widths[c],
+                        "------------------------------------------------------------------"
+                        "------------------------------------------------------------------");
+            fputc('\n', out);
+        }
     }
 }
 

@@ -62,7 +62,7 @@ if [[ "${MTDB_TEST_SANITIZE:-1}" != 0 ]]; then
     -DMTDB_SANITIZE=thread >/dev/null &&
     run_step "thread-sanitizer build" cmake --build "$tsan_dir" -j "$jobs" \
       --target test_recorder_unit_engine test_recorder_unit_table test_recorder_unit_stack \
-        test_recorder_unit_acl >/dev/null; then
+        test_recorder_unit_acl test_recorder_unit_runtime >/dev/null; then
     run_step "thread-sanitizer ctest" ctest_leaving_nothing --test-dir "$tsan_dir" --output-on-failure \
       -R '^recorder_unit_' || true
   fi

@@ -24,6 +24,17 @@ INSERT INTO site_rules VALUES
   ('allocator', 'aligned_alloc'), ('allocator', 'memalign'), ('allocator', 'valloc'),
   ('allocator', 'pvalloc'), ('allocator', 'strdup'), ('allocator', 'strndup'),
   ('allocator', 'operator new*'), ('allocator', 'operator delete*'),
+  -- libc functions that allocate for their caller (the block is the caller's, not the
+  -- runtime's own), under glibc's internal names as well
+  ('allocator', '__strdup'), ('allocator', '__GI___strdup'), ('allocator', '__strndup'),
+  ('allocator', '__GI___strndup'), ('allocator', 'wcsdup'), ('allocator', '__wcsdup'),
+  ('allocator', 'asprintf'), ('allocator', '__asprintf*'), ('allocator', '___asprintf'),
+  ('allocator', 'vasprintf'), ('allocator', '__vasprintf*'), ('allocator', 'getline'),
+  ('allocator', 'getdelim'), ('allocator', '__getdelim'), ('allocator', '__GI___getdelim'),
+  ('allocator', '_IO_getdelim'), ('allocator', 'realpath'), ('allocator', '__realpath'),
+  ('allocator', 'canonicalize_file_name'), ('allocator', 'get_current_dir_name'),
+  ('allocator', 'getcwd'), ('allocator', '__getcwd'), ('allocator', '__GI___getcwd'),
+  ('allocator', 'open_memstream'), ('allocator', 'backtrace_symbols'),
   ('std_code', 'std::*'), ('std_code', '__gnu_cxx::*'), ('std_code', '__cxxabiv1::*'),
   ('std_code', '__gnu_debug::*'), ('std_code', '__cxa_*'),
   ('std_code', '_start'), ('std_code', '__libc_start_main*'), ('std_code', '__libc_csu_*'),

@@ -118,6 +118,25 @@ int cli_count_files(const char *dir, const char *suffix)
     return count;
 }
 
+long long cli_largest_file(const char *dir, const char *suffix, int *misaligned)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    long long largest = 0;
+    *misaligned = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        struct stat st;
+        if (e->d_name[0] == '.' || !has_suffix(e->d_name, suffix) ||
+            fstatat(dirfd(d), e->d_name, &st, 0) != 0)
+            continue;
+        largest = st.st_size > largest ? (long long)st.st_size : largest;
+        *misaligned += st.st_size % 8 != 0;
+    }
+    closedir(d);
+    return largest;
+}
+
 int cli_find_file(const char *dir, const char *suffix, char *out, size_t len)
 {
     DIR *d = opendir(dir);

@@ -29,6 +29,9 @@ void cli_remove_tree(const char *path);
 long cli_read_file(const char *path, char *buf, size_t len);
 /* Counts the files in dir whose name ends with suffix; -1 when dir cannot be read. */
 int cli_count_files(const char *dir, const char *suffix);
+/* The size of the largest file in dir ending in suffix (-1: unreadable); the number of
+ * them whose size is not a multiple of 8 into *misaligned. */
+long long cli_largest_file(const char *dir, const char *suffix, int *misaligned);
 /* Finds the first file in dir ending with suffix; 0 and its full path in out, or -1. */
 int cli_find_file(const char *dir, const char *suffix, char *out, size_t len);
 

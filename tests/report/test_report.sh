@@ -178,6 +178,15 @@ case_query() {
   expect_status 0 query leaks trace.db
   grep -q '^1  *user  *leak_it  *fixture.c:30  *2  *2000 ' out || fail "query leaks: $(cat out)"
   expect_status 1 query no_such_query trace.db
+  # sentences wrap inside their column and are never cut: every word of every suggestion
+  # and evidence is printed, and the rule under the header is as wide as each column
+  expect_status 0 query advice trace.db
+  local word
+  for word in $(sqlite3 trace.db "SELECT suggestion || ' ' || evidence FROM advice"); do
+    grep -qF -- "$word" out || fail "query advice lost '$word': $(cat out)"
+  done
+  sed -n 2p out | grep -qx -- '-[- ]*-' || fail "query advice: no rule under the header"
+  [[ $(awk 'length > 100' out) == "" ]] || fail "query advice wider than 100 columns: $(cat out)"
 }
 
 # Two real recordings of rpt_leaky_prog: `1 10` then `3 40`, so leak_blocks leaks 2 more
