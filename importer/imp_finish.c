@@ -61,14 +61,20 @@ static int imp_short_names(imp_db_t *db)
                        imp_short_name_row, db);
 }
 
+/* The embedded text of the schema file numbered number. */
+static const char *imp_sql_text(int number)
+{
+    for (int i = 0; i < imp_sql_file_count; i++)
+        if (atoi(imp_sql_files[i].name) == number)
+            return imp_sql_files[i].text;
+    return NULL;
+}
+
 /* sql/55-derive.sql with its per-stack part computed on the stack tree: the text before
  * the part's mark, imp_stack_sites, the text after the part's end mark. */
 static int imp_derive(imp_db_t *db, imp_store_t *store)
 {
-    const char *text = NULL;
-    for (int i = 0; i < imp_sql_file_count && !text; i++)
-        if (atoi(imp_sql_files[i].name) == IMP_SQL_DERIVE)
-            text = imp_sql_files[i].text;
+    const char *text = imp_sql_text(IMP_SQL_DERIVE);
     const char *begin = text ? strstr(text, IMP_SQL_PER_STACK_BEGIN) : NULL;
     const char *end = begin ? strstr(begin, IMP_SQL_PER_STACK_END) : NULL;
     if (!end)
@@ -99,6 +105,12 @@ static int imp_post_load_files(imp_db_t *db, imp_store_t *store)
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE + 1, IMP_SQL_DERIVE_BLOCKS);
     if (!rc)
         rc = imp_derive_blocks(db);
+    if (!rc) {
+        /* sql/56-derive-blocks.sql's per-site part, on the rows imp_derive_blocks wrote */
+        const char *text = imp_sql_text(IMP_SQL_DERIVE_BLOCKS);
+        const char *part = text ? strstr(text, IMP_SQL_PER_SITE_BEGIN) : NULL;
+        rc = part ? imp_db_exec(db, part) : IMP_EDB;
+    }
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE_BLOCKS + 1, IMP_SQL_LAST + 1);
     return rc;

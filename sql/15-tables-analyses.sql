@@ -126,6 +126,42 @@ CREATE TABLE stack_totals (
   last_ns INTEGER
 ) STRICT;
 
+-- stack_totals summed by user site (class, site, location): what leaks, hotspots,
+-- fragmentation and advice read. Kept as a table, not a view: a recursive program has
+-- millions of stacks and a handful of sites, and every analysis would group them again.
+-- The columns of stack_totals, plus the site's module and path (the lowest of its
+-- stacks') and class_order (0 user, 1 runtime, 2 unknown: no stack).
+CREATE TABLE site_totals (
+  process_id INTEGER NOT NULL,
+  class TEXT NOT NULL,                  -- user, runtime or unknown
+  site TEXT NOT NULL,                   -- '(no stack)' for unknown
+  location TEXT,
+  module TEXT,
+  path TEXT,
+  rows INTEGER NOT NULL,
+  blocks INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  min_bytes INTEGER,
+  max_bytes INTEGER,
+  live_blocks INTEGER NOT NULL,
+  live_bytes INTEGER NOT NULL,
+  first_live_ns INTEGER,
+  last_live_ns INTEGER,
+  exit_blocks INTEGER NOT NULL,
+  exit_bytes INTEGER NOT NULL,
+  long_small_blocks INTEGER NOT NULL,
+  first_long_ns INTEGER,
+  last_long_ns INTEGER,
+  waste_bytes INTEGER NOT NULL,
+  temp_blocks INTEGER NOT NULL,
+  temp_bytes INTEGER NOT NULL,
+  cross_blocks INTEGER NOT NULL,
+  lifetime_ns_sum INTEGER NOT NULL,
+  first_ns INTEGER,
+  last_ns INTEGER,
+  class_order INTEGER NOT NULL
+) STRICT;
+
 -- What was live at each process's peak, by stack.
 CREATE TABLE peak_stacks (
   process_id INTEGER NOT NULL,

@@ -1,9 +1,9 @@
 -- 56-derive-blocks.sql: the per-block totals the analyses read: stack_totals,
--- peak_stacks, thread_pairs, bursts, stack_steps, stack_histograms, cross_stacks.
--- Reads: allocations, process_info, process_stats, stack_sites, analysis_params. Writes
--- those tables (emptied first). `mtdb import` computes the same rows in one pass over
+-- peak_stacks, thread_pairs, bursts, stack_steps, stack_histograms, cross_stacks, and
+-- from stack_totals site_totals. Reads: allocations, process_info, process_stats,
+-- stack_sites, analysis_params. Writes those tables (emptied first). `mtdb import` computes the same rows in one pass over
 -- the blocks (importer/imp_derive.c: SQLite sorts every GROUP BY, minutes at 10 M
--- blocks) and does not run this file; a user re-runs it after changing analysis_params:
+-- blocks) and runs only its per-site part; a user re-runs it after changing analysis_params:
 --   sqlite3 trace.db < sql/56-derive-blocks.sql
 DELETE FROM stack_totals;
 DELETE FROM peak_stacks;
@@ -176,3 +176,24 @@ SELECT process_id, thread_id, free_thread_id, stack_id, count(*), sum(size_bytes
        sum(free_ns - alloc_ns)
 FROM allocations WHERE free_thread_id <> thread_id
 GROUP BY process_id, thread_id, free_thread_id, stack_id;
+
+-- [per-site part] stack_totals summed by user site. `mtdb import` runs this part after
+-- computing the rows above in C; from here to the end it is the same for both.
+DELETE FROM site_totals;
+INSERT INTO site_totals
+SELECT g.process_id, coalesce(ss.class, 'unknown') AS class,
+       coalesce(ss.site, '(no stack)') AS site, ss.location, min(ss.module) AS module,
+       min(ss.path) AS path, sum(g.rows) AS rows, sum(g.blocks) AS blocks,
+       sum(g.bytes) AS bytes, min(g.min_bytes) AS min_bytes, max(g.max_bytes) AS max_bytes,
+       sum(g.live_blocks) AS live_blocks, sum(g.live_bytes) AS live_bytes,
+       min(g.first_live_ns) AS first_live_ns, max(g.last_live_ns) AS last_live_ns,
+       sum(g.exit_blocks) AS exit_blocks, sum(g.exit_bytes) AS exit_bytes,
+       sum(g.long_small_blocks) AS long_small_blocks, min(g.first_long_ns) AS first_long_ns,
+       max(g.last_long_ns) AS last_long_ns, sum(g.waste_bytes) AS waste_bytes,
+       sum(g.temp_blocks) AS temp_blocks, sum(g.temp_bytes) AS temp_bytes,
+       sum(g.cross_blocks) AS cross_blocks, sum(g.lifetime_ns_sum) AS lifetime_ns_sum,
+       min(g.first_ns) AS first_ns, max(g.last_ns) AS last_ns,
+       CASE coalesce(ss.class, 'unknown') WHEN 'user' THEN 0 WHEN 'runtime' THEN 1 ELSE 2 END
+         AS class_order
+FROM stack_totals g LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
+GROUP BY g.process_id, 2, 3, ss.location;

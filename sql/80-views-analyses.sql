@@ -1,7 +1,7 @@
 -- 80-views-analyses.sql: the analyses, one view each (docs/analyses.md): leaks,
 -- hotspots, bottlenecks, thread_interaction, handoffs, peak, timeline, growth,
--- lifetimes, fragmentation, advice, plus data_gaps (what is incomplete), site_totals,
--- block_sites, leak_blocks and hotspot_functions.
+-- lifetimes, fragmentation, advice, plus data_gaps (what is incomplete), block_sites,
+-- leak_blocks and hotspot_functions (site_totals is a table: 56-derive-blocks.sql).
 -- Reads: the derived tables of 55-derive.sql, views of 60. Units: *_s seconds from the
 -- process's start (process_info.t0_ns), *_us microseconds, bytes. Block counts are sums
 -- of sampling weights for flows (calls, temporaries) and exact rows for what was live.
@@ -21,25 +21,6 @@ SELECT s.process_id, s.dropped_events, s.skipped_events, pi.unstacked_rows, pi.s
                   THEN pi.unstacked_rows || ' blocks have no stack (class unknown); '
                   ELSE '' END, '; ') AS note
 FROM summary s JOIN process_info pi ON pi.process_id = s.process_id;
-
--- Per-stack totals grouped by user site (class, site, location).
-CREATE VIEW site_totals AS
-SELECT g.process_id, coalesce(ss.class, 'unknown') AS class,
-       coalesce(ss.site, '(no stack)') AS site, ss.location, min(ss.module) AS module,
-       min(ss.path) AS path, sum(g.rows) AS rows, sum(g.blocks) AS blocks,
-       sum(g.bytes) AS bytes, min(g.min_bytes) AS min_bytes, max(g.max_bytes) AS max_bytes,
-       sum(g.live_blocks) AS live_blocks, sum(g.live_bytes) AS live_bytes,
-       min(g.first_live_ns) AS first_live_ns, max(g.last_live_ns) AS last_live_ns,
-       sum(g.exit_blocks) AS exit_blocks, sum(g.exit_bytes) AS exit_bytes,
-       sum(g.long_small_blocks) AS long_small_blocks, min(g.first_long_ns) AS first_long_ns,
-       max(g.last_long_ns) AS last_long_ns, sum(g.waste_bytes) AS waste_bytes,
-       sum(g.temp_blocks) AS temp_blocks, sum(g.temp_bytes) AS temp_bytes,
-       sum(g.cross_blocks) AS cross_blocks, sum(g.lifetime_ns_sum) AS lifetime_ns_sum,
-       min(g.first_ns) AS first_ns, max(g.last_ns) AS last_ns,
-       CASE coalesce(ss.class, 'unknown') WHEN 'user' THEN 0 WHEN 'runtime' THEN 1 ELSE 2 END
-         AS class_order
-FROM stack_totals g LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
-GROUP BY g.process_id, 2, 3, ss.location;
 
 -- One row per block, in the words of the user's code.
 CREATE VIEW block_sites AS

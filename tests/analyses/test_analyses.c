@@ -65,6 +65,8 @@ static const char an_derived_sql[] =
     "SELECT * FROM stack_sites ORDER BY stack_id;"
     "SELECT * FROM process_info ORDER BY process_id;"
     "SELECT * FROM stack_totals ORDER BY process_id, stack_id;"
+    "SELECT * FROM site_totals ORDER BY process_id, class, site, location;"
+    "SELECT * FROM stack_functions ORDER BY stack_id, function;"
     "SELECT * FROM peak_stacks ORDER BY process_id, stack_id;"
     "SELECT * FROM realloc_chains ORDER BY first_block_id;"
     "SELECT * FROM thread_pairs ORDER BY level, process_id, alloc_thread_id, free_thread_id,"
