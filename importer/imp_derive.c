@@ -1,6 +1,6 @@
 /* imp_derive.c: the per-block totals the analyses read (stack_totals, peak_stacks,
- * stack_histograms, stack_steps, bursts, thread_pairs, cross_stacks), in one pass over
- * the blocks.
+ * stack_histograms, stack_steps, bursts, thread_pairs, cross_stacks, and the sums of the
+ * steps and histograms by site: site_steps, site_histograms), in one pass over the blocks.
  *
  * The same rows as sql/56-derive-blocks.sql, which stays the reference a user re-runs
  * after changing analysis_params: there every GROUP BY and window is a sort of all the
@@ -121,9 +121,12 @@ typedef struct imp_derive {
     int64_t temp_ns, small, steps, burst_ns, burst_factor_micro, min_blocks;
     int64_t *site_rep; /* stack_id -> the lowest stack_id of the same site and location */
     char **site_label; /* stack_id -> "site (file:line)" for reps */
+    char **rep_site, **rep_loc; /* stack_id -> its site and location, for reps */
     int64_t nstacks, rep;
+    int64_t nostack_rep; /* the rep of ('(no stack)', no location): blocks without a stack */
     char *prev_site, *prev_loc;
     imp_groups_t totals, peak, hist, steps_g, windows, pairs, site_pairs, cross;
+    imp_groups_t site_hist, site_steps; /* keyed by (process, rep or 0, bucket or step) */
     imp_lives_t *lives, *site_lives;
     uint64_t nlives, capl, nsite_lives, capsl;
     int64_t nthreads, *thread_process; /* thread_id -> process_id */
@@ -252,6 +255,12 @@ static int imp_load_site(void *ctx, const imp_value_t *c, int n)
         d->prev_site = site ? strdup(site) : NULL;
         d->prev_loc = loc ? strdup(loc) : NULL;
         d->rep = id;
+        d->rep_site[id - 1] = site ? strdup(site) : NULL;
+        d->rep_loc[id - 1] = loc ? strdup(loc) : NULL;
+        if ((site && !d->rep_site[id - 1]) || (loc && !d->rep_loc[id - 1]))
+            return IMP_ENOMEM;
+        if (site && !loc && !strcmp(site, "(no stack)"))
+            d->nostack_rep = id;
         const char *base = loc ? strrchr(loc, '/') : NULL;
         base = base ? base + 1 : loc;
         size_t len = (site ? strlen(site) : 10) + (base ? strlen(base) + 3 : 0) + 1;
@@ -332,9 +341,18 @@ static int64_t imp_step(const imp_derive_t *d, const imp_dproc_t *p, int64_t ts)
     return s < 0 ? 0 : s;
 }
 
+/* The site group of a stack: its rep, or for no stack (or a stack without a site row)
+ * the rep of ('(no stack)', no location), as the SQL's coalesce and LEFT JOIN make it. */
+static int64_t imp_site_of(const imp_derive_t *d, int64_t stack_id)
+{
+    int64_t r = stack_id > 0 && stack_id <= d->nstacks ? d->site_rep[stack_id - 1] : 0;
+    return r ? r : d->nostack_rep;
+}
+
 static int imp_add_shapes(imp_derive_t *d, const imp_dproc_t *p, const imp_block_t *b)
 {
     int64_t w = b->weight, sz = b->size, pid = b->process_id, sid = b->stack_id;
+    int64_t site = imp_site_of(d, sid);
     int rc = 0;
     if (p->peak_ns != IMP_NULL && b->alloc_ns <= p->peak_ns &&
         (b->free_ns == IMP_NULL || b->free_ns > p->peak_ns))
@@ -343,14 +361,26 @@ static int imp_add_shapes(imp_derive_t *d, const imp_dproc_t *p, const imp_block
         int64_t life = b->free_ns - b->alloc_ns;
         int64_t bucket = life < 1000 ? -1 : (int64_t)log2((double)life / 1000.0);
         rc = imp_add_to(&d->hist, pid, sid, 2 * 100 + bucket, w, sz * w);
+        if (!rc)
+            rc = imp_add_to(&d->site_hist, pid, site, 2 * 100 + bucket, w, sz * w);
     }
+    int64_t size_bucket = 1 * 100 + (sz ? (int64_t)log2((double)sz) : -1);
     if (!rc)
-        rc = imp_add_to(&d->hist, pid, sid, 1 * 100 + (sz ? (int64_t)log2((double)sz) : -1), w,
-                        sz * w);
-    if (!rc && p->known && b->alloc_ns < p->until)
-        rc = imp_add_to(&d->steps_g, pid, sid, imp_step(d, p, b->alloc_ns), sz, 1);
-    if (!rc && p->known && b->free_ns != IMP_NULL && b->free_ns < p->until)
-        rc = imp_add_to(&d->steps_g, pid, sid, imp_step(d, p, b->free_ns), -sz, -1);
+        rc = imp_add_to(&d->hist, pid, sid, size_bucket, w, sz * w);
+    if (!rc)
+        rc = imp_add_to(&d->site_hist, pid, site, size_bucket, w, sz * w);
+    if (!rc && p->known && b->alloc_ns < p->until) {
+        int64_t step = imp_step(d, p, b->alloc_ns);
+        rc = imp_add_to(&d->steps_g, pid, sid, step, sz, 1);
+        if (!rc)
+            rc = imp_add_to(&d->site_steps, pid, site, step, sz, 1);
+    }
+    if (!rc && p->known && b->free_ns != IMP_NULL && b->free_ns < p->until) {
+        int64_t step = imp_step(d, p, b->free_ns);
+        rc = imp_add_to(&d->steps_g, pid, sid, step, -sz, -1);
+        if (!rc)
+            rc = imp_add_to(&d->site_steps, pid, site, step, -sz, -1);
+    }
     if (!rc && d->burst_ns > 0)
         rc = imp_add_to(&d->windows, pid, b->thread_id, b->alloc_ns / d->burst_ns, w, sz * w);
     return rc;
@@ -585,6 +615,31 @@ static int imp_write_histograms(imp_derive_t *d)
     return rc;
 }
 
+/* site_steps (histograms 0) or site_histograms rows from their groups. */
+static int imp_write_site_groups(imp_derive_t *d, const imp_groups_t *g, int histograms)
+{
+    static const char steps[] = "INSERT INTO site_steps VALUES(?,?,?,?,?,?)";
+    static const char hists[] = "INSERT INTO site_histograms VALUES(?,?,?,?,?,?,?)";
+    int rc = 0;
+    for (uint64_t i = 0; !rc && i < g->n; i++) {
+        int64_t *k = g->keys + 4 * i, *v = g->vals + 2 * i;
+        const char *site = k[1] ? d->rep_site[k[1] - 1] : NULL, *loc = k[1] ? d->rep_loc[k[1] - 1] : NULL;
+        imp_value_t row[7] = {imp_v_int(k[0]), imp_v_text(site ? site : "(no stack)"),
+                              imp_v_text(loc)};
+        if (histograms) {
+            int lifetime = k[2] >= 150;
+            row[3] = imp_v_text(lifetime ? "lifetime" : "size");
+            row[4] = imp_v_int(k[2] - (lifetime ? 200 : 100));
+            row[5] = imp_v_int(v[0]), row[6] = imp_v_int(v[1]);
+            rc = imp_db_run(d->db, hists, row, 7);
+        } else {
+            row[3] = imp_v_int(k[2]), row[4] = imp_v_int(v[0]), row[5] = imp_v_int(v[1]);
+            rc = imp_db_run(d->db, steps, row, 6);
+        }
+    }
+    return rc;
+}
+
 static int imp_cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -664,9 +719,9 @@ static int imp_load_thread(void *ctx, const imp_value_t *c, int n)
 static void imp_derive_free(imp_derive_t *d)
 {
     free(d->events);
-    for (int64_t i = 0; d->site_label && i < d->nstacks; i++)
-        free(d->site_label[i]);
-    free(d->site_label), free(d->site_rep), free(d->procs);
+    for (int64_t i = 0; d->site_label && d->rep_site && d->rep_loc && i < d->nstacks; i++)
+        free(d->site_label[i]), free(d->rep_site[i]), free(d->rep_loc[i]);
+    free(d->site_label), free(d->rep_site), free(d->rep_loc), free(d->site_rep), free(d->procs);
     free(d->prev_site), free(d->prev_loc);
     for (uint64_t i = 0; i < d->nlives; i++)
         free(d->lives[i].ns);
@@ -676,6 +731,7 @@ static void imp_derive_free(imp_derive_t *d)
     imp_groups_free(&d->totals), imp_groups_free(&d->peak), imp_groups_free(&d->hist);
     imp_groups_free(&d->steps_g), imp_groups_free(&d->windows), imp_groups_free(&d->pairs);
     imp_groups_free(&d->site_pairs), imp_groups_free(&d->cross);
+    imp_groups_free(&d->site_hist), imp_groups_free(&d->site_steps);
 }
 
 static int imp_write_cross(imp_derive_t *d)
@@ -702,15 +758,17 @@ static int imp_derive_load(imp_derive_t *d)
     d->procs = calloc((size_t)d->nprocs + 1, sizeof *d->procs);
     d->site_rep = calloc((size_t)d->nstacks + 1, sizeof *d->site_rep);
     d->site_label = calloc((size_t)d->nstacks + 1, sizeof *d->site_label);
-    if (!d->procs || !d->site_rep || !d->site_label)
+    d->rep_site = calloc((size_t)d->nstacks + 1, sizeof *d->rep_site);
+    d->rep_loc = calloc((size_t)d->nstacks + 1, sizeof *d->rep_loc);
+    if (!d->procs || !d->site_rep || !d->site_label || !d->rep_site || !d->rep_loc)
         return IMP_ENOMEM;
     rc = imp_db_scan(d->db, imp_params_sql, imp_load_params, d);
     if (!rc)
         rc = imp_db_scan(d->db, imp_procs_sql, imp_load_proc, d);
     if (!rc)
         rc = imp_db_scan(d->db,
-                         "SELECT stack_id, site, location FROM stack_sites"
-                         " ORDER BY site, location, stack_id",
+                         "SELECT stack_id, coalesce(site, '(no stack)'), location"
+                         " FROM stack_sites ORDER BY 2, 3, 1",
                          imp_load_site, d);
     return rc;
 }
@@ -721,7 +779,7 @@ int imp_derive_blocks(imp_db_t *db)
     memset(&d, 0, sizeof d);
     d.db = db;
     d.totals.nv = T_COUNT;
-    d.peak.nv = d.hist.nv = d.steps_g.nv = d.windows.nv = 2;
+    d.peak.nv = d.hist.nv = d.steps_g.nv = d.windows.nv = d.site_hist.nv = d.site_steps.nv = 2;
     d.pairs.nv = d.site_pairs.nv = 1;
     d.cross.nv = 4;
     int rc = imp_derive_load(&d);
@@ -738,6 +796,10 @@ int imp_derive_blocks(imp_db_t *db)
         rc = imp_write_histograms(&d);
     if (!rc)
         rc = imp_write_pairs(&d, &d.steps_g, "INSERT INTO stack_steps VALUES(?,?,?,?,?)", 1);
+    if (!rc)
+        rc = imp_write_site_groups(&d, &d.site_steps, 0);
+    if (!rc)
+        rc = imp_write_site_groups(&d, &d.site_hist, 1);
     if (!rc)
         rc = imp_write_bursts(&d);
     if (!rc)

@@ -246,6 +246,28 @@ CREATE TABLE stack_histograms (
   bytes INTEGER NOT NULL
 ) STRICT;
 
+-- stack_steps and stack_histograms summed by user site, as growth and lifetimes read
+-- them: a site is (site, location), '(no stack)' with no location for blocks without a
+-- stack. Tables for the reason site_totals is one.
+CREATE TABLE site_steps (
+  process_id INTEGER NOT NULL,
+  site TEXT NOT NULL,
+  location TEXT,
+  step INTEGER NOT NULL,
+  delta_bytes INTEGER NOT NULL,
+  delta_blocks INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE site_histograms (
+  process_id INTEGER NOT NULL,
+  site TEXT NOT NULL,
+  location TEXT,
+  dimension TEXT NOT NULL,              -- 'lifetime' or 'size'
+  bucket INTEGER NOT NULL,
+  blocks INTEGER NOT NULL,
+  bytes INTEGER NOT NULL
+) STRICT;
+
 -- The live heap over time, per process (thread_id NULL) and per allocating thread, in
 -- 1000 equal steps of each process's run (process_info t0_ns to end_ns); steps without
 -- events are absent. max_live_bytes: the highest live value within the step (events in

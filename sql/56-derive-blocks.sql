@@ -1,6 +1,6 @@
 -- 56-derive-blocks.sql: the per-block totals the analyses read: stack_totals,
--- peak_stacks, thread_pairs, bursts, stack_steps, stack_histograms, cross_stacks, and
--- from stack_totals site_totals. Reads: allocations, process_info, process_stats,
+-- peak_stacks, thread_pairs, bursts, stack_steps, stack_histograms, cross_stacks, their
+-- sums by site (site_steps, site_histograms), and from stack_totals site_totals. Reads: allocations, process_info, process_stats,
 -- stack_sites, analysis_params. Writes those tables (emptied first). `mtdb import` computes the same rows in one pass over
 -- the blocks (importer/imp_derive.c: SQLite sorts every GROUP BY, minutes at 10 M
 -- blocks) and runs only its per-site part; a user re-runs it after changing analysis_params:
@@ -12,6 +12,8 @@ DELETE FROM bursts;
 DELETE FROM stack_steps;
 DELETE FROM stack_histograms;
 DELETE FROM cross_stacks;
+DELETE FROM site_steps;
+DELETE FROM site_histograms;
 
 INSERT INTO stack_totals
 SELECT a.process_id, a.stack_id, count(*), sum(a.weight),
@@ -170,6 +172,18 @@ SELECT process_id, stack_id, 'size',
        sum(weight), sum(size_bytes * weight)
 FROM allocations
 GROUP BY process_id, stack_id, bucket;
+
+INSERT INTO site_steps
+SELECT g.process_id, coalesce(ss.site, '(no stack)'), ss.location, g.step,
+       sum(g.delta_bytes), sum(g.delta_blocks)
+FROM stack_steps g LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
+GROUP BY g.process_id, 2, ss.location, g.step;
+
+INSERT INTO site_histograms
+SELECT h.process_id, coalesce(ss.site, '(no stack)'), ss.location, h.dimension, h.bucket,
+       sum(h.blocks), sum(h.bytes)
+FROM stack_histograms h LEFT JOIN stack_sites ss ON ss.stack_id = h.stack_id
+GROUP BY h.process_id, 2, ss.location, h.dimension, h.bucket;
 
 INSERT INTO cross_stacks
 SELECT process_id, thread_id, free_thread_id, stack_id, count(*), sum(size_bytes),

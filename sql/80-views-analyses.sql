@@ -74,17 +74,20 @@ FROM site_totals WHERE blocks > 0;
 
 -- Per user function: self (it is the stack's user frame) and inclusive (it is anywhere
 -- among the stack's user frames, once per stack) calls and bytes.
+-- Stacks are summed per (function set, site) first: a recursive program has millions of
+-- stacks and a handful of sets, and each set's functions are then joined once.
 CREATE VIEW hotspot_functions AS
-WITH per_stack AS (
-  SELECT process_id, stack_id, sum(blocks) AS calls, sum(bytes) AS bytes
-  FROM stack_totals WHERE stack_id IS NOT NULL GROUP BY process_id, stack_id
+WITH per_set AS (
+  SELECT t.process_id, s.set_id, ss.site, sum(t.blocks) AS calls, sum(t.bytes) AS bytes
+  FROM stack_totals t JOIN stack_function_sets s ON s.stack_id = t.stack_id
+  JOIN stack_sites ss ON ss.stack_id = t.stack_id
+  GROUP BY t.process_id, s.set_id, ss.site
 )
 SELECT p.process_id, f.function,
-       sum(CASE WHEN ss.site = f.function THEN p.calls ELSE 0 END) AS self_calls,
-       sum(CASE WHEN ss.site = f.function THEN p.bytes ELSE 0 END) AS self_bytes,
+       sum(CASE WHEN p.site = f.function THEN p.calls ELSE 0 END) AS self_calls,
+       sum(CASE WHEN p.site = f.function THEN p.bytes ELSE 0 END) AS self_bytes,
        sum(p.calls) AS inclusive_calls, sum(p.bytes) AS inclusive_bytes
-FROM per_stack p JOIN stack_functions f ON f.stack_id = p.stack_id
-JOIN stack_sites ss ON ss.stack_id = p.stack_id
+FROM per_set p JOIN function_sets f ON f.set_id = p.set_id
 GROUP BY p.process_id, f.function;
 
 -- The parameters as one row, for the views below.
@@ -229,13 +232,10 @@ FROM filled f JOIN span s ON s.process_id = f.process_id, params p;
 -- (up to the start of exit when known), and the least-squares trend over them: slope and
 -- r2 (1 = a steady line). live_bytes_end: live when exit began (else at the end).
 CREATE VIEW growth AS
-WITH site_steps AS (
-  SELECT g.process_id, coalesce(ss.site, '(no stack)') AS site, ss.location, g.step,
-         sum(g.delta_bytes) AS d
-  FROM stack_steps g LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
-  GROUP BY g.process_id, 2, ss.location, g.step
+WITH deltas AS (
+  SELECT process_id, site, location, step, delta_bytes AS d FROM site_steps
 ),
-sites AS (SELECT DISTINCT process_id, site, location FROM site_steps),
+sites AS (SELECT DISTINCT process_id, site, location FROM deltas),
 k(value) AS (
   SELECT 0 UNION ALL SELECT k.value + 1 FROM k, params p WHERE k.value + 1 < p.growth_steps
 ),
@@ -246,7 +246,7 @@ live AS (
   SELECT g.process_id, g.site, g.location, g.step,
          sum(coalesce(x.d, 0)) OVER (PARTITION BY g.process_id, g.site, g.location
                                      ORDER BY g.step ROWS UNBOUNDED PRECEDING) AS y
-  FROM grid g LEFT JOIN site_steps x ON x.process_id = g.process_id AND x.site = g.site
+  FROM grid g LEFT JOIN deltas x ON x.process_id = g.process_id AND x.site = g.site
     AND x.location IS g.location AND x.step = g.step
 ),
 fit AS (
@@ -278,15 +278,13 @@ FROM fit;
 -- lifetimes: per user site, histograms of lifetimes (freed blocks) and sizes; bucket b
 -- holds [2^b, 2^(b+1)) us or bytes, -1 below 1.
 CREATE VIEW lifetimes AS
-SELECT h.process_id, coalesce(ss.site, '(no stack)') AS site, ss.location, h.dimension,
-       h.bucket,
+SELECT h.process_id, h.site, h.location, h.dimension, h.bucket,
        CASE WHEN h.bucket < 0 THEN CASE h.dimension WHEN 'lifetime' THEN '<1 us' ELSE '0 B' END
             WHEN h.bucket = 0 THEN CASE h.dimension WHEN 'lifetime' THEN '1 us' ELSE '1 B' END
             ELSE printf('%d-%d %s', 1 << h.bucket, (1 << (h.bucket + 1)) - 1,
                         CASE h.dimension WHEN 'lifetime' THEN 'us' ELSE 'B' END) END AS range,
-       sum(h.blocks) AS blocks, sum(h.bytes) AS bytes
-FROM stack_histograms h LEFT JOIN stack_sites ss ON ss.stack_id = h.stack_id
-GROUP BY h.process_id, 2, ss.location, h.dimension, h.bucket;
+       h.blocks, h.bytes
+FROM site_histograms h;
 
 -- fragmentation: small long-lived blocks per site, the short-lived blocks (temporaries of
 -- every site) allocated while they were being made, size spread, malloc rounding waste.

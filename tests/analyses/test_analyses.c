@@ -74,6 +74,8 @@ static const char an_derived_sql[] =
     "SELECT * FROM bursts ORDER BY thread_id, window_ns;"
     "SELECT * FROM stack_steps ORDER BY process_id, stack_id, step;"
     "SELECT * FROM stack_histograms ORDER BY process_id, stack_id, dimension, bucket;"
+    "SELECT * FROM site_steps ORDER BY process_id, site, location, step;"
+    "SELECT * FROM site_histograms ORDER BY process_id, site, location, dimension, bucket;"
     "SELECT * FROM cross_stacks ORDER BY alloc_thread_id, free_thread_id, stack_id;";
 
 /* The importer's one-pass derivation (imp_derive.c) and the SQL a user re-runs
