@@ -1,6 +1,6 @@
 /* imp_derive.c: the per-block totals the analyses read (stack_totals, peak_stacks,
- * stack_histograms, stack_steps, bursts, thread_pairs, cross_stacks, and the sums of the
- * steps and histograms by site: site_steps, site_histograms), in one pass over the blocks.
+ * site_steps, site_histograms, bursts, thread_pairs, cross_stacks), in one pass over the
+ * blocks.
  *
  * The same rows as sql/56-derive-blocks.sql, which stays the reference a user re-runs
  * after changing analysis_params: there every GROUP BY and window is a sort of all the
@@ -125,7 +125,7 @@ typedef struct imp_derive {
     int64_t nstacks, rep;
     int64_t nostack_rep; /* the rep of ('(no stack)', no location): blocks without a stack */
     char *prev_site, *prev_loc;
-    imp_groups_t totals, peak, hist, steps_g, windows, pairs, site_pairs, cross;
+    imp_groups_t totals, peak, windows, pairs, site_pairs, cross;
     imp_groups_t site_hist, site_steps; /* keyed by (process, rep or 0, bucket or step) */
     imp_lives_t *lives, *site_lives;
     uint64_t nlives, capl, nsite_lives, capsl;
@@ -360,27 +360,15 @@ static int imp_add_shapes(imp_derive_t *d, const imp_dproc_t *p, const imp_block
     if (!rc && b->free_ns != IMP_NULL) {
         int64_t life = b->free_ns - b->alloc_ns;
         int64_t bucket = life < 1000 ? -1 : (int64_t)log2((double)life / 1000.0);
-        rc = imp_add_to(&d->hist, pid, sid, 2 * 100 + bucket, w, sz * w);
-        if (!rc)
-            rc = imp_add_to(&d->site_hist, pid, site, 2 * 100 + bucket, w, sz * w);
+        rc = imp_add_to(&d->site_hist, pid, site, 2 * 100 + bucket, w, sz * w);
     }
-    int64_t size_bucket = 1 * 100 + (sz ? (int64_t)log2((double)sz) : -1);
     if (!rc)
-        rc = imp_add_to(&d->hist, pid, sid, size_bucket, w, sz * w);
-    if (!rc)
-        rc = imp_add_to(&d->site_hist, pid, site, size_bucket, w, sz * w);
-    if (!rc && p->known && b->alloc_ns < p->until) {
-        int64_t step = imp_step(d, p, b->alloc_ns);
-        rc = imp_add_to(&d->steps_g, pid, sid, step, sz, 1);
-        if (!rc)
-            rc = imp_add_to(&d->site_steps, pid, site, step, sz, 1);
-    }
-    if (!rc && p->known && b->free_ns != IMP_NULL && b->free_ns < p->until) {
-        int64_t step = imp_step(d, p, b->free_ns);
-        rc = imp_add_to(&d->steps_g, pid, sid, step, -sz, -1);
-        if (!rc)
-            rc = imp_add_to(&d->site_steps, pid, site, step, -sz, -1);
-    }
+        rc = imp_add_to(&d->site_hist, pid, site, 1 * 100 + (sz ? (int64_t)log2((double)sz) : -1),
+                        w, sz * w);
+    if (!rc && p->known && b->alloc_ns < p->until)
+        rc = imp_add_to(&d->site_steps, pid, site, imp_step(d, p, b->alloc_ns), sz, 1);
+    if (!rc && p->known && b->free_ns != IMP_NULL && b->free_ns < p->until)
+        rc = imp_add_to(&d->site_steps, pid, site, imp_step(d, p, b->free_ns), -sz, -1);
     if (!rc && d->burst_ns > 0)
         rc = imp_add_to(&d->windows, pid, b->thread_id, b->alloc_ns / d->burst_ns, w, sz * w);
     return rc;
@@ -582,35 +570,15 @@ static int imp_write_totals(imp_derive_t *d)
     return rc;
 }
 
-/* A group table of (x, y) sums as rows (k0, k1 or NULL, [k2,] x, y). */
-static int imp_write_pairs(imp_derive_t *d, imp_groups_t *g, const char *sql, int with_k2)
+/* peak_stacks: (process, stack or NULL, blocks, bytes). */
+static int imp_write_peak(imp_derive_t *d)
 {
+    static const char sql[] = "INSERT INTO peak_stacks VALUES(?,?,?,?)";
     int rc = 0;
-    for (uint64_t i = 0; !rc && i < g->n; i++) {
-        int64_t *k = g->keys + 4 * i, *v = g->vals + 2 * i;
-        imp_value_t row[5] = {imp_v_int(k[0]), imp_v_id(k[1]), imp_v_int(k[2]), imp_v_int(v[0]),
-                              imp_v_int(v[1])};
-        if (!with_k2)
-            row[2] = row[3], row[3] = row[4];
-        rc = imp_db_run(d->db, sql, row, with_k2 ? 5 : 4);
-    }
-    return rc;
-}
-
-static int imp_write_histograms(imp_derive_t *d)
-{
-    static const char sql[] = "INSERT INTO stack_histograms VALUES(?,?,?,?,?,?)";
-    int rc = 0;
-    for (uint64_t i = 0; !rc && i < d->hist.n; i++) {
-        int64_t *k = d->hist.keys + 4 * i, *v = d->hist.vals + 2 * i;
-        int lifetime = k[2] >= 150;
-        imp_value_t row[6] = {imp_v_int(k[0]),
-                              imp_v_id(k[1]),
-                              imp_v_text(lifetime ? "lifetime" : "size"),
-                              imp_v_int(k[2] - (lifetime ? 200 : 100)),
-                              imp_v_int(v[0]),
-                              imp_v_int(v[1])};
-        rc = imp_db_run(d->db, sql, row, 6);
+    for (uint64_t i = 0; !rc && i < d->peak.n; i++) {
+        int64_t *k = d->peak.keys + 4 * i, *v = d->peak.vals + 2 * i;
+        imp_value_t row[4] = {imp_v_int(k[0]), imp_v_id(k[1]), imp_v_int(v[0]), imp_v_int(v[1])};
+        rc = imp_db_run(d->db, sql, row, 4);
     }
     return rc;
 }
@@ -728,8 +696,8 @@ static void imp_derive_free(imp_derive_t *d)
     for (uint64_t i = 0; i < d->nsite_lives; i++)
         free(d->site_lives[i].ns);
     free(d->lives), free(d->site_lives);
-    imp_groups_free(&d->totals), imp_groups_free(&d->peak), imp_groups_free(&d->hist);
-    imp_groups_free(&d->steps_g), imp_groups_free(&d->windows), imp_groups_free(&d->pairs);
+    imp_groups_free(&d->totals), imp_groups_free(&d->peak), imp_groups_free(&d->windows);
+    imp_groups_free(&d->pairs);
     imp_groups_free(&d->site_pairs), imp_groups_free(&d->cross);
     imp_groups_free(&d->site_hist), imp_groups_free(&d->site_steps);
 }
@@ -779,7 +747,7 @@ int imp_derive_blocks(imp_db_t *db)
     memset(&d, 0, sizeof d);
     d.db = db;
     d.totals.nv = T_COUNT;
-    d.peak.nv = d.hist.nv = d.steps_g.nv = d.windows.nv = d.site_hist.nv = d.site_steps.nv = 2;
+    d.peak.nv = d.windows.nv = d.site_hist.nv = d.site_steps.nv = 2;
     d.pairs.nv = d.site_pairs.nv = 1;
     d.cross.nv = 4;
     int rc = imp_derive_load(&d);
@@ -791,11 +759,7 @@ int imp_derive_blocks(imp_db_t *db)
     if (!rc)
         rc = imp_write_totals(&d);
     if (!rc)
-        rc = imp_write_pairs(&d, &d.peak, "INSERT INTO peak_stacks VALUES(?,?,?,?)", 0);
-    if (!rc)
-        rc = imp_write_histograms(&d);
-    if (!rc)
-        rc = imp_write_pairs(&d, &d.steps_g, "INSERT INTO stack_steps VALUES(?,?,?,?,?)", 1);
+        rc = imp_write_peak(&d);
     if (!rc)
         rc = imp_write_site_groups(&d, &d.site_steps, 0);
     if (!rc)

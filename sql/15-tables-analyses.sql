@@ -226,29 +226,12 @@ CREATE TABLE bursts (
   median_blocks INTEGER NOT NULL        -- the thread's median per active window
 ) STRICT;
 
--- Per (process, stack, time step): bytes and blocks allocated minus freed, growth_steps
--- equal steps over the process's run (growth).
-CREATE TABLE stack_steps (
-  process_id INTEGER NOT NULL,
-  stack_id INTEGER,
-  step INTEGER NOT NULL,
-  delta_bytes INTEGER NOT NULL,
-  delta_blocks INTEGER NOT NULL
-) STRICT;
-
--- Lifetime (log2 of microseconds) and size (log2 of bytes) histograms per stack.
-CREATE TABLE stack_histograms (
-  process_id INTEGER NOT NULL,
-  stack_id INTEGER,
-  dimension TEXT NOT NULL,              -- 'lifetime' or 'size'
-  bucket INTEGER NOT NULL,              -- floor(log2(x)), -1 for 0
-  blocks INTEGER NOT NULL,
-  bytes INTEGER NOT NULL
-) STRICT;
-
--- stack_steps and stack_histograms summed by user site, as growth and lifetimes read
--- them: a site is (site, location), '(no stack)' with no location for blocks without a
--- stack. Tables for the reason site_totals is one.
+-- Per (process, user site, time step): bytes and blocks allocated minus freed, in
+-- growth_steps equal steps of the process's run (growth); and per (process, user site),
+-- log2 histograms of lifetimes (microseconds, freed blocks) and sizes (lifetimes). A
+-- site is (site, location), '(no stack)' with no location for blocks without a stack.
+-- Per site, not per stack: a recursive program has millions of stacks and a handful of
+-- sites, and the analyses read sites.
 CREATE TABLE site_steps (
   process_id INTEGER NOT NULL,
   site TEXT NOT NULL,
@@ -263,7 +246,7 @@ CREATE TABLE site_histograms (
   site TEXT NOT NULL,
   location TEXT,
   dimension TEXT NOT NULL,              -- 'lifetime' or 'size'
-  bucket INTEGER NOT NULL,
+  bucket INTEGER NOT NULL,              -- floor(log2(x)), -1 below 1
   blocks INTEGER NOT NULL,
   bytes INTEGER NOT NULL
 ) STRICT;

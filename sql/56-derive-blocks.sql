@@ -1,6 +1,6 @@
 -- 56-derive-blocks.sql: the per-block totals the analyses read: stack_totals,
--- peak_stacks, thread_pairs, bursts, stack_steps, stack_histograms, cross_stacks, their
--- sums by site (site_steps, site_histograms), and from stack_totals site_totals. Reads: allocations, process_info, process_stats,
+-- peak_stacks, thread_pairs, bursts, site_steps, site_histograms, cross_stacks, and from
+-- stack_totals site_totals. Reads: allocations, process_info, process_stats,
 -- stack_sites, analysis_params. Writes those tables (emptied first). `mtdb import` computes the same rows in one pass over
 -- the blocks (importer/imp_derive.c: SQLite sorts every GROUP BY, minutes at 10 M
 -- blocks) and runs only its per-site part; a user re-runs it after changing analysis_params:
@@ -9,8 +9,6 @@ DELETE FROM stack_totals;
 DELETE FROM peak_stacks;
 DELETE FROM thread_pairs;
 DELETE FROM bursts;
-DELETE FROM stack_steps;
-DELETE FROM stack_histograms;
 DELETE FROM cross_stacks;
 DELETE FROM site_steps;
 DELETE FROM site_histograms;
@@ -139,10 +137,10 @@ SELECT win.process_id, win.thread_id, win.k * p.w, win.blocks, win.bytes, median
 FROM win JOIN median ON median.thread_id = win.thread_id, p
 WHERE win.blocks >= p.f * median.median AND win.blocks >= p.m;
 
--- Growth: bytes allocated minus freed per stack in each of growth_steps steps of the run
+-- Growth: bytes allocated minus freed per site in each of growth_steps steps of the run
 -- while the program ran: up to the start of exit when known (what exit handlers free
 -- is not a shrinking site).
-INSERT INTO stack_steps
+INSERT INTO site_steps
 WITH p AS (SELECT (SELECT value FROM analysis_params WHERE name = 'growth_steps') AS n),
 span AS (SELECT process_id, t0_ns, coalesce(exit_begin_ns, end_ns) AS until,
                 max(coalesce(exit_begin_ns, end_ns) - t0_ns, 1) AS len FROM process_info),
@@ -151,39 +149,29 @@ e AS (SELECT a.process_id, a.stack_id, a.alloc_ns AS ts, a.size_bytes AS db, 1 A
       UNION ALL
       SELECT a.process_id, a.stack_id, a.free_ns, -a.size_bytes, -1
       FROM allocations a WHERE a.free_ns IS NOT NULL)
-SELECT e.process_id, e.stack_id,
+SELECT e.process_id, coalesce(ss.site, '(no stack)'), ss.location,
        max(0, min(CAST((e.ts - s.t0_ns) * 1.0 * p.n / s.len AS INTEGER), p.n - 1)) AS step,
        sum(e.db), sum(e.dn)
-FROM e JOIN span s ON s.process_id = e.process_id, p
+FROM e JOIN span s ON s.process_id = e.process_id
+LEFT JOIN stack_sites ss ON ss.stack_id = e.stack_id, p
 WHERE e.ts < s.until OR s.until IS NULL
-GROUP BY e.process_id, e.stack_id, step;
+GROUP BY e.process_id, 2, ss.location, step;
 
 -- Histograms of lifetimes (freed blocks) and sizes, log2 buckets.
-INSERT INTO stack_histograms
-SELECT process_id, stack_id, 'lifetime',
-       CASE WHEN free_ns - alloc_ns < 1000 THEN -1
-            ELSE CAST(log2((free_ns - alloc_ns) / 1000.0) AS INTEGER) END AS bucket,
-       sum(weight), sum(size_bytes * weight)
-FROM allocations WHERE free_ns IS NOT NULL
-GROUP BY process_id, stack_id, bucket;
-INSERT INTO stack_histograms
-SELECT process_id, stack_id, 'size',
-       CASE WHEN size_bytes = 0 THEN -1 ELSE CAST(log2(size_bytes) AS INTEGER) END AS bucket,
-       sum(weight), sum(size_bytes * weight)
-FROM allocations
-GROUP BY process_id, stack_id, bucket;
-
-INSERT INTO site_steps
-SELECT g.process_id, coalesce(ss.site, '(no stack)'), ss.location, g.step,
-       sum(g.delta_bytes), sum(g.delta_blocks)
-FROM stack_steps g LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
-GROUP BY g.process_id, 2, ss.location, g.step;
-
 INSERT INTO site_histograms
-SELECT h.process_id, coalesce(ss.site, '(no stack)'), ss.location, h.dimension, h.bucket,
-       sum(h.blocks), sum(h.bytes)
-FROM stack_histograms h LEFT JOIN stack_sites ss ON ss.stack_id = h.stack_id
-GROUP BY h.process_id, 2, ss.location, h.dimension, h.bucket;
+SELECT a.process_id, coalesce(ss.site, '(no stack)'), ss.location, 'lifetime',
+       CASE WHEN a.free_ns - a.alloc_ns < 1000 THEN -1
+            ELSE CAST(log2((a.free_ns - a.alloc_ns) / 1000.0) AS INTEGER) END AS bucket,
+       sum(a.weight), sum(a.size_bytes * a.weight)
+FROM allocations a LEFT JOIN stack_sites ss ON ss.stack_id = a.stack_id
+WHERE a.free_ns IS NOT NULL
+GROUP BY a.process_id, 2, ss.location, bucket;
+INSERT INTO site_histograms
+SELECT a.process_id, coalesce(ss.site, '(no stack)'), ss.location, 'size',
+       CASE WHEN a.size_bytes = 0 THEN -1 ELSE CAST(log2(a.size_bytes) AS INTEGER) END AS bucket,
+       sum(a.weight), sum(a.size_bytes * a.weight)
+FROM allocations a LEFT JOIN stack_sites ss ON ss.stack_id = a.stack_id
+GROUP BY a.process_id, 2, ss.location, bucket;
 
 INSERT INTO cross_stacks
 SELECT process_id, thread_id, free_thread_id, stack_id, count(*), sum(size_bytes),

@@ -72,8 +72,6 @@ static const char an_derived_sql[] =
     "SELECT * FROM thread_pairs ORDER BY level, process_id, alloc_thread_id, free_thread_id,"
     " alloc_site, free_site;"
     "SELECT * FROM bursts ORDER BY thread_id, window_ns;"
-    "SELECT * FROM stack_steps ORDER BY process_id, stack_id, step;"
-    "SELECT * FROM stack_histograms ORDER BY process_id, stack_id, dimension, bucket;"
     "SELECT * FROM site_steps ORDER BY process_id, site, location, step;"
     "SELECT * FROM site_histograms ORDER BY process_id, site, location, dimension, bucket;"
     "SELECT * FROM cross_stacks ORDER BY alloc_thread_id, free_thread_id, stack_id;";
