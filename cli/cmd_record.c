@@ -161,6 +161,9 @@ static int finish_run(record_run_t *r, int status)
         return status ? status : CLI_EXIT_FAILURE;
     }
     record_trim_traces(r->abs_output, &r->before, &r->after);
+    record_pack_totals_t packed;
+    if (!r->opts.no_compress)
+        (void)record_pack_traces(r->abs_output, &r->before, &r->after, &packed);
     if (!r->opts.quiet)
         fprintf(stderr, "mtdb: recorded %zu process(es) into %s\n", out.processes, r->output);
     return status;
