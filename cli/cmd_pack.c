@@ -1,4 +1,4 @@
-/* cmd_pack.c: `mtdb pack [-q] DIR`, what `mtdb record` does after the run, for a trace
+/* cmd_pack.c: `mtdb pack [-q] [--level N] DIR`, what `mtdb record` does after the run, for a trace
  * directory recorded with plain LD_PRELOAD.
  *
  * Every trace file of DIR whose process has ended is trimmed (record_trim.c) and packed
@@ -9,39 +9,62 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "commands.h"
 #include "record.h"
+#include "trace_pack.h"
 
 static void pack_print_help(void)
 {
-    printf("usage: mtdb pack [-q] DIR\n\n"
+    printf("usage: mtdb pack [-q] [--level N] DIR\n\n"
            "Packs the trace files in DIR (zstd; every mtdb command reads them as before),\n"
            "as mtdb record does after the run: for traces recorded with LD_PRELOAD by\n"
            "hand. Files of a process still running are left as they are; files already\n"
            "packed are skipped. Each file is replaced atomically (a temporary file beside\n"
            "it, renamed over it).\n\n"
            "options:\n"
+           "  -l, --level N\n        zstd level, 1..19 (default %d, as mtdb record; higher\n"
+           "        packs smaller and slower)\n"
            "  -q, --quiet\n        no summary line at the end\n"
-           "  -h, --help\n        this text\n");
+           "  -h, --help\n        this text\n",
+           MTDB_PACK_LEVEL_DEFAULT);
 }
 
-static int pack_parse(int argc, char **argv, int *quiet, const char **dir)
+static int pack_parse_level(const char *text, int *level)
 {
-    static const struct option longopts[] = {
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (*text && !*end && v >= 1 && v <= 19) {
+        *level = (int)v;
+        return 0;
+    }
+    record_print_error("--level: '%s' is not valid: expected an integer in 1..19", text);
+    return CLI_EXIT_USAGE;
+}
+
+static int pack_parse(int argc, char **argv, int *quiet, int *level, const char **dir)
+{
+    static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'},
+                                              {"level", required_argument, NULL, 'l'},
+                                              {"help", no_argument, NULL, 'h'},
+                                              {NULL, 0, NULL, 0}};
     optind = 1;
     opterr = 0;
-    for (int c; (c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1;) {
+    for (int c, rc; (c = getopt_long(argc, argv, ":ql:h", longopts, NULL)) != -1;) {
         if (c == 'h')
             return pack_print_help(), 1;
-        if (c != 'q') {
-            record_print_error("unknown option '%s' (see 'mtdb pack --help')", argv[optind - 1]);
+        if (c == 'l' && (rc = pack_parse_level(optarg, level)) != 0)
+            return rc;
+        if (c == ':' || c == '?') {
+            record_print_error("%s '%s' (see 'mtdb pack --help')",
+                               c == ':' ? "a value is needed after" : "unknown option",
+                               argv[optind - 1]);
             return CLI_EXIT_USAGE;
         }
-        *quiet = 1;
+        *quiet |= c == 'q';
     }
     if (optind != argc - 1) {
         record_print_error("mtdb pack takes one trace directory (usage: mtdb pack [-q] DIR)");
@@ -68,9 +91,9 @@ static void pack_summary(const char *dir, const record_pack_totals_t *t)
 
 int mtdb_cmd_pack(int argc, char **argv)
 {
-    int quiet = 0;
+    int quiet = 0, level = MTDB_PACK_LEVEL_DEFAULT;
     const char *dir = NULL;
-    int rc = pack_parse(argc, argv, &quiet, &dir);
+    int rc = pack_parse(argc, argv, &quiet, &level, &dir);
     if (rc)
         return rc == 1 ? CLI_EXIT_OK : rc;
     struct stat st;
@@ -83,7 +106,7 @@ int mtdb_cmd_pack(int argc, char **argv)
         return CLI_EXIT_FAILURE;
     record_trim_traces(dir, &none, &names);
     record_pack_totals_t t;
-    rc = record_pack_traces(dir, &none, &names, &t);
+    rc = record_pack_traces(dir, &none, &names, level, &t);
     if (!quiet)
         pack_summary(dir, &t);
     record_free_names(&names);

@@ -31,6 +31,7 @@
 #include "mtdb_names.h"
 #include "mtdb_settings.h"
 #include "record.h"
+#include "trace_pack.h"
 
 static int record_exit_status(int code)
 {
@@ -163,7 +164,8 @@ static int finish_run(record_run_t *r, int status)
     record_trim_traces(r->abs_output, &r->before, &r->after);
     record_pack_totals_t packed;
     if (!r->opts.no_compress)
-        (void)record_pack_traces(r->abs_output, &r->before, &r->after, &packed);
+        (void)record_pack_traces(r->abs_output, &r->before, &r->after, MTDB_PACK_LEVEL_DEFAULT,
+                                 &packed);
     if (!r->opts.quiet)
         fprintf(stderr, "mtdb: recorded %zu process(es) into %s\n", out.processes, r->output);
     return status;

@@ -110,11 +110,11 @@ typedef struct record_pack_totals {
 } record_pack_totals_t;
 
 /* Replaces the files in after but not in before whose process has ended by their packed
- * form (format/trace_pack.h; files already packed are left alone); a file that cannot be
- * packed stays as it is, said on stderr. Fills t; RECORD_OK, or RECORD_ESYS when a file
- * failed. */
+ * form at zstd `level` (format/trace_pack.h; files already packed are left alone); a file
+ * that cannot be packed stays as it is, said on stderr. Fills t; RECORD_OK, or
+ * RECORD_ESYS when a file failed. */
 int record_pack_traces(const char *dir, const record_names_t *before, const record_names_t *after,
-                       record_pack_totals_t *t);
+                       int level, record_pack_totals_t *t);
 
 /* ---- record_run.c ---- */
 

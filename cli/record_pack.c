@@ -21,7 +21,7 @@ static double pack_now_s(void)
 }
 
 /* Packs one file of an ended process and counts what happened. */
-static void pack_one(const char *dir, const char *name, record_pack_totals_t *t)
+static void pack_one(const char *dir, const char *name, int level, record_pack_totals_t *t)
 {
     char path[PATH_MAX], why[160] = "";
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
@@ -29,8 +29,7 @@ static void pack_one(const char *dir, const char *name, record_pack_totals_t *t)
         return;
     }
     mtdb_pack_stats_t st;
-    int rc = mtdb_pack_file(path, MTDB_PACK_LEVEL_DEFAULT, MTDB_PACK_CHUNK_DEFAULT, &st, why,
-                            sizeof why);
+    int rc = mtdb_pack_file(path, level, MTDB_PACK_CHUNK_DEFAULT, &st, why, sizeof why);
     if (rc == MTDB_PACK_OK) {
         t->packed++;
         t->raw_bytes += st.raw_bytes, t->packed_bytes += st.packed_bytes;
@@ -44,7 +43,7 @@ static void pack_one(const char *dir, const char *name, record_pack_totals_t *t)
 }
 
 int record_pack_traces(const char *dir, const record_names_t *before, const record_names_t *after,
-                       record_pack_totals_t *t)
+                       int level, record_pack_totals_t *t)
 {
     *t = (record_pack_totals_t){0};
     double t0 = pack_now_s();
@@ -55,7 +54,7 @@ int record_pack_traces(const char *dir, const record_names_t *before, const reco
         if (!record_writer_ended(name))
             t->running++;
         else
-            pack_one(dir, name, t);
+            pack_one(dir, name, level, t);
     }
     t->seconds = pack_now_s() - t0;
     return t->failed ? RECORD_ESYS : RECORD_OK;
