@@ -48,9 +48,9 @@ static int pack_parse_level(const char *text, int *level)
 static int pack_parse(int argc, char **argv, int *quiet, int *level, const char **dir)
 {
     static const struct option longopts[] = {{"quiet", no_argument, NULL, 'q'},
-                                              {"level", required_argument, NULL, 'l'},
-                                              {"help", no_argument, NULL, 'h'},
-                                              {NULL, 0, NULL, 0}};
+                                             {"level", required_argument, NULL, 'l'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     optind = 1;
     opterr = 0;
     for (int c, rc; (c = getopt_long(argc, argv, ":ql:h", longopts, NULL)) != -1;) {

@@ -33,7 +33,7 @@ enum record_error {
 #undef RECORD_ERR_ENUM
 };
 
-#define RECORD_OPT_SETTING 256    /* getopt value of setting i is RECORD_OPT_SETTING + i */
+#define RECORD_OPT_SETTING 256     /* getopt value of setting i is RECORD_OPT_SETTING + i */
 #define RECORD_OPT_NO_COMPRESS 200 /* --no-compress: below every setting's value */
 
 typedef struct record_options {

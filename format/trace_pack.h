@@ -71,7 +71,6 @@ uint64_t mtdb_packed_frame_offset(const mtdb_packed_t *p, uint32_t k);
 /* Unpacks piece k into out (mtdb_packed_piece_bytes(p, k) bytes): 0, or -1 when the
  * piece is lost, with why saying how (cut off, does not decompress, fails its checksum);
  * out is then undefined. */
-int mtdb_packed_unpack(const mtdb_packed_t *p, uint32_t k, uint8_t *out, char *why,
-                       size_t why_len);
+int mtdb_packed_unpack(const mtdb_packed_t *p, uint32_t k, uint8_t *out, char *why, size_t why_len);
 
 #endif

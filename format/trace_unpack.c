@@ -54,8 +54,9 @@ static int pk_check_header(const uint8_t *h, uint64_t len, char *why, size_t why
     }
     unsigned major = mtdb_get_u16le(h + 12), minor = mtdb_get_u16le(h + 14);
     if (major != MTDB_PACK_MAJOR) {
-        snprintf(why, why_len, "packed form version %u.%u is not supported (this reader reads %d.x)",
-                 major, minor, MTDB_PACK_MAJOR);
+        snprintf(why, why_len,
+                 "packed form version %u.%u is not supported (this reader reads %d.x)", major,
+                 minor, MTDB_PACK_MAJOR);
         return MTDB_READ_EVERSION;
     }
     if (mtdb_crc32c(0, h, 60) != mtdb_get_u32le(h + 60)) {
@@ -70,8 +71,8 @@ static int pk_check_layout(mtdb_packed_t *p, const uint8_t *h, char *why, size_t
 {
     uint32_t codec = mtdb_get_u32le(h + 16);
     if (codec != MTDB_PACK_CODEC_ZSTD) {
-        snprintf(why, why_len, "packed file uses codec %u; this reader knows only zstd (%d)",
-                 codec, MTDB_PACK_CODEC_ZSTD);
+        snprintf(why, why_len, "packed file uses codec %u; this reader knows only zstd (%d)", codec,
+                 MTDB_PACK_CODEC_ZSTD);
         return MTDB_READ_EVERSION;
     }
     p->chunk = mtdb_get_u32le(h + 20), p->raw_bytes = mtdb_get_u64le(h + 24);
@@ -80,7 +81,8 @@ static int pk_check_layout(mtdb_packed_t *p, const uint8_t *h, char *why, size_t
     int pow2 = p->chunk && !(p->chunk & (p->chunk - 1));
     if (!pow2 || p->chunk < MTDB_PACK_CHUNK_MIN || p->chunk > MTDB_PACK_CHUNK_MAX ||
         (p->raw_bytes + p->chunk - 1) / p->chunk != p->count) {
-        snprintf(why, why_len, "packed file's header is inconsistent: %u pieces of %u bytes for %llu bytes",
+        snprintf(why, why_len,
+                 "packed file's header is inconsistent: %u pieces of %u bytes for %llu bytes",
                  p->count, p->chunk, (unsigned long long)p->raw_bytes);
         return MTDB_READ_EHEADER;
     }
@@ -119,8 +121,7 @@ void mtdb_packed_close(mtdb_packed_t *p)
     p->dctx = NULL;
 }
 
-int mtdb_packed_unpack(const mtdb_packed_t *p, uint32_t k, uint8_t *out, char *why,
-                       size_t why_len)
+int mtdb_packed_unpack(const mtdb_packed_t *p, uint32_t k, uint8_t *out, char *why, size_t why_len)
 {
     const uint8_t *e = pk_entry(p, k);
     uint64_t at = mtdb_get_u64le(e), bytes = mtdb_get_u32le(e + 8);

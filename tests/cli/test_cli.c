@@ -494,9 +494,9 @@ START_TEST(test_cli_records_example)
 #ifdef CLI_MTREC
     const char *env[] = {"MTDB_LIBRARY=" CLI_MTREC, NULL};
     /* unpacked, to see the files as the trim leaves them (packing: tests/importer) */
-    run_mtdb_env((const char *const[]){"record", "--no-compress", "-o", outdir, "--", CLI_EXAMPLE,
-                                       NULL},
-                 env);
+    run_mtdb_env(
+        (const char *const[]){"record", "--no-compress", "-o", outdir, "--", CLI_EXAMPLE, NULL},
+        env);
     ck_assert_int_eq(result.status, 0);
     char summary[800];
     snprintf(summary, sizeof summary, "mtdb: recorded 1 process(es) into %s\n", outdir);

@@ -97,8 +97,8 @@ START_TEST(test_packed_truncation_at_every_offset)
         tb_read_image(&img, copy, cut, &res);
         if (cut < table_end || cut < frame0_end) {
             ck_assert_msg(res.open_rc < 0, "cut %zu: opened without the file header", cut);
-            ck_assert_msg(cut < 8 || res.open_rc == MTDB_READ_EHEADER, "cut %zu: open gave %d",
-                          cut, res.open_rc);
+            ck_assert_msg(cut < 8 || res.open_rc == MTDB_READ_EHEADER, "cut %zu: open gave %d", cut,
+                          res.open_rc);
         } else {
             ck_assert_msg(res.open_rc == 0 && res.mismatches == 0 && res.unknown == 0,
                           "cut %zu: open %d, %llu foreign records", cut, res.open_rc,

@@ -94,12 +94,12 @@ static int count_files(const char *d, int *packed)
 
 /* The rows that tell two imports of one trace apart, compared as text. */
 #define FINGERPRINT_SQL                                                                            \
-    "SELECT count(*), sum(size_bytes), count(free_ns), sum(address % 999983),"                    \
-    " sum(alloc_ns % 999983), sum(coalesce(free_ns, 0) % 999983), sum(coalesce(stack_id, 0)),"    \
-    " sum(coalesce(free_thread_id, 0)), sum(thread_id * (block_id % 9973)) FROM allocations;"     \
-    "SELECT * FROM process_stats;"                                                                \
-    "SELECT thread_number, tid, is_main, start_ns, end_ns, ended_cleanly, alloc_calls,"           \
-    " bytes_allocated, free_calls, bytes_freed, cross_thread_frees FROM threads ORDER BY 1;"      \
+    "SELECT count(*), sum(size_bytes), count(free_ns), sum(address % 999983),"                     \
+    " sum(alloc_ns % 999983), sum(coalesce(free_ns, 0) % 999983), sum(coalesce(stack_id, 0)),"     \
+    " sum(coalesce(free_thread_id, 0)), sum(thread_id * (block_id % 9973)) FROM allocations;"      \
+    "SELECT * FROM process_stats;"                                                                 \
+    "SELECT thread_number, tid, is_main, start_ns, end_ns, ended_cleanly, alloc_calls,"            \
+    " bytes_allocated, free_calls, bytes_freed, cross_thread_frees FROM threads ORDER BY 1;"       \
     "SELECT count(*) FROM stack_frames; SELECT count(*) FROM import_problems;"
 
 static void check_own_counts(const char *db)
@@ -131,7 +131,8 @@ START_TEST(test_pack_gives_the_same_rows)
      * reserved zeros of the files first, so their sizes changed) */
     ck_assert_int_eq(run("cd '%s/raw' && '%s' dump . | grep -v '^==' > ../raw.txt", dir, IMP_MTDB),
                      0);
-    ck_assert_int_eq(run("cd '%s/pk' && '%s' dump . | grep -v '^==' > ../pk.txt", dir, IMP_MTDB), 0);
+    ck_assert_int_eq(run("cd '%s/pk' && '%s' dump . | grep -v '^==' > ../pk.txt", dir, IMP_MTDB),
+                     0);
     ck_assert_int_eq(run("test $(wc -l < '%s/pk.txt') -gt 160000", dir), 0);
     ck_assert_int_eq(run("cmp -s '%s/raw.txt' '%s/pk.txt'", dir, dir), 0);
     /* import: the same rows */
@@ -262,8 +263,8 @@ static long heap_events(const char *path, uint64_t lo, uint64_t hi, pk_diags_t *
             continue;
         if (raw) {
             uint64_t start = rec.block_offset;
-            uint64_t end = start + MTDB_BLOCK_HEADER_BYTES +
-                           mtdb_get_u32le((const uint8_t *)raw + start + 4);
+            uint64_t end =
+                start + MTDB_BLOCK_HEADER_BYTES + mtdb_get_u32le((const uint8_t *)raw + start + 4);
             if (end > lo && start < hi)
                 continue;
         }
@@ -343,8 +344,8 @@ static void check_damage(char how)
     ck_assert_int_eq(diags.bad_piece, how == 'c' ? 1 : (int)(count - k));
     ck_assert_uint_eq(diags.first_offset, lo);
     char want[600];
-    snprintf(want, sizeof want, "%s: offset %llu: packed piece %u %s", name,
-             (unsigned long long)lo, k, how == 'c' ? "" : "is cut off by the end of the file");
+    snprintf(want, sizeof want, "%s: offset %llu: packed piece %u %s", name, (unsigned long long)lo,
+             k, how == 'c' ? "" : "is cut off by the end of the file");
     ck_assert_msg(strncmp(diags.first_message, want, strlen(want)) == 0, "%s", diags.first_message);
 
     /* the import: the rest of the file and every other file whole, the loss named */
