@@ -4,7 +4,9 @@
  * record_options.c parses and explains the options; record_program.c checks the program
  * (LD_PRELOAD must reach it: the ELF scan); record_traces.c prepares the trace directory
  * and tells the new files from the old; record_run.c finds the recorder library, sets the
- * environment and runs the program. Only cmd_record.c turns a code into an exit status.
+ * environment and runs the program; after the run, record_trim.c gives back unused
+ * reserved space and record_pack.c packs the files (both also serve `mtdb pack`,
+ * cmd_pack.c). Only cmd_record.c turns a code into an exit status.
  */
 #ifndef MTDB_RECORD_H
 #define MTDB_RECORD_H
