@@ -3,8 +3,10 @@
  * Turns the options of the settings table (format/mtdb_settings.h) into MTDB_* variables
  * 1:1, preloads libmtrec.so, runs the program and passes its exit status through. It
  * refuses, before running anything, the programs LD_PRELOAD cannot reach (static, set-uid)
- * and fails loudly when the program left no trace. Must never validate a setting any other
- * way than mtdb_setting_parse(), nor write into the trace directory itself.
+ * and fails loudly when the program left no trace. Once the program has ended, the files
+ * of ended processes are trimmed (record_trim.c) and packed (record_pack.c, unless
+ * --no-compress). Must never validate a setting any other way than mtdb_setting_parse(),
+ * nor write into the trace directory itself.
  *
  * This file runs the steps in order and maps their codes to exit statuses; each step
  * lives in a record_*.c of its own (record.h).
@@ -31,6 +33,7 @@
 #include "mtdb_names.h"
 #include "mtdb_settings.h"
 #include "record.h"
+#include "trace_pack.h"
 
 static int record_exit_status(int code)
 {
@@ -161,6 +164,10 @@ static int finish_run(record_run_t *r, int status)
         return status ? status : CLI_EXIT_FAILURE;
     }
     record_trim_traces(r->abs_output, &r->before, &r->after);
+    record_pack_totals_t packed;
+    if (!r->opts.no_compress)
+        (void)record_pack_traces(r->abs_output, &r->before, &r->after, MTDB_PACK_LEVEL_DEFAULT,
+                                 &packed);
     if (!r->opts.quiet)
         fprintf(stderr, "mtdb: recorded %zu process(es) into %s\n", out.processes, r->output);
     return status;

@@ -14,6 +14,7 @@ typedef int (*cli_command_fn)(int argc, char **argv);
 
 int mtdb_cmd_record(int argc, char **argv); /* cli/cmd_record.c */
 int mtdb_cmd_dump(int argc, char **argv);   /* cli/cmd_dump.c */
+int mtdb_cmd_pack(int argc, char **argv);   /* cli/cmd_pack.c */
 int mtdb_cmd_import(int argc, char **argv); /* cli/cmd_import.c, library mtdb_importer */
 int mtdb_cmd_report(int argc, char **argv); /* cli/cmd_report.c, MTDB_HAVE_REPORT */
 int mtdb_cmd_check(int argc, char **argv);  /* cli/cmd_report.c, MTDB_HAVE_REPORT */

@@ -19,6 +19,7 @@ typedef struct cli_command {
 static const cli_command_t cli_commands[] = {
     {"record", mtdb_cmd_record, "run a program under the heap recorder, writing a trace directory"},
     {"dump", mtdb_cmd_dump, "print the records or a summary of trace files"},
+    {"pack", mtdb_cmd_pack, "pack the trace files of ended processes (mtdb record does it)"},
     {"import", mtdb_cmd_import, "check a trace directory and load it into an SQLite database"},
 #ifdef MTDB_HAVE_REPORT
     {"report", mtdb_cmd_report, "answer the standard questions from an imported database"},

@@ -4,7 +4,9 @@
  * record_options.c parses and explains the options; record_program.c checks the program
  * (LD_PRELOAD must reach it: the ELF scan); record_traces.c prepares the trace directory
  * and tells the new files from the old; record_run.c finds the recorder library, sets the
- * environment and runs the program. Only cmd_record.c turns a code into an exit status.
+ * environment and runs the program; after the run, record_trim.c gives back unused
+ * reserved space and record_pack.c packs the files (both also serve `mtdb pack`,
+ * cmd_pack.c). Only cmd_record.c turns a code into an exit status.
  */
 #ifndef MTDB_RECORD_H
 #define MTDB_RECORD_H
@@ -33,13 +35,15 @@ enum record_error {
 #undef RECORD_ERR_ENUM
 };
 
-#define RECORD_OPT_SETTING 256 /* getopt value of setting i is RECORD_OPT_SETTING + i */
+#define RECORD_OPT_SETTING 256     /* getopt value of setting i is RECORD_OPT_SETTING + i */
+#define RECORD_OPT_NO_COMPRESS 200 /* --no-compress: below every setting's value */
 
 typedef struct record_options {
     const char *values[MTDB_SET_COUNT]; /* given on the command line, or NULL */
     int quiet;
     int help;
-    int force; /* -f: remove an earlier trace in the output directory first */
+    int force;       /* -f: remove an earlier trace in the output directory first */
+    int no_compress; /* --no-compress: leave the trace files unpacked */
     char **prog_argv;
 } record_options_t;
 
@@ -80,6 +84,10 @@ int record_prepare_output_dir(const char *dir, char *abs, size_t len);
 /* The trace file names in dir, sorted. */
 int record_list_trace_names(const char *dir, record_names_t *set);
 void record_free_names(record_names_t *set);
+/* 1 when the process that wrote the trace file `name` (mtdb-<pid>-...) has ended: no
+ * process of that pid exists. A file whose process may still run (it may write into its
+ * mapped file) must not be cut or replaced: trimming and packing ask this first. */
+int record_writer_ended(const char *name);
 /* 1 when name is in set (sorted by record_list_trace_names). */
 int record_names_contain(const record_names_t *set, const char *name);
 /* What the run added: new process files, and whether the launched pid left one. */
@@ -94,6 +102,21 @@ void record_warn_quiet_root(const char *dir, pid_t pid, const char *prog, double
  * made holes), in the files of processes that have ended; the bytes cut. */
 uint64_t record_trim_traces(const char *dir, const record_names_t *before,
                             const record_names_t *after);
+
+/* ---- record_pack.c ---- */
+
+typedef struct record_pack_totals {
+    size_t packed, already, running, failed;
+    uint64_t raw_bytes, packed_bytes; /* of the files packed now */
+    double seconds;
+} record_pack_totals_t;
+
+/* Replaces the files in after but not in before whose process has ended by their packed
+ * form at zstd `level` (format/trace_pack.h; files already packed are left alone); a file
+ * that cannot be packed stays as it is, said on stderr. Fills t; RECORD_OK, or
+ * RECORD_ESYS when a file failed. */
+int record_pack_traces(const char *dir, const record_names_t *before, const record_names_t *after,
+                       int level, record_pack_totals_t *t);
 
 /* ---- record_run.c ---- */
 

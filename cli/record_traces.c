@@ -140,6 +140,23 @@ int record_list_trace_names(const char *dir, record_names_t *set)
     return rc;
 }
 
+/* The pid in mtdb-<pid>-..., or 0. */
+static pid_t writer_pid(const char *name)
+{
+    size_t plen = strlen(MTDB_FILE_PREFIX);
+    if (strncmp(name, MTDB_FILE_PREFIX, plen) != 0)
+        return 0;
+    char *end;
+    long pid = strtol(name + plen, &end, 10);
+    return *end == '-' && pid > 0 ? (pid_t)pid : 0;
+}
+
+int record_writer_ended(const char *name)
+{
+    pid_t pid = writer_pid(name);
+    return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
 int record_names_contain(const record_names_t *set, const char *name)
 {
     return set->count && bsearch(&name, set->names, set->count, sizeof *set->names, compare_names);

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,23 +28,6 @@
 
 #define TRIM_PAGE 4096u
 #define TRIM_MIN_HOLE (16u * TRIM_PAGE) /* smaller zero runs are not worth a syscall */
-
-/* The pid in mtdb-<pid>-..., or 0. */
-static pid_t writer_pid(const char *name)
-{
-    size_t plen = strlen(MTDB_FILE_PREFIX);
-    if (strncmp(name, MTDB_FILE_PREFIX, plen) != 0)
-        return 0;
-    char *end;
-    long pid = strtol(name + plen, &end, 10);
-    return *end == '-' && pid > 0 ? (pid_t)pid : 0;
-}
-
-static int writer_ended(const char *name)
-{
-    pid_t pid = writer_pid(name);
-    return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
-}
 
 static int page_is_zero(const uint8_t *p, size_t n)
 {
@@ -112,7 +94,7 @@ uint64_t record_trim_traces(const char *dir, const record_names_t *before,
     uint64_t freed = 0;
     for (size_t i = 0; i < after->count; i++) {
         const char *name = after->names[i];
-        if (record_names_contain(before, name) || !writer_ended(name))
+        if (record_names_contain(before, name) || !record_writer_ended(name))
             continue;
         (void)trim_file(dir, name, &freed); /* a file left whole still reads the same */
     }

@@ -325,6 +325,43 @@ static inline uint16_t mtdb_get_u16le(const uint8_t *p)
     return (uint16_t)(p[0] | p[1] << 8);
 }
 
+/* PACKED FILES. After the program has ended, `mtdb record` (or `mtdb pack`) may replace a
+ * trace file by its packed form under the same name: the original bytes cut into pieces
+ * of pack_chunk bytes (the last one shorter), each compressed alone, so that damage to
+ * one piece loses only that piece. The reader tells the two forms apart by the magic and
+ * unpacks before decoding: every consumer sees the original bytes. Never written by
+ * the recorder.
+ *
+ * PACKED HEADER (64 bytes at offset 0)
+ *   OFFSET SIZE MEANING
+ *      0     8  magic "MTDBPAK\n"
+ *      8     4  byte-order mark 0x0A0B0C0D
+ *     12     2  packed form major version (1); a reader refuses a major it does not know
+ *     14     2  packed form minor version (0)
+ *     16     4  codec: 1 = zstd (each piece one zstd frame holding its size)
+ *     20     4  pack_chunk: bytes of the original per piece (power of two, 4096..2^24)
+ *     24     8  raw_bytes: length of the original file
+ *     32     4  piece_count: ceil(raw_bytes / pack_chunk)
+ *     36     4  CRC-32C of the original file's raw_bytes bytes
+ *     40     4  CRC-32C of the piece table
+ *     44     4  compression level used (informative)
+ *     48    12  reserved, 0
+ *     60     4  CRC-32C of bytes 0..59
+ * PIECE TABLE (piece_count entries of 16 bytes, at offset 64)
+ *      0     8  offset in this file of the piece's compressed frame
+ *      8     4  compressed bytes of the frame
+ *     12     4  CRC-32C of the piece's original bytes
+ * The frames follow the table in piece order. */
+#define MTDB_PACK_MAGIC "MTDBPAK\n"
+#define MTDB_PACK_MAJOR 1
+#define MTDB_PACK_MINOR 0
+#define MTDB_PACK_HEADER_BYTES 64
+#define MTDB_PACK_ENTRY_BYTES 16
+#define MTDB_PACK_CODEC_ZSTD 1
+#define MTDB_PACK_CHUNK_MIN 4096u
+#define MTDB_PACK_CHUNK_MAX (1u << 24) /* bounds what a tiny damaged file can unpack to */
+#define MTDB_PACK_CHUNK_DEFAULT (1u << 20)
+
 /* Size of chunk k of a file whose first chunk is `first` and largest `largest`. */
 static inline uint64_t mtdb_chunk_bytes(uint32_t first, uint32_t largest, unsigned k)
 {

@@ -6,6 +6,7 @@
  * input, loop without moving forward, or allocate more than a bounded multiple of it.
  */
 #include "trace_reader.h"
+#include "trace_pack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +85,14 @@ struct mtdb_reader {
     size_t argv_cap;
     char *arena;
     size_t arena_cap, arena_used;
+    /* A packed file: data is the unpacked image (an anonymous mapping). Piece 0 (the
+     * file header) is unpacked at open, the rest by the first mtdb_reader_next, so that
+     * reading only the header costs one piece; the packed bytes are kept until then. */
+    mtdb_packed_t packed;
+    const uint8_t *src;
+    uint64_t src_size;
+    int src_mapped, unpack_pending;
+    uint32_t pieces_lost;
 };
 
 /* ---- names and messages ------------------------------------------------------------ */
@@ -290,7 +299,7 @@ static void rd_finish(mtdb_reader_t *r, int clean)
 {
     r->done = 1;
     r->in_block = 0;
-    r->stats.clean_end = clean;
+    r->stats.clean_end = clean && !r->pieces_lost;
 }
 
 /* Skips from the current position to a resync target found by rd_find_block, or to the
@@ -913,8 +922,12 @@ static int rd_next_record(mtdb_reader_t *r, mtdb_record_t *rec)
     return 1;
 }
 
+static void rd_unpack_rest(mtdb_reader_t *r);
+
 int mtdb_reader_next(mtdb_reader_t *r, mtdb_record_t *rec)
 {
+    if (r->unpack_pending)
+        rd_unpack_rest(r);
     while (!r->done) {
         int rc = r->in_block ? rd_next_record(r, rec) : rd_walk(r);
         if (rc < 0) {
@@ -989,6 +1002,15 @@ static int rd_read_info(mtdb_reader_t *r, char *msg, size_t msg_len)
     return 0;
 }
 
+/* One past the last nonzero byte (after the header). */
+static uint64_t rd_data_end(const mtdb_reader_t *r)
+{
+    uint64_t end = r->size;
+    while (end > MTDB_FILE_HEADER_BYTES && r->data[end - 1] == 0)
+        end--;
+    return end;
+}
+
 static int rd_start(mtdb_reader_t *r, char *msg, size_t msg_len)
 {
     int rc = rd_check_header(r, msg, msg_len);
@@ -996,10 +1018,7 @@ static int rd_start(mtdb_reader_t *r, char *msg, size_t msg_len)
         rc = rd_read_info(r, msg, msg_len);
     if (rc != 0)
         return rc;
-    uint64_t end = r->size;
-    while (end > MTDB_FILE_HEADER_BYTES && r->data[end - 1] == 0)
-        end--;
-    r->data_end = end;
+    r->data_end = r->unpack_pending ? r->size : rd_data_end(r);
     r->pos = MTDB_FILE_HEADER_BYTES;
     r->chunk = (rd_chunk_t){0, 0, r->info.chunk_first};
     return rd_threads_grow(r) == 0 ? 0 : MTDB_READ_ENOMEM;
@@ -1020,9 +1039,84 @@ static mtdb_reader_t *rd_new(const char *path)
     return r;
 }
 
+/* ---- packed files ---------------------------------------------------------------------- */
+
+/* Lets go of the packed bytes once every piece is unpacked (or the reader closes). */
+static void rd_release_source(mtdb_reader_t *r)
+{
+    if (r->src_mapped)
+        munmap((void *)r->src, (size_t)r->src_size);
+    r->src = NULL, r->src_size = 0, r->src_mapped = 0;
+    mtdb_packed_close(&r->packed);
+}
+
+/* The packed file in data becomes the source; data becomes an image of the original
+ * length holding piece 0 (the file header: without it nothing can be read). */
+static int rd_unpack_begin(mtdb_reader_t *r, char *msg, size_t msg_len)
+{
+    r->src = r->data, r->src_size = r->size, r->src_mapped = r->mapped;
+    r->data = (const uint8_t *)"", r->size = 0, r->mapped = 0;
+    char why[160];
+    int rc = mtdb_packed_open(r->src, r->src_size, &r->packed, why, sizeof why);
+    if (rc != 0) {
+        rd_fail_msg(msg, msg_len, r->path, "%s", why);
+        return rc;
+    }
+    uint64_t raw = r->packed.raw_bytes;
+    void *img = raw ? mmap(NULL, (size_t)raw, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+                    : NULL;
+    if (img == MAP_FAILED) {
+        rd_fail_msg(msg, msg_len, r->path, "cannot map %llu bytes to unpack into: %s",
+                    (unsigned long long)raw, strerror(errno));
+        return MTDB_READ_ENOMEM;
+    }
+    if (img)
+        r->data = img, r->size = raw, r->mapped = 1;
+    if (img && mtdb_packed_unpack(&r->packed, 0, img, why, sizeof why) != 0) {
+        rd_fail_msg(msg, msg_len, r->path, "packed piece 0, which holds the file header, %s", why);
+        return MTDB_READ_EHEADER;
+    }
+    r->unpack_pending = 1;
+    return 0;
+}
+
+/* Unpacks pieces 1.. into the image. A lost piece is said with its range of the
+ * original (the offset every other diagnostic uses) and where its frame is in the packed
+ * file; its bytes stay zeros, which the walk then steps over as it does any damage. */
+static void rd_unpack_rest(mtdb_reader_t *r)
+{
+    uint8_t *img = (uint8_t *)r->data;
+    char why[64];
+    r->unpack_pending = 0;
+    for (uint32_t k = 1; k < r->packed.count; k++) {
+        uint64_t at = mtdb_packed_piece_start(&r->packed, k);
+        uint64_t n = mtdb_packed_piece_bytes(&r->packed, k);
+        if (mtdb_packed_unpack(&r->packed, k, img + at, why, sizeof why) == 0)
+            continue;
+        memset(img + at, 0, (size_t)n);
+        r->pieces_lost++;
+        rd_report(r, MTDB_DIAG_BAD_PIECE, at, n, 0, 0,
+                  "packed piece %u %s: %llu bytes lost (frame at file offset %llu)", k, why,
+                  (unsigned long long)n,
+                  (unsigned long long)mtdb_packed_frame_offset(&r->packed, k));
+    }
+    if (!r->pieces_lost && r->size && mtdb_crc32c(0, img, (size_t)r->size) != r->packed.raw_crc) {
+        r->pieces_lost++;
+        rd_report(r, MTDB_DIAG_BAD_PIECE, 0, 0, 0, 0,
+                  "unpacked bytes fail the packed header's checksum of the whole file");
+    }
+    rd_release_source(r);
+    if (r->size)
+        mprotect(img, (size_t)r->size, PROT_READ);
+    r->data_end = rd_data_end(r);
+}
+
 static int rd_open_finish(mtdb_reader_t *r, mtdb_reader_t **out, char *msg, size_t msg_len)
 {
-    int rc = rd_start(r, msg, msg_len);
+    int rc = mtdb_is_packed(r->data, r->size) ? rd_unpack_begin(r, msg, msg_len) : 0;
+    if (rc == 0)
+        rc = rd_start(r, msg, msg_len);
     if (rc != 0) {
         if (rc == MTDB_READ_ENOMEM)
             rd_fail_msg(msg, msg_len, r->path, "out of memory");
@@ -1095,6 +1189,7 @@ void mtdb_reader_close(mtdb_reader_t *r)
         return;
     if (r->mapped)
         munmap((void *)r->data, (size_t)r->size);
+    rd_release_source(r);
     free(r->threads);
     free(r->modules);
     free(r->argv);

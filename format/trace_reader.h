@@ -37,7 +37,8 @@ const char *mtdb_read_strerror(int code);
     X(TORN_TAIL, "torn_tail")   /* the last, open block ended mid-record or was cut short */      \
     X(EVENT_GAP, "event_gap")   /* a thread's event sequence jumped: events lost */               \
     X(GARBAGE, "garbage")       /* bytes that are not a block where one was expected */          \
-    X(TRUNCATED, "truncated")   /* the file ends inside a block */
+    X(TRUNCATED, "truncated")   /* the file ends inside a block */                               \
+    X(BAD_PIECE, "bad_packed_piece") /* a packed file's piece is lost: its bytes read as zeros */
 enum mtdb_diag_kind {
     MTDB_DIAG_NONE_ = 0,
 #define MTDB_DIAG_ENUM(id, name) MTDB_DIAG_##id,
@@ -131,7 +132,10 @@ typedef struct mtdb_record {
 typedef struct mtdb_reader mtdb_reader_t;
 
 /* Opens and maps path and checks its file header. On failure returns a negative code
- * and, when msg is given, writes a one-line reason naming the file. */
+ * and, when msg is given, writes a one-line reason naming the file. A packed file
+ * (trace_pack.h) is unpacked into memory: records, offsets and diagnostics are those of
+ * the original bytes; a lost piece is reported (MTDB_DIAG_BAD_PIECE) by the first
+ * mtdb_reader_next and reads as zeros. */
 int mtdb_reader_open(const char *path, mtdb_reader_t **out, char *msg, size_t msg_len);
 /* Same over a caller's buffer (not copied: it must outlive the reader); name is used in
  * messages. For tests and fuzzing. */

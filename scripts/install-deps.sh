@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config g++ clang
   sqlite3 libsqlite3-dev libunwind-dev libdw-dev libelf-dev
   check shellcheck heaptrack valgrind
-  zlib1g-dev golang-go chromium libjs-d3
+  zlib1g-dev libzstd-dev golang-go chromium libjs-d3
 )
 
 missing=()

@@ -111,6 +111,33 @@ START_TEST(test_cli_unknown_command_exits_two)
 }
 END_TEST
 
+/* ---- mtdb pack: its usage; packing itself is tested in tests/importer ---- */
+
+START_TEST(test_cli_pack_usage)
+{
+    RUN_MTDB("pack", "--help");
+    ck_assert_int_eq(result.status, 0);
+    ck_assert_int_eq(strncmp(result.out, "usage: mtdb pack [-q] [--level N] DIR\n", 38), 0);
+    RUN_MTDB("pack");
+    ck_assert_int_eq(result.status, 2);
+    assert_stderr_has("mtdb: error: mtdb pack takes one trace directory");
+    RUN_MTDB("pack", "--level", "20", scratch);
+    ck_assert_int_eq(result.status, 2);
+    ck_assert_str_eq(result.err,
+                     "mtdb: error: --level: '20' is not valid: expected an integer in 1..19\n");
+    RUN_MTDB("pack", "--bogus", scratch);
+    ck_assert_int_eq(result.status, 2);
+    RUN_MTDB("pack", outdir); /* does not exist */
+    ck_assert_int_eq(result.status, 1);
+    /* a directory without traces: nothing to do */
+    RUN_MTDB("pack", scratch);
+    ck_assert_int_eq(result.status, 0);
+    char said[800];
+    snprintf(said, sizeof said, "mtdb: packed 0 file(s) of %s\n", scratch);
+    ck_assert_str_eq(result.err, said);
+}
+END_TEST
+
 /* ---- options of mtdb record ---- */
 
 /* Writes up to 3 invalid values for setting d into bad[]; returns how many. */
@@ -466,7 +493,10 @@ START_TEST(test_cli_records_example)
 {
 #ifdef CLI_MTREC
     const char *env[] = {"MTDB_LIBRARY=" CLI_MTREC, NULL};
-    run_mtdb_env((const char *const[]){"record", "-o", outdir, "--", CLI_EXAMPLE, NULL}, env);
+    /* unpacked, to see the files as the trim leaves them (packing: tests/importer) */
+    run_mtdb_env(
+        (const char *const[]){"record", "--no-compress", "-o", outdir, "--", CLI_EXAMPLE, NULL},
+        env);
     ck_assert_int_eq(result.status, 0);
     char summary[800];
     snprintf(summary, sizeof summary, "mtdb: recorded 1 process(es) into %s\n", outdir);
@@ -538,6 +568,7 @@ int main(void)
         {"test_cli_help_exits_zero", test_cli_help_exits_zero, 0, NULL},
         {"test_cli_version_names_format", test_cli_version_names_format, 0, NULL},
         {"test_cli_unknown_command_exits_two", test_cli_unknown_command_exits_two, 0, NULL},
+        {"test_cli_pack_usage", test_cli_pack_usage, 0, NULL},
         {"test_cli_invalid_setting_rejected", test_cli_invalid_setting_rejected, MTDB_SET_COUNT,
          NULL},
         {"test_cli_inherited_setting_checked", test_cli_inherited_setting_checked, 0, NULL},

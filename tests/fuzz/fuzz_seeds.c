@@ -2,12 +2,15 @@
  *
  * Valid images from the format tests' builder (sealed, open tail, process file, one
  * small block) and a few cut and damaged copies, so the fuzzer starts past the header
- * checks. Must write only inside the directory it is given.
+ * checks; the sample also packed (trace_pack.h, pieces of 4 KiB), whole and damaged. Must
+ * write only inside the directory it is given.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trace_build.h"
+#include "trace_pack.h"
 
 static int fs_write(const char *dir, const char *name, const uint8_t *buf, size_t len)
 {
@@ -47,6 +50,29 @@ static void fs_process(tb_t *t)
     tb_seal(t, 0);
 }
 
+/* The packed form of buf, written as name (and a copy with one piece's frame damaged). */
+static int fs_packed(const char *dir, const char *name, const uint8_t *buf, size_t len)
+{
+    char path[4096], damaged[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    mtdb_pack_stats_t st;
+    if (fs_write(dir, name, buf, len) != 0 || mtdb_pack_file(path, 1, 4096, &st, NULL, 0) != 0)
+        return -1;
+    FILE *f = fopen(path, "rb");
+    uint8_t *img = malloc(st.packed_bytes);
+    size_t n = f && img ? fread(img, 1, st.packed_bytes, f) : 0;
+    if (f)
+        fclose(f);
+    int rc = n == st.packed_bytes && n > MTDB_PACK_HEADER_BYTES + 40 ? 0 : -1;
+    if (rc == 0) {
+        img[n - 20] ^= 0x40; /* inside the last piece's frame */
+        snprintf(damaged, sizeof damaged, "%s-damaged", name);
+        rc = fs_write(dir, damaged, img, n);
+    }
+    free(img);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -57,6 +83,7 @@ int main(int argc, char **argv)
     int rc = 0;
     tb_build_sample(&t, 0);
     rc |= fs_write(argv[1], "sample-sealed", t.buf, t.size);
+    rc |= fs_packed(argv[1], "sample-packed", t.buf, t.size);
     rc |= fs_write(argv[1], "sample-cut", t.buf, t.blocks[4].payload_end - 9);
     t.buf[t.blocks[2].offset + 60] ^= 4;
     rc |= fs_write(argv[1], "sample-flipped", t.buf, t.size);
