@@ -3,8 +3,9 @@
 # (cc1plus -O2) compiling a preprocessed C++ file. Prints, for a bare run, the recorder
 # (default preset, under LD_PRELOAD), the global-lock control build and heaptrack: CPU
 # (user + sys), extra CPU over bare and its ratio to the recorder's, peak RSS, and the
-# trace bytes on disk per event. Then launch to answers: `mtdb record` + `mtdb import`
-# against `heaptrack` + `heaptrack_print`, wall. Medians of --runs runs, variants
+# output bytes on disk per event as the run leaves them. Then launch to answers: `mtdb
+# record` + `mtdb import` against `heaptrack` + `heaptrack_print`, wall, and what `mtdb
+# record` keeps on disk (trimmed and packed). Medians of --runs runs, variants
 # alternating inside each run. Not a test: never in ctest.
 #
 # usage: bench/run_real_bench.sh [--runs N] [--build DIR] [--source FILE.cpp] [--cc1plus PATH]
@@ -104,6 +105,12 @@ run_answers() {
     fi
     t1=$(date +%s%N)
     printf 'answers\t%s\t%s\n' "$tool" "$((t1 - t0))" >>"$RESULTS"
+    if [ "$tool" = mtdb ]; then
+        # what mtdb record leaves on disk (trimmed and packed), in allocated blocks
+        local events
+        events=$("$STAT" "$out/trace" | sed 's/.*events=\([0-9]*\).*/\1/')
+        printf 'kept\tmtdb\t%s\t%s\n' "$(du -B1 -s "$out/trace" | cut -f1)" "$events" >>"$RESULTS"
+    fi
 }
 
 for rep in $(seq "$RUNS"); do
@@ -126,6 +133,7 @@ function median(list, n,   a, i, j, t) {
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 $1 == "answers" { wall[$2] = wall[$2] " " $3; next }
+$1 == "kept" { kept = kept " " $3; kept_ev = kept_ev " " $4; next }
 { cpu[$1] = cpu[$1] " " $2; rss[$1] = rss[$1] " " $3; disk[$1] = disk[$1] " " $4; ev[$1] = ev[$1] " " $5 }
 END {
     n = split(variants, v, " ")
@@ -147,10 +155,13 @@ END {
         print "| launch to answers | wall s |"
         print "|---|---:|"
         m = median(wall["mtdb"]); printf "| mtdb record + mtdb import | %.2f |\n", m / 1e9
+        k = median(kept); ke = median(kept_ev)
         if (wall["heaptrack"] != "") {
             h = median(wall["heaptrack"])
             printf "| heaptrack + heaptrack_print | %.2f |\n", h / 1e9
             printf "| ratio mtdb / heaptrack | %.2f |\n", m / h
         }
+        if (ke > 0)
+            printf "\nmtdb record leaves %.2f MB on disk (trimmed, packed): %.2f bytes/event\n", k / 1e6, k / ke
     }
 }' "$RESULTS"

@@ -80,6 +80,13 @@
  *   FAIL     sub=function  dt, size       a failed allocation: counted, no block
  *   STACK    sub=0         depth, then depth zigzag ip deltas (first from 0), innermost
  *                          first; defines the thread's next stack id (1, 2, ...)
+ *            sub=1         (MTDB_SUB_STACK_SHARED, format 2.0) depth, shared, then
+ *                          depth - shared zigzag ip deltas (first from 0): its own
+ *                          innermost frames; its outermost `shared` frames are those of
+ *                          the previous STACK record of the same block (0 < shared <=
+ *                          that record's depth; none before it in the block: damage).
+ *                          Deep stacks of one thread mostly differ in a few inner
+ *                          frames: this keeps their common outer frames once per block.
  *   THREAD   sub=0         tid, start_ns(absolute), flags; first record of a thread
  *   NAME     sub=0         string: the thread's name (pthread_setname_np, prctl)
  *   COUNTERS sub=0         count (<= 64), then count varints (health counters,
@@ -113,8 +120,10 @@
 
 #define MTDB_FILE_MAGIC "MTDBTRC\n"
 #define MTDB_BYTE_ORDER_MARK 0x0A0B0C0Du
-#define MTDB_FORMAT_MAJOR 1
+#define MTDB_FORMAT_MAJOR 2
 #define MTDB_FORMAT_MINOR 0
+/* The oldest major a reader of this header still reads (1: no shared STACK records). */
+#define MTDB_FORMAT_OLDEST_MAJOR 1
 #define MTDB_FILE_HEADER_BYTES 64
 #define MTDB_FILE_KIND_PROCESS 1
 #define MTDB_FILE_KIND_STREAM 2
@@ -171,6 +180,7 @@ enum mtdb_func {
 /* FREE records: the sub is the function that freed (FREE, REALLOC, REALLOCARRAY),
  * plus this bit when a stackref follows. */
 #define MTDB_SUB_FREE_STACK 0x8u
+#define MTDB_SUB_STACK_SHARED 0x1u
 #define MTDB_SUB_FREE_FUNC(sub) ((sub)&0x7u)
 /* A FREE's function is stored in 3 bits: FREE maps to 0. */
 #define MTDB_FREE_FUNC_FREE 0

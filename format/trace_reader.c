@@ -49,8 +49,9 @@ typedef struct rd_block {
     const uint8_t *p, *end; /* record cursor and end of the decodable payload */
     uint64_t cut_bytes;     /* open block: payload bytes past the end of the file */
     uint64_t last_ns, last_addr;
-    uint64_t events; /* heap events decoded so far */
-    size_t thread;   /* index into the thread table */
+    uint64_t events;      /* heap events decoded so far */
+    size_t thread;        /* index into the thread table */
+    uint32_t stack_depth; /* frames of the block's last STACK record, kept in r->frames */
     int sealed, last;
 } rd_block_t;
 
@@ -452,17 +453,30 @@ static int rd_dec_fail(mtdb_reader_t *r, rd_block_t *b, mtdb_record_t *rec)
     return rd_varint(b, &rec->size);
 }
 
+/* r->frames holds the block's previous stack (b->stack_depth frames) until the next
+ * STACK record: a shared record moves that stack's outer frames behind its own. */
 static int rd_dec_stack(mtdb_reader_t *r, rd_block_t *b, mtdb_record_t *rec)
 {
-    uint64_t depth, prev = 0, u;
+    uint64_t depth, shared = 0, prev = 0, u;
+    if (rec->sub > MTDB_SUB_STACK_SHARED || (rec->sub && r->info.major < 2))
+        return RD_BAD; /* format 1 has no shared form */
     RD_TRY(rd_varint(b, &depth));
     if (depth > RD_MAX_DEPTH)
         return RD_BAD;
-    for (uint64_t i = 0; i < depth; i++) {
+    if (rec->sub == MTDB_SUB_STACK_SHARED) {
+        RD_TRY(rd_varint(b, &shared));
+        if (shared == 0 || shared > depth || shared > b->stack_depth)
+            return RD_BAD;
+        memmove(r->frames + (depth - shared), r->frames + (b->stack_depth - shared),
+                (size_t)shared * sizeof *r->frames);
+    }
+    b->stack_depth = 0; /* r->frames is being overwritten */
+    for (uint64_t i = 0; i + shared < depth; i++) {
         RD_TRY(rd_varint(b, &u));
         prev += (uint64_t)mtdb_unzigzag(u);
         r->frames[i] = prev;
     }
+    b->stack_depth = (uint32_t)depth;
     rec->depth = (uint32_t)depth;
     rec->frames = r->frames;
     rec->stack_id = ++r->threads[b->thread].stacks;
@@ -966,12 +980,12 @@ static int rd_check_header(mtdb_reader_t *r, char *msg, size_t msg_len)
         return MTDB_READ_EHEADER;
     }
     r->info.major = mtdb_get_u16le(h + 12), r->info.minor = mtdb_get_u16le(h + 14);
-    if (r->info.major != MTDB_FORMAT_MAJOR) {
+    if (r->info.major < MTDB_FORMAT_OLDEST_MAJOR || r->info.major > MTDB_FORMAT_MAJOR) {
         rd_fail_msg(msg, msg_len, r->path,
-                    "trace format version %u.%u is not supported (this reader reads %d.x, up "
-                    "to %d.%d)",
-                    r->info.major, r->info.minor, MTDB_FORMAT_MAJOR, MTDB_FORMAT_MAJOR,
-                    MTDB_FORMAT_MINOR);
+                    "trace format version %u.%u is not supported (this reader reads %d.x to "
+                    "%d.x, up to %d.%d)",
+                    r->info.major, r->info.minor, MTDB_FORMAT_OLDEST_MAJOR, MTDB_FORMAT_MAJOR,
+                    MTDB_FORMAT_MAJOR, MTDB_FORMAT_MINOR);
         return MTDB_READ_EVERSION;
     }
     if (mtdb_crc32c(0, h, 60) != mtdb_get_u32le(h + 60)) {

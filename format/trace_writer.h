@@ -105,6 +105,24 @@ static inline uint8_t *mtdb_enc_stack(uint8_t *p, const uintptr_t *frames, unsig
     return p;
 }
 
+/* A STACK record that takes its outermost `shared` frames (0 < shared <= depth, and at
+ * most the previous STACK record's depth) from the previous STACK record of the same
+ * block: only frames[0 .. depth - shared) are written. Needs MTDB_MAX_STACK_RECORD(depth)
+ * bytes. */
+static inline uint8_t *mtdb_enc_stack_shared(uint8_t *p, const uintptr_t *frames, unsigned depth,
+                                             unsigned shared)
+{
+    *p++ = MTDB_TAG(MTDB_REC_STACK, MTDB_SUB_STACK_SHARED);
+    p = mtdb_put_varint(p, depth);
+    p = mtdb_put_varint(p, shared);
+    uint64_t prev = 0;
+    for (unsigned i = 0; i + shared < depth; i++) {
+        p = mtdb_put_varint(p, mtdb_zigzag((int64_t)(frames[i] - prev)));
+        prev = frames[i];
+    }
+    return p;
+}
+
 /* Needs MTDB_MAX_COUNTERS_RECORD bytes. */
 #define MTDB_MAX_COUNTERS_RECORD (2 + 10 * MTDB_COUNTER_COUNT)
 static inline uint8_t *mtdb_enc_counters(uint8_t *p, const uint64_t counters[MTDB_COUNTER_COUNT])

@@ -49,6 +49,7 @@ static void block_open(rec_thread_t *t, uint8_t *at, uint32_t room, uint64_t ts)
     t->pos = at + MTDB_BLOCK_HEADER_BYTES;
     t->limit = at + room;
     t->blk_events = 0;
+    t->block_stack_depth = 0;
     mtdb_enc_reset(&t->enc, ts);
 }
 
@@ -100,6 +101,36 @@ int rec_append_meta(rec_thread_t *t, const void *rec, uint32_t len)
         memcpy(t->pos, rec, len);
         t->pos += len;
         commit(t);
+    }
+    rec_global_unlock();
+    return rc;
+}
+
+/* How many outermost frames frames[0..n) has in common with the block's last stack. */
+static unsigned shared_outer_frames(const rec_thread_t *t, void *const *frames, unsigned n)
+{
+    unsigned m = t->block_stack_depth, k = 0;
+    while (k < n && k < m && (uintptr_t)frames[n - 1 - k] == t->block_stack[m - 1 - k])
+        k++;
+    return k;
+}
+
+int rec_append_stack(rec_thread_t *t, void *const *frames, unsigned n)
+{
+    if (n > REC_MAX_DEPTH)
+        n = REC_MAX_DEPTH;
+    rec_global_lock();
+    int rc = rec_block_ensure(t, (uint32_t)MTDB_MAX_STACK_RECORD(n),
+                              t->blk ? t->enc.last_ns : rec_now_ns());
+    if (rc == 0) {
+        /* after rec_block_ensure: a new block has no stack to share yet */
+        unsigned shared = shared_outer_frames(t, frames, n);
+        const uintptr_t *f = (const uintptr_t *)frames;
+        t->pos = shared ? mtdb_enc_stack_shared(t->pos, f, n, shared) : mtdb_enc_stack(t->pos, f, n);
+        commit(t);
+        for (unsigned i = 0; i < n; i++)
+            t->block_stack[i] = f[i];
+        t->block_stack_depth = n;
     }
     rec_global_unlock();
     return rc;

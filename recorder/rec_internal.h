@@ -250,6 +250,10 @@ typedef struct rec_thread {
     rec_table_t stacks; /* stack hash -> id */
     rec_table_t sites;  /* call site -> count, skipped weight (fast preset) */
     uint32_t next_stack;
+    /* the last STACK record of the open block, whose outer frames the next may share
+     * (0 frames: none since the block opened) */
+    uint32_t block_stack_depth;
+    uintptr_t block_stack[REC_MAX_DEPTH];
     /* re-entered events, appended by nested calls (signal handlers, the unwinder) */
     volatile uint32_t pending_n;
     rec_pending_t pending[REC_PENDING_MAX];
@@ -287,6 +291,9 @@ void rec_on_realloc(unsigned func, void *old, void *p, size_t size, uint64_t ts_
                     uintptr_t site);
 /* Appends a non-event record built by fill() (metadata: names, marks, modules, state). */
 int rec_append_meta(rec_thread_t *t, const void *rec, uint32_t len);
+/* Appends the STACK record of frames[0..n), sharing its outer frames with the block's
+ * previous STACK record when it can. 0 when written. */
+int rec_append_stack(rec_thread_t *t, void *const *frames, unsigned n);
 int rec_block_ensure(rec_thread_t *t, uint32_t need, uint64_t ts);
 void rec_block_close(rec_thread_t *t, uint32_t extra_flags);
 void rec_thread_write_final(rec_thread_t *t, uint32_t extra_flags);

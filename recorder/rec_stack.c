@@ -107,9 +107,7 @@ static uint32_t define_stack(rec_thread_t *t, struct rec_table_entry *e, uint64_
                              void *const *frames, int n)
 {
     rec_modules_check(t); /* a new stack may be the first sign of a dlopen */
-    uint8_t rec[MTDB_MAX_STACK_RECORD(REC_MAX_DEPTH)];
-    uint8_t *end = mtdb_enc_stack(rec, (const uintptr_t *)frames, (unsigned)n);
-    if (rec_append_meta(t, rec, (uint32_t)(end - rec)) != 0)
+    if (rec_append_stack(t, frames, (unsigned)n) != 0)
         return 0;
     uint32_t id = ++t->next_stack;
     int found;

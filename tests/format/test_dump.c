@@ -67,7 +67,7 @@ START_TEST(test_dump_prints_one_line_per_record)
     ck_assert_int_eq(run_dump("a.trace"), 0);
     ck_assert_str_eq(err, "");
     ck_assert_ptr_nonnull(strstr(out, "== a.trace: stream file 1 of pid 4242 (nonce "
-                                      "1122334455667788), format 1.0, 20480 bytes, chunks "
+                                      "1122334455667788), format 2.0, 20480 bytes, chunks "
                                       "4096..8192, created 123456789 ns\n"));
     char line[160];
     snprintf(line, sizeof line,

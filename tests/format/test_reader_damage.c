@@ -151,6 +151,35 @@ START_TEST(test_reader_every_bit_flip_sealed)
 }
 END_TEST
 
+/* The same with stacks that share outer frames (a damaged block can never lend a wrong
+ * outer part to a stack decoded later). */
+START_TEST(test_reader_every_bit_flip_shared_stacks)
+{
+    static const uintptr_t a[] = {0x401010, 0x401020, 0x7f0000001000, 0x401300, 0x401400};
+    static const uintptr_t b[] = {0x402000, 0x401999, 0x7f0000001000, 0x401300, 0x401400};
+    static const uintptr_t c[] = {0x403000, 0x401300, 0x401400};
+    tb_init(&img, MTDB_FILE_KIND_STREAM, 4096, 4096);
+    tb_begin(&img, 1, MTDB_BLOCK_THREAD_FIRST, 100, 0);
+    tb_stack(&img, a, 5);
+    tb_alloc(&img, MTDB_FUNC_MALLOC, 101, 0x1000, 8, 1, 1);
+    tb_stack_shared(&img, b, 5, 3);
+    tb_alloc(&img, MTDB_FUNC_MALLOC, 102, 0x2000, 8, 2, 1);
+    tb_seal(&img, 0);
+    tb_begin(&img, 1, 0, 200, 0);
+    tb_stack(&img, b, 5);
+    tb_stack_shared(&img, c, 3, 2);
+    tb_alloc(&img, MTDB_FUNC_MALLOC, 201, 0x3000, 8, 4, 1);
+    tb_seal(&img, 0);
+    tb_begin(&img, 1, 0, 300, 0);
+    tb_counters(&img, 300);
+    tb_seal(&img, MTDB_BLOCK_THREAD_LAST);
+    for (uint64_t byte = 0; byte < img.size; byte++)
+        for (unsigned bit = 0; bit < 8; bit++)
+            check_flip(&img, byte, bit, 1);
+    tb_free(&img);
+}
+END_TEST
+
 START_TEST(test_reader_every_bit_flip_open_tail)
 {
     /* Every bit up to the end of the data, then every 61st byte of the zero tail (the
@@ -268,6 +297,39 @@ START_TEST(test_reader_bounds_refused)
     one_bad_record(type, sizeof type);
     const uint8_t func[] = {MTDB_TAG(MTDB_REC_ALLOC, 0), 0, 0, 0, 0}; /* function 0 */
     one_bad_record(func, sizeof func);
+    /* a shared STACK first in its block: no stack before it to share with */
+    const uint8_t first[] = {MTDB_TAG(MTDB_REC_STACK, MTDB_SUB_STACK_SHARED), 2, 1, 0x10};
+    one_bad_record(first, sizeof first);
+    const uint8_t sub[] = {MTDB_TAG(MTDB_REC_STACK, 2), 1, 0x10}; /* no such form */
+    one_bad_record(sub, sizeof sub);
+}
+END_TEST
+
+/* A shared STACK that shares nothing, more than its own depth or more than the previous
+ * stack has: damage, the rest of the block skipped; the stacks before it stay. */
+START_TEST(test_reader_shared_stack_bounds_refused)
+{
+    static const uintptr_t two[] = {0x401000, 0x402000};
+    const uint8_t bad[][4] = {
+        {MTDB_TAG(MTDB_REC_STACK, MTDB_SUB_STACK_SHARED), 2, 0, 0x10}, /* shares 0 */
+        {MTDB_TAG(MTDB_REC_STACK, MTDB_SUB_STACK_SHARED), 1, 2, 0x10}, /* 2 of depth 1 */
+        {MTDB_TAG(MTDB_REC_STACK, MTDB_SUB_STACK_SHARED), 4, 3, 0x10}, /* 3 of a depth 2 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tb_init(&img, MTDB_FILE_KIND_STREAM, 4096, 4096);
+        tb_begin(&img, 1, MTDB_BLOCK_THREAD_FIRST, 100, 0);
+        tb_stack(&img, two, 2);
+        tb_raw(&img, bad[i], sizeof bad[i], 0);
+        tb_alloc(&img, MTDB_FUNC_MALLOC, 101, 0x1000, 8, 1, 1);
+        tb_seal(&img, 0);
+        tb_read_t res;
+        tb_read_image(&img, img.buf, img.size, &res);
+        ck_assert_uint_eq(res.records, 1);
+        ck_assert_uint_eq(res.diag_kinds, 1u << MTDB_DIAG_BAD_RECORD);
+        ck_assert_uint_eq(res.stats.events_lost, 1);
+        ck_assert_uint_eq(res.mismatches + res.unknown, 0);
+        tb_free(&img);
+    }
 }
 END_TEST
 
@@ -365,11 +427,13 @@ static Suite *damage_suite(void)
     tcase_add_test(tc, test_reader_truncation_inside_open_block_is_torn_tail);
     tcase_add_test(tc, test_reader_truncation_inside_sealed_block_reports_truncated);
     tcase_add_test(tc, test_reader_every_bit_flip_sealed);
+    tcase_add_test(tc, test_reader_every_bit_flip_shared_stacks);
     tcase_add_test(tc, test_reader_every_bit_flip_open_tail);
     tcase_add_test(tc, test_reader_bad_payload_checksum_message);
     tcase_add_test(tc, test_reader_bad_header_gap_counted_by_next_block);
     tcase_add_test(tc, test_reader_bad_record_skips_rest_of_block);
     tcase_add_test(tc, test_reader_bounds_refused);
+    tcase_add_test(tc, test_reader_shared_stack_bounds_refused);
     tcase_add_test(tc, test_reader_event_gap_between_blocks);
     tcase_add_test(tc, test_reader_open_block_not_last_is_bad_block);
     tcase_add_test(tc, test_reader_zero_header_before_later_chunk_data);

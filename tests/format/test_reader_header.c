@@ -1,6 +1,6 @@
 /* test_reader_header.c: opening a trace: file header checks and their error codes.
  *
- * Unknown major refused naming both versions, any minor accepted, bad magic, byte order,
+ * Unknown major refused naming both versions, the older major read, any minor accepted, bad magic, byte order,
  * checksum, chunk sizes, short and missing files. Messages name the file.
  */
 #include <check.h>
@@ -41,11 +41,11 @@ static int open_msg(char *msg, size_t len)
 START_TEST(test_reader_unknown_major_refused)
 {
     build_small();
-    set_version(2, 0);
+    set_version(3, 0);
     char msg[256];
     ck_assert_int_eq(open_msg(msg, sizeof msg), MTDB_READ_EVERSION);
-    ck_assert_str_eq(msg, "dir/x.trace: trace format version 2.0 is not supported (this reader "
-                          "reads 1.x, up to 1.0)");
+    ck_assert_str_eq(msg, "dir/x.trace: trace format version 3.0 is not supported (this reader "
+                          "reads 1.x to 2.x, up to 2.0)");
     set_version(0, 9);
     ck_assert_int_eq(open_msg(msg, sizeof msg), MTDB_READ_EVERSION);
     tb_free(&img);
@@ -61,6 +61,32 @@ START_TEST(test_reader_newer_minor_accepted)
     ck_assert_int_eq(res.open_rc, 0);
     ck_assert_uint_eq(res.records, 1);
     ck_assert_uint_eq(res.mismatches + res.diags, 0);
+    tb_free(&img);
+}
+END_TEST
+
+/* A format 1 file is read as before; the shared STACK form of format 2 is damage in it. */
+START_TEST(test_reader_older_major_read)
+{
+    static const uintptr_t outer[] = {0x401000, 0x402000, 0x403000};
+    tb_init(&img, MTDB_FILE_KIND_STREAM, 4096, 4096);
+    tb_begin(&img, 1, MTDB_BLOCK_THREAD_FIRST, 100, 0);
+    tb_alloc(&img, MTDB_FUNC_MALLOC, 101, 0x1000, 8, 0, 1);
+    tb_stack(&img, outer, 3);
+    tb_stack_shared(&img, outer + 1, 2, 2);
+    tb_seal(&img, 0);
+    set_version(MTDB_FORMAT_MAJOR, 0);
+    tb_read_t res;
+    tb_read_image(&img, img.buf, img.size, &res);
+    ck_assert_int_eq(res.open_rc, 0);
+    ck_assert_uint_eq(res.records, 3);
+    ck_assert_uint_eq(res.mismatches + res.diags, 0);
+    set_version(1, 0);
+    tb_read_image(&img, img.buf, img.size, &res);
+    ck_assert_int_eq(res.open_rc, 0);
+    ck_assert_uint_eq(res.records, 2);
+    ck_assert_uint_eq(res.diag_kinds, 1u << MTDB_DIAG_BAD_RECORD);
+    ck_assert_uint_eq(res.mismatches, 0);
     tb_free(&img);
 }
 END_TEST
@@ -149,6 +175,7 @@ static Suite *header_suite(void)
     TCase *tc = tcase_create("header");
     tcase_add_test(tc, test_reader_unknown_major_refused);
     tcase_add_test(tc, test_reader_newer_minor_accepted);
+    tcase_add_test(tc, test_reader_older_major_read);
     tcase_add_test(tc, test_reader_header_damage_codes);
     tcase_add_test(tc, test_reader_bad_chunk_sizes_refused);
     tcase_add_test(tc, test_reader_unknown_file_kind_refused);

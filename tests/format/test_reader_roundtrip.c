@@ -255,6 +255,46 @@ START_TEST(test_reader_heap_event_values)
 }
 END_TEST
 
+/* STACK records that share outer frames with the block's previous one come back whole,
+ * own frames inner, shared ones outer, ids in order; a new block starts over. */
+START_TEST(test_reader_shared_stacks_rebuilt_exactly)
+{
+    static const uintptr_t a[] = {0x401010, 0x401020, 0x7f0000001000, 0x401300, 0x401400};
+    static const uintptr_t b[] = {0x402000, 0x401999, 0x401888, 0x7f0000001000, 0x401300, 0x401400};
+    static const uintptr_t c[] = {0x401888, 0x7f0000001000, 0x401300, 0x401400};
+    static const uintptr_t d[] = {0x403000, 0x403001, 0x403002, 0x403003, 0x403004, 0x401300,
+                                  0x401400};
+    static const uintptr_t e[] = {0x405000, 0x405001, 0x401300, 0x401400};
+    tb_init(&img, MTDB_FILE_KIND_STREAM, 4096, 4096);
+    tb_begin(&img, 1, MTDB_BLOCK_THREAD_FIRST, 100, 0);
+    tb_stack(&img, a, 5);
+    tb_stack_shared(&img, b, 6, 3);
+    tb_stack_shared(&img, c, 4, 4); /* all of it: the outer 4 of b */
+    tb_stack_shared(&img, d, 7, 2);
+    tb_alloc(&img, MTDB_FUNC_MALLOC, 101, 0x1000, 8, 4, 1);
+    tb_seal(&img, 0);
+    tb_begin(&img, 1, 0, 200, 0);
+    tb_stack(&img, e, 4);
+    tb_stack_shared(&img, a, 5, 2);
+    tb_seal(&img, 0);
+    mtdb_reader_t *r = open_img(&img);
+    mtdb_record_t rec;
+    for (size_t i = 0; i < img.nrec; i++) {
+        expect_rec(r, &img, i, &rec);
+        if (rec.type == MTDB_REC_STACK) {
+            ck_assert_uint_eq(rec.stack_id, img.recs[i].stack_id);
+            ck_assert_uint_eq(rec.depth, img.recs[i].depth);
+        }
+    }
+    ck_assert_int_eq(mtdb_reader_next(r, &rec), 0);
+    const mtdb_read_stats_t *s = mtdb_reader_stats(r);
+    ck_assert_uint_eq(s->records, 7);
+    ck_assert_uint_eq(s->bad_blocks + s->bytes_skipped + s->events_lost + s->diagnostics, 0);
+    mtdb_reader_close(r);
+    tb_free(&img);
+}
+END_TEST
+
 START_TEST(test_reader_stack_ids_restart_for_taken_over_thread)
 {
     tb_build_sample(&img, 0);
@@ -353,6 +393,7 @@ static Suite *roundtrip_suite(void)
     tcase_add_test(tc, test_reader_modules_count_filled_in_afterwards);
     tcase_add_test(tc, test_reader_heap_event_values);
     tcase_add_test(tc, test_reader_stack_ids_restart_for_taken_over_thread);
+    tcase_add_test(tc, test_reader_shared_stacks_rebuilt_exactly);
     tcase_add_test(tc, test_reader_reads_from_a_file);
     tcase_add_test(tc, test_reader_chunk_tail_without_pad);
     tcase_add_test(tc, test_reader_process_file_kind);

@@ -175,6 +175,17 @@ tb_rec_t *tb_stack(tb_t *t, const uintptr_t *frames, unsigned depth)
     return tb_rec_done(t, r, mtdb_enc_stack(t->rp, frames, depth), 0);
 }
 
+tb_rec_t *tb_stack_shared(tb_t *t, const uintptr_t *frames, unsigned depth, unsigned shared)
+{
+    tb_rec_t *r = tb_rec_start(t, MTDB_REC_STACK, MTDB_SUB_STACK_SHARED, MTDB_MAX_STACK_RECORD(depth));
+    r->depth = depth;
+    for (unsigned i = 0; i < depth && i < TB_MAX_FRAMES; i++)
+        r->frames[i] = frames[i];
+    r->stack_id = ++t->stacks[t->blk_thread];
+    r->ts = t->enc.last_ns;
+    return tb_rec_done(t, r, mtdb_enc_stack_shared(t->rp, frames, depth, shared), 0);
+}
+
 tb_rec_t *tb_thread(tb_t *t, uint64_t tid, uint64_t start_ns, uint64_t flags)
 {
     tb_rec_t *r = tb_rec_start(t, MTDB_REC_THREAD, 0, 31);

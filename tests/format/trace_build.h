@@ -77,6 +77,10 @@ tb_rec_t *tb_realloc(tb_t *t, unsigned func, uint64_t ts, uint64_t old_addr, uin
                      uint64_t addr, uint64_t size, uint64_t stack, uint64_t weight);
 tb_rec_t *tb_fail(tb_t *t, unsigned func, uint64_t ts, uint64_t size);
 tb_rec_t *tb_stack(tb_t *t, const uintptr_t *frames, unsigned depth);
+/* A STACK record sharing its outer `shared` frames with the block's previous one: frames
+ * are the whole stack (what the reader must return), the outer ones equal to that
+ * record's outer ones. */
+tb_rec_t *tb_stack_shared(tb_t *t, const uintptr_t *frames, unsigned depth, unsigned shared);
 tb_rec_t *tb_thread(tb_t *t, uint64_t tid, uint64_t start_ns, uint64_t flags);
 tb_rec_t *tb_name(tb_t *t, const char *name);
 tb_rec_t *tb_counters(tb_t *t, uint64_t base);

@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "itest.h"
+#include "mtdb_format.h"
 #include "synth.h"
 
 static char *dir;
@@ -129,10 +130,12 @@ START_TEST(test_atomic_unknown_version_one_file_skipped)
     ck_query(db, "SELECT count(*), sum(size_bytes) FROM allocations;", "1|32");
     snprintf(expect, sizeof expect, "%s|12|unsupported_version|%lld|1", path,
              (long long)st.st_size);
-    ck_query(db,
-             "SELECT file, offset_bytes, kind, bytes_skipped, message LIKE '%version 99.0%skipped%'"
-             " FROM import_problems;",
-             expect);
+    char sql[256]; /* the writer's minor version stays in the file */
+    snprintf(sql, sizeof sql,
+             "SELECT file, offset_bytes, kind, bytes_skipped,"
+             " message LIKE '%%version 99.%d%%skipped%%' FROM import_problems;",
+             MTDB_FORMAT_MINOR);
+    ck_query(db, sql, expect);
 }
 END_TEST
 
