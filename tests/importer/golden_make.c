@@ -1,7 +1,9 @@
-/* golden_make.c: writes the golden trace of format version 1 (golden/v1/basic/).
- * Run once when the golden set was made; the files it wrote are kept in the repository
- * forever and must keep importing to golden/v1/basic/expected.out. Never regenerate
- * them to make a failing test pass.
+/* golden_make.c: writes the golden trace of the current format version: golden/v2/basic/
+ * (format 2.0: the v1 trace plus a STACK record in the shared form and a block that uses
+ * it); its format 1 version, without those two records, wrote golden/v1/basic/. Run once
+ * when a version's golden set is made; the files it wrote are kept in the repository
+ * forever and must keep importing to their expected.out. Never regenerate them to make a
+ * failing test pass.
  */
 #include <stdio.h>
 
@@ -9,6 +11,8 @@
 
 static const uintptr_t frames_main[] = {0x401136, 0x401200, 0x7f0000012345};
 static const uintptr_t frames_worker[] = {0x401180, 0x401300};
+/* two frames of its own under the outer two of frames_main */
+static const uintptr_t frames_deep[] = {0x401150, 0x401160, 0x401200, 0x7f0000012345};
 
 static void golden_main_thread(const char *dir)
 {
@@ -19,7 +23,9 @@ static void golden_main_thread(const char *dir)
     synth_thread(s, 1000, 5000, MTDB_THREAD_MAIN);
     synth_name(s, "main");
     synth_stack(s, frames_main, 3);
+    synth_stack_shared(s, frames_deep, 4, 2);
     synth_mark(s, MTDB_MARK_PHASE_BEGIN, 5010, "load");
+    synth_alloc(s, MTDB_FUNC_MALLOC, 5050, 0x55540000, 48, 2, 1);
     synth_alloc(s, MTDB_FUNC_MALLOC, 5100, 0x55550000, 64, 1, 1);
     synth_alloc(s, MTDB_FUNC_CALLOC, 5200, 0x55550100, 128, 1, 1);
     synth_alloc(s, MTDB_FUNC_POSIX_MEMALIGN, 5300, 0x55551000, 4096, 1, 3);
@@ -32,7 +38,7 @@ static void golden_main_thread(const char *dir)
     synth_mark(s, MTDB_MARK_PHASE_END, 6300, "load");
     synth_state(s, MTDB_STATE_PAUSED, 6400, NULL, 0);
     synth_state(s, MTDB_STATE_RESUMED, 6500, NULL, 0);
-    uint64_t counters[MTDB_COUNTER_COUNT] = {8, 512, 0, 0, 0, 1};
+    uint64_t counters[MTDB_COUNTER_COUNT] = {9, 512, 0, 0, 0, 2};
     synth_counters(s, counters);
     synth_block_end(s, 1, MTDB_BLOCK_THREAD_LAST);
     synth_close(s);

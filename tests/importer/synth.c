@@ -125,6 +125,11 @@ void synth_stack(synth_t *s, const uintptr_t *frames, unsigned depth)
     s->p = mtdb_enc_stack(s->p, frames, depth);
 }
 
+void synth_stack_shared(synth_t *s, const uintptr_t *frames, unsigned depth, unsigned shared)
+{
+    s->p = mtdb_enc_stack_shared(s->p, frames, depth, shared);
+}
+
 void synth_thread(synth_t *s, uint64_t tid, uint64_t start_ns, uint64_t flags)
 {
     s->p = mtdb_enc_thread(s->p, tid, start_ns, (uint32_t)flags);

@@ -49,6 +49,9 @@ void synth_realloc(synth_t *s, unsigned func, uint64_t t0, uint64_t old_addr, ui
                    uint64_t new_addr, uint64_t size, uint64_t stack);
 void synth_fail(synth_t *s, unsigned func, uint64_t ts, uint64_t size);
 void synth_stack(synth_t *s, const uintptr_t *frames, unsigned depth);
+/* The shared form (format 2): frames is the whole stack, its outer `shared` frames those
+ * of the block's previous STACK record. */
+void synth_stack_shared(synth_t *s, const uintptr_t *frames, unsigned depth, unsigned shared);
 void synth_thread(synth_t *s, uint64_t tid, uint64_t start_ns, uint64_t flags);
 void synth_name(synth_t *s, const char *name);
 void synth_mark(synth_t *s, unsigned kind, uint64_t ts, const char *label);

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "itest.h"
+#include "mtdb_format.h"
 
 static void check_trace(const char *version_dir, const char *name, char *jobs)
 {
@@ -35,22 +36,25 @@ static void check_trace(const char *version_dir, const char *name, char *jobs)
     free(tmp), free(db);
 }
 
-START_TEST(test_golden_v1_all_traces)
+/* Every major version the reader reads has its golden traces, and they all import. */
+START_TEST(test_golden_all_versions_all_traces)
 {
-    char version_dir[1024];
-    snprintf(version_dir, sizeof version_dir, "%s/v1", IMP_GOLDEN_DIR);
-    DIR *d = opendir(version_dir);
-    ck_assert_ptr_nonnull(d);
-    int traces = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (strchr(e->d_name, '.')) /* queries.sql, README, . and .. */
-            continue;
-        check_trace(version_dir, e->d_name, "1"); /* inserts on the importing thread */
-        check_trace(version_dir, e->d_name, "2"); /* inserts on a writer thread */
-        traces++;
+    for (int major = MTDB_FORMAT_OLDEST_MAJOR; major <= MTDB_FORMAT_MAJOR; major++) {
+        char version_dir[1024];
+        snprintf(version_dir, sizeof version_dir, "%s/v%d", IMP_GOLDEN_DIR, major);
+        DIR *d = opendir(version_dir);
+        ck_assert_msg(d != NULL, "no golden traces for format %d: %s", major, version_dir);
+        int traces = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+            if (strchr(e->d_name, '.')) /* queries.sql, README, . and .. */
+                continue;
+            check_trace(version_dir, e->d_name, "1"); /* inserts on the importing thread */
+            check_trace(version_dir, e->d_name, "2"); /* inserts on a writer thread */
+            traces++;
+        }
+        closedir(d);
+        ck_assert_int_ge(traces, 1);
     }
-    closedir(d);
-    ck_assert_int_ge(traces, 1);
 }
 END_TEST
 
@@ -97,7 +101,7 @@ int main(void)
 {
     Suite *s = suite_create("importer golden");
     TCase *tc = tcase_create("golden");
-    tcase_add_test(tc, test_golden_v1_all_traces);
+    tcase_add_test(tc, test_golden_all_versions_all_traces);
     tcase_add_test(tc, test_golden_queries_exact);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
