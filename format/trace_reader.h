@@ -32,12 +32,12 @@ const char *mtdb_read_strerror(int code);
 /* What kind of damage a diagnostic reports: X(ID, name), numbered from 1 in this order.
  * The name is what `mtdb dump` prints and import_problems.kind holds. */
 #define MTDB_DIAG_LIST(X)                                                                          \
-    X(BAD_BLOCK, "bad_block")   /* a sealed block failed its checksum: skipped */                 \
-    X(BAD_RECORD, "bad_record") /* a record did not parse: rest of its block skipped */           \
-    X(TORN_TAIL, "torn_tail")   /* the last, open block ended mid-record or was cut short */      \
-    X(EVENT_GAP, "event_gap")   /* a thread's event sequence jumped: events lost */               \
-    X(GARBAGE, "garbage")       /* bytes that are not a block where one was expected */          \
-    X(TRUNCATED, "truncated")   /* the file ends inside a block */                               \
+    X(BAD_BLOCK, "bad_block")        /* a sealed block failed its checksum: skipped */             \
+    X(BAD_RECORD, "bad_record")      /* a record did not parse: rest of its block skipped */       \
+    X(TORN_TAIL, "torn_tail")        /* the last, open block ended mid-record or was cut short */  \
+    X(EVENT_GAP, "event_gap")        /* a thread's event sequence jumped: events lost */           \
+    X(GARBAGE, "garbage")            /* bytes that are not a block where one was expected */       \
+    X(TRUNCATED, "truncated")        /* the file ends inside a block */                            \
     X(BAD_PIECE, "bad_packed_piece") /* a packed file's piece is lost: its bytes read as zeros */
 enum mtdb_diag_kind {
     MTDB_DIAG_NONE_ = 0,

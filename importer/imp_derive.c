@@ -591,7 +591,8 @@ static int imp_write_site_groups(imp_derive_t *d, const imp_groups_t *g, int his
     int rc = 0;
     for (uint64_t i = 0; !rc && i < g->n; i++) {
         int64_t *k = g->keys + 4 * i, *v = g->vals + 2 * i;
-        const char *site = k[1] ? d->rep_site[k[1] - 1] : NULL, *loc = k[1] ? d->rep_loc[k[1] - 1] : NULL;
+        const char *site = k[1] ? d->rep_site[k[1] - 1] : NULL,
+                   *loc = k[1] ? d->rep_loc[k[1] - 1] : NULL;
         imp_value_t row[7] = {imp_v_int(k[0]), imp_v_text(site ? site : "(no stack)"),
                               imp_v_text(loc)};
         if (histograms) {

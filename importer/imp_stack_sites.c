@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imp_array.h"
 #include "imp_error.h"
 #include "imp_hashmap.h"
 #include "imp_stack_sites.h"
@@ -61,21 +62,6 @@ typedef struct imp_sites {
     char *path;
     size_t cappath;
 } imp_sites_t;
-
-static int imp_grow(void **arr, uint64_t *cap, uint64_t need, size_t elem)
-{
-    if (need < *cap)
-        return 0;
-    uint64_t n = *cap ? *cap * 2 : 256;
-    while (n <= need)
-        n *= 2;
-    void *p = realloc(*arr, n * elem);
-    if (!p)
-        return IMP_ENOMEM;
-    *arr = p;
-    *cap = n;
-    return 0;
-}
 
 static char *imp_dup(const imp_value_t *v)
 {
@@ -381,12 +367,18 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
         site = a_label, location = a_location, class = "unknown";
     const char *path;
     int rc = imp_path(st, un, &path);
-    imp_value_t row[12] = {
-        imp_v_int(stack_id), imp_v_text(site), imp_v_text(location), imp_v_text(class),
-        imp_v_text(u ? u->module : NULL), imp_v_text(u ? u->function : NULL),
-        u ? imp_v_int(uk / 4096) : imp_v_null(), imp_v_text(a_label),
-        imp_v_text(a ? a->function : NULL), imp_v_text(a_location), imp_v_text(a_module),
-        imp_v_text(path)};
+    imp_value_t row[12] = {imp_v_int(stack_id),
+                           imp_v_text(site),
+                           imp_v_text(location),
+                           imp_v_text(class),
+                           imp_v_text(u ? u->module : NULL),
+                           imp_v_text(u ? u->function : NULL),
+                           u ? imp_v_int(uk / 4096) : imp_v_null(),
+                           imp_v_text(a_label),
+                           imp_v_text(a ? a->function : NULL),
+                           imp_v_text(a_location),
+                           imp_v_text(a_module),
+                           imp_v_text(path)};
     if (!rc)
         rc = imp_db_run(st->db, imp_site_insert, row, 12);
     free(a_location);

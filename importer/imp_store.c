@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "imp_array.h"
 #include "imp_error.h"
 #include "imp_store.h"
 
@@ -33,22 +34,6 @@ void imp_store_free(imp_store_t *s)
     imp_hashmap_free(&s->module_by_hash);
     imp_hashmap_free(&s->frame_by_key);
     imp_store_end_stacks(s);
-}
-
-/* Grows *arr (of elem-byte items) so that index `need` fits. */
-static int imp_grow(void **arr, uint64_t *cap, uint64_t need, size_t elem)
-{
-    if (need < *cap)
-        return 0;
-    uint64_t n = *cap ? *cap * 2 : 256;
-    while (n <= need)
-        n *= 2;
-    void *p = realloc(*arr, n * elem);
-    if (!p)
-        return IMP_ENOMEM;
-    *arr = p;
-    *cap = n;
-    return 0;
 }
 
 static uint64_t imp_hash_bytes(uint64_t h, const void *data, size_t len)

@@ -126,7 +126,8 @@ int rec_append_stack(rec_thread_t *t, void *const *frames, unsigned n)
         /* after rec_block_ensure: a new block has no stack to share yet */
         unsigned shared = shared_outer_frames(t, frames, n);
         const uintptr_t *f = (const uintptr_t *)frames;
-        t->pos = shared ? mtdb_enc_stack_shared(t->pos, f, n, shared) : mtdb_enc_stack(t->pos, f, n);
+        t->pos =
+            shared ? mtdb_enc_stack_shared(t->pos, f, n, shared) : mtdb_enc_stack(t->pos, f, n);
         commit(t);
         for (unsigned i = 0; i < n; i++)
             t->block_stack[i] = f[i];

@@ -1,7 +1,7 @@
 /* test_reader_header.c: opening a trace: file header checks and their error codes.
  *
- * Unknown major refused naming both versions, the older major read, any minor accepted, bad magic, byte order,
- * checksum, chunk sizes, short and missing files. Messages name the file.
+ * Unknown major refused naming both versions, the older major read, any minor accepted, bad magic,
+ * byte order, checksum, chunk sizes, short and missing files. Messages name the file.
  */
 #include <check.h>
 #include <stdio.h>

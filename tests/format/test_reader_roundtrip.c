@@ -262,8 +262,8 @@ START_TEST(test_reader_shared_stacks_rebuilt_exactly)
     static const uintptr_t a[] = {0x401010, 0x401020, 0x7f0000001000, 0x401300, 0x401400};
     static const uintptr_t b[] = {0x402000, 0x401999, 0x401888, 0x7f0000001000, 0x401300, 0x401400};
     static const uintptr_t c[] = {0x401888, 0x7f0000001000, 0x401300, 0x401400};
-    static const uintptr_t d[] = {0x403000, 0x403001, 0x403002, 0x403003, 0x403004, 0x401300,
-                                  0x401400};
+    static const uintptr_t d[] = {0x403000, 0x403001, 0x403002, 0x403003,
+                                  0x403004, 0x401300, 0x401400};
     static const uintptr_t e[] = {0x405000, 0x405001, 0x401300, 0x401400};
     tb_init(&img, MTDB_FILE_KIND_STREAM, 4096, 4096);
     tb_begin(&img, 1, MTDB_BLOCK_THREAD_FIRST, 100, 0);

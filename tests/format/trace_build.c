@@ -177,7 +177,8 @@ tb_rec_t *tb_stack(tb_t *t, const uintptr_t *frames, unsigned depth)
 
 tb_rec_t *tb_stack_shared(tb_t *t, const uintptr_t *frames, unsigned depth, unsigned shared)
 {
-    tb_rec_t *r = tb_rec_start(t, MTDB_REC_STACK, MTDB_SUB_STACK_SHARED, MTDB_MAX_STACK_RECORD(depth));
+    tb_rec_t *r =
+        tb_rec_start(t, MTDB_REC_STACK, MTDB_SUB_STACK_SHARED, MTDB_MAX_STACK_RECORD(depth));
     r->depth = depth;
     for (unsigned i = 0; i < depth && i < TB_MAX_FRAMES; i++)
         r->frames[i] = frames[i];

@@ -59,11 +59,13 @@ START_TEST(shared_prefixes_once)
     const char *db = it_path(dir, "t.db");
     char *dbs = strdup(db);
     /* 64 distinct stacks of one depth, and no (parent, frame) twice in the tree */
-    ck_query(dbs, "SELECT count(*), count(DISTINCT stack_id), count(DISTINCT s.depth)"
-                  " FROM allocations a JOIN stacks s USING (stack_id) WHERE size_bytes = 3333;",
+    ck_query(dbs,
+             "SELECT count(*), count(DISTINCT stack_id), count(DISTINCT s.depth)"
+             " FROM allocations a JOIN stacks s USING (stack_id) WHERE size_bytes = 3333;",
              "64|64|1");
-    ck_query(dbs, "SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT parent_id, frame_id"
-                  " FROM stack_nodes)) FROM stack_nodes;",
+    ck_query(dbs,
+             "SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT parent_id, frame_id"
+             " FROM stack_nodes)) FROM stack_nodes;",
              "0");
     ck_query(dbs, "SELECT count(*) FROM stack_nodes WHERE parent_id >= node_id;", "0");
 
@@ -98,10 +100,11 @@ START_TEST(shared_prefixes_once)
         ck_assert_int_eq(distinct, 4 << (2 * j)); /* 4, 16, 64 */
     }
     /* the stack_frames view walks the same tree: depth rows a stack, innermost first */
-    ck_query(dbs, "SELECT count(*) = 64 * max(s.depth), count(DISTINCT f.stack_id * 1000 + f.position)"
-                  " = count(*), min(f.position), max(f.position) = max(s.depth) - 1"
-                  " FROM stack_frames f JOIN stacks s USING (stack_id)"
-                  " WHERE f.stack_id IN (SELECT stack_id FROM allocations WHERE size_bytes = 3333);",
+    ck_query(dbs,
+             "SELECT count(*) = 64 * max(s.depth), count(DISTINCT f.stack_id * 1000 + f.position)"
+             " = count(*), min(f.position), max(f.position) = max(s.depth) - 1"
+             " FROM stack_frames f JOIN stacks s USING (stack_id)"
+             " WHERE f.stack_id IN (SELECT stack_id FROM allocations WHERE size_bytes = 3333);",
              "1|1|0|1");
     rows = it_query(dbs, "SELECT y.function FROM allocations a JOIN stack_frames f USING (stack_id)"
                          " JOIN symbols y USING (frame_id) WHERE a.size_bytes = 3333"
@@ -127,21 +130,23 @@ static void same_as_reference(const char *prog_and_args, const char *min_stacks)
 {
     char *dir = record(prog_and_args);
     char *db = strdup(it_path(dir, "t.db"));
-    ck_query(db, "CREATE TABLE imp_sites AS SELECT * FROM stack_sites;"
-                 "CREATE TABLE imp_functions AS SELECT * FROM stack_functions;\n"
-                 ".read " IMP_SQL_DIR "/55-derive.sql\n",
+    ck_query(db,
+             "CREATE TABLE imp_sites AS SELECT * FROM stack_sites;"
+             "CREATE TABLE imp_functions AS SELECT * FROM stack_functions;\n"
+             ".read " IMP_SQL_DIR "/55-derive.sql\n",
              "");
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT count(*) >= %s FROM stacks;", min_stacks);
     ck_query(db, sql, "1");
-    ck_query(db, "SELECT (SELECT count(*) FROM stacks) = (SELECT count(*) FROM imp_sites),"
-                 " (SELECT count(*) FROM imp_sites) = (SELECT count(*) FROM stack_sites),"
-                 " (SELECT count(*) FROM (SELECT * FROM imp_sites EXCEPT SELECT * FROM stack_sites)),"
-                 " (SELECT count(*) FROM (SELECT * FROM stack_sites EXCEPT SELECT * FROM imp_sites)),"
-                 " (SELECT count(*) FROM imp_functions) = (SELECT count(*) FROM stack_functions),"
-                 " (SELECT count(*) FROM (SELECT * FROM imp_functions EXCEPT"
-                 "  SELECT * FROM stack_functions)),"
-                 " (SELECT count(*) FROM stack_functions) >= (SELECT count(*) FROM stacks) / 2;",
+    ck_query(db,
+             "SELECT (SELECT count(*) FROM stacks) = (SELECT count(*) FROM imp_sites),"
+             " (SELECT count(*) FROM imp_sites) = (SELECT count(*) FROM stack_sites),"
+             " (SELECT count(*) FROM (SELECT * FROM imp_sites EXCEPT SELECT * FROM stack_sites)),"
+             " (SELECT count(*) FROM (SELECT * FROM stack_sites EXCEPT SELECT * FROM imp_sites)),"
+             " (SELECT count(*) FROM imp_functions) = (SELECT count(*) FROM stack_functions),"
+             " (SELECT count(*) FROM (SELECT * FROM imp_functions EXCEPT"
+             "  SELECT * FROM stack_functions)),"
+             " (SELECT count(*) FROM stack_functions) >= (SELECT count(*) FROM stacks) / 2;",
              "1|1|0|0|1|0|1");
     free(db);
     it_rm_rf(dir);
