@@ -128,8 +128,9 @@ static void imp_print_summary(const mtdb_import_result_t *r, const cmd_import_vi
     if (view->verbose)
         fprintf(stderr,
                 "mtdb: time: parse %.3f s, pair %.3f s, symbolize %.3f s, insert %.3f s, "
-                "index %.3f s\n",
-                r->parse_s, r->pair_s, r->symbolize_s, r->insert_s, r->index_s);
+                "index %.3f s (sites %.3f s, block totals %.3f s)\n",
+                r->parse_s, r->pair_s, r->symbolize_s, r->insert_s, r->index_s, r->sites_s,
+                r->blocks_s);
     if (view->quiet)
         return;
     fprintf(stderr,

@@ -92,15 +92,18 @@ static int imp_derive(imp_db_t *db, imp_store_t *store)
 }
 
 /* The post-load schema files in the order of their numbers. */
-static int imp_post_load_files(imp_db_t *db, imp_store_t *store)
+static int imp_post_load_files(imp_db_t *db, imp_store_t *store, imp_times_t *times)
 {
     int rc = imp_db_apply_files(db, IMP_SQL_AFTER_LOAD, IMP_SQL_FORK_INHERITED);
     if (!rc)
         rc = imp_fork_inherited(db);
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_FORK_INHERITED + 1, IMP_SQL_DERIVE);
+    double t0 = imp_clock_now_s();
     if (!rc)
         rc = imp_derive(db, store);
+    double t1 = imp_clock_now_s();
+    times->sites = t1 - t0;
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE + 1, IMP_SQL_DERIVE_BLOCKS);
     if (!rc)
@@ -111,12 +114,13 @@ static int imp_post_load_files(imp_db_t *db, imp_store_t *store)
         const char *part = text ? strstr(text, IMP_SQL_PER_SITE_BEGIN) : NULL;
         rc = part ? imp_db_exec(db, part) : IMP_EDB;
     }
+    times->blocks = imp_clock_now_s() - t1;
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE_BLOCKS + 1, IMP_SQL_LAST + 1);
     return rc;
 }
 
-int imp_finish(imp_db_t *db, imp_store_t *store, double *index_s)
+int imp_finish(imp_db_t *db, imp_store_t *store, imp_times_t *times)
 {
     int rc = imp_db_end_load(db);
     if (rc)
@@ -124,9 +128,9 @@ int imp_finish(imp_db_t *db, imp_store_t *store, double *index_s)
     double t0 = imp_clock_now_s();
     rc = imp_short_names(db);
     if (!rc)
-        rc = imp_post_load_files(db, store);
+        rc = imp_post_load_files(db, store, times);
     if (!rc)
         rc = imp_db_end(db);
-    *index_s = imp_clock_now_s() - t0;
+    times->index = imp_clock_now_s() - t0;
     return rc;
 }

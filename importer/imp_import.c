@@ -92,7 +92,7 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
     if (!rc)
         rc = imp_info_write(run);
     if (!rc)
-        rc = imp_finish(run->db, &run->store, &run->times.index);
+        rc = imp_finish(run->db, &run->store, &run->times);
     run->times.insert = imp_db_insert_seconds(run->db);
     return rc;
 }
@@ -124,6 +124,7 @@ static void imp_result_fill(const imp_run_t *run, mtdb_import_result_t *res)
     res->problems = run->warnings;
     res->parse_s = t->parse, res->pair_s = t->pair, res->symbolize_s = t->symbolize;
     res->insert_s = t->insert, res->index_s = t->index, res->total_s = t->total;
+    res->sites_s = t->sites, res->blocks_s = t->blocks;
 }
 
 /* Imports into the temporary file tmp, locked by this import, then publishes it. */

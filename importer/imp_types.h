@@ -22,6 +22,7 @@
 
 typedef struct imp_times {
     double parse, pair, symbolize, insert, index, total;
+    double sites, blocks; /* parts of index: per-stack sites, per-block totals */
 } imp_times_t;
 
 typedef struct imp_file {

@@ -64,8 +64,11 @@ typedef struct mtdb_import_result {
     uint32_t processes;
     uint64_t threads, events, blocks;
     uint64_t problems; /* import_problems rows: damage skipped, findings */
-    /* seconds: decoding, pairing, symbolizing, inserting, post-load schema, in all */
+    /* seconds: decoding, pairing, symbolizing, inserting, post-load schema, in all; and
+     * two parts of index_s: each stack's site and functions (sql/55-derive.sql), the
+     * totals of the blocks (sql/56-derive-blocks.sql) */
     double parse_s, pair_s, symbolize_s, insert_s, index_s, total_s;
+    double sites_s, blocks_s;
     char message[512]; /* on failure: why, one sentence; "" when the code says it all */
 } mtdb_import_result_t;
 
