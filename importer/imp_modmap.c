@@ -62,6 +62,7 @@ int imp_modmap_update(imp_modmap_t *m, imp_store_t *s, const mtdb_module_t *mods
             rc = imp_mapping_write(m, s, &m->cur[i], ts_ns, 0);
     free(m->cur);
     m->cur = next, m->ncur = count;
+    m->gen++;
     qsort(m->cur, count, sizeof *m->cur, imp_mapping_cmp);
     return rc;
 }

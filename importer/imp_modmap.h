@@ -22,6 +22,7 @@ typedef struct imp_modmap {
     int64_t process_id;
     imp_mapping_t *cur; /* sorted by base */
     uint32_t ncur, capcur;
+    uint32_t gen; /* snapshots so far: an address resolved under another may differ */
 } imp_modmap_t;
 
 void imp_modmap_init(imp_modmap_t *m, int64_t process_id);

@@ -181,6 +181,7 @@ int imp_process_import(imp_run_t *run, imp_proc_t *proc)
     imp_merge_end(&m);
     free(p.modmap.cur);
     free(p.frame_buf);
+    free(p.ip_frames);
     imp_pair_release(&p);
     imp_threads_free(&p);
     imp_progress(&p, run->events, 1);

@@ -10,10 +10,13 @@
 
 #include "imp_error.h"
 #include "imp_func_name.h"
+#include "imp_hashmap.h"
 #include "imp_loss.h"
 #include "imp_pair.h"
 #include "imp_records.h"
 #include "imp_threads.h"
+
+#define IMP_IP_FRAMES 4096 /* entries of imp_pctx_t.ip_frames, a power of two */
 
 typedef int (*imp_record_fn)(imp_pctx_t *p, const mtdb_record_t *r, int half);
 
@@ -125,12 +128,22 @@ static int imp_rec_stack(imp_pctx_t *p, const mtdb_record_t *r, int half)
             return IMP_ENOMEM;
         p->frame_buf = a, p->capframe_buf = r->depth;
     }
+    if (!p->ip_frames && !(p->ip_frames = calloc(IMP_IP_FRAMES, sizeof *p->ip_frames)))
+        return IMP_ENOMEM;
     int rc = 0;
     for (uint32_t i = 0; !rc && i < r->depth; i++) {
+        uint64_t ip = r->frames[i];
+        struct imp_ip_frame *c = &p->ip_frames[imp_hash64(ip) & (IMP_IP_FRAMES - 1)];
+        if (c->frame_id && c->ip == ip && c->gen == p->modmap.gen) {
+            p->frame_buf[i] = c->frame_id;
+            continue;
+        }
         uint32_t module;
         uint64_t offset;
-        imp_modmap_resolve(&p->modmap, r->frames[i], &module, &offset);
+        imp_modmap_resolve(&p->modmap, ip, &module, &offset);
         rc = imp_store_frame(&p->run->store, module, offset, &p->frame_buf[i]);
+        if (!rc)
+            c->ip = ip, c->frame_id = p->frame_buf[i], c->gen = p->modmap.gen;
     }
     int64_t stack_id = 0;
     if (!rc)

@@ -107,6 +107,13 @@ typedef struct imp_pctx {
     imp_modmap_t modmap;
     uint32_t *frame_buf;
     uint32_t capframe_buf;
+    /* The frame of recent stack addresses under the module map of generation gen: the
+     * same return addresses come back in stack after stack (direct-mapped, made on the
+     * first stack). */
+    struct imp_ip_frame {
+        uint64_t ip;
+        uint32_t frame_id, gen;
+    } *ip_frames;
     const char *cur_file;
     uint64_t cur_offset; /* file offset of the record being applied */
     int rc;              /* sticky error of the reader's diagnostics callback */
