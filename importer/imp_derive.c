@@ -120,11 +120,9 @@ typedef struct imp_derive {
     int64_t nprocs;
     int64_t temp_ns, small, steps, burst_ns, burst_factor_micro, min_blocks;
     int64_t *site_rep; /* stack_id -> the lowest stack_id of the same site and location */
-    char **site_label; /* stack_id -> "site (file:line)" for reps */
     char **rep_site, **rep_loc; /* stack_id -> its site and location, for reps */
     int64_t nstacks, rep;
     int64_t nostack_rep; /* the rep of ('(no stack)', no location): blocks without a stack */
-    char *prev_site, *prev_loc;
     imp_groups_t totals, peak, windows, pairs, site_pairs, cross;
     imp_groups_t site_hist, site_steps; /* keyed by (process, rep or 0, bucket or step) */
     imp_lives_t *lives, *site_lives;
@@ -250,10 +248,8 @@ static int imp_load_site(void *ctx, const imp_value_t *c, int n)
     const char *loc = c[2].type == IMP_V_TEXT ? c[2].s : NULL;
     if (id < 1 || id > d->nstacks)
         return 0;
-    if (!d->rep || !imp_same_text(site, d->prev_site) || !imp_same_text(loc, d->prev_loc)) {
-        free(d->prev_site), free(d->prev_loc);
-        d->prev_site = site ? strdup(site) : NULL;
-        d->prev_loc = loc ? strdup(loc) : NULL;
+    if (!d->rep || !imp_same_text(site, d->rep_site[d->rep - 1]) ||
+        !imp_same_text(loc, d->rep_loc[d->rep - 1])) {
         d->rep = id;
         d->rep_site[id - 1] = site ? strdup(site) : NULL;
         d->rep_loc[id - 1] = loc ? strdup(loc) : NULL;
@@ -261,17 +257,6 @@ static int imp_load_site(void *ctx, const imp_value_t *c, int n)
             return IMP_ENOMEM;
         if (site && !loc && !strcmp(site, "(no stack)"))
             d->nostack_rep = id;
-        const char *base = loc ? strrchr(loc, '/') : NULL;
-        base = base ? base + 1 : loc;
-        size_t len = (site ? strlen(site) : 10) + (base ? strlen(base) + 3 : 0) + 1;
-        char *label = malloc(len);
-        if (!label)
-            return IMP_ENOMEM;
-        if (base)
-            snprintf(label, len, "%s (%s)", site ? site : "(no stack)", base);
-        else
-            snprintf(label, len, "%s", site ? site : "(no stack)");
-        d->site_label[id - 1] = label;
     }
     d->site_rep[id - 1] = d->rep;
     return 0;
@@ -648,6 +633,22 @@ static int imp_write_bursts(imp_derive_t *d)
     return rc;
 }
 
+/* "site (file:line)" of a rep (the location's file name only), "(no stack)" for 0;
+ * malloc'd, NULL when out of memory. */
+static char *imp_site_label(const imp_derive_t *d, int64_t rep)
+{
+    const char *site = rep ? d->rep_site[rep - 1] : NULL, *loc = rep ? d->rep_loc[rep - 1] : NULL;
+    const char *base = loc ? strrchr(loc, '/') : NULL;
+    base = base ? base + 1 : loc;
+    size_t len = (site ? strlen(site) : 10) + (base ? strlen(base) + 3 : 0) + 1;
+    char *label = malloc(len);
+    if (label && base)
+        snprintf(label, len, "%s (%s)", site ? site : "(no stack)", base);
+    else if (label)
+        snprintf(label, len, "%s", site ? site : "(no stack)");
+    return label;
+}
+
 static int imp_write_lives(imp_derive_t *d, imp_groups_t *g, imp_lives_t *lives, uint64_t n,
                            int sites)
 {
@@ -658,8 +659,12 @@ static int imp_write_lives(imp_derive_t *d, imp_groups_t *g, imp_lives_t *lives,
         imp_lives_t *l = &lives[i];
         qsort(l->ns, l->n, sizeof *l->ns, imp_cmp_i64);
         int64_t t = sites ? k[0] : k[1], ft = sites ? k[1] : k[2];
-        const char *as = !sites ? NULL : k[2] ? d->site_label[k[2] - 1] : "(no stack)";
-        const char *fs = sites && k[3] ? d->site_label[k[3] - 1] : NULL;
+        char *as = sites ? imp_site_label(d, k[2]) : NULL;
+        char *fs = sites && k[3] ? imp_site_label(d, k[3]) : NULL;
+        if ((sites && !as) || (sites && k[3] && !fs)) {
+            free(as), free(fs);
+            return IMP_ENOMEM;
+        }
         imp_value_t row[11] = {imp_v_text(sites ? "sites" : "threads"),
                                imp_v_int(l->process_id),
                                imp_v_int(t),
@@ -672,6 +677,7 @@ static int imp_write_lives(imp_derive_t *d, imp_groups_t *g, imp_lives_t *lives,
                                imp_v_int(l->ns[(9 * l->n + 9) / 10 - 1]),
                                imp_v_int(l->ns[l->n - 1])};
         rc = imp_db_run(d->db, sql, row, 11);
+        free(as), free(fs);
     }
     return rc;
 }
@@ -688,10 +694,9 @@ static int imp_load_thread(void *ctx, const imp_value_t *c, int n)
 static void imp_derive_free(imp_derive_t *d)
 {
     free(d->events);
-    for (int64_t i = 0; d->site_label && d->rep_site && d->rep_loc && i < d->nstacks; i++)
-        free(d->site_label[i]), free(d->rep_site[i]), free(d->rep_loc[i]);
-    free(d->site_label), free(d->rep_site), free(d->rep_loc), free(d->site_rep), free(d->procs);
-    free(d->prev_site), free(d->prev_loc);
+    for (int64_t i = 0; d->rep_site && d->rep_loc && i < d->nstacks; i++)
+        free(d->rep_site[i]), free(d->rep_loc[i]);
+    free(d->rep_site), free(d->rep_loc), free(d->site_rep), free(d->procs);
     for (uint64_t i = 0; i < d->nlives; i++)
         free(d->lives[i].ns);
     for (uint64_t i = 0; i < d->nsite_lives; i++)
@@ -726,10 +731,9 @@ static int imp_derive_load(imp_derive_t *d)
         return rc;
     d->procs = calloc((size_t)d->nprocs + 1, sizeof *d->procs);
     d->site_rep = calloc((size_t)d->nstacks + 1, sizeof *d->site_rep);
-    d->site_label = calloc((size_t)d->nstacks + 1, sizeof *d->site_label);
     d->rep_site = calloc((size_t)d->nstacks + 1, sizeof *d->rep_site);
     d->rep_loc = calloc((size_t)d->nstacks + 1, sizeof *d->rep_loc);
-    if (!d->procs || !d->site_rep || !d->site_label || !d->rep_site || !d->rep_loc)
+    if (!d->procs || !d->site_rep || !d->rep_site || !d->rep_loc)
         return IMP_ENOMEM;
     rc = imp_db_scan(d->db, imp_params_sql, imp_load_params, d);
     if (!rc)
