@@ -93,10 +93,16 @@ int rec_block_ensure(rec_thread_t *t, uint32_t need, uint64_t ts)
     return block_roll(t, need, ts);
 }
 
+/* Room for a record without a time of its own: it takes the block's last time. */
+static int meta_room(rec_thread_t *t, uint32_t need)
+{
+    return rec_block_ensure(t, need, t->blk ? t->enc.last_ns : rec_now_ns());
+}
+
 int rec_append_meta(rec_thread_t *t, const void *rec, uint32_t len)
 {
     rec_global_lock();
-    int rc = rec_block_ensure(t, len, t->blk ? t->enc.last_ns : rec_now_ns());
+    int rc = meta_room(t, len);
     if (rc == 0) {
         memcpy(t->pos, rec, len);
         t->pos += len;
@@ -120,8 +126,7 @@ int rec_append_stack(rec_thread_t *t, void *const *frames, unsigned n)
     if (n > REC_MAX_DEPTH)
         n = REC_MAX_DEPTH;
     rec_global_lock();
-    int rc = rec_block_ensure(t, (uint32_t)MTDB_MAX_STACK_RECORD(n),
-                              t->blk ? t->enc.last_ns : rec_now_ns());
+    int rc = meta_room(t, (uint32_t)MTDB_MAX_STACK_RECORD(n));
     if (rc == 0) {
         /* after rec_block_ensure: a new block has no stack to share yet */
         unsigned shared = shared_outer_frames(t, frames, n);

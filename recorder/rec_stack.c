@@ -141,6 +141,16 @@ static uint32_t intern_stack(rec_thread_t *t, void **frames, int n)
     return id;
 }
 
+/* How many of the walk's first frames are libmtrec's own (the hook, this file). */
+static int own_frames(void *const *frames, int n)
+{
+    int skip = 0;
+    while (skip < n && (uintptr_t)frames[skip] >= rec_proc.self_lo &&
+           (uintptr_t)frames[skip] < rec_proc.self_hi)
+        skip++;
+    return skip;
+}
+
 uint32_t rec_stack_capture(rec_thread_t *t)
 {
     void *frames[REC_MAX_DEPTH + 16];
@@ -156,10 +166,7 @@ uint32_t rec_stack_capture(rec_thread_t *t)
         t->unwind_interval = 192 + (uint32_t)(t1 & 127);
         t->unwind_countdown = (int32_t)t->unwind_interval;
     }
-    int skip = 0;
-    while (skip < n && (uintptr_t)frames[skip] >= rec_proc.self_lo &&
-           (uintptr_t)frames[skip] < rec_proc.self_hi)
-        skip++;
+    int skip = own_frames(frames, n);
     n -= skip;
     if (n > depth) {
         n = depth;
@@ -194,10 +201,7 @@ static int runtime_site_frames(rec_thread_t *t, void **frames, int cap, void ***
     int saved = errno;
     int n = walk(t, frames, cap);
     errno = saved;
-    int skip = 0;
-    while (skip < n && (uintptr_t)frames[skip] >= rec_proc.self_lo &&
-           (uintptr_t)frames[skip] < rec_proc.self_hi)
-        skip++;
+    int skip = own_frames(frames, n);
     int user = skip;
     while (user < n && rec_runtime_contains((uintptr_t)frames[user]))
         user++;
