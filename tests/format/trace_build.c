@@ -164,26 +164,27 @@ tb_rec_t *tb_fail(tb_t *t, unsigned func, uint64_t ts, uint64_t size)
     return tb_rec_done(t, r, mtdb_enc_fail(t->rp, &t->enc, func, ts, size), 1);
 }
 
-tb_rec_t *tb_stack(tb_t *t, const uintptr_t *frames, unsigned depth)
+/* A STACK record of either form: what the reader must return is the whole stack. */
+static tb_rec_t *tb_stack_start(tb_t *t, unsigned sub, const uintptr_t *frames, unsigned depth)
 {
-    tb_rec_t *r = tb_rec_start(t, MTDB_REC_STACK, 0, MTDB_MAX_STACK_RECORD(depth));
+    tb_rec_t *r = tb_rec_start(t, MTDB_REC_STACK, (uint8_t)sub, MTDB_MAX_STACK_RECORD(depth));
     r->depth = depth;
     for (unsigned i = 0; i < depth && i < TB_MAX_FRAMES; i++)
         r->frames[i] = frames[i];
     r->stack_id = ++t->stacks[t->blk_thread];
     r->ts = t->enc.last_ns;
+    return r;
+}
+
+tb_rec_t *tb_stack(tb_t *t, const uintptr_t *frames, unsigned depth)
+{
+    tb_rec_t *r = tb_stack_start(t, 0, frames, depth);
     return tb_rec_done(t, r, mtdb_enc_stack(t->rp, frames, depth), 0);
 }
 
 tb_rec_t *tb_stack_shared(tb_t *t, const uintptr_t *frames, unsigned depth, unsigned shared)
 {
-    tb_rec_t *r =
-        tb_rec_start(t, MTDB_REC_STACK, MTDB_SUB_STACK_SHARED, MTDB_MAX_STACK_RECORD(depth));
-    r->depth = depth;
-    for (unsigned i = 0; i < depth && i < TB_MAX_FRAMES; i++)
-        r->frames[i] = frames[i];
-    r->stack_id = ++t->stacks[t->blk_thread];
-    r->ts = t->enc.last_ns;
+    tb_rec_t *r = tb_stack_start(t, MTDB_SUB_STACK_SHARED, frames, depth);
     return tb_rec_done(t, r, mtdb_enc_stack_shared(t->rp, frames, depth, shared), 0);
 }
 
