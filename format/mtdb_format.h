@@ -121,7 +121,7 @@
 #define MTDB_FILE_MAGIC "MTDBTRC\n"
 #define MTDB_BYTE_ORDER_MARK 0x0A0B0C0Du
 #define MTDB_FORMAT_MAJOR 2
-#define MTDB_FORMAT_MINOR 0
+#define MTDB_FORMAT_MINOR 1
 /* The oldest major a reader of this header still reads (1: no shared STACK records). */
 #define MTDB_FORMAT_OLDEST_MAJOR 1
 #define MTDB_FILE_HEADER_BYTES 64
@@ -245,7 +245,14 @@ static inline unsigned mtdb_free_func_decode(unsigned sub)
     X(STARTUP_PASSTHROUGH, "startup_passthrough",                                                  \
       "events not recorded: they came while the recorder was starting (process level)")           \
     X(STACK_TABLE_RESETS, "stack_table_resets",                                                    \
-      "times the thread's stack table reached MTDB_STACK_TABLE_KB and was cleared")
+      "times the thread's stack table reached MTDB_STACK_TABLE_KB and was cleared")           \
+    X(UNWIND_REUSED, "unwind_reused",                                                              \
+      "stack walks that copied their outer frames from the thread's previous walk")                \
+    X(UNWIND_FALLBACK, "unwind_fallback",                                                          \
+      "stack walks left to unw_backtrace: a frame the cached walker does not follow")             \
+    X(UNWIND_RULES_READ, "unwind_rules_read", "unwind rules read from .eh_frame (cache misses)")   \
+    X(UNWIND_MISMATCH, "unwind_mismatch",                                                          \
+      "MTDB_STACK_CACHE=verify: cached walks that differed from unw_backtrace's")
 #define MTDB_MAX_COUNTERS 64 /* a reader's cap on a COUNTERS record's count */
 enum mtdb_counter {
 #define MTDB_COUNTER_ENUM(name, str, doc) MTDB_COUNTER_##name,

@@ -24,6 +24,10 @@
     X(DEPTH, "DEPTH", "depth", 'i', 1, 256, 64, "", "frames per stack")                            \
     X(UNWIND, "UNWIND", "unwind", 'c', 0, 1, 0, "libunwind|fp",                                    \
       "stack walker: libunwind (unw_backtrace) or frame pointers")                                 \
+    X(STACK_CACHE, "STACK_CACHE", "stack-cache", 'c', 0, 2, 0, "on|off|verify",                    \
+      "libunwind walker: reuse the outer frames of the thread's last stack when every stack "      \
+      "word they were read from is unchanged (on); walk every frame (off); or do both and "        \
+      "count any difference in unwind_mismatch (verify, for testing: slower)")                     \
     X(SAMPLE_LARGE, "SAMPLE_LARGE", "sample-large", 'i', 0, 1099511627776LL, 65536, "",            \
       "fast preset: allocations of at least this many bytes always get a stack")                   \
     X(SAMPLE_FIRST, "SAMPLE_FIRST", "sample-first", 'i', 0, 1000000, 8, "",                        \

@@ -65,6 +65,7 @@ typedef struct rec_settings {
     int preset; /* 0 precise, 1 fast, 2 leaks */
     int depth;
     int unwind_fp;
+    int stack_cache; /* enum rec_stack_cache */
     uint64_t sample_large, sample_first, sample_every;
     int start_paused;
     int follow;
@@ -263,7 +264,11 @@ typedef struct rec_thread {
     uint64_t cost_cpu0, cost_wall0; /* thread CPU and wall clocks before the measured event */
     int32_t unwind_countdown; /* stack walks likewise */
     uint32_t unwind_interval;
-    uintptr_t stack_lo, stack_hi; /* for the frame-pointer walker */
+    uintptr_t stack_lo, stack_hi; /* for the frame-pointer and the cached walkers */
+    struct rec_unwind *unwind;    /* the cached walker's state, mapped on first use */
+    uint32_t walk_stack_id;       /* the stack of the cached walker's last walk (0: none), */
+    uint32_t walk_stack_gen;      /* interned in this generation of the stack table, */
+    uint32_t walk_stack_cut;      /* 1: cut at the depth limit */
     int key_rounds;
     pid_t owner_pid; /* the process whose files this slot writes */
     char name[17];   /* the thread name last written */
@@ -332,6 +337,35 @@ int rec_runtime_module_name(const char *path); /* path names a runtime module */
 int rec_runtime_glob(const char *pattern, const char *name);
 
 void rec_stack_prime(void);
+
+/* ---- the cached walker (rec_unwind.c) and its rules (rec_cfi.c) ---------------------- */
+enum rec_stack_cache { REC_STACK_CACHE_ON, REC_STACK_CACHE_OFF, REC_STACK_CACHE_VERIFY };
+enum { REC_CFA_RSP = 1, REC_CFA_RBP = 2 };
+enum {
+    REC_RULE_UNKNOWN = 0, /* not followed: the walk is left to unw_backtrace */
+    REC_RULE_STEP,        /* CFA = reg + cfa_off, return address at CFA - 8 */
+    REC_RULE_LAST,        /* return address undefined: the outermost frame */
+};
+/* How to leave the frame at pc: the caller's rsp is the CFA, its pc is read at CFA - 8,
+ * its rbp at CFA + bp_off (bp_off 0: rbp is kept). */
+typedef struct rec_frame_rule {
+    uintptr_t pc; /* the pc looked up; 0: an empty table entry */
+    int32_t cfa_off;
+    int16_t bp_off;
+    uint8_t cfa_reg, kind;
+} rec_frame_rule_t;
+#define REC_UNWIND_MAX_FRAMES (REC_MAX_DEPTH + 16)
+typedef struct rec_unwind rec_unwind_t;
+/* Reads the rule for pc from its module's unwind tables; returns the module generation
+ * (dlpi_adds + dlpi_subs) it was read at. rule->kind is REC_RULE_UNKNOWN when none. */
+uint64_t rec_cfi_rule(uintptr_t pc, rec_frame_rule_t *rule);
+/* The calling stack's return addresses (as unw_backtrace gives them, the caller's first)
+ * into out[0..max); -1 when a frame cannot be followed. *reuse: how much of the thread's
+ * previous walk it took. */
+enum { REC_WALK_NEW, REC_WALK_REUSED /* its outer frames */, REC_WALK_SAME /* all: equal */ };
+int rec_unwind_walk(rec_thread_t *t, void **out, int max, int *reuse);
+void rec_unwind_forget(rec_thread_t *t); /* a new thread in the slot: no previous walk */
+int rec_unwind_rules_stale(rec_thread_t *t);
 /* The frame-pointer walk from the record at fp: reads only whole, 8-aligned 16-byte
  * records inside [lo, hi), each above the one before; stops at the first that is not.
  * Returns the return addresses found (at most max). */

@@ -75,6 +75,7 @@ static int load_settings(rec_settings_t *s)
     if (s->preset == 2 && !getenv("MTDB_DEPTH"))
         s->depth = 128;
     s->unwind_fp = (int)v[MTDB_SET_UNWIND];
+    s->stack_cache = (int)v[MTDB_SET_STACK_CACHE];
     s->sample_large = (uint64_t)v[MTDB_SET_SAMPLE_LARGE];
     s->sample_first = (uint64_t)v[MTDB_SET_SAMPLE_FIRST];
     s->sample_every = (uint64_t)v[MTDB_SET_SAMPLE_EVERY];
@@ -109,6 +110,8 @@ static size_t format_settings(char *out, size_t cap)
     n += rec_strlcpy(out + n, presets[s->preset], cap - n);
     n += rec_strlcpy(out + n, "\nMTDB_UNWIND=", cap - n);
     n += rec_strlcpy(out + n, s->unwind_fp ? "fp" : "libunwind", cap - n);
+    n += rec_strlcpy(out + n, "\nMTDB_STACK_CACHE=", cap - n);
+    n += rec_strlcpy(out + n, (const char *[]){"on", "off", "verify"}[s->stack_cache], cap - n);
     n += rec_strlcpy(out + n, "\nMTDB_START=", cap - n);
     n += rec_strlcpy(out + n, s->start_paused ? "paused" : "running", cap - n);
     n += rec_strlcpy(out + n, "\nMTDB_CLOCK=", cap - n);

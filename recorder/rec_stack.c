@@ -56,6 +56,64 @@ static inline __attribute__((always_inline)) int walk(const rec_thread_t *t, voi
     return unw_backtrace(out, max);
 }
 
+/* How many of the walk's first frames are libmtrec's own (the hook, this file). */
+static int own_frames(void *const *frames, int n)
+{
+    int skip = 0;
+    while (skip < n && (uintptr_t)frames[skip] >= rec_proc.self_lo &&
+           (uintptr_t)frames[skip] < rec_proc.self_hi)
+        skip++;
+    return skip;
+}
+
+/* MTDB_STACK_CACHE=verify: the cached walk against unw_backtrace from the same frame.
+ * The event takes unw_backtrace's frames either way; a difference is counted, and the
+ * first one is told on stderr with the frame where the two part. */
+static __attribute__((noinline)) int verify_walk(rec_thread_t *t, void **frames, int n, int max)
+{
+    void *truth[REC_UNWIND_MAX_FRAMES];
+    int tn = unw_backtrace(truth, max);
+    /* the frames the event keeps: past libmtrec's own (verify_walk is one more of
+     * those in truth), at most the depth limit */
+    int skip = own_frames(frames, n), tskip = own_frames(truth, tn);
+    int depth = rec_proc.settings.depth;
+    int keep = n - skip < depth ? n - skip : depth, tkeep = tn - tskip < depth ? tn - tskip : depth;
+    int i = 0;
+    while (i < keep && i < tkeep && frames[skip + i] == truth[tskip + i])
+        i++;
+    if (keep != tkeep || i < keep) {
+        t->counters[MTDB_COUNTER_UNWIND_MISMATCH]++;
+        REC_ONCE(rec_log_num(1, "warning: stack cache: walk differs from unw_backtrace at frame ",
+                             (uint64_t)i, " (counted in unwind_mismatch)"));
+    }
+    memcpy(frames, truth, (size_t)tn * sizeof *frames);
+    return tn;
+}
+
+#define REC_WALK_OTHER (-1) /* not the cached walker's: unw_backtrace or frame pointers */
+
+/* The walk of a full stack: the cached walker (rec_unwind.c) unless it is off or meets a
+ * frame it does not follow, then unw_backtrace. *how: REC_WALK_OTHER, or the cached
+ * walker's REC_WALK_NEW, _REUSED or _SAME. */
+static inline __attribute__((always_inline)) int walk_full(rec_thread_t *t, void **out, int max,
+                                                           int *how)
+{
+    *how = REC_WALK_OTHER;
+    if (rec_proc.settings.unwind_fp || rec_proc.settings.stack_cache == REC_STACK_CACHE_OFF)
+        return walk(t, out, max);
+    int n = rec_unwind_walk(t, out, max, how);
+    if (n < 0) {
+        *how = REC_WALK_OTHER;
+        t->counters[MTDB_COUNTER_UNWIND_FALLBACK]++;
+        return unw_backtrace(out, max);
+    }
+    if (*how != REC_WALK_NEW)
+        t->counters[MTDB_COUNTER_UNWIND_REUSED]++;
+    if (rec_proc.settings.stack_cache == REC_STACK_CACHE_VERIFY)
+        n = verify_walk(t, out, n, max);
+    return n;
+}
+
 /* At start-up, before libunwind's first call (which creates its validation pipe): its
  * descriptor use is redirected (rec_unwind_guard.c), then its lazy state is built so
  * that no event pays for it. The frame-pointer walker never calls libunwind. */
@@ -123,7 +181,13 @@ static uint32_t define_stack(rec_thread_t *t, struct rec_table_entry *e, uint64_
 /* The id of frames[0..n) in this thread's table, written as a STACK record first when
  * it is new. Past the budget the table starts over: stacks come again as new ids (the
  * importer merges them by their frames), so memory stays bounded and ids stay true. */
-static uint32_t intern_stack(rec_thread_t *t, void **frames, int n)
+#define REC_WALK_AGAIN UINT32_MAX
+
+/* by_rules: the cached walker's rules made frames. A stack new to the thread is the one
+ * place a stale rule could show (a module glibc unloaded by itself, iconv or NSS, with
+ * another mapped in its place): then the rules are checked against the module map, and
+ * REC_WALK_AGAIN asks for a new walk when they were renewed. */
+static uint32_t intern_stack(rec_thread_t *t, void **frames, int n, int by_rules)
 {
     int saved = errno; /* growing the table, the module check, a new block: syscalls */
     uint64_t key = hash_frames(frames, n);
@@ -136,29 +200,24 @@ static uint32_t intern_stack(rec_thread_t *t, void **frames, int n)
     struct rec_table_entry *e = rec_table_find(&t->stacks, key, &found);
     if (REC_LIKELY(found))
         return e->value;
+    if (by_rules && rec_unwind_rules_stale(t)) {
+        errno = saved;
+        return REC_WALK_AGAIN;
+    }
     uint32_t id = define_stack(t, e, key, frames, n);
     errno = saved;
     return id;
 }
 
-/* How many of the walk's first frames are libmtrec's own (the hook, this file). */
-static int own_frames(void *const *frames, int n)
+/* Walks the calling stack into frames and returns how many frames past libmtrec's own
+ * it found (*skip: how many of those), before the depth cut. */
+static inline __attribute__((always_inline)) int capture_frames(rec_thread_t *t, void **frames,
+                                                                int *skip, int *how)
 {
-    int skip = 0;
-    while (skip < n && (uintptr_t)frames[skip] >= rec_proc.self_lo &&
-           (uintptr_t)frames[skip] < rec_proc.self_hi)
-        skip++;
-    return skip;
-}
-
-uint32_t rec_stack_capture(rec_thread_t *t)
-{
-    void *frames[REC_MAX_DEPTH + 16];
-    int depth = rec_proc.settings.depth;
     int saved = errno;                      /* the walker and the loader may set it */
     int timed = --t->unwind_countdown <= 0; /* like account_cost(): sampled, scaled */
     uint64_t t0 = timed ? rec_now_ns() : 0;
-    int n = walk(t, frames, depth + 16);
+    int n = walk_full(t, frames, rec_proc.settings.depth + 16, how);
     errno = saved;
     if (timed) {
         uint64_t t1 = rec_now_ns();
@@ -166,15 +225,39 @@ uint32_t rec_stack_capture(rec_thread_t *t)
         t->unwind_interval = 192 + (uint32_t)(t1 & 127);
         t->unwind_countdown = (int32_t)t->unwind_interval;
     }
-    int skip = own_frames(frames, n);
-    n -= skip;
-    if (n > depth) {
-        n = depth;
-        t->counters[MTDB_COUNTER_STACKS_TRUNCATED]++;
+    *skip = own_frames(frames, n);
+    return n - *skip;
+}
+
+uint32_t rec_stack_capture(rec_thread_t *t)
+{
+    void *frames[REC_UNWIND_MAX_FRAMES];
+    int depth = rec_proc.settings.depth, skip, how;
+    for (int again = 0;; again = 1) {
+        int n = capture_frames(t, frames, &skip, &how);
+        uint32_t same = 0;
+        if (how == REC_WALK_SAME && t->walk_stack_id && t->walk_stack_gen == t->stacks.gen) {
+            /* the very frames of the cached walker's last walk: its stack, unhashed */
+            same = t->walk_stack_id;
+            if (REC_LIKELY(rec_proc.settings.stack_cache != REC_STACK_CACHE_VERIFY)) {
+                t->counters[MTDB_COUNTER_STACKS_TRUNCATED] += t->walk_stack_cut;
+                return same;
+            }
+        }
+        int cut = n > depth;
+        if (cut)
+            n = depth;
+        uint32_t id = n > 0 ? intern_stack(t, frames + skip, n, how != REC_WALK_OTHER && !again) : 0;
+        if (REC_LIKELY(id != REC_WALK_AGAIN)) {
+            if (same && id != same) /* verify: the short cut against unw_backtrace's stack */
+                t->counters[MTDB_COUNTER_UNWIND_MISMATCH]++;
+            t->counters[MTDB_COUNTER_STACKS_TRUNCATED] += (uint64_t)(cut && id);
+            if (how != REC_WALK_OTHER) /* what the next REC_WALK_SAME will stand for */
+                t->walk_stack_id = id, t->walk_stack_gen = t->stacks.gen,
+                t->walk_stack_cut = (uint32_t)cut;
+            return id;
+        }
     }
-    if (n <= 0)
-        return 0;
-    return intern_stack(t, frames + skip, n);
 }
 
 /* The one-frame stack [site]: the caller of the allocation function, the frame a full
@@ -182,7 +265,7 @@ uint32_t rec_stack_capture(rec_thread_t *t)
 static uint32_t site_stack(rec_thread_t *t, uintptr_t site)
 {
     void *frame = (void *)site;
-    return intern_stack(t, &frame, 1);
+    return intern_stack(t, &frame, 1, 0);
 }
 
 /* Frames kept past the first frame outside the runtime: standard-library template code
@@ -247,5 +330,5 @@ uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site)
         (seen - rec_proc.settings.sample_first) % rec_proc.settings.sample_every == 0)
         return rec_stack_capture(t);
     t->counters[MTDB_COUNTER_STACKS_SAMPLED_OUT]++;
-    return kept_n ? intern_stack(t, kept, kept_n) : site_stack(t, site);
+    return kept_n ? intern_stack(t, kept, kept_n, 0) : site_stack(t, site);
 }

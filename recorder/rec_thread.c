@@ -120,11 +120,12 @@ static void slot_reset(rec_thread_t *s, uint32_t serial)
     s->unwind_countdown = s->unwind_interval = 1;
     s->name[0] = 0;
     memset(s->counters, 0, sizeof s->counters);
+    rec_unwind_forget(s);
     s->blk_flags_next = MTDB_BLOCK_THREAD_FIRST;
     s->owner_pid = rec_proc.pid;
 }
 
-/* ---- stack bounds for the frame-pointer walker ------------------------------------
+/* ---- stack bounds for the frame-pointer and cached walkers ------------------------------------
  * Nothing here is recorded as the program's, and the main thread's way opens no file:
  * glibc's pthread_getattr_np reads /proc/self/maps through stdio for the main thread
  * (and allocates a CPU set for every thread), all of which used to be recorded as the
@@ -178,7 +179,7 @@ static void thread_stack_bounds(rec_thread_t *t)
 static void stack_bounds(rec_thread_t *t)
 {
     t->stack_lo = t->stack_hi = 0;
-    if (!rec_proc.settings.unwind_fp)
+    if (!rec_proc.settings.unwind_fp && rec_proc.settings.stack_cache == REC_STACK_CACHE_OFF)
         return;
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
     if (main_stack_bounds(sp, &t->stack_lo, &t->stack_hi) != 0)

@@ -45,7 +45,7 @@ START_TEST(test_reader_unknown_major_refused)
     char msg[256];
     ck_assert_int_eq(open_msg(msg, sizeof msg), MTDB_READ_EVERSION);
     ck_assert_str_eq(msg, "dir/x.trace: trace format version 3.0 is not supported (this reader "
-                          "reads 1.x to 2.x, up to 2.0)");
+                          "reads 1.x to 2.x, up to 2.1)");
     set_version(0, 9);
     ck_assert_int_eq(open_msg(msg, sizeof msg), MTDB_READ_EVERSION);
     tb_free(&img);

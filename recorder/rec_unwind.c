@@ -1,0 +1,277 @@
+/* rec_unwind.c: the cached stack walker, unw_backtrace's answer for less.
+ *
+ * Consecutive allocations of a thread mostly share their outer frames: only the few
+ * innermost ones change. The walker follows frames with the rules of rec_cfi.c (kept per
+ * pc in a per-thread table) and remembers, for each frame of the last walk, the stack
+ * words it read: the return address slot, the saved rbp's slot and their values. The
+ * next walk unwinds from the hook outwards until it reaches a frame whose return address
+ * slot, return address and rbp equal a remembered frame's; if every word the remembered
+ * walk read beyond that frame still holds the value it read, the rest of the walk would
+ * read the same words with the same registers and so return the same frames: they are
+ * copied instead of walked. Exact by construction, not by heuristic: a walk is a
+ * function of (pc, rsp, rbp) and the words it reads, and both are compared.
+ *
+ * What it leaves to unw_backtrace (counted in unwind_fallback): a frame whose rule is
+ * not of the common shape (signal frames, hand-written assembly, DRAP-realigned
+ * frames), a pc without unwind info, a stack pointer outside the thread's stack
+ * (coroutines, sigaltstack), a read outside [rsp, stack end). Rules are per module
+ * generation: a dlopen or dlclose seen by the module check empties the table.
+ */
+#include "rec_internal.h"
+
+/* The rule table: open addressing, doubled at half full from 1 024 entries (16 KiB) up
+ * to 65 536 (1 MiB), past which a new rule replaces an old one. A large program meets
+ * thousands of return addresses (cc1plus: about 8 000), a worker thread a few dozen. */
+#define REC_UNWIND_RULES_FIRST 1024
+#define REC_UNWIND_RULES_MAX 65536
+#define REC_UNWIND_PROBES 8
+
+typedef struct rec_unwind_frame { /* one frame reached by a step, and what the step read */
+    uintptr_t ra_slot; /* where its pc (a return address) was read */
+    uintptr_t pc;
+    uintptr_t bp_slot; /* where the caller's rbp was read; 0: rbp was kept */
+    uintptr_t bp;      /* rbp after the step */
+} rec_unwind_frame_t;
+
+struct rec_unwind {
+    uint64_t rules_gen; /* the module generation (dlpi_adds + dlpi_subs, which only grow)
+                           the rules were read at */
+    int cur;            /* walks[cur] is the last walk */
+    uint32_t n[2];
+    int complete[2]; /* the walk reached the outermost frame (not cut at its cap) */
+    rec_unwind_frame_t walks[2][REC_UNWIND_MAX_FRAMES];
+    rec_frame_rule_t *rules; /* mask + 1 entries, mapped */
+    uint32_t mask, count;
+    rec_frame_rule_t spare;
+};
+
+static rec_unwind_t *unwind_state(rec_thread_t *t)
+{
+    if (REC_LIKELY(t->unwind != NULL))
+        return t->unwind;
+    rec_unwind_t *u = rec_map(sizeof *u); /* zero-filled: no rules, no walk */
+    if (!u)
+        return NULL;
+    t->unwind = u;
+    return u;
+}
+
+void rec_unwind_forget(rec_thread_t *t)
+{
+    if (t->unwind)
+        t->unwind->n[0] = t->unwind->n[1] = 0;
+    t->walk_stack_id = 0;
+}
+
+/* The map moved on to generation gen: every rule read before, and the last walk made
+ * with them, may be stale. */
+static void rules_renew(rec_unwind_t *u, uint64_t gen)
+{
+    if (u->rules)
+        memset(u->rules, 0, ((size_t)u->mask + 1) * sizeof *u->rules);
+    u->count = 0;
+    u->n[0] = u->n[1] = 0;
+    u->rules_gen = gen;
+}
+
+static rec_frame_rule_t *rule_slot(rec_frame_rule_t *rules, uint32_t mask, uintptr_t pc,
+                                   int *found)
+{
+    uint32_t at = (uint32_t)rec_mix64(pc) & mask;
+    for (int i = 0; i < REC_UNWIND_PROBES; i++) {
+        rec_frame_rule_t *r = &rules[(at + i) & mask];
+        if (r->pc == pc || !r->pc) {
+            *found = r->pc == pc;
+            return r;
+        }
+    }
+    *found = 0;
+    return &rules[at]; /* every probe taken: replace the first */
+}
+
+/* Makes room for one more rule: maps the first table, or doubles it at half full. A
+ * failed mapping keeps the table as it is (new rules then replace old ones). */
+static void rules_room(rec_unwind_t *u)
+{
+    if (u->rules && (u->count < (u->mask + 1) / 2 || u->mask + 1 >= REC_UNWIND_RULES_MAX))
+        return;
+    uint32_t size = u->rules ? (u->mask + 1) * 2 : REC_UNWIND_RULES_FIRST;
+    rec_frame_rule_t *bigger = rec_map((size_t)size * sizeof *bigger);
+    if (!bigger)
+        return;
+    uint32_t count = 0;
+    for (uint32_t i = 0; u->rules && i <= u->mask; i++) {
+        if (!u->rules[i].pc)
+            continue;
+        int found;
+        rec_frame_rule_t *r = rule_slot(bigger, size - 1, u->rules[i].pc, &found);
+        count += !r->pc;
+        *r = u->rules[i];
+    }
+    if (u->rules)
+        rec_unmap(u->rules, ((size_t)u->mask + 1) * sizeof *u->rules);
+    u->rules = bigger, u->mask = size - 1, u->count = count;
+}
+
+static const rec_frame_rule_t *rule_for(rec_thread_t *t, rec_unwind_t *u, uintptr_t pc)
+{
+    int found;
+    if (REC_LIKELY(u->rules != NULL)) {
+        const rec_frame_rule_t *r = rule_slot(u->rules, u->mask, pc, &found);
+        if (REC_LIKELY(found))
+            return r;
+    }
+    rec_frame_rule_t rule;
+    uint64_t gen = rec_cfi_rule(pc, &rule);
+    t->counters[MTDB_COUNTER_UNWIND_RULES_READ]++;
+    if (gen > u->rules_gen)
+        rules_renew(u, gen);
+    rules_room(u);
+    if (!u->rules) {
+        u->spare = rule; /* no table: the rule serves this step only */
+        return &u->spare;
+    }
+    rec_frame_rule_t *r = rule_slot(u->rules, u->mask, pc, &found);
+    u->count += !r->pc;
+    *r = rule;
+    return r;
+}
+
+static inline int inside(uintptr_t at, uintptr_t lo, uintptr_t hi)
+{
+    return (at & 7) == 0 && at >= lo && at < hi && hi - at >= 8;
+}
+
+/* Every word the frames [from, n) of a remembered walk read still holds its value. */
+static int words_unchanged(const rec_unwind_frame_t *f, uint32_t from, uint32_t n)
+{
+    for (uint32_t i = from; i < n; i++)
+        if (*(const uintptr_t *)f[i].ra_slot != f[i].pc ||
+            (f[i].bp_slot && *(const uintptr_t *)f[i].bp_slot != f[i].bp))
+            return 0;
+    return 1;
+}
+
+/* The walk proper. Returns the number of frames at out, or -1 when a frame cannot be
+ * followed (the caller then asks unw_backtrace). *reuse: REC_WALK_* below. */
+__attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec_unwind_t *u,
+                                                             uintptr_t pc, uintptr_t sp,
+                                                             uintptr_t bp, void **out, int max,
+                                                             int *reuse)
+{
+    const uintptr_t lo = sp, hi = t->stack_hi;
+    const rec_unwind_frame_t *last = u->walks[u->cur];
+    const uint32_t last_n = u->n[u->cur];
+    rec_unwind_frame_t *next = u->walks[!u->cur];
+    const uint64_t gen = u->rules_gen; /* a rule read below may renew them all */
+    uint32_t k = 0; /* the first remembered frame whose slot is not below the current one */
+    int n = 0, complete = 0;
+    uintptr_t lookup = pc; /* the first frame's own pc; callers' pc - 1, inside the call */
+    *reuse = REC_WALK_NEW;
+    while (n < max) {
+        const rec_frame_rule_t *r = rule_for(t, u, lookup);
+        if (r->kind == REC_RULE_LAST) {
+            complete = 1;
+            break;
+        }
+        if (r->kind != REC_RULE_STEP)
+            return -1;
+        uintptr_t cfa = (r->cfa_reg == REC_CFA_RSP ? sp : bp) + (uintptr_t)(intptr_t)r->cfa_off;
+        uintptr_t ra_slot = cfa - 8;
+        if (!inside(ra_slot, lo, hi) || (n > 0 && ra_slot <= next[n - 1].ra_slot))
+            return -1;
+        rec_unwind_frame_t *f = &next[n];
+        f->ra_slot = ra_slot;
+        f->pc = *(const uintptr_t *)ra_slot;
+        f->bp_slot = 0;
+        if (r->bp_off) {
+            uintptr_t bp_slot = cfa + (uintptr_t)(intptr_t)r->bp_off;
+            /* inside this frame, above the slot of the step before: a remembered frame
+             * past the one matched then never reads below the walk's start */
+            if (!inside(bp_slot, lo, hi) || (n > 0 && bp_slot <= next[n - 1].ra_slot))
+                return -1;
+            f->bp_slot = bp_slot;
+            bp = *(const uintptr_t *)bp_slot;
+        }
+        f->bp = bp;
+        sp = cfa;
+        pc = f->pc;
+        if (pc < 0x4000) { /* where unw_backtrace stops too */
+            complete = 1;
+            break;
+        }
+        out[n++] = (void *)pc;
+        lookup = pc - 1;
+        while (k < last_n && last[k].ra_slot < ra_slot)
+            k++;
+        if (k < last_n && last[k].ra_slot == ra_slot && last[k].pc == pc && last[k].bp == bp &&
+            u->rules_gen == gen && words_unchanged(last, k + 1, last_n)) {
+            /* the rest is the last walk's: copy it, then go on only if it was cut */
+            int whole = k == (uint32_t)(n - 1);
+            for (uint32_t i = 0; whole && i < k; i++)
+                whole = next[i].pc == last[i].pc;
+            uint32_t copy = last_n - (k + 1);
+            if (copy > (uint32_t)(max - n))
+                copy = (uint32_t)(max - n);
+            memcpy(&next[n], &last[k + 1], copy * sizeof *next);
+            for (uint32_t i = 0; i < copy; i++)
+                out[n + (int)i] = (void *)(last[k + 1 + i].pc);
+            n += (int)copy;
+            *reuse = REC_WALK_REUSED;
+            if (k + 1 + copy == last_n && u->complete[u->cur]) {
+                complete = 1;
+                if (whole)
+                    *reuse = REC_WALK_SAME;
+                break;
+            }
+            if (n >= max)
+                break;
+            /* the last walk was cut at its cap: resume from its outermost frame */
+            sp = next[n - 1].ra_slot + 8;
+            bp = next[n - 1].bp;
+            pc = next[n - 1].pc;
+            lookup = pc - 1;
+            k = last_n;
+        }
+    }
+    u->cur = !u->cur;
+    u->n[u->cur] = (uint32_t)n;
+    u->complete[u->cur] = complete;
+    return n;
+}
+
+/* The registers at this point: its pc, rsp and rbp, from which the walk starts. */
+#define CURRENT_REGISTERS(pc, sp, bp)                                                              \
+    __asm__ volatile("leaq 0(%%rip), %0\n\tmovq %%rsp, %1\n\tmovq %%rbp, %2"                       \
+                     : "=r"(pc), "=r"(sp), "=r"(bp))
+
+__attribute__((noinline)) int rec_unwind_walk(rec_thread_t *t, void **out, int max, int *reuse)
+{
+    *reuse = REC_WALK_NEW;
+    rec_unwind_t *u = unwind_state(t);
+    if (!u)
+        return -1;
+    uint64_t gen = __atomic_load_n(&rec_proc.modules_gen, __ATOMIC_RELAXED);
+    if (gen > u->rules_gen)
+        rules_renew(u, gen); /* another thread's module check saw the map move */
+    uintptr_t pc, sp, bp;
+    CURRENT_REGISTERS(pc, sp, bp);
+    if (sp < t->stack_lo || sp >= t->stack_hi)
+        return -1; /* not on the thread's own stack: a coroutine, an alternate signal stack */
+    return walk_cached(t, u, pc, sp, bp, out, max, reuse);
+}
+
+/* 1 when the module map moved past the rules' generation: they were renewed, and a walk
+ * made with the old ones must be made again. Called when a walk met a new stack, the
+ * one way a stale rule could show (a dlclose that glibc made itself, iconv or NSS). */
+int rec_unwind_rules_stale(rec_thread_t *t)
+{
+    rec_unwind_t *u = t->unwind;
+    if (!u)
+        return 0;
+    uint64_t gen = rec_modules_generation();
+    if (gen <= u->rules_gen)
+        return 0;
+    rules_renew(u, gen);
+    return 1;
+}
