@@ -3,6 +3,7 @@
 # maxrss_kb allocs events out_used_bytes out_disk_bytes recorder_events peak_rss_kb
 # peak_anon_kb peak_file_kb.
 # Variables: unw and fp (ns of one bare unw_backtrace / frame-pointer walk at depth 30),
+# unw5 (a bare unw_backtrace at depth 5),
 # variants (space-separated, in column order). Reads only; prints only.
 
 function median(list,    a, n, i, j, t) {
@@ -99,10 +100,28 @@ function print_startup(    nv, vs, m, k) {
     print ""
 }
 
-function print_capture(    t1, p, f) {
+function print_capture(    t1, p, f, nd, nt, ds, ts, i, j, w, n) {
     t1 = key("main", "precise", 1, 30)
     if (!(t1 in runs) || unw <= 0)
         return
+    print "## Against one bare unw_backtrace: extra CPU per allocation + free (target: below it)"
+    print ""
+    print "| depth | threads | bare unw_backtrace ns | precise ns | ratio | nocache ns | ratio |"
+    print "|------:|--------:|----------------------:|-----------:|------:|-----------:|------:|"
+    nd = split(order["maindepths"], ds, " "); nt = split(order["mainthreads"], ts, " ")
+    for (i = 1; i <= nd; i++)
+        for (j = 1; j <= nt; j++) {
+            w = ds[i] == 30 ? unw : ds[i] == 5 ? unw5 : 0
+            if (w <= 0 || !(key("main", "precise", ts[j], ds[i]) in runs))
+                continue
+            p = extra_cpu("main", "precise", ts[j], ds[i], "alloc")
+            n = key("main", "nocache", ts[j], ds[i]) in runs ? extra_cpu("main", "nocache", ts[j], ds[i], "alloc") : 0
+            printf "| %5s | %7s | %21.1f | %10.0f | %5.2f | %10.0f | %5.2f |\n", ds[i], ts[j], w, p, p / w, n, n / w
+        }
+    print ""
+    print "precise: the default (stack cache on); nocache: the same with MTDB_STACK_CACHE=off, every"
+    print "frame walked by unw_backtrace."
+    print ""
     p = extra_cpu("main", "precise", 1, 30, "alloc")
     print "## Everything but the stack capture (depth 30, 1 thread)"
     print ""
@@ -116,20 +135,23 @@ function print_capture(    t1, p, f) {
     print ""
 }
 
-function print_heaptrack(    nt, ts, j, p, h, hi) {
+function print_heaptrack(    nd, ds, i, nt, ts, j, p, h, hi) {
     if (!(key("main", "heaptrack", 1, 30) in runs))
         return
-    print "## Against heaptrack (depth 30): extra CPU of mtdb precise / extra CPU of heaptrack (target <= 0.25)"
+    print "## Against heaptrack: extra CPU of heaptrack / extra CPU of mtdb precise (target >= 8)"
     print ""
-    print "| threads | mtdb precise ns | heaptrack ns | ratio | heaptrack in-process only ns | ratio |"
-    print "|--------:|----------------:|-------------:|------:|-----------------------------:|------:|"
-    nt = split(order["mainthreads"], ts, " ")
-    for (j = 1; j <= nt; j++) {
-        p = extra_cpu("main", "precise", ts[j], 30, "alloc")
-        h = extra_cpu("main", "heaptrack", ts[j], 30, "alloc")
-        hi = extra_cpu("main", "ht-inproc", ts[j], 30, "alloc")
-        printf "| %7s | %15.0f | %12.0f | %5.2f | %28.0f | %5.2f |\n", ts[j], p, h, p / h, hi, p / hi
-    }
+    print "| depth | threads | mtdb precise ns | heaptrack ns | heaptrack / mtdb | heaptrack in-process only ns | in-process / mtdb |"
+    print "|------:|--------:|----------------:|-------------:|-----------------:|-----------------------------:|------------------:|"
+    nd = split(order["maindepths"], ds, " "); nt = split(order["mainthreads"], ts, " ")
+    for (i = 1; i <= nd; i++)
+        for (j = 1; j <= nt; j++) {
+            if (!(key("main", "heaptrack", ts[j], ds[i]) in runs))
+                continue
+            p = extra_cpu("main", "precise", ts[j], ds[i], "alloc")
+            h = extra_cpu("main", "heaptrack", ts[j], ds[i], "alloc")
+            hi = extra_cpu("main", "ht-inproc", ts[j], ds[i], "alloc")
+            printf "| %5s | %7s | %15.0f | %12.0f | %16.1f | %28.0f | %17.1f |\n", ds[i], ts[j], p, h, h / p, hi, hi / p
+        }
     print ""
     print "heaptrack: the tool as users run it (preload + heaptrack_interpret + compressor, all counted);"
     print "in-process only: libheaptrack_preload.so writing its raw stream to a file."

@@ -20,7 +20,7 @@ DEPTHS="5 30"
 THREADS="1 2 4"
 SCALE_THREADS="1 16 64"
 CROSS=25
-VARIANTS="baseline precise fast leaks fp lock heaptrack ht-inproc"
+VARIANTS="baseline precise nocache fast leaks fp lock heaptrack ht-inproc"
 HT_PRELOAD=/usr/lib/heaptrack/libheaptrack_preload.so
 
 usage() {
@@ -89,6 +89,7 @@ build_command() {
     case $variant in
     baseline) ;;
     precise | fast | leaks) CMD+=(-e "LD_PRELOAD=$REC" -e "MTDB_PRESET=$variant") ;;
+    nocache) CMD+=(-e "LD_PRELOAD=$REC" -e MTDB_PRESET=precise -e MTDB_STACK_CACHE=off) ;;
     fp) CMD+=(-e "LD_PRELOAD=$REC" -e MTDB_PRESET=precise -e MTDB_UNWIND=fp) ;;
     lock) CMD+=(-e "LD_PRELOAD=$REC_LOCK" -e MTDB_PRESET=precise) ;;
     ht-inproc) CMD+=(-e "LD_PRELOAD=$HT_PRELOAD" -e "DUMP_HEAPTRACK_OUTPUT=$OUTDIR/raw") ;;
@@ -185,12 +186,16 @@ run_scaling() {
 # One bare unw_backtrace and frame-pointer walk at depth 30; run once per repetition,
 # the tables take the medians.
 run_micro() {
-    progress "unw_backtrace at depth 30"
-    "$UNWIND" --depth 30 --iterations $((QUICK ? 50000 : 200000)) >>"$WORK/micro"
+    local depth
+    for depth in $DEPTHS; do
+        progress "unw_backtrace at depth $depth"
+        "$UNWIND" --depth "$depth" --iterations $((QUICK ? 50000 : 200000)) >>"$WORK/micro"
+    done
 }
 
+# median_of NAME DEPTH: the median of bench_unwind's NAME=value at that depth.
 median_of() {
-    sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$WORK/micro" | sort -n |
+    sed -n "s/.*depth=$2 .*$1=\([0-9.]*\).*/\1/p" "$WORK/micro" | sort -n |
         awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
@@ -204,15 +209,16 @@ print_header() {
     echo "note: CPU = user+sys of the whole process tree (getrusage); noisy when the" \
         "machine is shared"
     echo "bare stack walk at depth 30 (bench_unwind, median of $RUNS):" \
-        "unw_backtrace $UNW_NS ns, frame pointers $FP_NS ns"
+        "unw_backtrace $UNW_NS ns, frame pointers $FP_NS ns; at depth 5: unw_backtrace $UNW5_NS ns"
     echo
 }
 
 print_tables() {
-    UNW_NS=$(median_of unw_backtrace_ns)
-    FP_NS=$(median_of fp_walk_ns)
+    UNW_NS=$(median_of unw_backtrace_ns 30)
+    FP_NS=$(median_of fp_walk_ns 30)
+    UNW5_NS=$(median_of unw_backtrace_ns 5)
     print_header
-    awk -F '\t' -v unw="$UNW_NS" -v fp="$FP_NS" -v variants="$VARIANTS" \
+    awk -F '\t' -v unw="$UNW_NS" -v fp="$FP_NS" -v unw5="$UNW5_NS" -v variants="$VARIANTS" \
         -f "$ROOT/bench/bench_tables.awk" "$RESULTS"
 }
 
