@@ -319,9 +319,10 @@ static int read_cie(const uint8_t *cie, const uint8_t *limit, cfi_program_t *pro
     return run_cfa_program(&c, prog, row, 0, 0, 1);
 }
 
-/* The rule for pc from the FDE at fde; 0 when pc is inside it. */
-static int rule_from_fde(const uint8_t *fde, const uint8_t *limit, uintptr_t pc,
-                         rec_frame_rule_t *rule)
+/* The rule for pc from the FDE at fde, inside the segment [start, limit); 0 when pc is
+ * inside the FDE's range. */
+static int rule_from_fde(const uint8_t *fde, const uint8_t *start, const uint8_t *limit,
+                         uintptr_t pc, rec_frame_rule_t *rule)
 {
     cfi_cursor_t c = {fde, limit, 0};
     uint64_t len = read_fixed(&c, 4);
@@ -330,8 +331,8 @@ static int rule_from_fde(const uint8_t *fde, const uint8_t *limit, uintptr_t pc,
     c.end = c.p + len;
     const uint8_t *id_at = c.p;
     uint32_t cie_off = (uint32_t)read_fixed(&c, 4);
-    if (cie_off == 0 || cie_off > (uintptr_t)id_at)
-        return -1;
+    if (cie_off == 0 || cie_off > (uintptr_t)(id_at - start))
+        return -1; /* the CIE would lie outside the segment */
     cfi_program_t prog;
     if (read_cie(id_at - cie_off, limit, &prog) != 0 || prog.signal_frame)
         return -1;
@@ -380,14 +381,18 @@ typedef struct find_ctx {
     uint64_t gen;    /* dlpi_adds + dlpi_subs */
 } find_ctx_t;
 
-/* The end of the PT_LOAD segment that holds addr: the bound on reads of its tables. */
-static const uint8_t *segment_end(const struct dl_phdr_info *info, uintptr_t addr)
+/* The end of the PT_LOAD segment that holds addr (its start at *start): the bounds on
+ * reads of the unwind tables in it. NULL when no segment holds addr. */
+static const uint8_t *segment_end(const struct dl_phdr_info *info, uintptr_t addr,
+                                  const uint8_t **start)
 {
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && addr >= lo && addr < lo + ph->p_memsz)
+        if (ph->p_type == PT_LOAD && addr >= lo && addr < lo + ph->p_memsz) {
+            *start = (const uint8_t *)lo;
             return (const uint8_t *)(lo + ph->p_memsz);
+        }
     }
     return NULL;
 }
@@ -397,7 +402,8 @@ static const uint8_t *segment_end(const struct dl_phdr_info *info, uintptr_t add
 static int rule_from_hdr(const struct dl_phdr_info *info, const uint8_t *hdr, uintptr_t pc,
                          rec_frame_rule_t *rule)
 {
-    const uint8_t *limit = segment_end(info, (uintptr_t)hdr);
+    const uint8_t *start;
+    const uint8_t *limit = segment_end(info, (uintptr_t)hdr, &start);
     if (!limit || limit - hdr < 4 || hdr[0] != 1 || hdr[3] != 0x3b)
         return -1;
     cfi_cursor_t c = {hdr + 4, limit, 0};
@@ -418,10 +424,10 @@ static int rule_from_hdr(const struct dl_phdr_info *info, const uint8_t *hdr, ui
     if (lo == 0)
         return -1;
     const uint8_t *fde = hdr + table[2 * (lo - 1) + 1];
-    const uint8_t *fde_limit = segment_end(info, (uintptr_t)fde);
+    const uint8_t *fde_limit = segment_end(info, (uintptr_t)fde, &start);
     if (!fde_limit)
         return -1;
-    return rule_from_fde(fde, fde_limit, pc, rule);
+    return rule_from_fde(fde, start, fde_limit, pc, rule);
 }
 
 static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
