@@ -125,7 +125,7 @@ static void slot_reset(rec_thread_t *s, uint32_t serial)
     s->owner_pid = rec_proc.pid;
 }
 
-/* ---- stack bounds for the frame-pointer and cached walkers ------------------------------------
+/* ---- stack bounds for the frame-pointer and cached walkers ------------------------
  * Nothing here is recorded as the program's, and the main thread's way opens no file:
  * glibc's pthread_getattr_np reads /proc/self/maps through stdio for the main thread
  * (and allocates a CPU set for every thread), all of which used to be recorded as the
@@ -134,8 +134,19 @@ static void slot_reset(rec_thread_t *s, uint32_t serial)
 /* 1 GiB: the main stack's span when RLIMIT_STACK is unlimited (the kernel then maps
  * everything else far below it). */
 #define REC_MAIN_STACK_CAP ((uintptr_t)1 << 30)
+/* Other threads' span when RLIMIT_STACK is unlimited: glibc's default stack then. */
+#define REC_THREAD_STACK_DEFAULT ((uintptr_t)8 << 20)
 
 extern void *__libc_stack_end; /* the initial stack pointer, set by the loader */
+
+static uintptr_t stack_limit(uintptr_t unlimited)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < REC_MAIN_STACK_CAP)
+        return (uintptr_t)rl.rlim_cur;
+    return unlimited;
+}
 
 /* The main thread's frames all lie below __libc_stack_end, and the kernel keeps other
  * mappings at least RLIMIT_STACK below the stack: a stack pointer within that span of
@@ -143,10 +154,7 @@ extern void *__libc_stack_end; /* the initial stack pointer, set by the loader *
 static int main_stack_bounds(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
 {
     uintptr_t top = (uintptr_t)__libc_stack_end & ~(uintptr_t)15;
-    uintptr_t span = REC_MAIN_STACK_CAP;
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < span)
-        span = (uintptr_t)rl.rlim_cur;
+    uintptr_t span = stack_limit(REC_MAIN_STACK_CAP);
     if (!top || sp >= top || top - sp >= span)
         return -ERANGE;
     *lo = top - span;
@@ -154,11 +162,12 @@ static int main_stack_bounds(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
     return 0;
 }
 
-/* Other threads: glibc knows their stack block. What pthread_getattr_np allocates is the
+/* Other threads, for the frame-pointer walker, which follows whatever rbp holds and so
+ * needs the exact block: glibc knows it. What pthread_getattr_np allocates is the
  * recorder's, not the program's: the thread is "off" meanwhile (those calls go straight
  * to the allocator, unrecorded), with signals blocked so that no handler's allocation
  * can fall into that window. The block is freed before it ends: nothing is left over. */
-static void thread_stack_bounds(rec_thread_t *t)
+static void thread_stack_block(rec_thread_t *t)
 {
     sigset_t all, old;
     sigfillset(&all);
@@ -176,14 +185,33 @@ static void thread_stack_bounds(rec_thread_t *t)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Other threads, for the cached walker, which reads only the words the unwind rules
+ * name, above the stack pointer it starts from, and needs no allocation: even
+ * unrecorded, pthread_getattr_np's blocks sit in the program's heap and move its later
+ * blocks (a workload whose heap glibc trimmed twice as often). glibc puts the thread's
+ * descriptor (what pthread_self() points to) at the top of its stack block, its own or
+ * one given with pthread_attr_setstack: every frame lies below it. The span below it is
+ * glibc's default stack size (RLIMIT_STACK): a stack pointer outside it is taken for
+ * another stack (a coroutine's), and that walk is left to unw_backtrace. */
+static void thread_stack_top(rec_thread_t *t)
+{
+    uintptr_t top = (uintptr_t)pthread_self() & ~(uintptr_t)15;
+    uintptr_t span = stack_limit(REC_THREAD_STACK_DEFAULT);
+    if (top > span)
+        t->stack_lo = top - span, t->stack_hi = top;
+}
+
 static void stack_bounds(rec_thread_t *t)
 {
     t->stack_lo = t->stack_hi = 0;
-    if (!rec_proc.settings.unwind_fp && rec_proc.settings.stack_cache == REC_STACK_CACHE_OFF)
-        return;
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    if (main_stack_bounds(sp, &t->stack_lo, &t->stack_hi) != 0)
-        thread_stack_bounds(t);
+    if (rec_proc.settings.unwind_fp) {
+        if (main_stack_bounds(sp, &t->stack_lo, &t->stack_hi) != 0)
+            thread_stack_block(t);
+    } else if (rec_proc.settings.stack_cache != REC_STACK_CACHE_OFF) {
+        if (main_stack_bounds(sp, &t->stack_lo, &t->stack_hi) != 0)
+            thread_stack_top(t);
+    }
 }
 
 static void write_thread_record(rec_thread_t *t, uint64_t now)

@@ -51,7 +51,7 @@ START_TEST(test_stack_cache_c_stacks_match_unw_backtrace)
     ck_assert_uint_gt(allocs, 500000);
     /* most walks took their outer frames from the walk before */
     ck_assert_uint_gt(counter(im, MTDB_COUNTER_UNWIND_REUSED), allocs / 2);
-    /* every allocation from a signal frame or a foreign stack went to unw_backtrace */
+    /* every allocation below a signal frame went to unw_backtrace */
     uint64_t unfollowed = (uint64_t)rt_value(&c, "unfollowed");
     ck_assert_uint_gt(unfollowed, 1000);
     ck_assert_uint_ge(counter(im, MTDB_COUNTER_UNWIND_FALLBACK), unfollowed);

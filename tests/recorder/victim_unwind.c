@@ -7,9 +7,9 @@
  * array of the thread's own stack, switched away from in the middle of a recursion.
  * The cached stack walker must return what a full unw_backtrace returns every time
  * (MTDB_STACK_CACHE=verify counts any difference). Reports its marked allocations and
- * frees, and how many of them were made where the cached walker must give way to
- * unw_backtrace (a signal frame, a stack that is not the thread's); all blocks are
- * freed before it exits.
+ * frees, and how many of them were made in a signal handler, below a signal frame,
+ * where the cached walker must give way to unw_backtrace; all blocks are freed before
+ * it exits.
  */
 #include <alloca.h>
 #include <pthread.h>
@@ -32,8 +32,6 @@ typedef struct worker {
     jmp_buf jump;
     ucontext_t main_ctx, co_ctx;
     int co_depth;
-    int co_heap;     /* the coroutine runs on a mapping of its own, not the thread stack */
-    int off_stack;   /* running there now */
     int in_handler;
 } worker_t;
 
@@ -51,7 +49,7 @@ static __attribute__((noinline)) void alloc_here(worker_t *w, unsigned k)
     void *p = malloc(VC_MARK(k % 1000));
     vc_touch(p);
     w->allocs++;
-    w->unfollowed += w->in_handler || w->off_stack;
+    w->unfollowed += w->in_handler > 0;
     free(p);
     w->frees++;
 }
@@ -139,24 +137,19 @@ static __attribute__((noinline)) void jump_round(worker_t *w)
 static void bottom_yield(worker_t *w)
 {
     alloc_here(w, 7);
-    w->off_stack = 0;
     swapcontext(&w->co_ctx, &w->main_ctx);
-    w->off_stack = w->co_heap;
     alloc_here(w, 8);
 }
 
 static void coroutine(void)
 {
     worker_t *w = self;
-    w->off_stack = w->co_heap;
     descend(w, w->co_depth, bottom_yield);
     alloc_here(w, 9);
-    w->off_stack = 0;
 }
 
-static __attribute__((noinline)) void co_round(worker_t *w, void *stack, size_t size, int heap)
+static __attribute__((noinline)) void co_round(worker_t *w, void *stack, size_t size)
 {
-    w->co_heap = heap;
     getcontext(&w->co_ctx);
     w->co_ctx.uc_stack.ss_sp = stack;
     w->co_ctx.uc_stack.ss_size = size;
@@ -172,7 +165,7 @@ static __attribute__((noinline)) void co_round(worker_t *w, void *stack, size_t 
 static __attribute__((noinline)) void co_round_local_stack(worker_t *w)
 {
     char stack[CO_STACK] __attribute__((aligned(16)));
-    co_round(w, stack, sizeof stack, 0);
+    co_round(w, stack, sizeof stack);
 }
 
 static void *work(void *arg)
@@ -183,7 +176,7 @@ static void *work(void *arg)
                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
                    .ss_size = CO_STACK};
     sigaltstack(&alt, NULL);
-    void *heap_stack = mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+    void *mapped_stack = mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                             -1, 0);
     long rounds = (long)(w->rng >> 40); /* set by main */
     w->rng = w->rng * 2 + 1;
@@ -196,14 +189,14 @@ static void *work(void *arg)
         else if (op < 90)
             jump_round(w);
         else if (op < 95)
-            co_round(w, heap_stack, CO_STACK, 1);
+            co_round(w, mapped_stack, CO_STACK);
         else
             co_round_local_stack(w);
     }
     stack_t off = {.ss_flags = SS_DISABLE};
     sigaltstack(&off, NULL);
     munmap(alt.ss_sp, CO_STACK);
-    munmap(heap_stack, CO_STACK);
+    munmap(mapped_stack, CO_STACK);
     return NULL;
 }
 
