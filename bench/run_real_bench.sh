@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_real_bench.sh: the recorder and heaptrack on real code, the C++ compiler proper
 # (cc1plus -O2) compiling a preprocessed C++ file. Prints, for a bare run, the recorder
-# (default preset, under LD_PRELOAD), the global-lock control build and heaptrack: CPU
+# (default preset, under LD_PRELOAD), the same without its stack cache (nocache:
+# MTDB_STACK_CACHE=off), the global-lock control build and heaptrack: CPU
 # (user + sys), extra CPU over bare and its ratio to the recorder's, peak RSS, and the
 # output bytes on disk per event as the run leaves them. Then launch to answers: `mtdb
 # record` + `mtdb import` against `heaptrack` + `heaptrack_print`, wall, and what `mtdb
@@ -48,7 +49,7 @@ for f in "$MEASURE" "$STAT" "$MTDB" "$REC" "$REC_LOCK" "$SOURCE"; do
 done
 [ -n "$CC1PLUS" ] || CC1PLUS=$(g++ -print-prog-name=cc1plus)
 [ -x "$CC1PLUS" ] || die "no cc1plus ($CC1PLUS): pass --cc1plus PATH"
-VARIANTS="bare mtdb lock"
+VARIANTS="bare mtdb nocache lock"
 HEAPTRACK=0
 if command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null &&
     [ -e "$HT_PRELOAD" ]; then
@@ -73,6 +74,7 @@ run_cost() {
     local cmd=("$MEASURE" "$out/cost")
     case $variant in
     mtdb) cmd+=(-e "LD_PRELOAD=$REC" -e "MTDB_OUTPUT=$out/trace" --) ;;
+    nocache) cmd+=(-e "LD_PRELOAD=$REC" -e MTDB_STACK_CACHE=off -e "MTDB_OUTPUT=$out/trace" --) ;;
     lock) cmd+=(-e "LD_PRELOAD=$REC_LOCK" -e "MTDB_OUTPUT=$out/trace" --) ;;
     heaptrack) cmd+=(-- heaptrack -o "$out/ht") ;;
     *) cmd+=(--) ;;
@@ -81,7 +83,7 @@ run_cost() {
     local cpu=$(($(field user_ns "$out/cost") + $(field sys_ns "$out/cost")))
     local disk=0 events=0
     case $variant in
-    mtdb | lock)
+    mtdb | nocache | lock)
         read -r disk events < <("$STAT" "$out/trace" |
             sed 's/.*disk_bytes=\([0-9]*\) used_bytes=[0-9]* events=\([0-9]*\).*/\1 \2/') ;;
     heaptrack) disk=$(find "$out" -maxdepth 1 -name 'ht*' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }') ;;
