@@ -25,6 +25,10 @@
 #define REC_UNWIND_RULES_FIRST 1024
 #define REC_UNWIND_RULES_MAX 65536
 #define REC_UNWIND_PROBES 8
+/* In front of it, a direct-mapped copy of the rules last used (4 KiB, so it stays in
+ * the L1 cache): the recorder's own frames and the program's hot ones. A walk looks up
+ * a rule for every frame it steps through, and a large table misses the CPU's caches. */
+#define REC_UNWIND_HOT 256
 
 typedef struct rec_unwind_frame { /* one frame reached by a step, and what the step read */
     uintptr_t ra_slot; /* where its pc (a return address) was read */
@@ -42,7 +46,7 @@ struct rec_unwind {
     rec_unwind_frame_t walks[2][REC_UNWIND_MAX_FRAMES];
     rec_frame_rule_t *rules; /* mask + 1 entries, mapped */
     uint32_t mask, count;
-    rec_frame_rule_t spare;
+    rec_frame_rule_t hot[REC_UNWIND_HOT];
 };
 
 static rec_unwind_t *unwind_state(rec_thread_t *t)
@@ -69,6 +73,7 @@ static void rules_renew(rec_unwind_t *u, uint64_t gen)
 {
     if (u->rules)
         memset(u->rules, 0, ((size_t)u->mask + 1) * sizeof *u->rules);
+    memset(u->hot, 0, sizeof u->hot);
     u->count = 0;
     u->n[0] = u->n[1] = 0;
     u->rules_gen = gen;
@@ -115,11 +120,16 @@ static void rules_room(rec_unwind_t *u)
 
 static const rec_frame_rule_t *rule_for(rec_thread_t *t, rec_unwind_t *u, uintptr_t pc)
 {
+    rec_frame_rule_t *hot = &u->hot[(pc ^ (pc >> 8)) & (REC_UNWIND_HOT - 1)];
+    if (REC_LIKELY(hot->pc == pc))
+        return hot;
     int found;
     if (REC_LIKELY(u->rules != NULL)) {
         const rec_frame_rule_t *r = rule_slot(u->rules, u->mask, pc, &found);
-        if (REC_LIKELY(found))
-            return r;
+        if (REC_LIKELY(found)) {
+            *hot = *r;
+            return hot;
+        }
     }
     rec_frame_rule_t rule;
     uint64_t gen = rec_cfi_rule(pc, &rule);
@@ -127,14 +137,13 @@ static const rec_frame_rule_t *rule_for(rec_thread_t *t, rec_unwind_t *u, uintpt
     if (gen > u->rules_gen)
         rules_renew(u, gen);
     rules_room(u);
-    if (!u->rules) {
-        u->spare = rule; /* no table: the rule serves this step only */
-        return &u->spare;
+    if (u->rules) { /* none when it could not be mapped: then only the hot copy has it */
+        rec_frame_rule_t *r = rule_slot(u->rules, u->mask, pc, &found);
+        u->count += !r->pc;
+        *r = rule;
     }
-    rec_frame_rule_t *r = rule_slot(u->rules, u->mask, pc, &found);
-    u->count += !r->pc;
-    *r = rule;
-    return r;
+    *hot = rule;
+    return hot;
 }
 
 static inline int inside(uintptr_t at, uintptr_t lo, uintptr_t hi)
