@@ -453,6 +453,45 @@ static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
+/* ---- modules that stay ------------------------------------------------------------------
+ * What the program was linked with is loaded at start-up and never unloaded: only a
+ * module dlopen'ed later can be unloaded, and another module mapped where it was, with
+ * other rules for the same addresses. The code ranges of the modules present when the
+ * recorder starts are noted once; a rule from anywhere else is marked unloadable, and a
+ * walk that used one checks the module map's generation (rec_unwind.c). */
+#define REC_STARTUP_RANGES 64
+
+static uintptr_t startup_lo[REC_STARTUP_RANGES], startup_hi[REC_STARTUP_RANGES];
+static unsigned startup_n;
+
+static int startup_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size, (void)arg;
+    for (int i = 0; i < info->dlpi_phnum && startup_n < REC_STARTUP_RANGES; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        startup_lo[startup_n] = info->dlpi_addr + ph->p_vaddr;
+        startup_hi[startup_n] = startup_lo[startup_n] + ph->p_memsz;
+        startup_n++;
+    }
+    return 0;
+}
+
+void rec_unwind_note_startup_modules(void)
+{
+    startup_n = 0;
+    dl_iterate_phdr(startup_cb, NULL);
+}
+
+static int loaded_at_startup(uintptr_t pc)
+{
+    for (unsigned i = 0; i < startup_n; i++)
+        if (pc >= startup_lo[i] && pc < startup_hi[i])
+            return 1;
+    return 0;
+}
+
 uint64_t rec_cfi_rule(uintptr_t pc, rec_frame_rule_t *rule)
 {
     find_ctx_t f = {pc, rule, 0, 0};
@@ -460,5 +499,6 @@ uint64_t rec_cfi_rule(uintptr_t pc, rec_frame_rule_t *rule)
     if (!f.found)
         rule->kind = REC_RULE_UNKNOWN;
     rule->pc = pc;
+    rule->unloadable = !loaded_at_startup(pc);
     return f.gen;
 }

@@ -352,7 +352,9 @@ typedef struct rec_frame_rule {
     uintptr_t pc; /* the pc looked up; 0: an empty table entry */
     int32_t cfa_off;
     int16_t bp_off;
-    uint8_t cfa_reg, kind;
+    uint8_t cfa_reg;
+    uint8_t kind : 7;
+    uint8_t unloadable : 1; /* pc's module was not loaded at start-up: it may go away */
 } rec_frame_rule_t;
 #define REC_UNWIND_MAX_FRAMES (REC_MAX_DEPTH + 16)
 typedef struct rec_unwind rec_unwind_t;
@@ -365,7 +367,11 @@ uint64_t rec_cfi_rule(uintptr_t pc, rec_frame_rule_t *rule);
 enum { REC_WALK_NEW, REC_WALK_REUSED /* its outer frames */, REC_WALK_SAME /* all: equal */ };
 int rec_unwind_walk(rec_thread_t *t, void **out, int max, int *reuse);
 void rec_unwind_forget(rec_thread_t *t); /* a new thread in the slot: no previous walk */
-int rec_unwind_rules_stale(rec_thread_t *t);
+/* At start-up: the modules loaded now, whose rules can never go stale. */
+void rec_unwind_note_startup_modules(void);
+/* dlclose (rec_dlclose.c) moves this before and after the real call: every thread's
+ * rules are read again. */
+extern uint64_t rec_unwind_unloads;
 /* The frame-pointer walk from the record at fp: reads only whole, 8-aligned 16-byte
  * records inside [lo, hi), each above the one before; stops at the first that is not.
  * Returns the return addresses found (at most max). */

@@ -1,7 +1,8 @@
 /* rec_modules.c: the module map (path, load address, build-id) for offline symbols.
  *
- * A full snapshot goes into the process file at start-up. dlopen and dlclose are not
- * intercepted (that changes the caller's RUNPATH lookup); instead a thread that meets a
+ * A full snapshot goes into the process file at start-up. dlopen is not intercepted
+ * (that changes the caller's RUNPATH lookup; dlclose is, for the stack cache only, in
+ * rec_dlclose.c); instead a thread that meets a
  * new stack compares the loader's dlpi_adds + dlpi_subs with the last snapshot and, when
  * they moved, writes a new snapshot into its own stream. Paths are absolute: a library
  * loaded by a relative path (dlopen("./lib.so")) is named by the file the kernel mapped.

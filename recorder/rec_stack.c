@@ -121,6 +121,7 @@ void rec_stack_prime(void)
 {
     if (rec_proc.settings.unwind_fp)
         return;
+    rec_unwind_note_startup_modules();
     int redirected = rec_unwind_guard_install((void *)unw_backtrace);
     if (redirected == 0)
         rec_log(1,
@@ -181,13 +182,7 @@ static uint32_t define_stack(rec_thread_t *t, struct rec_table_entry *e, uint64_
 /* The id of frames[0..n) in this thread's table, written as a STACK record first when
  * it is new. Past the budget the table starts over: stacks come again as new ids (the
  * importer merges them by their frames), so memory stays bounded and ids stay true. */
-#define REC_WALK_AGAIN UINT32_MAX
-
-/* by_rules: the cached walker's rules made frames. A stack new to the thread is the one
- * place a stale rule could show (a module glibc unloaded by itself, iconv or NSS, with
- * another mapped in its place): then the rules are checked against the module map, and
- * REC_WALK_AGAIN asks for a new walk when they were renewed. */
-static uint32_t intern_stack(rec_thread_t *t, void **frames, int n, int by_rules)
+static uint32_t intern_stack(rec_thread_t *t, void **frames, int n)
 {
     int saved = errno; /* growing the table, the module check, a new block: syscalls */
     uint64_t key = hash_frames(frames, n);
@@ -200,10 +195,6 @@ static uint32_t intern_stack(rec_thread_t *t, void **frames, int n, int by_rules
     struct rec_table_entry *e = rec_table_find(&t->stacks, key, &found);
     if (REC_LIKELY(found))
         return e->value;
-    if (by_rules && rec_unwind_rules_stale(t)) {
-        errno = saved;
-        return REC_WALK_AGAIN;
-    }
     uint32_t id = define_stack(t, e, key, frames, n);
     errno = saved;
     return id;
@@ -233,31 +224,26 @@ uint32_t rec_stack_capture(rec_thread_t *t)
 {
     void *frames[REC_UNWIND_MAX_FRAMES];
     int depth = rec_proc.settings.depth, skip, how;
-    for (int again = 0;; again = 1) {
-        int n = capture_frames(t, frames, &skip, &how);
-        uint32_t same = 0;
-        if (how == REC_WALK_SAME && t->walk_stack_id && t->walk_stack_gen == t->stacks.gen) {
-            /* the very frames of the cached walker's last walk: its stack, unhashed */
-            same = t->walk_stack_id;
-            if (REC_LIKELY(rec_proc.settings.stack_cache != REC_STACK_CACHE_VERIFY)) {
-                t->counters[MTDB_COUNTER_STACKS_TRUNCATED] += t->walk_stack_cut;
-                return same;
-            }
-        }
-        int cut = n > depth;
-        if (cut)
-            n = depth;
-        uint32_t id = n > 0 ? intern_stack(t, frames + skip, n, how != REC_WALK_OTHER && !again) : 0;
-        if (REC_LIKELY(id != REC_WALK_AGAIN)) {
-            if (same && id != same) /* verify: the short cut against unw_backtrace's stack */
-                t->counters[MTDB_COUNTER_UNWIND_MISMATCH]++;
-            t->counters[MTDB_COUNTER_STACKS_TRUNCATED] += (uint64_t)(cut && id);
-            if (how != REC_WALK_OTHER) /* what the next REC_WALK_SAME will stand for */
-                t->walk_stack_id = id, t->walk_stack_gen = t->stacks.gen,
-                t->walk_stack_cut = (uint32_t)cut;
-            return id;
+    int n = capture_frames(t, frames, &skip, &how);
+    uint32_t same = 0;
+    if (how == REC_WALK_SAME && t->walk_stack_id && t->walk_stack_gen == t->stacks.gen) {
+        /* the very frames of the cached walker's last walk: its stack, unhashed */
+        same = t->walk_stack_id;
+        if (REC_LIKELY(rec_proc.settings.stack_cache != REC_STACK_CACHE_VERIFY)) {
+            t->counters[MTDB_COUNTER_STACKS_TRUNCATED] += t->walk_stack_cut;
+            return same;
         }
     }
+    int cut = n > depth;
+    if (cut)
+        n = depth;
+    uint32_t id = n > 0 ? intern_stack(t, frames + skip, n) : 0;
+    if (same && id != same) /* verify: the short cut against unw_backtrace's stack */
+        t->counters[MTDB_COUNTER_UNWIND_MISMATCH]++;
+    t->counters[MTDB_COUNTER_STACKS_TRUNCATED] += (uint64_t)(cut && id);
+    if (how != REC_WALK_OTHER) /* what the next REC_WALK_SAME will stand for */
+        t->walk_stack_id = id, t->walk_stack_gen = t->stacks.gen, t->walk_stack_cut = (uint32_t)cut;
+    return id;
 }
 
 /* The one-frame stack [site]: the caller of the allocation function, the frame a full
@@ -265,7 +251,7 @@ uint32_t rec_stack_capture(rec_thread_t *t)
 static uint32_t site_stack(rec_thread_t *t, uintptr_t site)
 {
     void *frame = (void *)site;
-    return intern_stack(t, &frame, 1, 0);
+    return intern_stack(t, &frame, 1);
 }
 
 /* Frames kept past the first frame outside the runtime: standard-library template code
@@ -330,5 +316,5 @@ uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site)
         (seen - rec_proc.settings.sample_first) % rec_proc.settings.sample_every == 0)
         return rec_stack_capture(t);
     t->counters[MTDB_COUNTER_STACKS_SAMPLED_OUT]++;
-    return kept_n ? intern_stack(t, kept, kept_n, 0) : site_stack(t, site);
+    return kept_n ? intern_stack(t, kept, kept_n) : site_stack(t, site);
 }

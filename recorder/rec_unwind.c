@@ -14,8 +14,13 @@
  * What it leaves to unw_backtrace (counted in unwind_fallback): a frame whose rule is
  * not of the common shape (signal frames, hand-written assembly, DRAP-realigned
  * frames), a pc without unwind info, a stack pointer outside the thread's stack
- * (coroutines, sigaltstack), a read outside [rsp, stack end). Rules are per module
- * generation: a dlopen or dlclose seen by the module check empties the table.
+ * (coroutines, sigaltstack), a read outside [rsp, stack end).
+ *
+ * Rules stay true while their module is loaded. A module loaded after start-up can be
+ * unloaded and another mapped at its addresses: a walk that used a rule from such a
+ * module checks the module map's generation (dl_iterate_phdr's dlpi_adds + dlpi_subs,
+ * about 30 ns) before its frames are taken, and walks again with fresh rules when the
+ * map moved; a dlclose through the program's own call renews every thread's rules too.
  */
 #include "rec_internal.h"
 
@@ -40,9 +45,11 @@ typedef struct rec_unwind_frame { /* one frame reached by a step, and what the s
 struct rec_unwind {
     uint64_t rules_gen; /* the module generation (dlpi_adds + dlpi_subs, which only grow)
                            the rules were read at */
+    uint64_t unloads;   /* rec_unwind_unloads when the rules were read */
     int cur;            /* walks[cur] is the last walk */
     uint32_t n[2];
-    int complete[2]; /* the walk reached the outermost frame (not cut at its cap) */
+    int complete[2];   /* the walk reached the outermost frame (not cut at its cap) */
+    int unloadable[2]; /* the walk used a rule of a module that may be unloaded */
     rec_unwind_frame_t walks[2][REC_UNWIND_MAX_FRAMES];
     rec_frame_rule_t *rules; /* mask + 1 entries, mapped */
     uint32_t mask, count;
@@ -161,8 +168,13 @@ static int words_unchanged(const rec_unwind_frame_t *f, uint32_t from, uint32_t 
     return 1;
 }
 
-/* The walk proper. Returns the number of frames at out, or -1 when a frame cannot be
- * followed (the caller then asks unw_backtrace). *reuse: REC_WALK_* below. */
+uint64_t rec_unwind_unloads;
+
+#define WALK_UNFOLLOWED (-1) /* a frame the walker does not follow: unw_backtrace's turn */
+#define WALK_AGAIN (-2)      /* the module map moved under an unloadable rule: walk again */
+
+/* The walk proper. Returns the number of frames at out, or WALK_UNFOLLOWED, or
+ * WALK_AGAIN. *reuse: REC_WALK_*. */
 __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec_unwind_t *u,
                                                              uintptr_t pc, uintptr_t sp,
                                                              uintptr_t bp, void **out, int max,
@@ -174,21 +186,22 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
     rec_unwind_frame_t *next = u->walks[!u->cur];
     const uint64_t gen = u->rules_gen; /* a rule read below may renew them all */
     uint32_t k = 0; /* the first remembered frame whose slot is not below the current one */
-    int n = 0, complete = 0;
+    int n = 0, complete = 0, unloadable = 0;
     uintptr_t lookup = pc; /* the first frame's own pc; callers' pc - 1, inside the call */
     *reuse = REC_WALK_NEW;
     while (n < max) {
         const rec_frame_rule_t *r = rule_for(t, u, lookup);
+        unloadable |= r->unloadable;
         if (r->kind == REC_RULE_LAST) {
             complete = 1;
             break;
         }
         if (r->kind != REC_RULE_STEP)
-            return -1;
+            return WALK_UNFOLLOWED;
         uintptr_t cfa = (r->cfa_reg == REC_CFA_RSP ? sp : bp) + (uintptr_t)(intptr_t)r->cfa_off;
         uintptr_t ra_slot = cfa - 8;
         if (!inside(ra_slot, lo, hi) || (n > 0 && ra_slot <= next[n - 1].ra_slot))
-            return -1;
+            return WALK_UNFOLLOWED;
         rec_unwind_frame_t *f = &next[n];
         f->ra_slot = ra_slot;
         f->pc = *(const uintptr_t *)ra_slot;
@@ -198,7 +211,7 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
             /* inside this frame, above the slot of the step before: a remembered frame
              * past the one matched then never reads below the walk's start */
             if (!inside(bp_slot, lo, hi) || (n > 0 && bp_slot <= next[n - 1].ra_slot))
-                return -1;
+                return WALK_UNFOLLOWED;
             f->bp_slot = bp_slot;
             bp = *(const uintptr_t *)bp_slot;
         }
@@ -226,6 +239,7 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
             for (uint32_t i = 0; i < copy; i++)
                 out[n + (int)i] = (void *)(last[k + 1 + i].pc);
             n += (int)copy;
+            unloadable |= u->unloadable[u->cur];
             *reuse = REC_WALK_REUSED;
             if (k + 1 + copy == last_n && u->complete[u->cur]) {
                 complete = 1;
@@ -243,9 +257,17 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
             k = last_n;
         }
     }
+    if (unloadable) { /* one module of this walk may have been swapped for another */
+        uint64_t now = rec_modules_generation();
+        if (now > gen) { /* since the walk began: rules read before may be stale */
+            rules_renew(u, now);
+            return WALK_AGAIN;
+        }
+    }
     u->cur = !u->cur;
     u->n[u->cur] = (uint32_t)n;
     u->complete[u->cur] = complete;
+    u->unloadable[u->cur] = unloadable;
     return n;
 }
 
@@ -260,27 +282,17 @@ __attribute__((noinline)) int rec_unwind_walk(rec_thread_t *t, void **out, int m
     rec_unwind_t *u = unwind_state(t);
     if (!u)
         return -1;
-    uint64_t gen = __atomic_load_n(&rec_proc.modules_gen, __ATOMIC_RELAXED);
-    if (gen > u->rules_gen)
-        rules_renew(u, gen); /* another thread's module check saw the map move */
+    uint64_t unloads = __atomic_load_n(&rec_unwind_unloads, __ATOMIC_ACQUIRE);
+    if (REC_UNLIKELY(unloads != u->unloads)) {
+        rules_renew(u, u->rules_gen); /* the program called dlclose */
+        u->unloads = unloads;
+    }
     uintptr_t pc, sp, bp;
     CURRENT_REGISTERS(pc, sp, bp);
     if (sp < t->stack_lo || sp >= t->stack_hi)
         return -1; /* not on the thread's own stack: a coroutine, an alternate signal stack */
-    return walk_cached(t, u, pc, sp, bp, out, max, reuse);
-}
-
-/* 1 when the module map moved past the rules' generation: they were renewed, and a walk
- * made with the old ones must be made again. Called when a walk met a new stack, the
- * one way a stale rule could show (a dlclose that glibc made itself, iconv or NSS). */
-int rec_unwind_rules_stale(rec_thread_t *t)
-{
-    rec_unwind_t *u = t->unwind;
-    if (!u)
-        return 0;
-    uint64_t gen = rec_modules_generation();
-    if (gen <= u->rules_gen)
-        return 0;
-    rules_renew(u, gen);
-    return 1;
+    int n = walk_cached(t, u, pc, sp, bp, out, max, reuse);
+    if (n == WALK_AGAIN) /* with rules read now, which leave no unloadable rule stale */
+        n = walk_cached(t, u, pc, sp, bp, out, max, reuse);
+    return n < 0 ? -1 : n;
 }

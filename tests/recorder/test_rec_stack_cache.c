@@ -8,10 +8,14 @@
  * handlers on the thread's stack and on an alternate one, coroutines on a mapping or
  * on the thread's own stack, C++ exceptions through frames that allocate and free.
  * Each case also reconciles the victim's own counts exactly, and checks that the cache
- * was really used and that what it must not follow was left to unw_backtrace.
+ * was really used and that what it must not follow was left to unw_backtrace. And a
+ * plugin unloaded and replaced at the same addresses by another with other unwind rules
+ * (where libunwind 1.6's own cache goes stale) gets its real stacks, checked by name in
+ * the imported database.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rt_fixture.h"
 
@@ -85,6 +89,56 @@ START_TEST(test_stack_cache_nofp_code_matches_unw_backtrace)
 }
 END_TEST
 
+/* One line of `sqlite3 db sql`, without its newline, into out. */
+static void query(const char *db, const char *sql, char *out, size_t len)
+{
+    char cmd[4800];
+    snprintf(cmd, sizeof cmd, "%s -batch '%s' \"%s\" 2>&1", RT_SQLITE3, db, sql);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    out[0] = 0;
+    if (!fgets(out, (int)len, f))
+        out[0] = 0;
+    pclose(f);
+    out[strcspn(out, "\n")] = 0;
+}
+
+START_TEST(test_stack_cache_plugin_replaced_at_same_address)
+{
+    static const char *const argv[] = {RT_VICTIM_RELOAD, RT_PLUGIN_FRAME_SMALL,
+                                       RT_PLUGIN_FRAME_LARGE, NULL};
+    rt_case_t c;
+    rt_setup(&c, argv);
+    rt_go(&c);
+    rt_assert_clean_exit(&c);
+    rt_assert_undamaged(&c);
+    const tt_image_t *im = &c.tally.images[0];
+    ck_assert_uint_eq(tt_marked_allocs(im), (uint64_t)rt_value(&c, "allocs"));
+    /* the hostile case happened: loads landed where the other plugin had been */
+    ck_assert_int_gt(rt_value(&c, "same_place"), rt_value(&c, "allocs") / 50 / 2);
+    char db[4300], got[256];
+    snprintf(db, sizeof db, "%s/t.db", c.scratch);
+    const char *import[] = {RT_MTDB, "import", "-q", "-o", db, c.trace, NULL};
+    tt_spec_t spec = {.argv = import, .timeout_ms = 60000};
+    tt_result_t res;
+    ck_assert_int_eq(tt_run(&spec, c.scratch, &res), 0);
+    ck_assert_msg(res.exited && res.exit_code == 0, "import: %s", res.err);
+    tt_result_free(&res);
+    /* every plugin allocation's stack goes through the plugin's frames up to main */
+    query(db,
+          "SELECT count(*), sum((SELECT count(*) FROM stack_frames f JOIN symbols y"
+          " ON y.frame_id = f.frame_id AND y.function IN ('framed', 'plugin_frames', 'main')"
+          " WHERE f.stack_id = a.stack_id) = 3)"
+          " FROM allocations a WHERE a.size_bytes BETWEEN 41800 AND 41803;",
+          got, sizeof got);
+    char want[64];
+    snprintf(want, sizeof want, "%lld|%lld", rt_value(&c, "allocs"), rt_value(&c, "allocs"));
+    ck_assert_msg(!strcmp(got, want), "allocations, with whole stacks: %s (expected %s)", got,
+                  want);
+    rt_teardown(&c);
+}
+END_TEST
+
 START_TEST(test_stack_cache_off_walks_every_frame)
 {
     static const char *const argv[] = {RT_VICTIM_UNWIND, "2000", NULL};
@@ -110,5 +164,6 @@ int main(void)
     RT_ADD(s, test_stack_cache_cxx_exceptions_match_unw_backtrace, 240);
     RT_ADD(s, test_stack_cache_nofp_code_matches_unw_backtrace, 60);
     RT_ADD(s, test_stack_cache_off_walks_every_frame, 60);
+    RT_ADD(s, test_stack_cache_plugin_replaced_at_same_address, 120);
     return rt_main(s);
 }
