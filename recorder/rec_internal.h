@@ -363,9 +363,10 @@ typedef struct rec_unwind rec_unwind_t;
 uint64_t rec_cfi_rule(uintptr_t pc, rec_frame_rule_t *rule);
 /* The calling stack's return addresses (as unw_backtrace gives them, the caller's first)
  * into out[0..max); -1 when a frame cannot be followed. *reuse: how much of the thread's
- * previous walk it took. */
+ * previous walk it took. frames_optional: when the walk is the previous one again
+ * (REC_WALK_SAME), out is left unfilled (the caller names the stack by the last id). */
 enum { REC_WALK_NEW, REC_WALK_REUSED /* its outer frames */, REC_WALK_SAME /* all: equal */ };
-int rec_unwind_walk(rec_thread_t *t, void **out, int max, int *reuse);
+int rec_unwind_walk(rec_thread_t *t, void **out, int max, int frames_optional, int *reuse);
 void rec_unwind_forget(rec_thread_t *t); /* a new thread in the slot: no previous walk */
 /* At start-up: the modules loaded now, whose rules can never go stale. */
 void rec_unwind_note_startup_modules(void);

@@ -101,7 +101,10 @@ static inline __attribute__((always_inline)) int walk_full(rec_thread_t *t, void
     *how = REC_WALK_OTHER;
     if (rec_proc.settings.unwind_fp || rec_proc.settings.stack_cache == REC_STACK_CACHE_OFF)
         return walk(t, out, max);
-    int n = rec_unwind_walk(t, out, max, how);
+    /* the last walk's stack id still names its frames: a walk equal to it needs none */
+    int frames_optional = t->walk_stack_id && t->walk_stack_gen == t->stacks.gen &&
+                          rec_proc.settings.stack_cache != REC_STACK_CACHE_VERIFY;
+    int n = rec_unwind_walk(t, out, max, frames_optional, how);
     if (n < 0) {
         *how = REC_WALK_OTHER;
         t->counters[MTDB_COUNTER_UNWIND_FALLBACK]++;
@@ -200,10 +203,10 @@ static uint32_t intern_stack(rec_thread_t *t, void **frames, int n)
     return id;
 }
 
-/* Walks the calling stack into frames and returns how many frames past libmtrec's own
- * it found (*skip: how many of those), before the depth cut. */
+/* Walks the calling stack into frames and returns how many frames it found, libmtrec's
+ * own included, before the depth cut (*how: walk_full's). */
 static inline __attribute__((always_inline)) int capture_frames(rec_thread_t *t, void **frames,
-                                                                int *skip, int *how)
+                                                                int *how)
 {
     int saved = errno;                      /* the walker and the loader may set it */
     int timed = --t->unwind_countdown <= 0; /* like account_cost(): sampled, scaled */
@@ -216,24 +219,26 @@ static inline __attribute__((always_inline)) int capture_frames(rec_thread_t *t,
         t->unwind_interval = 192 + (uint32_t)(t1 & 127);
         t->unwind_countdown = (int32_t)t->unwind_interval;
     }
-    *skip = own_frames(frames, n);
-    return n - *skip;
+    return n;
 }
 
 uint32_t rec_stack_capture(rec_thread_t *t)
 {
     void *frames[REC_UNWIND_MAX_FRAMES];
-    int depth = rec_proc.settings.depth, skip, how;
-    int n = capture_frames(t, frames, &skip, &how);
+    int depth = rec_proc.settings.depth, how;
+    int n = capture_frames(t, frames, &how);
     uint32_t same = 0;
     if (how == REC_WALK_SAME && t->walk_stack_id && t->walk_stack_gen == t->stacks.gen) {
-        /* the very frames of the cached walker's last walk: its stack, unhashed */
+        /* the very frames of the cached walker's last walk: its stack, unhashed (frames
+         * may not even hold them) */
         same = t->walk_stack_id;
         if (REC_LIKELY(rec_proc.settings.stack_cache != REC_STACK_CACHE_VERIFY)) {
             t->counters[MTDB_COUNTER_STACKS_TRUNCATED] += t->walk_stack_cut;
             return same;
         }
     }
+    int skip = own_frames(frames, n);
+    n -= skip;
     int cut = n > depth;
     if (cut)
         n = depth;

@@ -173,12 +173,27 @@ uint64_t rec_unwind_unloads;
 #define WALK_UNFOLLOWED (-1) /* a frame the walker does not follow: unw_backtrace's turn */
 #define WALK_AGAIN (-2)      /* the module map moved under an unloadable rule: walk again */
 
+/* 1 when a walk that began with the rules of generation gen, and used a rule of a module
+ * that may have been unloaded since, must be made again: the map moved (the rules are
+ * then renewed). */
+static int stale_rules(rec_unwind_t *u, uint64_t gen, int unloadable)
+{
+    if (!unloadable)
+        return 0;
+    uint64_t now = rec_modules_generation();
+    if (now <= gen)
+        return 0;
+    rules_renew(u, now);
+    return 1;
+}
+
 /* The walk proper. Returns the number of frames at out, or WALK_UNFOLLOWED, or
- * WALK_AGAIN. *reuse: REC_WALK_*. */
+ * WALK_AGAIN. *reuse: REC_WALK_*. frames_optional: the caller can do without the frames
+ * when the walk is the last one again (REC_WALK_SAME): they are then not all copied. */
 __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec_unwind_t *u,
                                                              uintptr_t pc, uintptr_t sp,
                                                              uintptr_t bp, void **out, int max,
-                                                             int *reuse)
+                                                             int frames_optional, int *reuse)
 {
     const uintptr_t lo = sp, hi = t->stack_hi;
     const rec_unwind_frame_t *last = u->walks[u->cur];
@@ -229,9 +244,18 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
         if (k < last_n && last[k].ra_slot == ra_slot && last[k].pc == pc && last[k].bp == bp &&
             u->rules_gen == gen && words_unchanged(last, k + 1, last_n)) {
             /* the rest is the last walk's: copy it, then go on only if it was cut */
-            int whole = k == (uint32_t)(n - 1);
+            int whole = k == (uint32_t)(n - 1) && u->complete[u->cur];
             for (uint32_t i = 0; whole && i < k; i++)
                 whole = next[i].pc == last[i].pc;
+            unloadable |= u->unloadable[u->cur];
+            if (whole && frames_optional) {
+                /* the last walk, frame for frame: the caller names its stack without the
+                 * frames, and the last walk stays as it is */
+                if (stale_rules(u, gen, unloadable))
+                    return WALK_AGAIN;
+                *reuse = REC_WALK_SAME;
+                return (int)last_n;
+            }
             uint32_t copy = last_n - (k + 1);
             if (copy > (uint32_t)(max - n))
                 copy = (uint32_t)(max - n);
@@ -239,7 +263,6 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
             for (uint32_t i = 0; i < copy; i++)
                 out[n + (int)i] = (void *)(last[k + 1 + i].pc);
             n += (int)copy;
-            unloadable |= u->unloadable[u->cur];
             *reuse = REC_WALK_REUSED;
             if (k + 1 + copy == last_n && u->complete[u->cur]) {
                 complete = 1;
@@ -257,13 +280,8 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
             k = last_n;
         }
     }
-    if (unloadable) { /* one module of this walk may have been swapped for another */
-        uint64_t now = rec_modules_generation();
-        if (now > gen) { /* since the walk began: rules read before may be stale */
-            rules_renew(u, now);
-            return WALK_AGAIN;
-        }
-    }
+    if (stale_rules(u, gen, unloadable))
+        return WALK_AGAIN;
     u->cur = !u->cur;
     u->n[u->cur] = (uint32_t)n;
     u->complete[u->cur] = complete;
@@ -276,7 +294,8 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
     __asm__ volatile("leaq 0(%%rip), %0\n\tmovq %%rsp, %1\n\tmovq %%rbp, %2"                       \
                      : "=r"(pc), "=r"(sp), "=r"(bp))
 
-__attribute__((noinline)) int rec_unwind_walk(rec_thread_t *t, void **out, int max, int *reuse)
+__attribute__((noinline)) int rec_unwind_walk(rec_thread_t *t, void **out, int max,
+                                              int frames_optional, int *reuse)
 {
     *reuse = REC_WALK_NEW;
     rec_unwind_t *u = unwind_state(t);
@@ -291,8 +310,8 @@ __attribute__((noinline)) int rec_unwind_walk(rec_thread_t *t, void **out, int m
     CURRENT_REGISTERS(pc, sp, bp);
     if (sp < t->stack_lo || sp >= t->stack_hi)
         return -1; /* not on the thread's own stack: a coroutine, an alternate signal stack */
-    int n = walk_cached(t, u, pc, sp, bp, out, max, reuse);
+    int n = walk_cached(t, u, pc, sp, bp, out, max, frames_optional, reuse);
     if (n == WALK_AGAIN) /* with rules read now, which leave no unloadable rule stale */
-        n = walk_cached(t, u, pc, sp, bp, out, max, reuse);
+        n = walk_cached(t, u, pc, sp, bp, out, max, frames_optional, reuse);
     return n < 0 ? -1 : n;
 }
