@@ -91,22 +91,47 @@ static uintptr_t read_encoded(cfi_cursor_t *c, uint8_t enc, uintptr_t datarel)
     uintptr_t here = (uintptr_t)c->p;
     uint64_t v;
     switch (enc & 0x0f) {
-    case 0x00: v = read_fixed(c, 8); break;
-    case 0x01: v = read_uleb(c); break;
-    case 0x02: v = read_fixed(c, 2); break;
-    case 0x03: v = read_fixed(c, 4); break;
-    case 0x04: v = read_fixed(c, 8); break;
-    case 0x09: v = (uint64_t)read_sleb(c); break;
-    case 0x0a: v = (uint64_t)(int64_t)(int16_t)read_fixed(c, 2); break;
-    case 0x0b: v = (uint64_t)(int64_t)(int32_t)read_fixed(c, 4); break;
-    case 0x0c: v = read_fixed(c, 8); break;
-    default: c->bad = 1; return 0;
+    case 0x00:
+        v = read_fixed(c, 8);
+        break;
+    case 0x01:
+        v = read_uleb(c);
+        break;
+    case 0x02:
+        v = read_fixed(c, 2);
+        break;
+    case 0x03:
+        v = read_fixed(c, 4);
+        break;
+    case 0x04:
+        v = read_fixed(c, 8);
+        break;
+    case 0x09:
+        v = (uint64_t)read_sleb(c);
+        break;
+    case 0x0a:
+        v = (uint64_t)(int64_t)(int16_t)read_fixed(c, 2);
+        break;
+    case 0x0b:
+        v = (uint64_t)(int64_t)(int32_t)read_fixed(c, 4);
+        break;
+    case 0x0c:
+        v = read_fixed(c, 8);
+        break;
+    default:
+        c->bad = 1;
+        return 0;
     }
     switch (enc & 0x70) {
-    case 0x00: return (uintptr_t)v;
-    case 0x10: return here + (uintptr_t)v;
-    case 0x30: return datarel + (uintptr_t)v;
-    default: c->bad = 1; return 0;
+    case 0x00:
+        return (uintptr_t)v;
+    case 0x10:
+        return here + (uintptr_t)v;
+    case 0x30:
+        return datarel + (uintptr_t)v;
+    default:
+        c->bad = 1;
+        return 0;
     }
 }
 
@@ -116,7 +141,7 @@ typedef struct cfi_row {
     uint64_t cfa_reg;
     int64_t cfa_off;
     int cfa_expr;
-    uint8_t rule[2];  /* [0] rbp, [1] return address */
+    uint8_t rule[2]; /* [0] rbp, [1] return address */
     int64_t offset[2];
 } cfi_row_t;
 
@@ -126,7 +151,7 @@ typedef struct cfi_program {
     uint64_t ra_reg;
     uint8_t fde_enc;
     int signal_frame;
-    int has_z; /* augmentation "z...": FDEs carry an augmentation length */
+    int has_z;         /* augmentation "z...": FDEs carry an augmentation length */
     cfi_row_t initial; /* after the CIE's instructions: what DW_CFA_restore goes back to */
 } cfi_program_t;
 
@@ -155,7 +180,9 @@ static int run_cfa_program(cfi_cursor_t *c, const cfi_program_t *prog, cfi_row_t
         uint64_t reg, delta = 0;
         int advance = 0;
         switch (op >> 6) {
-        case 1: delta = (op & 0x3f) * prog->code_align, advance = 1; break;
+        case 1:
+            delta = (op & 0x3f) * prog->code_align, advance = 1;
+            break;
         case 2:
             set_rule(row, prog, op & 0x3f, RULE_OFFSET, (int64_t)read_uleb(c) * prog->data_align);
             continue;
@@ -165,21 +192,29 @@ static int run_cfa_program(cfi_cursor_t *c, const cfi_program_t *prog, cfi_row_t
                 row->rule[i] = prog->initial.rule[i], row->offset[i] = prog->initial.offset[i];
             continue;
         }
-        default: break;
+        default:
+            break;
         }
         if (!advance) {
             switch (op) {
-            case 0x00: break; /* nop */
-            case 0x01: {      /* set_loc */
+            case 0x00:
+                break;   /* nop */
+            case 0x01: { /* set_loc */
                 uintptr_t to = read_encoded(c, prog->fde_enc, 0);
                 if (!to_end && to > pc)
                     return 0;
                 loc = to;
                 break;
             }
-            case 0x02: delta = read_fixed(c, 1) * prog->code_align, advance = 1; break;
-            case 0x03: delta = read_fixed(c, 2) * prog->code_align, advance = 1; break;
-            case 0x04: delta = read_fixed(c, 4) * prog->code_align, advance = 1; break;
+            case 0x02:
+                delta = read_fixed(c, 1) * prog->code_align, advance = 1;
+                break;
+            case 0x03:
+                delta = read_fixed(c, 2) * prog->code_align, advance = 1;
+                break;
+            case 0x04:
+                delta = read_fixed(c, 4) * prog->code_align, advance = 1;
+                break;
             case 0x05:
                 reg = read_uleb(c);
                 set_rule(row, prog, reg, RULE_OFFSET, (int64_t)read_uleb(c) * prog->data_align);
@@ -190,8 +225,12 @@ static int run_cfa_program(cfi_cursor_t *c, const cfi_program_t *prog, cfi_row_t
                     row->rule[i] = prog->initial.rule[i], row->offset[i] = prog->initial.offset[i];
                 break;
             }
-            case 0x07: set_rule(row, prog, read_uleb(c), RULE_UNDEFINED, 0); break;
-            case 0x08: set_rule(row, prog, read_uleb(c), RULE_SAME, 0); break;
+            case 0x07:
+                set_rule(row, prog, read_uleb(c), RULE_UNDEFINED, 0);
+                break;
+            case 0x08:
+                set_rule(row, prog, read_uleb(c), RULE_SAME, 0);
+                break;
             case 0x09:
                 reg = read_uleb(c), read_uleb(c);
                 set_rule(row, prog, reg, RULE_OTHER, 0);
@@ -210,8 +249,12 @@ static int run_cfa_program(cfi_cursor_t *c, const cfi_program_t *prog, cfi_row_t
                 row->cfa_reg = read_uleb(c), row->cfa_off = (int64_t)read_uleb(c);
                 row->cfa_expr = 0;
                 break;
-            case 0x0d: row->cfa_reg = read_uleb(c), row->cfa_expr = 0; break;
-            case 0x0e: row->cfa_off = (int64_t)read_uleb(c); break;
+            case 0x0d:
+                row->cfa_reg = read_uleb(c), row->cfa_expr = 0;
+                break;
+            case 0x0e:
+                row->cfa_off = (int64_t)read_uleb(c);
+                break;
             case 0x0f: { /* def_cfa_expression */
                 uint64_t len = read_uleb(c);
                 if (len > (uint64_t)(c->end - c->p))
@@ -238,7 +281,9 @@ static int run_cfa_program(cfi_cursor_t *c, const cfi_program_t *prog, cfi_row_t
                 row->cfa_reg = read_uleb(c), row->cfa_off = read_sleb(c) * prog->data_align;
                 row->cfa_expr = 0;
                 break;
-            case 0x13: row->cfa_off = read_sleb(c) * prog->data_align; break;
+            case 0x13:
+                row->cfa_off = read_sleb(c) * prog->data_align;
+                break;
             case 0x14: /* val_offset */
                 reg = read_uleb(c), read_uleb(c);
                 set_rule(row, prog, reg, RULE_OTHER, 0);
@@ -247,12 +292,15 @@ static int run_cfa_program(cfi_cursor_t *c, const cfi_program_t *prog, cfi_row_t
                 reg = read_uleb(c), read_sleb(c);
                 set_rule(row, prog, reg, RULE_OTHER, 0);
                 break;
-            case 0x2e: read_uleb(c); break; /* GNU_args_size: the CFA does not depend on it */
+            case 0x2e:
+                read_uleb(c);
+                break; /* GNU_args_size: the CFA does not depend on it */
             case 0x2f:
                 reg = read_uleb(c);
                 set_rule(row, prog, reg, RULE_OFFSET, -(int64_t)read_uleb(c) * prog->data_align);
                 break;
-            default: return -1;
+            default:
+                return -1;
             }
         }
         if (advance) {
@@ -377,8 +425,8 @@ static int rule_from_fde(const uint8_t *fde, const uint8_t *start, const uint8_t
 typedef struct find_ctx {
     uintptr_t pc;
     rec_frame_rule_t *rule;
-    int found;       /* 1: the module that holds pc was met */
-    uint64_t gen;    /* dlpi_adds + dlpi_subs */
+    int found;    /* 1: the module that holds pc was met */
+    uint64_t gen; /* dlpi_adds + dlpi_subs */
 } find_ctx_t;
 
 /* The end of the PT_LOAD segment that holds addr (its start at *start): the bounds on

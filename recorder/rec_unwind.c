@@ -36,7 +36,7 @@
 #define REC_UNWIND_HOT 256
 
 typedef struct rec_unwind_frame { /* one frame reached by a step, and what the step read */
-    uintptr_t ra_slot; /* where its pc (a return address) was read */
+    uintptr_t ra_slot;            /* where its pc (a return address) was read */
     uintptr_t pc;
     uintptr_t bp_slot; /* where the caller's rbp was read; 0: rbp was kept */
     uintptr_t bp;      /* rbp after the step */
@@ -86,8 +86,7 @@ static void rules_renew(rec_unwind_t *u, uint64_t gen)
     u->rules_gen = gen;
 }
 
-static rec_frame_rule_t *rule_slot(rec_frame_rule_t *rules, uint32_t mask, uintptr_t pc,
-                                   int *found)
+static rec_frame_rule_t *rule_slot(rec_frame_rule_t *rules, uint32_t mask, uintptr_t pc, int *found)
 {
     uint32_t at = (uint32_t)rec_mix64(pc) & mask;
     for (int i = 0; i < REC_UNWIND_PROBES; i++) {
@@ -191,9 +190,9 @@ static int stale_rules(rec_unwind_t *u, uint64_t gen, int unloadable)
  * WALK_AGAIN. *reuse: REC_WALK_*. frames_optional: the caller can do without the frames
  * when the walk is the last one again (REC_WALK_SAME): they are then not all copied. */
 __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec_unwind_t *u,
-                                                             uintptr_t pc, uintptr_t sp,
-                                                             uintptr_t bp, void **out, int max,
-                                                             int frames_optional, int *reuse)
+                                                            uintptr_t pc, uintptr_t sp,
+                                                            uintptr_t bp, void **out, int max,
+                                                            int frames_optional, int *reuse)
 {
     const uintptr_t lo = sp, hi = t->stack_hi;
     const rec_unwind_frame_t *last = u->walks[u->cur];

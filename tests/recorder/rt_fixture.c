@@ -118,6 +118,19 @@ long long rt_value(const rt_case_t *c, const char *key)
     return v;
 }
 
+void rt_query(const char *shell, const char *db, const char *sql, char *out, size_t len)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "%s -batch '%s' \"%s\" 2>&1", shell, db, sql);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    out[0] = 0;
+    if (!fgets(out, (int)len, f))
+        out[0] = 0;
+    pclose(f);
+    out[strcspn(out, "\n")] = 0;
+}
+
 void rt_teardown(rt_case_t *c)
 {
     tt_tally_free(&c->tally);

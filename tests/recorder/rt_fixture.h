@@ -46,6 +46,8 @@ void rt_assert_undamaged(const rt_case_t *c);
 void rt_assert_images(const rt_case_t *c, size_t n);
 /* The victim's output value for key (fails the case when missing). */
 long long rt_value(const rt_case_t *c, const char *key);
+/* The first line of `shell -batch db sql` (the sqlite3 shell), without its newline. */
+void rt_query(const char *shell, const char *db, const char *sql, char *out, size_t len);
 void rt_teardown(rt_case_t *c);
 
 /* Adds test fn to s in a test case of its own, named like it (CK_RUN_CASE picks it). */

@@ -18,20 +18,6 @@
 #define LIBC_SLACK 64
 #define MAX_FAULTS 400
 
-/* One line of `sqlite3 db sql`, without its newline, into out. */
-static void query(const char *db, const char *sql, char *out, size_t len)
-{
-    char cmd[9000];
-    snprintf(cmd, sizeof cmd, "%s -batch '%s' \"%s\" 2>&1", RT_SQLITE3, db, sql);
-    FILE *f = popen(cmd, "r");
-    ck_assert_ptr_nonnull(f);
-    out[0] = 0;
-    if (!fgets(out, (int)len, f))
-        out[0] = 0;
-    pclose(f);
-    out[strcspn(out, "\n")] = 0;
-}
-
 static void check_trace(rt_case_t *c, int n)
 {
     rt_decode(c);
@@ -65,11 +51,11 @@ static void check_import(rt_case_t *c, int n)
     ck_assert_msg(res.exited && res.exit_code == (dropped ? 3 : 0), "N=%d: import exit %d: %s", n,
                   res.exit_code, res.err);
     tt_result_free(&res);
-    query(db,
-          "SELECT threads, dropped_events = skipped_events, unmatched_frees, double_frees, "
-          "(SELECT count(*) FROM import_problems WHERE kind NOT IN "
-          "('event_gap', 'not_recorded', 'partner_lost')) FROM summary;",
-          got, sizeof got);
+    rt_query(RT_SQLITE3, db,
+             "SELECT threads, dropped_events = skipped_events, unmatched_frees, double_frees, "
+             "(SELECT count(*) FROM import_problems WHERE kind NOT IN "
+             "('event_gap', 'not_recorded', 'partner_lost')) FROM summary;",
+             got, sizeof got);
     char want[64];
     snprintf(want, sizeof want, "%d|1|0|0|0", THREADS + 1);
     ck_assert_msg(!strcmp(got, want), "N=%d: summary %s, expected %s", n, got, want);

@@ -89,20 +89,6 @@ START_TEST(test_stack_cache_nofp_code_matches_unw_backtrace)
 }
 END_TEST
 
-/* One line of `sqlite3 db sql`, without its newline, into out. */
-static void query(const char *db, const char *sql, char *out, size_t len)
-{
-    char cmd[4800];
-    snprintf(cmd, sizeof cmd, "%s -batch '%s' \"%s\" 2>&1", RT_SQLITE3, db, sql);
-    FILE *f = popen(cmd, "r");
-    ck_assert_ptr_nonnull(f);
-    out[0] = 0;
-    if (!fgets(out, (int)len, f))
-        out[0] = 0;
-    pclose(f);
-    out[strcspn(out, "\n")] = 0;
-}
-
 START_TEST(test_stack_cache_plugin_replaced_at_same_address)
 {
     static const char *const argv[] = {RT_VICTIM_RELOAD, RT_PLUGIN_FRAME_SMALL,
@@ -125,12 +111,12 @@ START_TEST(test_stack_cache_plugin_replaced_at_same_address)
     ck_assert_msg(res.exited && res.exit_code == 0, "import: %s", res.err);
     tt_result_free(&res);
     /* every plugin allocation's stack goes through the plugin's frames up to main */
-    query(db,
-          "SELECT count(*), sum((SELECT count(*) FROM stack_frames f JOIN symbols y"
-          " ON y.frame_id = f.frame_id AND y.function IN ('framed', 'plugin_frames', 'main')"
-          " WHERE f.stack_id = a.stack_id) = 3)"
-          " FROM allocations a WHERE a.size_bytes BETWEEN 41800 AND 41803;",
-          got, sizeof got);
+    rt_query(RT_SQLITE3, db,
+             "SELECT count(*), sum((SELECT count(*) FROM stack_frames f JOIN symbols y"
+             " ON y.frame_id = f.frame_id AND y.function IN ('framed', 'plugin_frames', 'main')"
+             " WHERE f.stack_id = a.stack_id) = 3)"
+             " FROM allocations a WHERE a.size_bytes BETWEEN 41800 AND 41803;",
+             got, sizeof got);
     char want[64];
     snprintf(want, sizeof want, "%lld|%lld", rt_value(&c, "allocs"), rt_value(&c, "allocs"));
     ck_assert_msg(!strcmp(got, want), "allocations, with whole stacks: %s (expected %s)", got,

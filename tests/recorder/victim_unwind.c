@@ -88,10 +88,18 @@ static __attribute__((noinline)) void descend(worker_t *w, int depth, void (*bot
         return;
     }
     switch (next_rand(w, 4)) {
-    case 0: via_a(w, depth, bottom); break;
-    case 1: via_b(w, depth, bottom); break;
-    case 2: via_alloca(w, depth, bottom); break;
-    default: via_alloc(w, depth, bottom); break;
+    case 0:
+        via_a(w, depth, bottom);
+        break;
+    case 1:
+        via_b(w, depth, bottom);
+        break;
+    case 2:
+        via_alloca(w, depth, bottom);
+        break;
+    default:
+        via_alloc(w, depth, bottom);
+        break;
     }
 }
 
@@ -172,12 +180,12 @@ static void *work(void *arg)
 {
     worker_t *w = arg;
     self = w;
-    stack_t alt = {.ss_sp = mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE,
-                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-                   .ss_size = CO_STACK};
+    stack_t alt = {
+        .ss_sp = mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+        .ss_size = CO_STACK};
     sigaltstack(&alt, NULL);
-    void *mapped_stack = mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                            -1, 0);
+    void *mapped_stack =
+        mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     long rounds = (long)(w->rng >> 40); /* set by main */
     w->rng = w->rng * 2 + 1;
     for (long i = 0; i < rounds; i++) {

@@ -15,7 +15,8 @@
 
 #include "victim_common.h"
 
-namespace {
+namespace
+{
 
 constexpr int kThreads = 3;
 constexpr int kMaxDepth = 30;
@@ -37,7 +38,8 @@ struct Thrown {
 };
 
 // A marked block held for the lifetime of a frame.
-class Held {
+class Held
+{
   public:
     Held(Worker &w, unsigned k) : w_(w), p_(new char[VC_MARK(k % 1000)])
     {
@@ -97,9 +99,12 @@ int descend(Worker &w, int depth, int throw_at)
         return 0;
     }
     switch (w.next(3)) {
-    case 0: return via_a(w, depth, throw_at);
-    case 1: return via_b(w, depth, throw_at);
-    default: return via_catch(w, depth, throw_at);
+    case 0:
+        return via_a(w, depth, throw_at);
+    case 1:
+        return via_b(w, depth, throw_at);
+    default:
+        return via_catch(w, depth, throw_at);
     }
 }
 
