@@ -8,8 +8,10 @@
  * stack. Per node, for each kind of frame (user, runtime's own, named, any): the nearest
  * node at or above it, from the innermost, whose frame has a row of that kind; and the
  * set of user function labels on the way to the root (stacks with equal sets share one
- * set_id in function_sets). The per-frame facts (labels, the
- * site_rules matches) come from temp.frame_kinds, made by the file's first part.
+ * set_id in function_sets). The per-frame facts (labels, the site_rules matches) come
+ * from temp.frame_kinds, made by the file's first part. The ids are the file's too:
+ * function_id the rank of the label's bytes, set_id the rank of the set's JSON text, so
+ * the tables themselves, not only the view, are the reference's rows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +56,10 @@ typedef struct imp_sites {
     uint32_t *fset;                 /* function set id, 0 = the empty set */
     /* function sets: sorted label ids in pool[set_at[i] .. + set_len[i]] */
     uint32_t *pool, *set_at, *set_len;
-    uint8_t *set_used; /* 1: some stack has it (written to function_sets) */
+    uint32_t *set_rank; /* its set_id in function_sets, 0 = no stack has it */
+    char **set_json;    /* its function_ids as text, NULL = no stack has it */
+    uint32_t *by_rank;  /* the sets some stack has, in the order of set_id */
+    uint64_t nused;
     uint64_t npool, cappool, nsets, capsets;
     imp_hashmap_t set_by_hash; /* hash of the ids -> set id + 1 */
     imp_hashmap_t set_step;    /* set << 32 | frame -> set id + 1 */
@@ -338,6 +343,7 @@ static const char imp_site_insert[] =
     "INSERT INTO stack_sites VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char imp_stack_set_insert[] = "INSERT INTO stack_function_sets VALUES(?, ?)";
 static const char imp_set_insert[] = "INSERT INTO function_sets VALUES(?, ?)";
+static const char imp_label_insert[] = "INSERT INTO function_labels VALUES(?, ?)";
 
 static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
 {
@@ -382,25 +388,76 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
     if (!rc)
         rc = imp_db_run(st->db, imp_site_insert, row, 12);
     free(a_location);
-    uint32_t set = leaf ? st->fset[leaf - 1] : 0;
+    uint32_t set = leaf ? st->set_rank[st->fset[leaf - 1]] : 0;
     if (!rc && set) {
-        st->set_used[set] = 1;
         imp_value_t fr[2] = {imp_v_int(stack_id), imp_v_int(set)};
         rc = imp_db_run(st->db, imp_stack_set_insert, fr, 2);
     }
     return rc;
 }
 
-/* The sets some stack has, each label once. */
+/* A set's function_ids as json_group_array writes them: "[3,17,40]". */
+static char *imp_set_text(const imp_sites_t *st, uint32_t set)
+{
+    size_t cap = (size_t)st->set_len[set] * 11 + 3, len = 1;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    s[0] = '[';
+    for (uint32_t i = 0; i < st->set_len[set]; i++)
+        len += (size_t)snprintf(s + len, cap - len, "%s%u", i ? "," : "",
+                                st->pool[st->set_at[set] + i]);
+    memcpy(s + len, "]", 2);
+    return s;
+}
+
+static int imp_cmp_text(const void *a, const void *b)
+{
+    return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+/* set_rank of each set some stack has: the rank of its text, from 1 (dense_rank() OVER
+ * (ORDER BY function_ids) in 55-derive.sql); the texts, in that order, in set_json. */
+static int imp_rank_sets(imp_sites_t *st)
+{
+    st->set_rank = calloc(st->nsets + 1, sizeof *st->set_rank);
+    st->set_json = calloc(st->nsets + 1, sizeof *st->set_json);
+    char ***order = calloc(st->nsets + 1, sizeof *order);
+    int rc = st->set_rank && st->set_json && order ? 0 : IMP_ENOMEM;
+    for (uint64_t id = 1; !rc && id <= st->s->nstacks; id++) {
+        uint32_t leaf = st->s->stack_node[id - 1], set = leaf ? st->fset[leaf - 1] : 0;
+        if (!set || st->set_json[set])
+            continue;
+        st->set_json[set] = imp_set_text(st, set);
+        rc = st->set_json[set] ? 0 : IMP_ENOMEM;
+        order[st->nused++] = &st->set_json[set];
+    }
+    if (!rc && !(st->by_rank = calloc(st->nused + 1, sizeof *st->by_rank)))
+        rc = IMP_ENOMEM;
+    if (!rc) {
+        qsort(order, st->nused, sizeof *order, imp_cmp_text);
+        for (uint64_t i = 0; i < st->nused; i++) {
+            st->by_rank[i] = (uint32_t)(order[i] - st->set_json);
+            st->set_rank[st->by_rank[i]] = (uint32_t)i + 1;
+        }
+    }
+    free(order);
+    return rc;
+}
+
+/* function_labels (every user label) and function_sets (the sets some stack has). */
 static int imp_write_sets(imp_sites_t *st)
 {
     int rc = 0;
-    for (uint64_t set = 1; !rc && set < st->nsets; set++)
-        for (uint32_t i = 0; !rc && st->set_used[set] && i < st->set_len[set]; i++) {
-            imp_value_t fr[2] = {imp_v_int((int64_t)set),
-                                 imp_v_text(st->labels[st->pool[st->set_at[set] + i] - 1])};
-            rc = imp_db_run(st->db, imp_set_insert, fr, 2);
-        }
+    for (uint32_t i = 0; !rc && i < st->nlabels; i++) {
+        imp_value_t fr[2] = {imp_v_int((int64_t)i + 1), imp_v_text(st->labels[i])};
+        rc = imp_db_run(st->db, imp_label_insert, fr, 2);
+    }
+    for (uint64_t i = 0; !rc && i < st->nused; i++) {
+        imp_value_t fr[2] = {imp_v_int((int64_t)i + 1),
+                             imp_v_text(st->set_json[st->by_rank[i]])};
+        rc = imp_db_run(st->db, imp_set_insert, fr, 2);
+    }
     return rc;
 }
 
@@ -423,7 +480,10 @@ static void imp_sites_free(imp_sites_t *st)
     free(st->depth), free(st->fset);
     for (int k = 0; k < IMP_K_COUNT; k++)
         free(st->nearest[k]);
-    free(st->pool), free(st->set_at), free(st->set_len), free(st->set_used), free(st->path);
+    for (uint64_t i = 0; st->set_json && i <= st->nsets; i++)
+        free(st->set_json[i]);
+    free(st->pool), free(st->set_at), free(st->set_len), free(st->set_rank), free(st->set_json);
+    free(st->by_rank), free(st->path);
     imp_hashmap_free(&st->set_by_hash);
     imp_hashmap_free(&st->set_step);
 }
@@ -447,8 +507,8 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s)
         rc = imp_index_kinds(&st);
     if (!rc)
         rc = imp_walk_nodes(&st);
-    if (!rc && !(st.set_used = calloc(st.nsets + 1, 1)))
-        rc = IMP_ENOMEM;
+    if (!rc)
+        rc = imp_rank_sets(&st);
     for (uint64_t id = 1; !rc && id <= s->nstacks; id++)
         rc = imp_write_stack(&st, (uint32_t)id);
     if (!rc)

@@ -10,6 +10,7 @@ DELETE FROM process_info;
 DELETE FROM realloc_chains;
 DELETE FROM stack_function_sets;
 DELETE FROM function_sets;
+DELETE FROM function_labels;
 DROP TABLE IF EXISTS temp.frame_kinds;
 DROP TABLE IF EXISTS temp.frame_firsts;
 DROP TABLE IF EXISTS temp.stack_firsts;
@@ -108,19 +109,27 @@ SELECT j.stack_id,
            ORDER BY x.position, fk.inline_depth LIMIT (SELECT n FROM n)))
 FROM j;
 
--- Each stack's set of user function labels; stacks with equal sets share a set_id.
-CREATE TEMP TABLE stack_labels AS
-SELECT DISTINCT sf.stack_id, fk.label
+-- Each stack's set of user function labels; stacks with equal sets share a set_id. The
+-- ids are ranks (a label's bytes, a set's JSON text), so the importer's tables are these.
+INSERT INTO function_labels
+SELECT row_number() OVER (ORDER BY label), label
+FROM (SELECT DISTINCT label FROM frame_kinds WHERE is_user);
+CREATE TEMP TABLE stack_labels (
+  stack_id INTEGER NOT NULL,
+  function_id INTEGER NOT NULL,
+  PRIMARY KEY (stack_id, function_id)   -- the order json_group_array reads them in
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO temp.stack_labels
+SELECT sf.stack_id, l.function_id
 FROM stack_frames sf JOIN frame_firsts ff ON ff.frame_id = sf.frame_id AND ff.any_user
 JOIN frame_kinds fk ON fk.frame_id = sf.frame_id AND fk.is_user
-ORDER BY 1, 2;
+JOIN function_labels l ON l.function = fk.label;
 CREATE TEMP TABLE stack_sets AS
-SELECT stack_id, dense_rank() OVER (ORDER BY labels) AS set_id
-FROM (SELECT stack_id, json_group_array(label) AS labels FROM temp.stack_labels
+SELECT stack_id, dense_rank() OVER (ORDER BY function_ids) AS set_id, function_ids
+FROM (SELECT stack_id, json_group_array(function_id) AS function_ids FROM temp.stack_labels
       GROUP BY stack_id);
 INSERT INTO stack_function_sets SELECT stack_id, set_id FROM temp.stack_sets;
-INSERT INTO function_sets
-SELECT DISTINCT s.set_id, l.label FROM temp.stack_sets s JOIN temp.stack_labels l USING (stack_id);
+INSERT INTO function_sets SELECT DISTINCT set_id, function_ids FROM temp.stack_sets;
 
 DROP TABLE temp.stack_sets;
 DROP TABLE temp.stack_labels;
