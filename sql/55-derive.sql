@@ -19,29 +19,38 @@ DROP TABLE IF EXISTS temp.stack_firsts;
 -- no known module counts as the user's: nothing says it is the runtime's), and
 -- whether it is the runtime's own code (in a runtime module, neither an allocator nor
 -- standard-library template code): a block allocated below such a frame (a stdio
--- buffer, a thread's TLS) belongs to the runtime even when user code called it.
+-- buffer, a thread's TLS) belongs to the runtime even when user code called it. The
+-- rules are matched once per module and once per function name (mk, nk), not per row:
+-- a compiler's 10,000 rows would otherwise run 1.3 M GLOBs (0.34 s).
 CREATE TEMP TABLE frame_kinds AS
-WITH k AS (
-  SELECT f.frame_id, coalesce(s.inline_depth, 0) AS inline_depth, s.function,
-         coalesce(fn.short_name, s.function) AS short_name, s.file, s.line, m.path AS module, f.module_offset,
-         substr(m.path, length(rtrim(m.path, replace(m.path, '/', ''))) + 1) AS base
-  FROM frames f
-  LEFT JOIN modules m ON m.module_id = f.module_id
-  LEFT JOIN symbols s ON s.frame_id = f.frame_id
-  LEFT JOIN function_names fn ON fn.function = s.function
-), c AS (
-  SELECT k.*,
+WITH mk AS MATERIALIZED (
+  SELECT module_id, path, base,
          EXISTS (SELECT 1 FROM site_rules r WHERE r.kind = 'runtime_module'
-                 AND k.base GLOB r.pattern) AS in_runtime,
-         k.short_name IS NOT NULL
-           AND EXISTS (SELECT 1 FROM site_rules r WHERE r.kind IN ('allocator', 'std_code')
-                       AND k.short_name GLOB r.pattern) AS is_library_code
-  FROM k
+                 AND base GLOB r.pattern) AS in_runtime
+  FROM (SELECT module_id, path,
+               substr(path, length(rtrim(path, replace(path, '/', ''))) + 1) AS base
+        FROM modules)
+), nk AS MATERIALIZED (
+  SELECT function, short_name,
+         EXISTS (SELECT 1 FROM site_rules r WHERE r.kind IN ('allocator', 'std_code')
+                 AND short_name GLOB r.pattern) AS is_library_code
+  FROM (SELECT DISTINCT s.function, coalesce(fn.short_name, s.function) AS short_name
+        FROM symbols s LEFT JOIN function_names fn ON fn.function = s.function
+        WHERE s.function IS NOT NULL)
+), c AS (
+  SELECT f.frame_id, coalesce(s.inline_depth, 0) AS inline_depth, s.function,
+         nk.short_name, s.file, s.line, mk.path AS module, f.module_offset, mk.base,
+         coalesce(mk.in_runtime, 0) AS in_runtime,
+         coalesce(nk.is_library_code, 0) AS is_library_code
+  FROM frames f
+  LEFT JOIN mk ON mk.module_id = f.module_id
+  LEFT JOIN symbols s ON s.frame_id = f.frame_id
+  LEFT JOIN nk ON nk.function = s.function
 )
 SELECT frame_id, inline_depth, function, short_name, file, line, module,
        coalesce(short_name, base || '+0x' || printf('%x', module_offset),
                 printf('0x%x', module_offset)) AS label,
-       NOT coalesce(in_runtime, 0) AND NOT is_library_code AS is_user,
+       NOT in_runtime AND NOT is_library_code AS is_user,
        module IS NOT NULL AND in_runtime AND NOT is_library_code AS is_runtime_own
 FROM c;
 
