@@ -61,7 +61,8 @@ typedef struct imp_sites {
     uint32_t *depth;
     uint32_t *nearest[IMP_K_COUNT]; /* node id, 0 = none */
     uint32_t *fset;                 /* its chain, 0 = no user label */
-    imp_link_t *chains; /* index = chain id, 0 = the empty chain */
+    /* function sets as chains (index = chain id, 0 = the empty chain) */
+    imp_link_t *chains;
     uint64_t nchains, capchains;
     imp_hashmap_t chain_next; /* chain << 32 | label -> chain id + 1 */
     imp_hashmap_t set_step;   /* chain << 32 | frame -> chain id + 1 */
@@ -70,7 +71,7 @@ typedef struct imp_sites {
     char **set_json;
     uint32_t *by_rank; /* one chain per set_id (from 1), the first of equal texts */
     uint64_t nsets;
-    int64_t path_frames;       /* -1: no limit */
+    int64_t path_frames; /* -1: no limit */
     char *path;
     size_t cappath;
 } imp_sites_t;
