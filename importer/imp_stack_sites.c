@@ -68,6 +68,7 @@ typedef struct imp_sites {
     imp_hashmap_t set_step;   /* chain << 32 | frame -> chain id + 1 */
     /* per chain: set_id in function_sets (0 = no stack's), the set as text until written */
     uint32_t *set_rank;
+    uint32_t *stack_chain; /* per stack (index = stack_id - 1): the chain it ends on */
     char **set_json;
     uint32_t *by_rank; /* one chain per set_id (from 1), the first of equal texts */
     uint64_t nsets;
@@ -382,11 +383,7 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
     if (!rc)
         rc = imp_db_run(st->db, imp_site_insert, row, 12);
     free(a_location);
-    uint32_t set = leaf ? st->set_rank[st->fset[leaf - 1]] : 0;
-    if (!rc && set) {
-        imp_value_t fr[2] = {imp_v_int(stack_id), imp_v_int(set)};
-        rc = imp_db_run(st->db, imp_stack_set_insert, fr, 2);
-    }
+    st->stack_chain[stack_id - 1] = leaf ? st->fset[leaf - 1] : 0;
     return rc;
 }
 
@@ -433,7 +430,7 @@ static int imp_rank_sets(imp_sites_t *st)
     uint32_t *ids = calloc(n, sizeof *ids), nused = 0;
     int rc = st->set_rank && st->set_json && st->by_rank && order && ids ? 0 : IMP_ENOMEM;
     for (uint64_t id = 1; !rc && id <= st->s->nstacks; id++) {
-        uint32_t leaf = st->s->stack_node[id - 1], c = leaf ? st->fset[leaf - 1] : 0;
+        uint32_t c = st->stack_chain[id - 1];
         if (!c || st->set_json[c])
             continue;
         st->set_json[c] = imp_set_text(st, c, ids);
@@ -452,10 +449,17 @@ static int imp_rank_sets(imp_sites_t *st)
     return rc;
 }
 
-/* function_labels (every user label) and function_sets (the sets some stack has). */
+/* stack_function_sets, function_labels (every user label) and function_sets (the sets
+ * some stack has). */
 static int imp_write_sets(imp_sites_t *st)
 {
     int rc = 0;
+    for (uint64_t id = 1; !rc && id <= st->s->nstacks; id++) {
+        uint32_t set = st->set_rank[st->stack_chain[id - 1]];
+        imp_value_t fr[2] = {imp_v_int((int64_t)id), imp_v_int(set)};
+        if (set)
+            rc = imp_db_run(st->db, imp_stack_set_insert, fr, 2);
+    }
     for (uint32_t i = 0; !rc && i < st->nlabels; i++) {
         imp_value_t fr[2] = {imp_v_int((int64_t)i + 1), imp_v_text(st->labels[i])};
         rc = imp_db_run(st->db, imp_label_insert, fr, 2);
@@ -489,7 +493,8 @@ static void imp_sites_free(imp_sites_t *st)
     for (uint64_t i = 0; st->set_json && i <= st->nchains; i++)
         free(st->set_json[i]);
     free(st->chains);
-    free(st->set_rank), free(st->set_json), free(st->by_rank), free(st->path);
+    free(st->set_rank), free(st->set_json), free(st->by_rank), free(st->stack_chain);
+    free(st->path);
     imp_hashmap_free(&st->chain_next);
     imp_hashmap_free(&st->set_step);
 }
@@ -513,10 +518,12 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s)
         rc = imp_index_kinds(&st);
     if (!rc)
         rc = imp_walk_nodes(&st);
-    if (!rc)
-        rc = imp_rank_sets(&st);
+    if (!rc && !(st.stack_chain = calloc((size_t)s->nstacks + 1, sizeof *st.stack_chain)))
+        rc = IMP_ENOMEM;
     for (uint64_t id = 1; !rc && id <= s->nstacks; id++)
         rc = imp_write_stack(&st, (uint32_t)id);
+    if (!rc)
+        rc = imp_rank_sets(&st);
     if (!rc)
         rc = imp_write_sets(&st);
     imp_sites_free(&st);
