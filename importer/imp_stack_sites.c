@@ -65,7 +65,6 @@ typedef struct imp_sites {
     imp_link_t *chains;
     uint64_t nchains, capchains;
     imp_hashmap_t chain_next; /* chain << 32 | label -> chain id + 1 */
-    imp_hashmap_t set_step;   /* chain << 32 | frame -> chain id + 1 */
     /* per chain: set_id in function_sets (0 = no stack's), the set as text until written */
     uint32_t *set_rank;
     uint32_t *stack_chain; /* per stack (index = stack_id - 1): the chain it ends on */
@@ -227,27 +226,17 @@ static int imp_chain_next(imp_sites_t *st, uint32_t c, uint32_t label, uint32_t 
     return rc;
 }
 
-/* The chain of a node: its parent's with its frame's user labels not yet on it. */
+/* The chain of a node: its parent's with its frame's user labels not yet on it. The
+ * chains are few and short enough to stay in cache, so the walk costs less than a
+ * lookup in a map of (chain, frame) would (one entry per node: page faults). */
 static int imp_set_step(imp_sites_t *st, uint32_t parent_set, uint32_t frame, uint32_t *set)
 {
     const imp_kframe_t *f = frame <= st->nframes ? &st->frames[frame] : NULL;
     *set = parent_set;
-    if (!f || !f->nlabels)
-        return 0;
-    int added;
-    uint64_t *slot = imp_hashmap_upsert(&st->set_step, (uint64_t)parent_set << 32 | frame, &added);
-    if (!slot)
-        return IMP_ENOMEM;
-    if (!added) {
-        *set = (uint32_t)*slot - 1;
-        return 0;
-    }
     int rc = 0;
-    for (uint32_t i = 0; !rc && i < f->nlabels; i++)
+    for (uint32_t i = 0; f && !rc && i < f->nlabels; i++)
         if (!imp_chain_has(st, parent_set, f->labels[i]))
             rc = imp_chain_next(st, *set, f->labels[i], set);
-    if (!rc)
-        *imp_hashmap_find(&st->set_step, (uint64_t)parent_set << 32 | frame) = *set + 1;
     return rc;
 }
 
@@ -496,7 +485,6 @@ static void imp_sites_free(imp_sites_t *st)
     free(st->set_rank), free(st->set_json), free(st->by_rank), free(st->stack_chain);
     free(st->path);
     imp_hashmap_free(&st->chain_next);
-    imp_hashmap_free(&st->set_step);
 }
 
 int imp_stack_sites(imp_db_t *db, imp_store_t *s)
@@ -506,7 +494,6 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s)
     memset(&st, 0, sizeof st);
     st.db = db, st.s = s, st.nframes = s->nframes, st.path_frames = -1;
     imp_hashmap_init(&st.chain_next);
-    imp_hashmap_init(&st.set_step);
     st.frames = calloc((size_t)s->nframes + 1, sizeof *st.frames);
     int rc = st.frames ? 0 : IMP_ENOMEM;
     if (!rc)
