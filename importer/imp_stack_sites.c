@@ -10,10 +10,10 @@
  * set of user function labels on the way to the root (stacks with equal sets share one
  * set_id in function_sets), kept as a chain: a node's chain is its parent's with each
  * label of its frame not yet on it, so stacks that share outer frames share the links
- * and nothing is copied per node. The per-frame facts (labels, the site_rules matches) come
- * from temp.frame_kinds, made by the file's first part. The ids are the file's too:
- * function_id the rank of the label's bytes, set_id the rank of the set's JSON text, so
- * the tables themselves, not only the view, are the reference's rows.
+ * and nothing is copied per node. The per-frame facts (labels, the site_rules matches)
+ * come from temp.frame_kinds, made by the file's first part. The ids are the file's too:
+ * function_id the rank of the label's bytes, set_id the rank of the set's JSON text (from
+ * the last), so the tables themselves, not only the view, are the reference's rows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -401,13 +401,14 @@ static char *imp_set_text(const imp_sites_t *st, uint32_t c, uint32_t *ids)
     return s;
 }
 
-static int imp_cmp_text(const void *a, const void *b)
+/* Descending (see 55-derive.sql's stack_sets for why). */
+static int imp_cmp_text_desc(const void *a, const void *b)
 {
-    return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+    return strcmp(**(char *const *const *)b, **(char *const *const *)a);
 }
 
 /* The texts of the chains some stack ends on, in order, ranked as dense_rank() OVER
- * (ORDER BY function_ids) in 55-derive.sql: chains with equal sets (labels met in
+ * (ORDER BY function_ids DESC) in 55-derive.sql: chains with equal sets (labels met in
  * another order) share a set_id. */
 static int imp_rank_sets(imp_sites_t *st)
 {
@@ -427,7 +428,7 @@ static int imp_rank_sets(imp_sites_t *st)
         order[nused++] = &st->set_json[c];
     }
     if (!rc)
-        qsort(order, nused, sizeof *order, imp_cmp_text);
+        qsort(order, nused, sizeof *order, imp_cmp_text_desc);
     for (uint32_t i = 0; !rc && i < nused; i++) {
         uint32_t c = (uint32_t)(order[i] - st->set_json);
         if (!i || strcmp(*order[i - 1], *order[i]))

@@ -193,7 +193,7 @@ CREATE TABLE function_labels (
 ) STRICT;
 
 CREATE TABLE function_sets (
-  set_id INTEGER PRIMARY KEY,           -- rank of function_ids' text, from 1
+  set_id INTEGER PRIMARY KEY,           -- rank of function_ids' text, from the last
   function_ids TEXT NOT NULL            -- JSON array of function_id, ascending: '[3,17,40]'
 ) STRICT;
 
