@@ -20,8 +20,8 @@ DROP TABLE IF EXISTS temp.stack_firsts;
 -- whether it is the runtime's own code (in a runtime module, neither an allocator nor
 -- standard-library template code): a block allocated below such a frame (a stdio
 -- buffer, a thread's TLS) belongs to the runtime even when user code called it. The
--- rules are matched once per module and once per function name (mk, nk), not per row:
--- a compiler's 10,000 rows would otherwise run 1.3 M GLOBs (0.34 s).
+-- rules are matched once per module and once per function name (mk, nk), not twice per
+-- row (a compiler's 8,458 rows: 0.025 s of CPU instead of 0.40 s).
 CREATE TEMP TABLE frame_kinds AS
 WITH mk AS MATERIALIZED (
   SELECT module_id, path, base,
@@ -133,10 +133,10 @@ SELECT sf.stack_id, l.function_id
 FROM stack_frames sf JOIN frame_firsts ff ON ff.frame_id = sf.frame_id AND ff.any_user
 JOIN frame_kinds fk ON fk.frame_id = sf.frame_id AND fk.is_user
 JOIN function_labels l ON l.function = fk.label;
--- Set ids from the last text: a set's text sorts before its subsets' ('[1,2,3]' <
--- '[1,2]'), so the full set of a deep program's many stacks gets the highest id, and
--- SQLite's GROUP BY over the stacks in hotspot_functions sorts them faster so (2 M
--- stacks: 0.95 s against 1.13 s of CPU with the ids the other way).
+-- Set ids from the last text: a set's text sorts before that of a set it extends
+-- ('[1,2,3]' < '[1,2]'), so the full set of a deep program's many stacks gets the
+-- highest id, and SQLite's GROUP BY over the stacks in hotspot_functions sorts them
+-- faster so (2 M stacks: 0.95 s against 1.13 s of CPU with the ids the other way).
 CREATE TEMP TABLE stack_sets AS
 SELECT stack_id, dense_rank() OVER (ORDER BY function_ids DESC) AS set_id, function_ids
 FROM (SELECT stack_id, json_group_array(function_id) AS function_ids FROM temp.stack_labels
