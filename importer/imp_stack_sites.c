@@ -8,8 +8,12 @@
  * stack. Per node, for each kind of frame (user, runtime's own, named, any): the nearest
  * node at or above it, from the innermost, whose frame has a row of that kind; and the
  * set of user function labels on the way to the root (stacks with equal sets share one
- * set_id in function_sets). The per-frame facts (labels, the
- * site_rules matches) come from temp.frame_kinds, made by the file's first part.
+ * set_id in function_sets), kept as a chain: a node's chain is its parent's with each
+ * label of its frame not yet on it, so stacks that share outer frames share the links
+ * and nothing is copied per node. The per-frame facts (labels, the site_rules matches)
+ * come from temp.frame_kinds, made by the file's first part. The ids are the file's too:
+ * function_id the rank of the label's bytes, set_id the rank of the set's JSON text (from
+ * the last), so the tables themselves, not only the view, are the reference's rows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +43,11 @@ typedef struct imp_kframe {
 
 enum { IMP_K_USER, IMP_K_OWN, IMP_K_NAMED, IMP_K_ANY, IMP_K_COUNT };
 
+/* A chain: the chain it extends and the label it adds. */
+typedef struct imp_link {
+    uint32_t up, label;
+} imp_link_t;
+
 typedef struct imp_sites {
     imp_db_t *db;
     imp_store_t *s;
@@ -51,14 +60,18 @@ typedef struct imp_sites {
     /* per node (index = node_id - 1) */
     uint32_t *depth;
     uint32_t *nearest[IMP_K_COUNT]; /* node id, 0 = none */
-    uint32_t *fset;                 /* function set id, 0 = the empty set */
-    /* function sets: sorted label ids in pool[set_at[i] .. + set_len[i]] */
-    uint32_t *pool, *set_at, *set_len;
-    uint8_t *set_used; /* 1: some stack has it (written to function_sets) */
-    uint64_t npool, cappool, nsets, capsets;
-    imp_hashmap_t set_by_hash; /* hash of the ids -> set id + 1 */
-    imp_hashmap_t set_step;    /* set << 32 | frame -> set id + 1 */
-    int64_t path_frames;       /* -1: no limit */
+    uint32_t *fset;                 /* its chain, 0 = no user label */
+    /* function sets as chains (index = chain id, 0 = the empty chain) */
+    imp_link_t *chains;
+    uint64_t nchains, capchains;
+    imp_hashmap_t chain_next; /* chain << 32 | label -> chain id + 1 */
+    /* per chain: set_id in function_sets (0 = no stack's), the set as text until written */
+    uint32_t *set_rank;
+    uint32_t *stack_chain; /* per stack (index = stack_id - 1): the chain it ends on */
+    char **set_json;
+    uint32_t *by_rank; /* one chain per set_id (from 1), the first of equal texts */
+    uint64_t nsets;
+    int64_t path_frames; /* -1: no limit */
     char *path;
     size_t cappath;
 } imp_sites_t;
@@ -177,77 +190,53 @@ static int imp_index_kinds(imp_sites_t *st)
     return 0;
 }
 
-static uint64_t imp_ids_hash(const uint32_t *ids, uint32_t n)
+/* 1 when label is on chain c. */
+static int imp_chain_has(const imp_sites_t *st, uint32_t c, uint32_t label)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
-    for (uint32_t i = 0; i < n; i++)
-        h = imp_hash64(h ^ ids[i]);
-    return h | 1;
+    for (; c; c = st->chains[c].up)
+        if (st->chains[c].label == label)
+            return 1;
+    return 0;
 }
 
-/* The id of the set of these sorted label ids, created when new. */
-static int imp_set_id(imp_sites_t *st, const uint32_t *ids, uint32_t n, uint32_t *set)
+/* A new chain: up with label after it. */
+static int imp_chain_add(imp_sites_t *st, uint32_t up, uint32_t label, uint32_t *id)
 {
-    for (uint64_t key = imp_ids_hash(ids, n);; key = imp_hash64(key) | 1) {
-        int added;
-        uint64_t *slot = imp_hashmap_upsert(&st->set_by_hash, key, &added);
-        if (!slot)
-            return IMP_ENOMEM;
-        if (!added) {
-            uint64_t id = *slot - 1;
-            if (st->set_len[id] == n &&
-                (!n || !memcmp(st->pool + st->set_at[id], ids, n * sizeof *ids))) {
-                *set = (uint32_t)id;
-                return 0;
-            }
-            continue;
-        }
-        uint64_t c = st->capsets;
-        if (imp_grow((void **)&st->set_at, &c, st->nsets, sizeof *st->set_at) ||
-            imp_grow((void **)&st->set_len, &st->capsets, st->nsets, sizeof *st->set_len))
-            return IMP_ENOMEM;
-        st->set_at[st->nsets] = (uint32_t)st->npool; /* ids already at the pool's end */
-        st->set_len[st->nsets] = n;
-        st->npool += n;
-        *slot = st->nsets + 1;
-        *set = (uint32_t)st->nsets++;
-        return 0;
-    }
+    if (imp_grow((void **)&st->chains, &st->capchains, st->nchains, sizeof *st->chains))
+        return IMP_ENOMEM;
+    st->chains[st->nchains] = (imp_link_t){up, label};
+    *id = (uint32_t)st->nchains++;
+    return 0;
 }
 
-/* The set of a node: its parent's set with its frame's user labels. */
-static int imp_set_step(imp_sites_t *st, uint32_t parent_set, uint32_t frame, uint32_t *set)
+/* The chain c with label after it, created when new. */
+static int imp_chain_next(imp_sites_t *st, uint32_t c, uint32_t label, uint32_t *next)
 {
-    const imp_kframe_t *f = frame <= st->nframes ? &st->frames[frame] : NULL;
-    if (!f || !f->nlabels) {
-        *set = parent_set;
-        return 0;
-    }
     int added;
-    uint64_t *slot = imp_hashmap_upsert(&st->set_step, (uint64_t)parent_set << 32 | frame, &added);
+    uint64_t *slot = imp_hashmap_upsert(&st->chain_next, (uint64_t)c << 32 | label, &added);
     if (!slot)
         return IMP_ENOMEM;
     if (!added) {
-        *set = (uint32_t)*slot - 1;
+        *next = (uint32_t)*slot - 1;
         return 0;
     }
-    uint32_t plen = st->set_len[parent_set];
-    if (imp_grow((void **)&st->pool, &st->cappool, st->npool + plen + f->nlabels, sizeof *st->pool))
-        return IMP_ENOMEM;
-    /* Merge at the pool's end; imp_set_id keeps it there when the set is new. */
-    const uint32_t *a = st->pool + st->set_at[parent_set];
-    uint32_t *out = st->pool + st->npool, n = 0, i = 0, j = 0;
-    while (i < plen || j < f->nlabels) {
-        uint32_t x = j >= f->nlabels || (i < plen && a[i] <= f->labels[j]) ? a[i] : f->labels[j];
-        if (i < plen && a[i] == x)
-            i++;
-        if (j < f->nlabels && f->labels[j] == x)
-            j++;
-        out[n++] = x;
-    }
-    int rc = n == plen ? (*set = parent_set, 0) : imp_set_id(st, out, n, set);
+    int rc = imp_chain_add(st, c, label, next);
     if (!rc)
-        *imp_hashmap_find(&st->set_step, (uint64_t)parent_set << 32 | frame) = *set + 1;
+        *imp_hashmap_find(&st->chain_next, (uint64_t)c << 32 | label) = *next + 1ULL;
+    return rc;
+}
+
+/* The chain of a node: its parent's with its frame's user labels not yet on it. The
+ * chains are few and short enough to stay in cache, so the walk costs less than a
+ * lookup in a map of (chain, frame) would (one entry per node: page faults). */
+static int imp_set_step(imp_sites_t *st, uint32_t parent_set, uint32_t frame, uint32_t *set)
+{
+    const imp_kframe_t *f = frame <= st->nframes ? &st->frames[frame] : NULL;
+    *set = parent_set;
+    int rc = 0;
+    for (uint32_t i = 0; f && !rc && i < f->nlabels; i++)
+        if (!imp_chain_has(st, parent_set, f->labels[i]))
+            rc = imp_chain_next(st, *set, f->labels[i], set);
     return rc;
 }
 
@@ -265,7 +254,7 @@ static int imp_walk_nodes(imp_sites_t *st)
         rc = st->nearest[k] ? 0 : IMP_ENOMEM;
     uint32_t empty;
     if (!rc)
-        rc = imp_set_id(st, NULL, 0, &empty); /* set 0 */
+        rc = imp_chain_add(st, 0, 0, &empty); /* chain 0 */
     for (uint64_t i = 0; !rc && i < s->nnodes; i++) {
         uint32_t parent = s->node_parent[i], frame = s->node_frame[i], node = (uint32_t)i + 1;
         const imp_kframe_t *f = frame <= st->nframes ? &st->frames[frame] : NULL;
@@ -338,6 +327,7 @@ static const char imp_site_insert[] =
     "INSERT INTO stack_sites VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char imp_stack_set_insert[] = "INSERT INTO stack_function_sets VALUES(?, ?)";
 static const char imp_set_insert[] = "INSERT INTO function_sets VALUES(?, ?)";
+static const char imp_label_insert[] = "INSERT INTO function_labels VALUES(?, ?)";
 
 static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
 {
@@ -382,25 +372,92 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
     if (!rc)
         rc = imp_db_run(st->db, imp_site_insert, row, 12);
     free(a_location);
-    uint32_t set = leaf ? st->fset[leaf - 1] : 0;
-    if (!rc && set) {
-        st->set_used[set] = 1;
-        imp_value_t fr[2] = {imp_v_int(stack_id), imp_v_int(set)};
-        rc = imp_db_run(st->db, imp_stack_set_insert, fr, 2);
-    }
+    st->stack_chain[stack_id - 1] = leaf ? st->fset[leaf - 1] : 0;
     return rc;
 }
 
-/* The sets some stack has, each label once. */
+/* A chain's labels as json_group_array writes the set's function_ids: "[3,17,40]". */
+static char *imp_set_text(const imp_sites_t *st, uint32_t c, uint32_t *ids)
+{
+    uint32_t n = 0;
+    for (uint32_t at = c; at; at = st->chains[at].up)
+        ids[n++] = st->chains[at].label;
+    qsort(ids, n, sizeof *ids, imp_cmp_u32);
+    char *s = malloc((size_t)n * 11 + 3), *out = s;
+    if (!s)
+        return NULL;
+    *out++ = '[';
+    for (uint32_t i = 0; i < n; i++) {
+        char digits[10];
+        int k = 0;
+        for (uint32_t v = ids[i]; v || !k; v /= 10)
+            digits[k++] = (char)('0' + v % 10);
+        if (i)
+            *out++ = ',';
+        while (k)
+            *out++ = digits[--k];
+    }
+    memcpy(out, "]", 2);
+    return s;
+}
+
+/* Descending (see 55-derive.sql's stack_sets for why). */
+static int imp_cmp_text_desc(const void *a, const void *b)
+{
+    return strcmp(**(char *const *const *)b, **(char *const *const *)a);
+}
+
+/* The texts of the chains some stack ends on, in order, ranked as dense_rank() OVER
+ * (ORDER BY function_ids DESC) in 55-derive.sql: chains with equal sets (labels met in
+ * another order) share a set_id. */
+static int imp_rank_sets(imp_sites_t *st)
+{
+    size_t n = (size_t)st->nchains + 1;
+    st->set_rank = calloc(n, sizeof *st->set_rank);
+    st->set_json = calloc(n, sizeof *st->set_json);
+    st->by_rank = calloc(n, sizeof *st->by_rank);
+    char ***order = calloc(n, sizeof *order);
+    uint32_t *ids = calloc(n, sizeof *ids), nused = 0;
+    int rc = st->set_rank && st->set_json && st->by_rank && order && ids ? 0 : IMP_ENOMEM;
+    for (uint64_t id = 1; !rc && id <= st->s->nstacks; id++) {
+        uint32_t c = st->stack_chain[id - 1];
+        if (!c || st->set_json[c])
+            continue;
+        st->set_json[c] = imp_set_text(st, c, ids);
+        rc = st->set_json[c] ? 0 : IMP_ENOMEM;
+        order[nused++] = &st->set_json[c];
+    }
+    if (!rc)
+        qsort(order, nused, sizeof *order, imp_cmp_text_desc);
+    for (uint32_t i = 0; !rc && i < nused; i++) {
+        uint32_t c = (uint32_t)(order[i] - st->set_json);
+        if (!i || strcmp(*order[i - 1], *order[i]))
+            st->by_rank[++st->nsets] = c;
+        st->set_rank[c] = (uint32_t)st->nsets;
+    }
+    free(order), free(ids);
+    return rc;
+}
+
+/* stack_function_sets, function_labels (every user label) and function_sets (the sets
+ * some stack has). */
 static int imp_write_sets(imp_sites_t *st)
 {
     int rc = 0;
-    for (uint64_t set = 1; !rc && set < st->nsets; set++)
-        for (uint32_t i = 0; !rc && st->set_used[set] && i < st->set_len[set]; i++) {
-            imp_value_t fr[2] = {imp_v_int((int64_t)set),
-                                 imp_v_text(st->labels[st->pool[st->set_at[set] + i] - 1])};
-            rc = imp_db_run(st->db, imp_set_insert, fr, 2);
-        }
+    for (uint64_t id = 1; !rc && id <= st->s->nstacks; id++) {
+        uint32_t set = st->set_rank[st->stack_chain[id - 1]];
+        imp_value_t fr[2] = {imp_v_int((int64_t)id), imp_v_int(set)};
+        if (set)
+            rc = imp_db_run(st->db, imp_stack_set_insert, fr, 2);
+    }
+    for (uint32_t i = 0; !rc && i < st->nlabels; i++) {
+        imp_value_t fr[2] = {imp_v_int((int64_t)i + 1), imp_v_text(st->labels[i])};
+        rc = imp_db_run(st->db, imp_label_insert, fr, 2);
+    }
+    for (uint64_t i = 1; !rc && i <= st->nsets; i++) {
+        imp_value_t fr[2] = {imp_v_int((int64_t)i), imp_v_text(st->set_json[st->by_rank[i]])};
+        rc = imp_db_run(st->db, imp_set_insert, fr, 2);
+    }
     return rc;
 }
 
@@ -423,9 +480,12 @@ static void imp_sites_free(imp_sites_t *st)
     free(st->depth), free(st->fset);
     for (int k = 0; k < IMP_K_COUNT; k++)
         free(st->nearest[k]);
-    free(st->pool), free(st->set_at), free(st->set_len), free(st->set_used), free(st->path);
-    imp_hashmap_free(&st->set_by_hash);
-    imp_hashmap_free(&st->set_step);
+    for (uint64_t i = 0; st->set_json && i <= st->nchains; i++)
+        free(st->set_json[i]);
+    free(st->chains);
+    free(st->set_rank), free(st->set_json), free(st->by_rank), free(st->stack_chain);
+    free(st->path);
+    imp_hashmap_free(&st->chain_next);
 }
 
 int imp_stack_sites(imp_db_t *db, imp_store_t *s)
@@ -434,8 +494,7 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s)
     imp_sites_t st;
     memset(&st, 0, sizeof st);
     st.db = db, st.s = s, st.nframes = s->nframes, st.path_frames = -1;
-    imp_hashmap_init(&st.set_by_hash);
-    imp_hashmap_init(&st.set_step);
+    imp_hashmap_init(&st.chain_next);
     st.frames = calloc((size_t)s->nframes + 1, sizeof *st.frames);
     int rc = st.frames ? 0 : IMP_ENOMEM;
     if (!rc)
@@ -447,10 +506,12 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s)
         rc = imp_index_kinds(&st);
     if (!rc)
         rc = imp_walk_nodes(&st);
-    if (!rc && !(st.set_used = calloc(st.nsets + 1, 1)))
+    if (!rc && !(st.stack_chain = calloc((size_t)s->nstacks + 1, sizeof *st.stack_chain)))
         rc = IMP_ENOMEM;
     for (uint64_t id = 1; !rc && id <= s->nstacks; id++)
         rc = imp_write_stack(&st, (uint32_t)id);
+    if (!rc)
+        rc = imp_rank_sets(&st);
     if (!rc)
         rc = imp_write_sets(&st);
     imp_sites_free(&st);

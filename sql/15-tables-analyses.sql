@@ -184,12 +184,18 @@ CREATE TABLE realloc_chains (
 
 -- User functions of each stack, once per stack (hotspot_functions: inclusive counts).
 -- Stored as sets: stacks with the same user functions (in a recursive program, millions
--- of stacks and a handful of sets) share one set; stack_functions is the plain view.
+-- of stacks and a handful of sets) share one set, a row holding its functions' ids as a
+-- JSON array (a compiler's 33,600 stacks: 24,800 sets of 27 functions on average, one
+-- row each instead of one per function); stack_functions is the plain view.
+CREATE TABLE function_labels (
+  function_id INTEGER PRIMARY KEY,      -- rank of the label's bytes, from 1
+  function TEXT NOT NULL UNIQUE         -- short name (stack_sites' labels)
+) STRICT;
+
 CREATE TABLE function_sets (
-  set_id INTEGER NOT NULL,              -- any number: only equality matters
-  function TEXT NOT NULL,               -- short name
-  PRIMARY KEY (set_id, function)
-) STRICT, WITHOUT ROWID;
+  set_id INTEGER PRIMARY KEY,           -- rank of function_ids' text, from the last
+  function_ids TEXT NOT NULL            -- JSON array of function_id, ascending: '[3,17,40]'
+) STRICT;
 
 CREATE TABLE stack_function_sets (
   stack_id INTEGER PRIMARY KEY,         -- no row: no user function
@@ -197,8 +203,9 @@ CREATE TABLE stack_function_sets (
 ) STRICT;
 
 CREATE VIEW stack_functions (stack_id, function) AS
-SELECT s.stack_id, f.function
-FROM stack_function_sets s JOIN function_sets f ON f.set_id = s.set_id;
+SELECT s.stack_id, l.function
+FROM stack_function_sets s JOIN function_sets f ON f.set_id = s.set_id,
+     json_each(f.function_ids) j JOIN function_labels l ON l.function_id = j.value;
 
 -- Hand-off latency (allocation to free) per (allocating thread, freeing thread, and the
 -- allocating and freeing stacks' user sites); percentiles are nearest-rank, exact.

@@ -10,6 +10,7 @@ DELETE FROM process_info;
 DELETE FROM realloc_chains;
 DELETE FROM stack_function_sets;
 DELETE FROM function_sets;
+DELETE FROM function_labels;
 DROP TABLE IF EXISTS temp.frame_kinds;
 DROP TABLE IF EXISTS temp.frame_firsts;
 DROP TABLE IF EXISTS temp.stack_firsts;
@@ -18,29 +19,38 @@ DROP TABLE IF EXISTS temp.stack_firsts;
 -- no known module counts as the user's: nothing says it is the runtime's), and
 -- whether it is the runtime's own code (in a runtime module, neither an allocator nor
 -- standard-library template code): a block allocated below such a frame (a stdio
--- buffer, a thread's TLS) belongs to the runtime even when user code called it.
+-- buffer, a thread's TLS) belongs to the runtime even when user code called it. The
+-- rules are matched once per module and once per function name (mk, nk), not twice per
+-- row (a compiler's 8,458 rows: 0.025 s of CPU instead of 0.40 s).
 CREATE TEMP TABLE frame_kinds AS
-WITH k AS (
-  SELECT f.frame_id, coalesce(s.inline_depth, 0) AS inline_depth, s.function,
-         coalesce(fn.short_name, s.function) AS short_name, s.file, s.line, m.path AS module, f.module_offset,
-         substr(m.path, length(rtrim(m.path, replace(m.path, '/', ''))) + 1) AS base
-  FROM frames f
-  LEFT JOIN modules m ON m.module_id = f.module_id
-  LEFT JOIN symbols s ON s.frame_id = f.frame_id
-  LEFT JOIN function_names fn ON fn.function = s.function
-), c AS (
-  SELECT k.*,
+WITH mk AS MATERIALIZED (
+  SELECT module_id, path, base,
          EXISTS (SELECT 1 FROM site_rules r WHERE r.kind = 'runtime_module'
-                 AND k.base GLOB r.pattern) AS in_runtime,
-         k.short_name IS NOT NULL
-           AND EXISTS (SELECT 1 FROM site_rules r WHERE r.kind IN ('allocator', 'std_code')
-                       AND k.short_name GLOB r.pattern) AS is_library_code
-  FROM k
+                 AND base GLOB r.pattern) AS in_runtime
+  FROM (SELECT module_id, path,
+               substr(path, length(rtrim(path, replace(path, '/', ''))) + 1) AS base
+        FROM modules)
+), nk AS MATERIALIZED (
+  SELECT function, short_name,
+         EXISTS (SELECT 1 FROM site_rules r WHERE r.kind IN ('allocator', 'std_code')
+                 AND short_name GLOB r.pattern) AS is_library_code
+  FROM (SELECT DISTINCT s.function, coalesce(fn.short_name, s.function) AS short_name
+        FROM symbols s LEFT JOIN function_names fn ON fn.function = s.function
+        WHERE s.function IS NOT NULL)
+), c AS (
+  SELECT f.frame_id, coalesce(s.inline_depth, 0) AS inline_depth, s.function,
+         nk.short_name, s.file, s.line, mk.path AS module, f.module_offset, mk.base,
+         coalesce(mk.in_runtime, 0) AS in_runtime,
+         coalesce(nk.is_library_code, 0) AS is_library_code
+  FROM frames f
+  LEFT JOIN mk ON mk.module_id = f.module_id
+  LEFT JOIN symbols s ON s.frame_id = f.frame_id
+  LEFT JOIN nk ON nk.function = s.function
 )
 SELECT frame_id, inline_depth, function, short_name, file, line, module,
        coalesce(short_name, base || '+0x' || printf('%x', module_offset),
                 printf('0x%x', module_offset)) AS label,
-       NOT coalesce(in_runtime, 0) AND NOT is_library_code AS is_user,
+       NOT in_runtime AND NOT is_library_code AS is_user,
        module IS NOT NULL AND in_runtime AND NOT is_library_code AS is_runtime_own
 FROM c;
 
@@ -108,19 +118,31 @@ SELECT j.stack_id,
            ORDER BY x.position, fk.inline_depth LIMIT (SELECT n FROM n)))
 FROM j;
 
--- Each stack's set of user function labels; stacks with equal sets share a set_id.
-CREATE TEMP TABLE stack_labels AS
-SELECT DISTINCT sf.stack_id, fk.label
+-- Each stack's set of user function labels; stacks with equal sets share a set_id. The
+-- ids are ranks (a label's bytes, a set's JSON text), so the importer's tables are these.
+INSERT INTO function_labels
+SELECT row_number() OVER (ORDER BY label), label
+FROM (SELECT DISTINCT label FROM frame_kinds WHERE is_user);
+CREATE TEMP TABLE stack_labels (
+  stack_id INTEGER NOT NULL,
+  function_id INTEGER NOT NULL,
+  PRIMARY KEY (stack_id, function_id)   -- the order json_group_array reads them in
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO temp.stack_labels
+SELECT sf.stack_id, l.function_id
 FROM stack_frames sf JOIN frame_firsts ff ON ff.frame_id = sf.frame_id AND ff.any_user
 JOIN frame_kinds fk ON fk.frame_id = sf.frame_id AND fk.is_user
-ORDER BY 1, 2;
+JOIN function_labels l ON l.function = fk.label;
+-- Set ids from the last text: a set's text sorts before that of a set it extends
+-- ('[1,2,3]' < '[1,2]'), so the full set of a deep program's many stacks gets the
+-- highest id, and SQLite's GROUP BY over the stacks in hotspot_functions sorts them
+-- faster so (2 M stacks: 0.95 s against 1.13 s of CPU with the ids the other way).
 CREATE TEMP TABLE stack_sets AS
-SELECT stack_id, dense_rank() OVER (ORDER BY labels) AS set_id
-FROM (SELECT stack_id, json_group_array(label) AS labels FROM temp.stack_labels
+SELECT stack_id, dense_rank() OVER (ORDER BY function_ids DESC) AS set_id, function_ids
+FROM (SELECT stack_id, json_group_array(function_id) AS function_ids FROM temp.stack_labels
       GROUP BY stack_id);
 INSERT INTO stack_function_sets SELECT stack_id, set_id FROM temp.stack_sets;
-INSERT INTO function_sets
-SELECT DISTINCT s.set_id, l.label FROM temp.stack_sets s JOIN temp.stack_labels l USING (stack_id);
+INSERT INTO function_sets SELECT DISTINCT set_id, function_ids FROM temp.stack_sets;
 
 DROP TABLE temp.stack_sets;
 DROP TABLE temp.stack_labels;

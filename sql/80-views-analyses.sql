@@ -75,20 +75,26 @@ FROM site_totals WHERE blocks > 0;
 -- Per user function: self (it is the stack's user frame) and inclusive (it is anywhere
 -- among the stack's user frames, once per stack) calls and bytes.
 -- Stacks are summed per (function set, site) first: a recursive program has millions of
--- stacks and a handful of sets, and each set's functions are then joined once.
+-- stacks and a handful of sets; each set's function ids are then grouped as integers
+-- (the site's id looked up once per set and site), their names joined last.
 CREATE VIEW hotspot_functions AS
 WITH per_set AS (
   SELECT t.process_id, s.set_id, ss.site, sum(t.blocks) AS calls, sum(t.bytes) AS bytes
   FROM stack_totals t JOIN stack_function_sets s ON s.stack_id = t.stack_id
   JOIN stack_sites ss ON ss.stack_id = t.stack_id
   GROUP BY t.process_id, s.set_id, ss.site
+), per_function AS (
+  SELECT p.process_id, j.value AS function_id,
+         sum(CASE WHEN j.value = site.function_id THEN p.calls ELSE 0 END) AS self_calls,
+         sum(CASE WHEN j.value = site.function_id THEN p.bytes ELSE 0 END) AS self_bytes,
+         sum(p.calls) AS inclusive_calls, sum(p.bytes) AS inclusive_bytes
+  FROM per_set p LEFT JOIN function_labels site ON site.function = p.site
+  JOIN function_sets f ON f.set_id = p.set_id, json_each(f.function_ids) j
+  GROUP BY p.process_id, j.value
 )
-SELECT p.process_id, f.function,
-       sum(CASE WHEN p.site = f.function THEN p.calls ELSE 0 END) AS self_calls,
-       sum(CASE WHEN p.site = f.function THEN p.bytes ELSE 0 END) AS self_bytes,
-       sum(p.calls) AS inclusive_calls, sum(p.bytes) AS inclusive_bytes
-FROM per_set p JOIN function_sets f ON f.set_id = p.set_id
-GROUP BY p.process_id, f.function;
+SELECT p.process_id, l.function, p.self_calls, p.self_bytes, p.inclusive_calls,
+       p.inclusive_bytes
+FROM per_function p JOIN function_labels l ON l.function_id = p.function_id;
 
 -- The parameters as one row, for the views below.
 CREATE VIEW params AS

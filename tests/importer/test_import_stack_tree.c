@@ -125,14 +125,18 @@ END_TEST
 
 /* The importer's per-stack sites equal 55-derive.sql's on the same database: a copy of
  * the imported rows, the file run by the shell, then every row of each side in the other
- * (EXCEPT takes NULLs as equal) and a row for each stack. */
+ * (EXCEPT takes NULLs as equal) and a row for each stack; the function sets' tables are
+ * the same rows too, ids included (both number them by rank). */
 static void same_as_reference(const char *prog_and_args, const char *min_stacks)
 {
     char *dir = record(prog_and_args);
     char *db = strdup(it_path(dir, "t.db"));
     ck_query(db,
              "CREATE TABLE imp_sites AS SELECT * FROM stack_sites;"
-             "CREATE TABLE imp_functions AS SELECT * FROM stack_functions;\n"
+             "CREATE TABLE imp_functions AS SELECT * FROM stack_functions;"
+             "CREATE TABLE imp_sets AS SELECT * FROM stack_function_sets JOIN function_sets"
+             " USING (set_id);"
+             "CREATE TABLE imp_labels AS SELECT * FROM function_labels;\n"
              ".read " IMP_SQL_DIR "/55-derive.sql\n",
              "");
     char sql[512];
@@ -148,6 +152,16 @@ static void same_as_reference(const char *prog_and_args, const char *min_stacks)
              "  SELECT * FROM stack_functions)),"
              " (SELECT count(*) FROM stack_functions) >= (SELECT count(*) FROM stacks) / 2;",
              "1|1|0|0|1|0|1");
+    ck_query(db,
+             "CREATE TABLE sql_sets AS SELECT * FROM stack_function_sets JOIN function_sets"
+             " USING (set_id);"
+             "SELECT (SELECT count(*) FROM imp_sets) = (SELECT count(*) FROM sql_sets),"
+             " (SELECT count(*) FROM (SELECT * FROM imp_sets EXCEPT SELECT * FROM sql_sets)),"
+             " (SELECT count(*) FROM imp_labels) = (SELECT count(*) FROM function_labels),"
+             " (SELECT count(*) FROM (SELECT * FROM imp_labels EXCEPT"
+             "  SELECT * FROM function_labels)),"
+             " (SELECT count(*) FROM imp_sets) > 0;",
+             "1|0|1|0|1");
     free(db);
     it_rm_rf(dir);
     free(dir);

@@ -146,11 +146,11 @@ case_bad_database() {
   grep -q 'foreign.db: not an mtdb database' err || fail "foreign: $(cat err)"
   expect_status 1 diff trace.db foreign.db
   grep -q 'not an mtdb database' err || fail "diff foreign"
-  # a database of the previous schema (stack_frames a table, no stack tree) is refused
+  # a database of an older schema (version 1: stack_frames a table, no stack tree) is refused
   cp trace.db old.db
   sqlite3 old.db 'PRAGMA user_version = 1'
   expect_status 1 report old.db
-  grep -q 'old.db: schema version 1, this mtdb reads version 2: import the trace again' err ||
+  grep -q 'old.db: schema version 1, this mtdb reads version 3: import the trace again' err ||
     fail "old schema: $(cat err)"
   expect_status 1 report missing.db
   grep -q 'missing.db: no such database file' err || fail "missing: $(cat err)"
