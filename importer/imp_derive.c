@@ -17,6 +17,7 @@
 #include "imp_derive.h"
 #include "imp_error.h"
 #include "imp_hashmap.h"
+#include "imp_radix.h"
 
 #define IMP_NULL INT64_MIN
 
@@ -78,6 +79,7 @@ typedef struct imp_event {
     int64_t ts;
     int64_t delta_thread; /* delta * 2^24 + thread_id */
 } imp_event_t;
+_Static_assert(sizeof(imp_event_t) == 2 * sizeof(int64_t), "events sort as pairs");
 
 #define IMP_TIMELINE_STEPS 1000
 #define IMP_THREAD_BITS 24
@@ -419,15 +421,6 @@ static int imp_add_block(void *ctx, const imp_value_t *c, int n)
     return rc;
 }
 
-/* Time order; at equal times allocations (positive deltas) first. */
-static int imp_cmp_event(const void *a, const void *b)
-{
-    const imp_event_t *x = a, *y = b;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    return x->delta_thread > y->delta_thread ? -1 : x->delta_thread < y->delta_thread;
-}
-
 /* One series of the timeline: the step being filled and its values. */
 typedef struct imp_series {
     int64_t process_id, thread_id, step, live, max, allocated, freed;
@@ -463,8 +456,9 @@ static int imp_series_add(imp_derive_t *d, imp_series_t *s, int64_t step, int64_
 
 static int imp_write_timeline(imp_derive_t *d, const int64_t *thread_process, int64_t nthreads)
 {
-    if (d->nevents)
-        qsort(d->events, d->nevents, sizeof *d->events, imp_cmp_event);
+    /* time order; at equal times allocations (positive deltas) first */
+    if (d->nevents && imp_radix_sort_pairs(&d->events->ts, d->nevents, 1))
+        return IMP_ENOMEM;
     imp_series_t *procs = calloc((size_t)d->nprocs + 1, sizeof *procs);
     imp_series_t *threads = calloc((size_t)nthreads + 1, sizeof *threads);
     int rc = procs && threads ? 0 : IMP_ENOMEM;
@@ -594,12 +588,6 @@ static int imp_write_site_groups(imp_derive_t *d, const imp_groups_t *g, int his
     return rc;
 }
 
-static int imp_cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Windows per thread: the median count per active window, then the bursts. */
 static int imp_write_bursts(imp_derive_t *d)
 {
@@ -614,8 +602,8 @@ static int imp_write_bursts(imp_derive_t *d)
         rc = ti < 0 ? IMP_ENOMEM
                     : imp_lives_add(&counts, &ncounts, &cap, ti, k[0], d->windows.vals[2 * i], 0);
     }
-    for (uint64_t i = 0; i < ncounts; i++)
-        qsort(counts[i].ns, counts[i].n, sizeof *counts[i].ns, imp_cmp_i64);
+    for (uint64_t i = 0; !rc && i < ncounts; i++)
+        rc = imp_radix_sort_i64(counts[i].ns, counts[i].n);
     for (uint64_t i = 0; !rc && i < d->windows.n; i++) {
         int64_t *k = d->windows.keys + 4 * i, *v = d->windows.vals + 2 * i;
         const imp_lives_t *c = &counts[imp_group(&per_thread, k[1], 0, 0, 0)];
@@ -657,7 +645,8 @@ static int imp_write_lives(imp_derive_t *d, imp_groups_t *g, imp_lives_t *lives,
     for (uint64_t i = 0; !rc && i < g->n && i < n; i++) {
         int64_t *k = g->keys + 4 * i;
         imp_lives_t *l = &lives[i];
-        qsort(l->ns, l->n, sizeof *l->ns, imp_cmp_i64);
+        if ((rc = imp_radix_sort_i64(l->ns, l->n)))
+            break;
         int64_t t = sites ? k[0] : k[1], ft = sites ? k[1] : k[2];
         char *as = sites ? imp_site_label(d, k[2]) : NULL;
         char *fs = sites && k[3] ? imp_site_label(d, k[3]) : NULL;
