@@ -92,6 +92,13 @@ static __attribute__((noinline)) int verify_walk(rec_thread_t *t, void **frames,
 
 #define REC_WALK_OTHER (-1) /* not the cached walker's: unw_backtrace or frame pointers */
 
+/* The stack id of the cached walker's last walk still names that walk's frames: the
+ * stack table has not been cleared since. */
+static inline int last_walk_named(const rec_thread_t *t)
+{
+    return t->walk_stack_id && t->walk_stack_gen == t->stacks.gen;
+}
+
 /* The walk of a full stack: the cached walker (rec_unwind.c) unless it is off or meets a
  * frame it does not follow, then unw_backtrace. *how: REC_WALK_OTHER, or the cached
  * walker's REC_WALK_NEW, _REUSED or _SAME. */
@@ -102,8 +109,8 @@ static inline __attribute__((always_inline)) int walk_full(rec_thread_t *t, void
     if (rec_proc.settings.unwind_fp || rec_proc.settings.stack_cache == REC_STACK_CACHE_OFF)
         return walk(t, out, max);
     /* the last walk's stack id still names its frames: a walk equal to it needs none */
-    int frames_optional = t->walk_stack_id && t->walk_stack_gen == t->stacks.gen &&
-                          rec_proc.settings.stack_cache != REC_STACK_CACHE_VERIFY;
+    int frames_optional =
+        last_walk_named(t) && rec_proc.settings.stack_cache != REC_STACK_CACHE_VERIFY;
     int n = rec_unwind_walk(t, out, max, frames_optional, how);
     if (n < 0) {
         *how = REC_WALK_OTHER;
@@ -228,7 +235,7 @@ uint32_t rec_stack_capture(rec_thread_t *t)
     int depth = rec_proc.settings.depth, how;
     int n = capture_frames(t, frames, &how);
     uint32_t same = 0;
-    if (how == REC_WALK_SAME && t->walk_stack_id && t->walk_stack_gen == t->stacks.gen) {
+    if (how == REC_WALK_SAME && last_walk_named(t)) {
         /* the very frames of the cached walker's last walk: its stack, unhashed (frames
          * may not even hold them) */
         same = t->walk_stack_id;
