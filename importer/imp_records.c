@@ -147,7 +147,7 @@ static int imp_rec_stack(imp_pctx_t *p, const mtdb_record_t *r, int half)
     }
     int64_t stack_id = 0;
     if (!rc)
-        rc = imp_store_stack(&p->run->store, p->frame_buf, r->depth, &stack_id);
+        rc = imp_store_stack(&p->run->store, p->frame_buf, r->depth, &t->stack_path, &stack_id);
     return rc ? rc : imp_thread_set_stack(t, r->stack_id, stack_id);
 }
 

@@ -216,13 +216,49 @@ static int imp_stack_add(imp_store_t *s, uint32_t node, uint32_t depth, uint32_t
     return imp_db_put(s->db, IMP_T_STACK, row);
 }
 
-int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth, int64_t *stack_id)
+void imp_stack_path_free(imp_stack_path_t *path)
 {
-    uint32_t node = 0;
-    for (uint32_t i = depth; i-- > 0;) {
-        int rc = imp_node(s, node, frames[i], &node);
+    free(path->frames), free(path->nodes);
+    memset(path, 0, sizeof *path);
+}
+
+/* The number of outer frames of frames (innermost first) that path has from the root,
+ * with room in path for depth frames (0 when there is none: a full lookup then). */
+static uint32_t imp_path_shared(imp_stack_path_t *path, const uint32_t *frames, uint32_t depth)
+{
+    if (depth > path->cap) {
+        uint32_t cap = depth < 64 ? 64 : depth;
+        uint32_t *f = realloc(path->frames, cap * sizeof *f);
+        if (f)
+            path->frames = f;
+        uint32_t *n = f ? realloc(path->nodes, cap * sizeof *n) : NULL;
+        if (!n) {
+            imp_stack_path_free(path);
+            return 0;
+        }
+        path->nodes = n, path->cap = cap;
+    }
+    uint32_t k = 0;
+    while (k < depth && k < path->depth && path->frames[k] == frames[depth - 1 - k])
+        k++;
+    return k;
+}
+
+int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth,
+                    imp_stack_path_t *path, int64_t *stack_id)
+{
+    uint32_t shared = path ? imp_path_shared(path, frames, depth) : 0;
+    int keep = path && path->cap >= depth;
+    uint32_t node = shared ? path->nodes[shared - 1] : 0;
+    if (keep)
+        path->depth = shared; /* what stays true if a lookup below fails */
+    for (uint32_t level = shared; level < depth; level++) {
+        uint32_t frame = frames[depth - 1 - level];
+        int rc = imp_node(s, node, frame, &node);
         if (rc)
             return rc;
+        if (keep)
+            path->frames[level] = frame, path->nodes[level] = node, path->depth = level + 1;
     }
     uint32_t *known = node ? &s->node_stack[node - 1] : &s->empty_stack;
     if (!*known) {

@@ -58,9 +58,21 @@ int imp_store_module(imp_store_t *s, const char *path, uint32_t path_len, const 
 /* The id of the frame at offset in module (0: none, offset is then the raw address). */
 int imp_store_frame(imp_store_t *s, uint32_t module_id, uint64_t offset, uint32_t *frame_id);
 
+/* The path of a caller's previous stack from the root: its frames and their nodes. One
+ * thread's stacks mostly share their outer frames with its previous stack (a recursive
+ * descent, a compiler's passes), so the nodes of those frames are taken from here instead
+ * of from a lookup in a table of millions of nodes (one cache miss each). */
+typedef struct imp_stack_path {
+    uint32_t *frames, *nodes; /* index = distance from the root */
+    uint32_t depth, cap;
+} imp_stack_path_t;
+
+void imp_stack_path_free(imp_stack_path_t *path);
+
 /* The id of the stack made of these frames (innermost first), created when new with
- * the nodes it lacks. */
-int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth, int64_t *stack_id);
+ * the nodes it lacks. path (or NULL) is the caller's previous stack, made this one. */
+int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth,
+                    imp_stack_path_t *path, int64_t *stack_id);
 
 /* Frees the node lookup, once no stack can be added (the tree itself stays). */
 void imp_store_end_stacks(imp_store_t *s);

@@ -122,6 +122,7 @@ void imp_threads_free(imp_pctx_t *p)
 {
     for (uint32_t i = 0; i < p->nthreads; i++) {
         free(p->threads[i]->stacks);
+        imp_stack_path_free(&p->threads[i]->stack_path);
         free(p->threads[i]->name);
         free(p->threads[i]);
     }

@@ -79,6 +79,7 @@ typedef struct imp_thread {
     const char *file;
     int64_t *stacks; /* local stack id - 1 -> global stack id */
     uint32_t nstacks, capstacks;
+    imp_stack_path_t stack_path; /* its previous stack's path in the tree */
     uint64_t counters[MTDB_COUNTER_COUNT];
     uint32_t counter_count;
     uint64_t alloc_calls, bytes_allocated, free_calls, bytes_freed, cross_frees;
