@@ -32,7 +32,7 @@ static void pack_one(const char *dir, const char *name, int level, record_pack_t
         return;
     }
     mtdb_pack_stats_t st;
-    int rc = mtdb_pack_file(path, level, MTDB_PACK_CHUNK_DEFAULT, &st, why, sizeof why);
+    int rc = mtdb_pack_file(path, MTDB_PACK_CODEC_SPLIT, level, MTDB_PACK_CHUNK_DEFAULT, &st, why, sizeof why);
     if (rc == MTDB_PACK_OK) {
         t->packed++;
         t->raw_bytes += st.raw_bytes, t->packed_bytes += st.packed_bytes;

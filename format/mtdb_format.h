@@ -354,8 +354,11 @@ static inline uint16_t mtdb_get_u16le(const uint8_t *p)
  *      0     8  magic "MTDBPAK\n"
  *      8     4  byte-order mark 0x0A0B0C0D
  *     12     2  packed form major version (1); a reader refuses a major it does not know
- *     14     2  packed form minor version (0)
- *     16     4  codec: 1 = zstd (each piece one zstd frame holding its size)
+ *     14     2  packed form minor version (1)
+ *     16     4  codec: 1 = zstd (each piece one zstd frame holding its size); 2 = split
+ *               zstd (1.1: each piece one zstd frame holding a form byte, then the
+ *               piece as it is (form 0) or its bytes grouped by field (form 1, see
+ *               trace_split.h and docs/format.md "Split pieces"))
  *     20     4  pack_chunk: bytes of the original per piece (power of two, 4096..2^24)
  *     24     8  raw_bytes: length of the original file
  *     32     4  piece_count: ceil(raw_bytes / pack_chunk)
@@ -371,10 +374,11 @@ static inline uint16_t mtdb_get_u16le(const uint8_t *p)
  * The frames follow the table in piece order. */
 #define MTDB_PACK_MAGIC "MTDBPAK\n"
 #define MTDB_PACK_MAJOR 1
-#define MTDB_PACK_MINOR 0
+#define MTDB_PACK_MINOR 1
 #define MTDB_PACK_HEADER_BYTES 64
 #define MTDB_PACK_ENTRY_BYTES 16
 #define MTDB_PACK_CODEC_ZSTD 1
+#define MTDB_PACK_CODEC_SPLIT 2 /* packed 1.1 */
 #define MTDB_PACK_CHUNK_MIN 4096u
 #define MTDB_PACK_CHUNK_MAX (1u << 24) /* bounds what a tiny damaged file can unpack to */
 #define MTDB_PACK_CHUNK_DEFAULT (1u << 20)

@@ -18,6 +18,7 @@
 #include <zstd.h>
 
 #include "trace_pack.h"
+#include "trace_split.h"
 
 const char *mtdb_pack_strerror(int code)
 {
@@ -35,9 +36,10 @@ const char *mtdb_pack_strerror(int code)
 typedef struct pk_job {
     const uint8_t *raw;
     uint64_t raw_bytes;
-    uint32_t chunk, count;
+    uint32_t codec, chunk, count;
     int level, fd;
     uint8_t *table, *frame, *check;
+    uint8_t *content, *content_check; /* codec 2: a piece's frame content */
     size_t frame_cap;
     ZSTD_CCtx *cctx;
     ZSTD_DCtx *dctx;
@@ -66,23 +68,53 @@ static int pk_write_all(pk_job_t *j, const void *buf, size_t len, uint64_t at)
     return 0;
 }
 
+/* The content of piece k's frame: the piece itself (codec 1) or its split form. */
+static int pk_content(pk_job_t *j, const uint8_t *src, size_t len, const uint8_t **content,
+                      size_t *content_len)
+{
+    *content = src, *content_len = len;
+    if (j->codec != MTDB_PACK_CODEC_SPLIT)
+        return 0;
+    *content = j->content;
+    *content_len = mtdb_split_piece(src, len, j->content);
+    return *content_len ? 0 : pk_fail(j, MTDB_PACK_ENOMEM, "out of memory", 0);
+}
+
+/* 1 when the frame of n bytes unpacks to the len bytes at src. */
+static int pk_unpacks_to(pk_job_t *j, size_t n, const uint8_t *src, size_t len)
+{
+    if (j->codec != MTDB_PACK_CODEC_SPLIT) {
+        size_t back = ZSTD_decompressDCtx(j->dctx, j->check, j->chunk, j->frame, n);
+        return !ZSTD_isError(back) && back == len && memcmp(j->check, src, len) == 0;
+    }
+    size_t back = ZSTD_decompressDCtx(j->dctx, j->content_check, MTDB_SPLIT_BOUND((size_t)j->chunk), j->frame, n);
+    char why[128];
+    return !ZSTD_isError(back) &&
+           mtdb_join_piece(j->content_check, back, j->check, len, why, sizeof why) == 0 &&
+           memcmp(j->check, src, len) == 0;
+}
+
 /* Compresses piece k, checks it unpacks to the same bytes, writes it at *pos. */
 static int pk_piece(pk_job_t *j, uint32_t k, uint64_t *pos)
 {
     const uint8_t *src = j->raw + (uint64_t)k * j->chunk;
     size_t len = (size_t)(j->raw_bytes - (uint64_t)k * j->chunk);
     len = len < j->chunk ? len : j->chunk;
-    size_t n = ZSTD_compressCCtx(j->cctx, j->frame, j->frame_cap, src, len, j->level);
+    const uint8_t *content;
+    size_t content_len;
+    int rc = pk_content(j, src, len, &content, &content_len);
+    if (rc)
+        return rc;
+    size_t n = ZSTD_compressCCtx(j->cctx, j->frame, j->frame_cap, content, content_len, j->level);
     if (ZSTD_isError(n))
         return pk_fail(j, MTDB_PACK_ECODEC, ZSTD_getErrorName(n), 0);
-    size_t back = ZSTD_decompressDCtx(j->dctx, j->check, j->chunk, j->frame, n);
-    if (ZSTD_isError(back) || back != len || memcmp(j->check, src, len) != 0)
+    if (!pk_unpacks_to(j, n, src, len))
         return pk_fail(j, MTDB_PACK_ECODEC, "a piece did not unpack to its original bytes", 0);
     uint8_t *e = j->table + (uint64_t)k * MTDB_PACK_ENTRY_BYTES;
     mtdb_put_u64le(e, *pos);
     mtdb_put_u32le(e + 8, (uint32_t)n);
     mtdb_put_u32le(e + 12, mtdb_crc32c(0, src, len));
-    int rc = pk_write_all(j, j->frame, n, *pos);
+    rc = pk_write_all(j, j->frame, n, *pos);
     *pos += n;
     return rc;
 }
@@ -93,7 +125,7 @@ static void pk_header(const pk_job_t *j, uint8_t *h)
     memcpy(h, MTDB_PACK_MAGIC, 8);
     mtdb_put_u32le(h + 8, MTDB_BYTE_ORDER_MARK);
     h[12] = MTDB_PACK_MAJOR, h[14] = MTDB_PACK_MINOR;
-    mtdb_put_u32le(h + 16, MTDB_PACK_CODEC_ZSTD);
+    mtdb_put_u32le(h + 16, j->codec);
     mtdb_put_u32le(h + 20, j->chunk);
     mtdb_put_u64le(h + 24, j->raw_bytes);
     mtdb_put_u32le(h + 32, j->count);
@@ -108,13 +140,18 @@ static void pk_header(const pk_job_t *j, uint8_t *h)
 static int pk_write(pk_job_t *j, uint64_t *out_bytes)
 {
     size_t table = (size_t)j->count * MTDB_PACK_ENTRY_BYTES;
-    j->frame_cap = ZSTD_compressBound(j->chunk);
+    j->frame_cap = ZSTD_compressBound(MTDB_SPLIT_BOUND((size_t)j->chunk));
     j->table = calloc(table ? table : 1, 1);
     j->frame = malloc(j->frame_cap);
     j->check = malloc(j->chunk);
     j->cctx = ZSTD_createCCtx();
     j->dctx = ZSTD_createDCtx();
-    if (!j->table || !j->frame || !j->check || !j->cctx || !j->dctx)
+    if (j->codec == MTDB_PACK_CODEC_SPLIT) {
+        j->content = malloc(MTDB_SPLIT_BOUND((size_t)j->chunk));
+        j->content_check = malloc(MTDB_SPLIT_BOUND((size_t)j->chunk));
+    }
+    int split_ok = j->codec != MTDB_PACK_CODEC_SPLIT || (j->content && j->content_check);
+    if (!j->table || !j->frame || !j->check || !j->cctx || !j->dctx || !split_ok)
         return pk_fail(j, MTDB_PACK_ENOMEM, "out of memory", 0);
     uint64_t pos = MTDB_PACK_HEADER_BYTES + table;
     int rc = 0;
@@ -135,6 +172,8 @@ static void pk_job_free(pk_job_t *j)
     free(j->table);
     free(j->frame);
     free(j->check);
+    free(j->content);
+    free(j->content_check);
     ZSTD_freeCCtx(j->cctx);
     ZSTD_freeDCtx(j->dctx);
 }
@@ -182,11 +221,14 @@ static int pk_classify(const uint8_t *m, uint64_t size)
     return 0;
 }
 
-int mtdb_pack_file(const char *path, int level, uint32_t chunk, mtdb_pack_stats_t *st, char *why,
-                   size_t why_len)
+int mtdb_pack_file(const char *path, uint32_t codec, int level, uint32_t chunk,
+                   mtdb_pack_stats_t *st, char *why, size_t why_len)
 {
-    pk_job_t j = {.level = level, .chunk = chunk, .why = why, .why_len = why_len, .fd = -1};
+    pk_job_t j = {
+        .codec = codec, .level = level, .chunk = chunk, .why = why, .why_len = why_len, .fd = -1};
     *st = (mtdb_pack_stats_t){0};
+    if (codec != MTDB_PACK_CODEC_ZSTD && codec != MTDB_PACK_CODEC_SPLIT)
+        return pk_fail(&j, MTDB_PACK_ECODEC, "unknown codec", 0);
     if (chunk < MTDB_PACK_CHUNK_MIN || chunk > MTDB_PACK_CHUNK_MAX || (chunk & (chunk - 1)))
         return pk_fail(&j, MTDB_PACK_ECODEC, "piece size is not a power of two in range", 0);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

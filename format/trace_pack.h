@@ -39,12 +39,13 @@ typedef struct mtdb_pack_stats {
     uint64_t packed_bytes; /* the file after (0 when left as it was) */
 } mtdb_pack_stats_t;
 
-/* Replaces the trace file at path by its packed form (pieces of `chunk` bytes, zstd at
- * `level`), keeping its name and mode; every piece is unpacked again and compared before
+/* Replaces the trace file at path by its packed form (pieces of `chunk` bytes, codec
+ * MTDB_PACK_CODEC_*, zstd at `level`), keeping its name and mode; every piece is
+ * unpacked again and compared before
  * the file is replaced. The caller makes sure no process writes the file any more. On a
  * failure, why (when given) holds a one-line reason. */
-int mtdb_pack_file(const char *path, int level, uint32_t chunk, mtdb_pack_stats_t *st, char *why,
-                   size_t why_len);
+int mtdb_pack_file(const char *path, uint32_t codec, int level, uint32_t chunk,
+                   mtdb_pack_stats_t *st, char *why, size_t why_len);
 
 /* ---- unpacking (trace_unpack.c) ---- */
 
@@ -55,8 +56,10 @@ typedef struct mtdb_packed {
     const uint8_t *file; /* the packed image, not owned */
     uint64_t file_bytes;
     uint64_t raw_bytes; /* the original's length */
-    uint32_t chunk, count, raw_crc, level;
-    void *dctx; /* the decompressor */
+    uint32_t codec, chunk, count, raw_crc, level;
+    void *dctx;       /* the decompressor */
+    uint8_t *content; /* codec 2: a piece's frame content, before joining */
+    size_t content_cap;
 } mtdb_packed_t;
 
 /* Checks the packed header and piece table of the len bytes at buf: 0, or a negative
@@ -71,6 +74,6 @@ uint64_t mtdb_packed_frame_offset(const mtdb_packed_t *p, uint32_t k);
 /* Unpacks piece k into out (mtdb_packed_piece_bytes(p, k) bytes): 0, or -1 when the
  * piece is lost, with why saying how (cut off, does not decompress, fails its checksum);
  * out is then undefined. */
-int mtdb_packed_unpack(const mtdb_packed_t *p, uint32_t k, uint8_t *out, char *why, size_t why_len);
+int mtdb_packed_unpack(mtdb_packed_t *p, uint32_t k, uint8_t *out, char *why, size_t why_len);
 
 #endif

@@ -6,11 +6,13 @@
  * write to the image or allocate in proportion to what the header claims.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
 
 #include "trace_pack.h"
 #include "trace_reader.h"
+#include "trace_split.h"
 
 int mtdb_is_packed(const void *buf, uint64_t len)
 {
@@ -70,11 +72,13 @@ static int pk_check_header(const uint8_t *h, uint64_t len, char *why, size_t why
 static int pk_check_layout(mtdb_packed_t *p, const uint8_t *h, char *why, size_t why_len)
 {
     uint32_t codec = mtdb_get_u32le(h + 16);
-    if (codec != MTDB_PACK_CODEC_ZSTD) {
-        snprintf(why, why_len, "packed file uses codec %u; this reader knows only zstd (%d)", codec,
-                 MTDB_PACK_CODEC_ZSTD);
+    if (codec != MTDB_PACK_CODEC_ZSTD && codec != MTDB_PACK_CODEC_SPLIT) {
+        snprintf(why, why_len,
+                 "packed file uses codec %u; this reader knows zstd (%d) and split zstd (%d)",
+                 codec, MTDB_PACK_CODEC_ZSTD, MTDB_PACK_CODEC_SPLIT);
         return MTDB_READ_EVERSION;
     }
+    p->codec = codec;
     p->chunk = mtdb_get_u32le(h + 20), p->raw_bytes = mtdb_get_u64le(h + 24);
     p->count = mtdb_get_u32le(h + 32), p->raw_crc = mtdb_get_u32le(h + 36);
     p->level = mtdb_get_u32le(h + 44);
@@ -119,9 +123,49 @@ void mtdb_packed_close(mtdb_packed_t *p)
 {
     ZSTD_freeDCtx(p->dctx);
     p->dctx = NULL;
+    free(p->content);
+    p->content = NULL, p->content_cap = 0;
 }
 
-int mtdb_packed_unpack(const mtdb_packed_t *p, uint32_t k, uint8_t *out, char *why, size_t why_len)
+/* Decompresses the frame of piece k (bytes at at) into dst (cap bytes): its length, or -1
+ * with why filled. */
+static int64_t pk_decompress(mtdb_packed_t *p, uint64_t at, uint64_t bytes, void *dst, size_t cap,
+                             char *why, size_t why_len)
+{
+    size_t got = ZSTD_decompressDCtx(p->dctx, dst, cap, p->file + at, (size_t)bytes);
+    if (ZSTD_isError(got)) {
+        snprintf(why, why_len, "does not decompress (%s)", ZSTD_getErrorName(got));
+        return -1;
+    }
+    return (int64_t)got;
+}
+
+/* Codec 2: the frame's content into p->content (at most MTDB_SPLIT_BOUND(want) bytes),
+ * joined into out. */
+static int pk_unpack_split(mtdb_packed_t *p, uint64_t at, uint64_t bytes, uint8_t *out,
+                           uint64_t want, char *why, size_t why_len)
+{
+    size_t cap = MTDB_SPLIT_BOUND((size_t)want);
+    if (p->content_cap < cap) {
+        uint8_t *c = realloc(p->content, cap);
+        if (!c) {
+            snprintf(why, why_len, "cannot be unpacked: out of memory");
+            return -1;
+        }
+        p->content = c, p->content_cap = cap;
+    }
+    int64_t got = pk_decompress(p, at, bytes, p->content, cap, why, why_len);
+    if (got < 0)
+        return -1;
+    char how[96];
+    if (mtdb_join_piece(p->content, (size_t)got, out, (size_t)want, how, sizeof how) != 0) {
+        snprintf(why, why_len, "does not rebuild (%s)", how);
+        return -1;
+    }
+    return 0;
+}
+
+int mtdb_packed_unpack(mtdb_packed_t *p, uint32_t k, uint8_t *out, char *why, size_t why_len)
 {
     const uint8_t *e = pk_entry(p, k);
     uint64_t at = mtdb_get_u64le(e), bytes = mtdb_get_u32le(e + 8);
@@ -131,15 +175,18 @@ int mtdb_packed_unpack(const mtdb_packed_t *p, uint32_t k, uint8_t *out, char *w
         snprintf(why, why_len, "is cut off by the end of the file");
         return -1;
     }
-    size_t got = ZSTD_decompressDCtx(p->dctx, out, (size_t)want, p->file + at, (size_t)bytes);
-    if (ZSTD_isError(got)) {
-        snprintf(why, why_len, "does not decompress (%s)", ZSTD_getErrorName(got));
-        return -1;
-    }
-    if (got != want) {
-        snprintf(why, why_len, "decompresses to %zu bytes, not %llu", got,
-                 (unsigned long long)want);
-        return -1;
+    if (p->codec == MTDB_PACK_CODEC_SPLIT) {
+        if (pk_unpack_split(p, at, bytes, out, want, why, why_len) != 0)
+            return -1;
+    } else {
+        int64_t got = pk_decompress(p, at, bytes, out, (size_t)want, why, why_len);
+        if (got < 0)
+            return -1;
+        if ((uint64_t)got != want) {
+            snprintf(why, why_len, "decompresses to %lld bytes, not %llu", (long long)got,
+                     (unsigned long long)want);
+            return -1;
+        }
     }
     if (mtdb_crc32c(0, out, (size_t)want) != mtdb_get_u32le(e + 12)) {
         snprintf(why, why_len, "fails its checksum");

@@ -3,7 +3,8 @@
  * written, each lost piece named; header damage refused with a reason.
  *
  * Images come from the format tests' builder, packed by mtdb_pack_file in pieces of
- * 4 KiB so that the sample (five 4 KiB chunks) spans several pieces.
+ * 4 KiB so that the sample (five 4 KiB chunks) spans several pieces. Every test runs
+ * once per codec: plain zstd (1) and split zstd (2).
  */
 #include <check.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 #define PIECE 4096u
 
 static tb_t img;
+static const uint32_t codecs[] = {MTDB_PACK_CODEC_ZSTD, MTDB_PACK_CODEC_SPLIT};
+static uint32_t pack_codec;
 
 /* The packed form of the raw image t (malloc'd), its length in *len. */
 static uint8_t *pack_image(const tb_t *t, size_t *len)
@@ -25,7 +28,7 @@ static uint8_t *pack_image(const tb_t *t, size_t *len)
     char path[1024], why[160] = "";
     ck_assert_int_eq(tst_scratch_file(path, sizeof path, "packed", t->buf, t->size), 0);
     mtdb_pack_stats_t st;
-    int rc = mtdb_pack_file(path, MTDB_PACK_LEVEL_DEFAULT, PIECE, &st, why, sizeof why);
+    int rc = mtdb_pack_file(path, pack_codec, MTDB_PACK_LEVEL_DEFAULT, PIECE, &st, why, sizeof why);
     ck_assert_msg(rc == MTDB_PACK_OK, "%d: %s", rc, why);
     ck_assert_uint_eq(st.raw_bytes, t->size);
     FILE *f = fopen(path, "rb");
@@ -36,7 +39,8 @@ static uint8_t *pack_image(const tb_t *t, size_t *len)
     fclose(f);
     *len = (size_t)st.packed_bytes;
     /* packing a packed file changes nothing */
-    ck_assert_int_eq(mtdb_pack_file(path, 3, PIECE, &st, why, sizeof why), MTDB_PACK_ALREADY);
+    ck_assert_int_eq(mtdb_pack_file(path, pack_codec, 3, PIECE, &st, why, sizeof why),
+                     MTDB_PACK_ALREADY);
     ck_assert_uint_eq(st.packed_bytes, 0);
     unlink(path);
     return buf;
@@ -70,12 +74,14 @@ static void check_same_as_raw(int last_open)
 
 START_TEST(test_packed_reads_as_raw_sealed)
 {
+    pack_codec = codecs[_i];
     check_same_as_raw(0);
 }
 END_TEST
 
 START_TEST(test_packed_reads_as_raw_open_tail)
 {
+    pack_codec = codecs[_i];
     check_same_as_raw(1);
 }
 END_TEST
@@ -83,6 +89,7 @@ END_TEST
 /* Only written records come back; a cut that loses bytes of a frame names a lost piece. */
 START_TEST(test_packed_truncation_at_every_offset)
 {
+    pack_codec = codecs[_i];
     tb_build_sample(&img, 0);
     size_t len;
     uint8_t *p = pack_image(&img, &len);
@@ -118,6 +125,7 @@ END_TEST
  * with the damage reported; a flip in a later frame never goes unnoticed. */
 START_TEST(test_packed_bit_flip_everywhere)
 {
+    pack_codec = codecs[_i];
     tb_build_sample(&img, 0);
     size_t len;
     uint8_t *p = pack_image(&img, &len);
@@ -171,14 +179,18 @@ static void reseal(uint8_t *p)
 
 START_TEST(test_packed_header_damage_refused)
 {
+    pack_codec = codecs[_i];
     tb_build_sample(&img, 0);
     size_t len;
     uint8_t *p = pack_image(&img, &len);
+    ck_assert_uint_eq(mtdb_get_u32le(p + 16), pack_codec);
     p[12] = 2, reseal(p);
-    check_refused(p, len, MTDB_READ_EVERSION, "packed form version 2.0 is not supported");
+    char version[64];
+    snprintf(version, sizeof version, "packed form version 2.%d is not supported", MTDB_PACK_MINOR);
+    check_refused(p, len, MTDB_READ_EVERSION, version);
     p[12] = 1, p[16] = 9, reseal(p);
     check_refused(p, len, MTDB_READ_EVERSION, "packed file uses codec 9");
-    p[16] = 1, p[20] = 1, reseal(p);
+    p[16] = (uint8_t)pack_codec, p[20] = 1, reseal(p);
     check_refused(p, len, MTDB_READ_EHEADER, "packed file's header is inconsistent");
     p[20] = 0, p[61] ^= 1;
     check_refused(p, len, MTDB_READ_EHEADER, "packed file's header fails its checksum");
@@ -201,11 +213,11 @@ int main(void)
     Suite *s = suite_create("reader: packed files");
     TCase *tc = tcase_create("packed");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_packed_reads_as_raw_sealed);
-    tcase_add_test(tc, test_packed_reads_as_raw_open_tail);
-    tcase_add_test(tc, test_packed_truncation_at_every_offset);
-    tcase_add_test(tc, test_packed_bit_flip_everywhere);
-    tcase_add_test(tc, test_packed_header_damage_refused);
+    tcase_add_loop_test(tc, test_packed_reads_as_raw_sealed, 0, 2);
+    tcase_add_loop_test(tc, test_packed_reads_as_raw_open_tail, 0, 2);
+    tcase_add_loop_test(tc, test_packed_truncation_at_every_offset, 0, 2);
+    tcase_add_loop_test(tc, test_packed_bit_flip_everywhere, 0, 2);
+    tcase_add_loop_test(tc, test_packed_header_damage_refused, 0, 2);
     suite_add_tcase(s, tc);
     return tst_run_suite(s);
 }

@@ -56,7 +56,7 @@ static int fs_packed(const char *dir, const char *name, const uint8_t *buf, size
     char path[4096], damaged[4200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     mtdb_pack_stats_t st;
-    if (fs_write(dir, name, buf, len) != 0 || mtdb_pack_file(path, 1, 4096, &st, NULL, 0) != 0)
+    if (fs_write(dir, name, buf, len) != 0 || mtdb_pack_file(path, MTDB_PACK_CODEC_SPLIT, 1, 4096, &st, NULL, 0) != 0)
         return -1;
     FILE *f = fopen(path, "rb");
     uint8_t *img = malloc(st.packed_bytes);

@@ -291,7 +291,7 @@ static uint32_t pack_small(const char *path, mtdb_packed_t *p, char **image, lon
 {
     mtdb_pack_stats_t st;
     char why[160];
-    ck_assert_msg(mtdb_pack_file(path, MTDB_PACK_LEVEL_DEFAULT, PK_PIECE, &st, why, sizeof why) ==
+    ck_assert_msg(mtdb_pack_file(path, MTDB_PACK_CODEC_SPLIT, MTDB_PACK_LEVEL_DEFAULT, PK_PIECE, &st, why, sizeof why) ==
                       0,
                   "%s", why);
     *image = it_read_file(path, len);
