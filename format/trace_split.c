@@ -56,6 +56,10 @@ typedef struct sp_buf {
     size_t n, cap;
 } sp_buf_t;
 
+/* The grammar's steps are inlined into a splitting and a joining copy of the walk, each
+ * with its direction known at compile time. */
+#define SP_INLINE static inline __attribute__((always_inline))
+
 #define SP_RING 4096u  /* addresses remembered per side, a power of two */
 #define SP_SLOTS 8192u /* the split side's lookup: address -> ordinal, direct-mapped */
 
@@ -92,7 +96,6 @@ static void sp_ring_add(sp_ring_t *r, uint64_t addr, int split)
 }
 
 typedef struct sp {
-    int join;
     sp_src_t rec;            /* splitting: the payload being read */
     sp_buf_t s[SP_STREAMS];  /* splitting: the streams being written */
     sp_src_t in[SP_STREAMS]; /* joining: the streams being read */
@@ -110,6 +113,17 @@ typedef struct sp {
     int npending;
 } sp_t;
 
+/* Most fields are a varint of one to three bytes: a call to memcpy costs more. */
+SP_INLINE void sp_copy(uint8_t *to, const uint8_t *from, size_t n)
+{
+    if (n > 16) {
+        memcpy(to, from, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        to[i] = from[i];
+}
+
 static int sp_put(sp_t *c, sp_buf_t *s, const uint8_t *p, size_t n)
 {
     if (n > s->cap - s->n) {
@@ -123,7 +137,7 @@ static int sp_put(sp_t *c, sp_buf_t *s, const uint8_t *p, size_t n)
         }
         s->b = b, s->cap = cap;
     }
-    memcpy(s->b + s->n, p, n);
+    sp_copy(s->b + s->n, p, n);
     s->n += n;
     return 0;
 }
@@ -151,22 +165,22 @@ static size_t sp_peek_varint(const sp_src_t *src, uint64_t *v)
 }
 
 /* Where a field of stream comes from: the payload when splitting, the stream when joining. */
-static sp_src_t *sp_from(sp_t *c, int stream)
+SP_INLINE sp_src_t *sp_from(sp_t *c, const int join, int stream)
 {
-    return c->join ? &c->in[stream] : &c->rec;
+    return join ? &c->in[stream] : &c->rec;
 }
 
 /* Moves n bytes of a field of stream from where they come from to where they go. */
-static int sp_move(sp_t *c, int stream, uint64_t n)
+SP_INLINE int sp_move(sp_t *c, const int join, int stream, uint64_t n)
 {
-    sp_src_t *src = sp_from(c, stream);
+    sp_src_t *src = sp_from(c, join, stream);
     if (n > src->end - src->pos)
         return -1;
     const uint8_t *p = src->b + src->pos;
-    if (c->join) {
+    if (join) {
         if (n > c->out_limit - c->out_n)
             return -1;
-        memcpy(c->out + c->out_n, p, (size_t)n);
+        sp_copy(c->out + c->out_n, p, (size_t)n);
         c->out_n += (size_t)n;
     } else if (sp_put(c, &c->s[stream], p, (size_t)n)) {
         return -1;
@@ -176,11 +190,11 @@ static int sp_move(sp_t *c, int stream, uint64_t n)
 }
 
 /* Moves one varint field of stream; *v (when given) its value. */
-static int sp_varint(sp_t *c, int stream, uint64_t *v)
+SP_INLINE int sp_varint(sp_t *c, const int join, int stream, uint64_t *v)
 {
     uint64_t x;
-    size_t n = sp_peek_varint(sp_from(c, stream), &x);
-    if (!n || sp_move(c, stream, n))
+    size_t n = sp_peek_varint(sp_from(c, join, stream), &x);
+    if (!n || sp_move(c, join, stream, n))
         return -1;
     if (v)
         *v = x;
@@ -212,18 +226,18 @@ static int sp_split_hit(sp_t *c, uint64_t x, size_t n, uint64_t k, int hit)
 }
 
 /* Moves one address delta: an allocation's (freed != 0: a free's). */
-static int sp_addr(sp_t *c, int freed)
+SP_INLINE int sp_addr(sp_t *c, const int join, int freed)
 {
     sp_ring_t *seen = freed ? &c->allocs : &c->frees;
     int hit = freed ? SP_FREE_HIT : SP_ADDR_HIT, raw = freed ? SP_FREE_ADDR : SP_ADDR;
     uint64_t addr, x;
-    if (!c->join) {
+    if (!join) {
         size_t n = sp_peek_varint(&c->rec, &x);
         if (!n)
             return -1;
         addr = c->rec_last_addr + (uint64_t)mtdb_unzigzag(x);
         int rc = sp_split_hit(c, x, n, sp_ring_find(seen, addr), hit);
-        if (rc < 0 || (rc > 0 && sp_move(c, raw, n)))
+        if (rc < 0 || (rc > 0 && sp_move(c, join, raw, n)))
             return -1;
     } else {
         uint64_t k;
@@ -236,7 +250,7 @@ static int sp_addr(sp_t *c, int freed)
             if (sp_write_varint(c, mtdb_zigzag((int64_t)(addr - c->rec_last_addr))))
                 return -1;
         } else {
-            if (sp_varint(c, raw, &x))
+            if (sp_varint(c, join, raw, &x))
                 return -1;
             addr = c->rec_last_addr + (uint64_t)mtdb_unzigzag(x);
         }
@@ -246,73 +260,75 @@ static int sp_addr(sp_t *c, int freed)
     return 0;
 }
 
-static int sp_string(sp_t *c, int stream)
+SP_INLINE int sp_string(sp_t *c, const int join, int stream)
 {
     uint64_t n;
-    return sp_varint(c, stream, &n) || sp_move(c, stream, n) ? -1 : 0;
+    return sp_varint(c, join, stream, &n) || sp_move(c, join, stream, n) ? -1 : 0;
 }
 
-static int sp_stackref(sp_t *c)
+SP_INLINE int sp_stackref(sp_t *c, const int join)
 {
     uint64_t ref;
-    if (sp_varint(c, SP_STACKREF, &ref))
+    if (sp_varint(c, join, SP_STACKREF, &ref))
         return -1;
-    return ref & 1 ? sp_varint(c, SP_STACKREF, NULL) : 0;
+    return ref & 1 ? sp_varint(c, join, SP_STACKREF, NULL) : 0;
 }
 
-static int sp_stack(sp_t *c, unsigned sub)
+SP_INLINE int sp_stack(sp_t *c, const int join, unsigned sub)
 {
     uint64_t depth, shared = 0;
-    if (sub > MTDB_SUB_STACK_SHARED || sp_varint(c, SP_STACK, &depth) ||
-        (sub == MTDB_SUB_STACK_SHARED && sp_varint(c, SP_STACK, &shared)) || shared > depth)
+    if (sub > MTDB_SUB_STACK_SHARED || sp_varint(c, join, SP_STACK, &depth) ||
+        (sub == MTDB_SUB_STACK_SHARED && sp_varint(c, join, SP_STACK, &shared)) || shared > depth)
         return -1;
     for (uint64_t i = shared; i < depth; i++)
-        if (sp_varint(c, SP_IP, NULL))
+        if (sp_varint(c, join, SP_IP, NULL))
             return -1;
     return 0;
 }
 
-static int sp_counters(sp_t *c)
+SP_INLINE int sp_counters(sp_t *c, const int join)
 {
     uint64_t n;
-    if (sp_varint(c, SP_MISC, &n) || n > MTDB_MAX_COUNTERS)
+    if (sp_varint(c, join, SP_MISC, &n) || n > MTDB_MAX_COUNTERS)
         return -1;
     for (uint64_t i = 0; i < n; i++)
-        if (sp_varint(c, SP_MISC, NULL))
+        if (sp_varint(c, join, SP_MISC, NULL))
             return -1;
     return 0;
 }
 
-#define SP_V(stream) sp_varint(c, stream, NULL)
+#define SP_V(stream) sp_varint(c, join, stream, NULL)
 
 /* Moves the fields of one record after its tag. */
-static int sp_fields(sp_t *c, uint8_t tag)
+SP_INLINE int sp_fields(sp_t *c, const int join, uint8_t tag)
 {
     unsigned sub = MTDB_TAG_SUB(tag);
     switch (MTDB_TAG_TYPE(tag)) {
     case MTDB_REC_ALLOC:
-        return SP_V(SP_TIME) || sp_addr(c, 0) || SP_V(SP_SIZE) || sp_stackref(c) ? -1 : 0;
+        return SP_V(SP_TIME) || sp_addr(c, join, 0) || SP_V(SP_SIZE) || sp_stackref(c, join) ? -1
+                                                                                             : 0;
     case MTDB_REC_FREE:
-        return SP_V(SP_TIME) || sp_addr(c, 1) || ((sub & MTDB_SUB_FREE_STACK) && sp_stackref(c))
+        return SP_V(SP_TIME) || sp_addr(c, join, 1) ||
+                       ((sub & MTDB_SUB_FREE_STACK) && sp_stackref(c, join))
                    ? -1
                    : 0;
     case MTDB_REC_REALLOC:
-        return SP_V(SP_TIME) || sp_addr(c, 1) || SP_V(SP_TIME) || sp_addr(c, 0) || SP_V(SP_SIZE) ||
-                       sp_stackref(c)
+        return SP_V(SP_TIME) || sp_addr(c, join, 1) || SP_V(SP_TIME) || sp_addr(c, join, 0) ||
+                       SP_V(SP_SIZE) || sp_stackref(c, join)
                    ? -1
                    : 0;
     case MTDB_REC_FAIL:
         return SP_V(SP_TIME) || SP_V(SP_SIZE) ? -1 : 0;
     case MTDB_REC_STACK:
-        return sp_stack(c, sub);
+        return sp_stack(c, join, sub);
     case MTDB_REC_THREAD:
         return SP_V(SP_MISC) || SP_V(SP_MISC) || SP_V(SP_MISC) ? -1 : 0;
     case MTDB_REC_NAME:
-        return sp_string(c, SP_MISC);
+        return sp_string(c, join, SP_MISC);
     case MTDB_REC_COUNTERS:
-        return sp_counters(c);
+        return sp_counters(c, join);
     case MTDB_REC_MARK:
-        return SP_V(SP_TIME) || sp_string(c, SP_MISC) ? -1 : 0;
+        return SP_V(SP_TIME) || sp_string(c, join, SP_MISC) ? -1 : 0;
     default:
         return -1;
     }
@@ -320,18 +336,18 @@ static int sp_fields(sp_t *c, uint8_t tag)
 
 /* Moves one record of the kinds the form splits: -1 for any other kind, or a record
  * that does not parse (its bytes then stay literal, and it changes nothing). */
-static int sp_record(sp_t *c)
+SP_INLINE int sp_record(sp_t *c, const int join)
 {
-    sp_src_t *src = sp_from(c, SP_TAG);
+    sp_src_t *src = sp_from(c, join, SP_TAG);
     if (src->pos >= src->end)
         return -1;
     uint8_t tag = src->b[src->pos];
     c->rec_last_addr = c->last_addr, c->npending = 0;
-    if (sp_move(c, SP_TAG, 1) || sp_fields(c, tag))
+    if (sp_move(c, join, SP_TAG, 1) || sp_fields(c, join, tag))
         return -1;
     c->last_addr = c->rec_last_addr;
     for (int i = 0; i < c->npending; i++)
-        sp_ring_add(c->pending[i].ring, c->pending[i].addr, !c->join);
+        sp_ring_add(c->pending[i].ring, c->pending[i].addr, !join);
     return 0;
 }
 
@@ -370,7 +386,7 @@ static void sp_split_block(sp_t *c, const uint8_t *piece, size_t pos, size_t pay
         size_t mark[SP_STREAMS], at = c->rec.pos;
         for (int i = 0; i < SP_STREAMS; i++)
             mark[i] = c->s[i].n;
-        if (sp_record(c)) {
+        if (sp_record(c, 0)) {
             c->rec.pos = at;
             for (int i = 0; i < SP_STREAMS; i++)
                 c->s[i].n = mark[i];
@@ -467,12 +483,12 @@ static const char *sp_join(sp_t *c, size_t len)
         ctl->pos += n;
         c->out_limit = len;
         if (!(op & 1)) {
-            if (sp_move(c, SP_LIT, op >> 1))
+            if (sp_move(c, 1, SP_LIT, op >> 1))
                 return "a literal run does not fit";
             continue;
         }
         size_t hdr = c->out_n;
-        if (sp_move(c, SP_HDR, MTDB_BLOCK_HEADER_BYTES))
+        if (sp_move(c, 1, SP_HDR, MTDB_BLOCK_HEADER_BYTES))
             return "a block header does not fit";
         uint32_t payload = mtdb_get_u32le(c->out + hdr + 4);
         if (payload > len - c->out_n)
@@ -480,9 +496,9 @@ static const char *sp_join(sp_t *c, size_t len)
         c->out_limit = c->out_n + payload;
         c->last_addr = 0;
         for (uint64_t i = 0; i < op >> 1; i++)
-            if (sp_record(c))
+            if (sp_record(c, 1))
                 return "a record does not rebuild";
-        if (sp_move(c, SP_LIT, c->out_limit - c->out_n))
+        if (sp_move(c, 1, SP_LIT, c->out_limit - c->out_n))
             return "a block's rest does not fit";
     }
     if (c->out_n != len)
@@ -509,7 +525,7 @@ int mtdb_join_piece(const uint8_t *in, size_t in_len, uint8_t *out, size_t len, 
     else if (!(c = calloc(1, sizeof *c)))
         bad = "out of memory";
     else {
-        c->join = 1, c->out = out;
+        c->out = out;
         bad = sp_join_streams(c, in, in_len);
         if (!bad)
             bad = sp_join(c, len);
