@@ -1,6 +1,6 @@
-/* imp_derive.c: the per-block totals the analyses read (stack_totals, peak_stacks,
- * site_steps, site_histograms, bursts, thread_pairs, cross_stacks), in one pass over the
- * blocks.
+/* imp_derive.c: the per-block totals the analyses read (stack_totals and, through
+ * imp_site_keys.c, site_totals; peak_stacks, site_steps, site_histograms, bursts,
+ * thread_pairs, cross_stacks), in one pass over the blocks.
  *
  * The same rows as sql/56-derive-blocks.sql, which stays the reference a user re-runs
  * after changing analysis_params: there every GROUP BY and window is a sort of all the
@@ -18,6 +18,7 @@
 #include "imp_error.h"
 #include "imp_hashmap.h"
 #include "imp_radix.h"
+#include "imp_site_keys.h"
 
 #define IMP_NULL INT64_MIN
 
@@ -116,14 +117,20 @@ enum {
     T_COUNT
 };
 
+/* How site_totals sums each column: 0 summed, -1 the lowest, +1 the highest. */
+static const int imp_total_kinds[T_COUNT] = {
+    [T_MIN] = -1,        [T_MAX] = 1,       [T_FIRST_LIVE] = -1, [T_LAST_LIVE] = 1,
+    [T_FIRST_LONG] = -1, [T_LAST_LONG] = 1, [T_FIRST] = -1,      [T_LAST] = 1};
+
 typedef struct imp_derive {
     imp_db_t *db;
     imp_dproc_t *procs;
     int64_t nprocs;
     int64_t temp_ns, small, steps, burst_ns, burst_factor_micro, min_blocks;
+    imp_site_keys_t sites;
     int64_t *site_rep; /* stack_id -> the lowest stack_id of the same site and location */
-    char **rep_site, **rep_loc; /* stack_id -> its site and location, for reps */
-    int64_t nstacks, rep;
+    const char **rep_site, **rep_loc; /* stack_id -> its site and location, for reps */
+    int64_t nstacks;
     int64_t nostack_rep; /* the rep of ('(no stack)', no location): blocks without a stack */
     imp_groups_t totals, peak, windows, pairs, site_pairs, cross;
     imp_groups_t site_hist, site_steps; /* keyed by (process, rep or 0, bucket or step) */
@@ -236,32 +243,20 @@ static int imp_count_stacks(void *ctx, const imp_value_t *c, int n)
 
 /* Rows of stack_sites ordered by (site, location, stack_id): the first of each run of
  * equal (site, location) is the representative of its site. */
-static int imp_same_text(const char *a, const char *b)
+/* Each stack's representative, and the representatives' site and location. */
+static void imp_load_reps(imp_derive_t *d)
 {
-    return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-static int imp_load_site(void *ctx, const imp_value_t *c, int n)
-{
-    imp_derive_t *d = ctx;
-    (void)n;
-    int64_t id = c[0].i;
-    const char *site = c[1].type == IMP_V_TEXT ? c[1].s : NULL;
-    const char *loc = c[2].type == IMP_V_TEXT ? c[2].s : NULL;
-    if (id < 1 || id > d->nstacks)
-        return 0;
-    if (!d->rep || !imp_same_text(site, d->rep_site[d->rep - 1]) ||
-        !imp_same_text(loc, d->rep_loc[d->rep - 1])) {
-        d->rep = id;
-        d->rep_site[id - 1] = site ? strdup(site) : NULL;
-        d->rep_loc[id - 1] = loc ? strdup(loc) : NULL;
-        if ((site && !d->rep_site[id - 1]) || (loc && !d->rep_loc[id - 1]))
-            return IMP_ENOMEM;
-        if (site && !loc && !strcmp(site, "(no stack)"))
-            d->nostack_rep = id;
+    const imp_site_keys_t *k = &d->sites;
+    for (int64_t id = 1; id <= d->nstacks; id++) {
+        uint32_t ki = k->stack_site[id - 1];
+        const imp_site_key_t *e = ki ? &k->keys[ki - 1] : NULL;
+        d->site_rep[id - 1] = e ? e->rep : 0;
+        if (e && e->rep == id)
+            d->rep_site[id - 1] = e->site, d->rep_loc[id - 1] = e->location;
     }
-    d->site_rep[id - 1] = d->rep;
-    return 0;
+    for (uint32_t i = 0; i < k->nkeys; i++)
+        if (k->keys[i].rep && !k->keys[i].location && !strcmp(k->keys[i].site, "(no stack)"))
+            d->nostack_rep = k->keys[i].rep;
 }
 
 /* One block into every group it belongs to. */
@@ -683,9 +678,8 @@ static int imp_load_thread(void *ctx, const imp_value_t *c, int n)
 static void imp_derive_free(imp_derive_t *d)
 {
     free(d->events);
-    for (int64_t i = 0; d->rep_site && d->rep_loc && i < d->nstacks; i++)
-        free(d->rep_site[i]), free(d->rep_loc[i]);
     free(d->rep_site), free(d->rep_loc), free(d->site_rep), free(d->procs);
+    imp_site_keys_free(&d->sites);
     for (uint64_t i = 0; i < d->nlives; i++)
         free(d->lives[i].ns);
     for (uint64_t i = 0; i < d->nsite_lives; i++)
@@ -728,10 +722,9 @@ static int imp_derive_load(imp_derive_t *d)
     if (!rc)
         rc = imp_db_scan(d->db, imp_procs_sql, imp_load_proc, d);
     if (!rc)
-        rc = imp_db_scan(d->db,
-                         "SELECT stack_id, coalesce(site, '(no stack)'), location"
-                         " FROM stack_sites ORDER BY 2, 3, 1",
-                         imp_load_site, d);
+        rc = imp_site_keys_load(&d->sites, d->db, d->nstacks);
+    if (!rc)
+        imp_load_reps(d);
     return rc;
 }
 
@@ -752,6 +745,9 @@ int imp_derive_blocks(imp_db_t *db)
                          imp_add_block, &d);
     if (!rc)
         rc = imp_write_totals(&d);
+    if (!rc)
+        rc = imp_site_totals_write(db, &d.sites, d.totals.keys, d.totals.vals, d.totals.n, T_COUNT,
+                                   imp_total_kinds, IMP_NULL);
     if (!rc)
         rc = imp_write_peak(&d);
     if (!rc)

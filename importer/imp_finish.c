@@ -108,12 +108,6 @@ static int imp_post_load_files(imp_db_t *db, imp_store_t *store, imp_times_t *ti
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE + 1, IMP_SQL_DERIVE_BLOCKS);
     if (!rc)
         rc = imp_derive_blocks(db);
-    if (!rc) {
-        /* sql/56-derive-blocks.sql's per-site part, on the rows imp_derive_blocks wrote */
-        const char *text = imp_sql_text(IMP_SQL_DERIVE_BLOCKS);
-        const char *part = text ? strstr(text, IMP_SQL_PER_SITE_BEGIN) : NULL;
-        rc = part ? imp_db_exec(db, part) : IMP_EDB;
-    }
     times->blocks = imp_clock_now_s() - t1;
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE_BLOCKS + 1, IMP_SQL_LAST + 1);

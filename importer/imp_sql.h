@@ -22,10 +22,9 @@ extern const int imp_sql_file_count;
 #define IMP_SQL_DERIVE 55
 #define IMP_SQL_PER_STACK_BEGIN "-- [per-stack part]"
 #define IMP_SQL_PER_STACK_END "-- [end of the per-stack part]"
-/* 56-derive-blocks.sql: computed by imp_derive.c instead (same rows, one pass), except its
- * per-site part, from this mark to the end, which runs as written. */
+/* 56-derive-blocks.sql: computed by imp_derive.c and imp_site_keys.c instead (same rows,
+ * one pass). */
 #define IMP_SQL_DERIVE_BLOCKS 56
-#define IMP_SQL_PER_SITE_BEGIN "-- [per-site part]"
 /* Above every file's number. */
 #define IMP_SQL_LAST 999
 

@@ -1,9 +1,9 @@
 -- 56-derive-blocks.sql: the per-block totals the analyses read: stack_totals,
 -- peak_stacks, thread_pairs, bursts, site_steps, site_histograms, cross_stacks, and from
 -- stack_totals site_totals. Reads: allocations, process_info, process_stats,
--- stack_sites, analysis_params. Writes those tables (emptied first). `mtdb import` computes the same rows in one pass over
--- the blocks (importer/imp_derive.c: SQLite sorts every GROUP BY, minutes at 10 M
--- blocks) and runs only its per-site part; a user re-runs it after changing analysis_params:
+-- stack_sites, analysis_params. Writes those tables (emptied first). `mtdb import`
+-- computes the same rows in one pass over the blocks (importer/imp_derive.c: SQLite sorts
+-- every GROUP BY, minutes at 10 M blocks); a user re-runs it after changing analysis_params:
 --   sqlite3 trace.db < sql/56-derive-blocks.sql
 DELETE FROM stack_totals;
 DELETE FROM peak_stacks;
@@ -179,8 +179,7 @@ SELECT process_id, thread_id, free_thread_id, stack_id, count(*), sum(size_bytes
 FROM allocations WHERE free_thread_id <> thread_id
 GROUP BY process_id, thread_id, free_thread_id, stack_id;
 
--- [per-site part] stack_totals summed by user site. `mtdb import` runs this part after
--- computing the rows above in C; from here to the end it is the same for both.
+-- stack_totals summed by user site (`mtdb import` sums them in C: importer/imp_site_keys.c).
 DELETE FROM site_totals;
 INSERT INTO site_totals
 SELECT g.process_id, coalesce(ss.class, 'unknown') AS class,

@@ -7,8 +7,9 @@
  * outermost level): level j's site nodes must number exactly 4^(j+1), two blocks share
  * one exactly when their first j+1 digits agree, and each node must be the frame the
  * digit names. symprog (inlined functions, C++) and deepstacks are then derived again by
- * the sqlite3 shell from 55-derive.sql, which must leave stack_sites and stack_functions
- * unchanged. Skipped without the recorder.
+ * the sqlite3 shell from 55-derive.sql and 56-derive-blocks.sql, which must leave
+ * stack_sites, stack_functions, the function sets and site_totals unchanged. Skipped
+ * without the recorder.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,8 +137,10 @@ static void same_as_reference(const char *prog_and_args, const char *min_stacks)
              "CREATE TABLE imp_functions AS SELECT * FROM stack_functions;"
              "CREATE TABLE imp_sets AS SELECT * FROM stack_function_sets JOIN function_sets"
              " USING (set_id);"
-             "CREATE TABLE imp_labels AS SELECT * FROM function_labels;\n"
-             ".read " IMP_SQL_DIR "/55-derive.sql\n",
+             "CREATE TABLE imp_labels AS SELECT * FROM function_labels;"
+             "CREATE TABLE imp_site_totals AS SELECT * FROM site_totals;\n"
+             ".read " IMP_SQL_DIR "/55-derive.sql\n"
+             ".read " IMP_SQL_DIR "/56-derive-blocks.sql\n",
              "");
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT count(*) >= %s FROM stacks;", min_stacks);
@@ -162,6 +165,15 @@ static void same_as_reference(const char *prog_and_args, const char *min_stacks)
              "  SELECT * FROM function_labels)),"
              " (SELECT count(*) FROM imp_sets) > 0;",
              "1|0|1|0|1");
+    /* site_totals (imp_site_keys.c), its lowest module and path of sites many paths reach */
+    ck_query(db,
+             "SELECT (SELECT count(*) FROM imp_site_totals) = (SELECT count(*) FROM site_totals),"
+             " (SELECT count(*) FROM (SELECT * FROM imp_site_totals EXCEPT"
+             "  SELECT * FROM site_totals)),"
+             " (SELECT count(*) FROM (SELECT * FROM site_totals EXCEPT"
+             "  SELECT * FROM imp_site_totals)),"
+             " (SELECT count(*) FROM imp_site_totals) > 0;",
+             "1|0|0|1");
     free(db);
     it_rm_rf(dir);
     free(dir);

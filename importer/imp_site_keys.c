@@ -1,0 +1,299 @@
+/* imp_site_keys.c: stacks to sites, and site_totals summed in C (imp_site_keys.h).
+ *
+ * The rows are those of sql/56-derive-blocks.sql's site_totals, which stays the reference a
+ * user re-runs (tests/analyses/test_analyses.c compares the two): the same groups, the
+ * lowest module and path by their bytes, NULLs left out of the lowest and highest, and
+ * the rows written in the GROUP BY's order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "imp_error.h"
+#include "imp_site_keys.h"
+
+static const char imp_no_stack[] = "(no stack)";
+
+static int sk_same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Orders as SQLite's BINARY collation does, NULL first. */
+static int sk_cmp(const char *a, const char *b)
+{
+    if (!a || !b)
+        return !a ? (b ? -1 : 0) : 1;
+    return strcmp(a, b);
+}
+
+static uint64_t sk_hash_text(uint64_t h, const char *s)
+{
+    h = (h ^ (s ? 1u : 2u)) * 0x100000001b3ull;
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return h;
+}
+
+static char *sk_dup(const char *s, int *oom)
+{
+    char *d = s ? strdup(s) : NULL;
+    *oom |= s && !d;
+    return d;
+}
+
+/* The slot of the entry of map whose text matches (probing past other texts with the same
+ * hash), or the new slot for it (*added). NULL when out of memory. */
+static uint64_t *sk_slot(imp_site_keys_t *k, imp_hashmap_t *map, int with_class, const char *cls,
+                         const char *site, const char *loc, int *added)
+{
+    uint64_t h = sk_hash_text(sk_hash_text(sk_hash_text(0xcbf29ce484222325ull, cls), site), loc);
+    for (uint64_t key = h | 1;; key = imp_hash64(key) | 1) {
+        uint64_t *slot = imp_hashmap_upsert(map, key, added);
+        if (!slot || *added)
+            return slot;
+        const imp_site_key_t *e = &k->keys[*slot - 1];
+        if ((!with_class || sk_same(e->class_name, cls)) && sk_same(e->site, site) &&
+            sk_same(e->location, loc))
+            return slot;
+    }
+}
+
+/* The index + 1 of key (cls, site, loc), made when new (rep 0, no module nor path). */
+static uint32_t sk_intern(imp_site_keys_t *k, const char *cls, const char *site, const char *loc)
+{
+    int added;
+    uint64_t *slot = sk_slot(k, &k->by_key, 1, cls, site, loc, &added);
+    if (!slot)
+        return 0;
+    if (!added)
+        return (uint32_t)*slot;
+    if (k->nkeys == k->capkeys) {
+        uint32_t cap = k->capkeys ? k->capkeys * 2 : 64;
+        imp_site_key_t *keys = realloc(k->keys, cap * sizeof *keys);
+        if (!keys)
+            return 0;
+        k->keys = keys, k->capkeys = cap;
+    }
+    imp_site_key_t *e = &k->keys[k->nkeys];
+    int oom = 0;
+    *e = (imp_site_key_t){sk_dup(cls, &oom), sk_dup(site, &oom), sk_dup(loc, &oom), 0};
+    *slot = ++k->nkeys; /* a half-made key is freed with the others */
+    return oom ? 0 : k->nkeys;
+}
+
+/* The index + 1 of text s among the texts, added when new; 0 for NULL, -1 when out of
+ * memory. */
+static int64_t sk_text(imp_site_keys_t *k, const char *s)
+{
+    if (!s)
+        return 0;
+    for (uint64_t key = sk_hash_text(0xcbf29ce484222325ull, s) | 1;; key = imp_hash64(key) | 1) {
+        int added;
+        uint64_t *slot = imp_hashmap_upsert(&k->by_text, key, &added);
+        if (!slot)
+            return -1;
+        if (!added && strcmp(k->texts[*slot - 1], s))
+            continue;
+        if (!added)
+            return (int64_t)*slot;
+        if (k->ntexts == k->captexts) {
+            uint32_t cap = k->captexts ? k->captexts * 2 : 64;
+            char **texts = realloc(k->texts, cap * sizeof *texts);
+            if (!texts)
+                return -1;
+            k->texts = texts, k->captexts = cap;
+        }
+        if (!(k->texts[k->ntexts] = strdup(s)))
+            return -1;
+        *slot = ++k->ntexts;
+        return (int64_t)*slot;
+    }
+}
+
+static int sk_load_row(void *ctx, const imp_value_t *c, int n)
+{
+    imp_site_keys_t *k = ctx;
+    (void)n;
+    int64_t id = c[0].i;
+    const char *s[5];
+    for (int i = 0; i < 5; i++)
+        s[i] = c[1 + i].type == IMP_V_TEXT ? c[1 + i].s : NULL;
+    if (id < 1 || id > k->nstacks)
+        return 0;
+    const char *site = s[1] ? s[1] : imp_no_stack;
+    uint32_t ki = sk_intern(k, s[0], site, s[2]);
+    if (!ki)
+        return IMP_ENOMEM;
+    imp_site_key_t *e = &k->keys[ki - 1];
+    if (!e->rep) {
+        int added;
+        uint64_t *rep = sk_slot(k, &k->by_rep, 0, NULL, site, s[2], &added);
+        if (!rep)
+            return IMP_ENOMEM;
+        if (added)
+            *rep = ki; /* the first stack of this (site, location): the lowest id */
+        e = &k->keys[ki - 1];
+        e->rep = added ? id : k->keys[*rep - 1].rep;
+    }
+    int64_t module = sk_text(k, s[3]), path = sk_text(k, s[4]);
+    if (module < 0 || path < 0)
+        return IMP_ENOMEM;
+    k->stack_site[id - 1] = ki;
+    k->stack_module[id - 1] = (uint32_t)module, k->stack_path[id - 1] = (uint32_t)path;
+    return 0;
+}
+
+int imp_site_keys_load(imp_site_keys_t *k, imp_db_t *db, int64_t nstacks)
+{
+    memset(k, 0, sizeof *k);
+    imp_hashmap_init(&k->by_key), imp_hashmap_init(&k->by_rep), imp_hashmap_init(&k->by_text);
+    k->nstacks = nstacks;
+    k->stack_site = calloc((size_t)nstacks + 1, sizeof *k->stack_site);
+    k->stack_module = calloc((size_t)nstacks + 1, sizeof *k->stack_module);
+    k->stack_path = calloc((size_t)nstacks + 1, sizeof *k->stack_path);
+    if (!k->stack_site || !k->stack_module || !k->stack_path)
+        return IMP_ENOMEM;
+    return imp_db_scan(db,
+                       "SELECT stack_id, class, site, location, module, path FROM stack_sites"
+                       " ORDER BY stack_id",
+                       sk_load_row, k);
+}
+
+void imp_site_keys_free(imp_site_keys_t *k)
+{
+    for (uint32_t i = 0; i < k->nkeys; i++) {
+        imp_site_key_t *e = &k->keys[i];
+        free(e->class_name), free(e->site), free(e->location);
+    }
+    for (uint32_t i = 0; i < k->ntexts; i++)
+        free(k->texts[i]);
+    free(k->keys), free(k->texts), free(k->stack_site), free(k->stack_module), free(k->stack_path);
+    imp_hashmap_free(&k->by_key), imp_hashmap_free(&k->by_rep), imp_hashmap_free(&k->by_text);
+    memset(k, 0, sizeof *k);
+}
+
+uint32_t imp_site_keys_of(imp_site_keys_t *k, int64_t stack_id)
+{
+    if (stack_id > 0 && stack_id <= k->nstacks && k->stack_site[stack_id - 1])
+        return k->stack_site[stack_id - 1];
+    if (!k->nostack)
+        k->nostack = sk_intern(k, "unknown", imp_no_stack, NULL);
+    return k->nostack;
+}
+
+/* ---- site_totals ---------------------------------------------------------------------- */
+
+typedef struct sk_group {
+    int64_t process_id;
+    uint32_t key;
+    uint32_t module, path; /* the lowest of its stacks' (text index + 1, 0: none) */
+    int64_t *vals;
+} sk_group_t;
+
+/* Keeps in *cur the lower of the texts *cur and t (0, NULL, is never the lower). */
+static void sk_keep_lowest(const imp_site_keys_t *k, uint32_t *cur, uint32_t t)
+{
+    if (t && (!*cur || strcmp(k->texts[t - 1], k->texts[*cur - 1]) < 0))
+        *cur = t;
+}
+
+static const imp_site_keys_t *sk_sort_keys;
+
+/* The GROUP BY's order: process_id, class, site, location. */
+static int sk_group_cmp(const void *a, const void *b)
+{
+    const sk_group_t *x = a, *y = b;
+    if (x->process_id != y->process_id)
+        return x->process_id < y->process_id ? -1 : 1;
+    const imp_site_key_t *p = &sk_sort_keys->keys[x->key - 1], *q = &sk_sort_keys->keys[y->key - 1];
+    int c = sk_cmp(p->class_name, q->class_name);
+    if (!c)
+        c = sk_cmp(p->site, q->site);
+    return c ? c : sk_cmp(p->location, q->location);
+}
+
+static void sk_add(int64_t *acc, const int64_t *v, int ncols, const int *kinds, int64_t null_value)
+{
+    for (int c = 0; c < ncols; c++) {
+        if (!kinds[c])
+            acc[c] += v[c];
+        else if (v[c] != null_value &&
+                 (acc[c] == null_value || (kinds[c] < 0 ? v[c] < acc[c] : v[c] > acc[c])))
+            acc[c] = v[c];
+    }
+}
+
+static int sk_write_group(imp_db_t *db, const imp_site_keys_t *k, const sk_group_t *g, int ncols,
+                          int64_t null_value)
+{
+    static const char sql[] = "INSERT INTO site_totals VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                              "?,?,?,?,?,?,?,?,?,?)";
+    const imp_site_key_t *e = &k->keys[g->key - 1];
+    const char *cls = e->class_name ? e->class_name : "unknown";
+    imp_value_t row[28];
+    int n = 0;
+    row[n++] = imp_v_int(g->process_id);
+    row[n++] = imp_v_text(cls);
+    row[n++] = imp_v_text(e->site);
+    row[n++] = e->location ? imp_v_text(e->location) : imp_v_null();
+    row[n++] = g->module ? imp_v_text(k->texts[g->module - 1]) : imp_v_null();
+    row[n++] = g->path ? imp_v_text(k->texts[g->path - 1]) : imp_v_null();
+    for (int c = 0; c < ncols && n < 27; c++)
+        row[n++] = g->vals[c] == null_value ? imp_v_null() : imp_v_int(g->vals[c]);
+    row[n++] = imp_v_int(!strcmp(cls, "user") ? 0 : !strcmp(cls, "runtime") ? 1 : 2);
+    return n == 28 ? imp_db_run(db, sql, row, n) : IMP_EDB;
+}
+
+int imp_site_totals_write(imp_db_t *db, imp_site_keys_t *k, const int64_t *group_keys,
+                          const int64_t *vals, uint64_t n, int ncols, const int *kinds,
+                          int64_t null_value)
+{
+    imp_hashmap_t by_group;
+    imp_hashmap_init(&by_group);
+    sk_group_t *groups = NULL;
+    uint64_t ngroups = 0, cap = 0;
+    int rc = 0;
+    for (uint64_t i = 0; !rc && i < n; i++) {
+        int64_t pid = group_keys[4 * i], stack = group_keys[4 * i + 1];
+        uint32_t key = imp_site_keys_of(k, stack);
+        if (!key || pid < 1 || pid >= (1ll << 31)) {
+            rc = key ? IMP_EDB : IMP_ENOMEM; /* process ids are 1, 2, ... */
+            break;
+        }
+        int added;
+        uint64_t *slot = imp_hashmap_upsert(&by_group, (uint64_t)pid << 32 | key, &added);
+        if (slot && added && ngroups == cap) {
+            cap = cap ? cap * 2 : 64;
+            sk_group_t *g = realloc(groups, cap * sizeof *g);
+            groups = g ? g : groups;
+            slot = g ? slot : NULL;
+        }
+        int64_t *acc = slot && added ? malloc((size_t)ncols * sizeof *acc) : NULL;
+        if (!slot || (added && !acc)) {
+            rc = IMP_ENOMEM;
+            break;
+        }
+        if (added) {
+            for (int c = 0; c < ncols; c++)
+                acc[c] = kinds[c] ? null_value : 0;
+            groups[ngroups] = (sk_group_t){pid, key, 0, 0, acc};
+            *slot = ++ngroups;
+        }
+        sk_group_t *g = &groups[*slot - 1];
+        sk_add(g->vals, vals + i * (uint64_t)ncols, ncols, kinds, null_value);
+        if (stack > 0 && stack <= k->nstacks) {
+            sk_keep_lowest(k, &g->module, k->stack_module[stack - 1]);
+            sk_keep_lowest(k, &g->path, k->stack_path[stack - 1]);
+        }
+    }
+    sk_sort_keys = k;
+    if (!rc && ngroups)
+        qsort(groups, ngroups, sizeof *groups, sk_group_cmp);
+    for (uint64_t g = 0; !rc && g < ngroups; g++)
+        rc = sk_write_group(db, k, &groups[g], ncols, null_value);
+    for (uint64_t g = 0; g < ngroups; g++)
+        free(groups[g].vals);
+    free(groups);
+    imp_hashmap_free(&by_group);
+    return rc;
+}

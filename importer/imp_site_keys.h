@@ -1,0 +1,54 @@
+/* imp_site_keys.h: which site each stack belongs to, and site_totals summed in C.
+ *
+ * stack_sites gives every stack a class, a site and a location; a recursive program has
+ * millions of stacks and a handful of sites. The per-block derivation (imp_derive.c)
+ * groups its per-site rows by (site, location), and site_totals groups stack_totals by
+ * (class, site, location): in sql/56-derive-blocks.sql both are sorts of every stack by
+ * text. Here each distinct key is interned once while stack_sites is read in stack order,
+ * so a stack maps to its site by index and the sums are hash groups.
+ */
+#ifndef IMP_SITE_KEYS_H
+#define IMP_SITE_KEYS_H
+
+#include <stdint.h>
+
+#include "imp_db.h"
+#include "imp_hashmap.h"
+
+/* A (class, site, location), and the lowest stack id of the same (site, location) in any
+ * class (the representative imp_derive.c groups by). */
+typedef struct imp_site_key {
+    char *class_name, *site, *location; /* site '(no stack)' when stack_sites has none */
+    int64_t rep;
+} imp_site_key_t;
+
+typedef struct imp_site_keys {
+    int64_t nstacks;
+    /* per stack (index stack_id - 1): key index + 1 (0: no row), module and path as text
+     * index + 1 (0: NULL) */
+    uint32_t *stack_site, *stack_module, *stack_path;
+    imp_site_key_t *keys;
+    uint32_t nkeys, capkeys;
+    char **texts; /* modules and paths, each once */
+    uint32_t ntexts, captexts;
+    imp_hashmap_t by_key, by_rep, by_text; /* text hashes -> key or text index + 1 */
+    uint32_t nostack;                      /* key index + 1 of ('unknown', '(no stack)', NULL) */
+} imp_site_keys_t;
+
+/* Reads stack_sites (stack ids 1..nstacks) into k. 0, or an IMP_* error. */
+int imp_site_keys_load(imp_site_keys_t *k, imp_db_t *db, int64_t nstacks);
+void imp_site_keys_free(imp_site_keys_t *k);
+
+/* The key index + 1 of stack_id (0: no stack): its row's, else the no-stack key. 0 only
+ * when out of memory. */
+uint32_t imp_site_keys_of(imp_site_keys_t *k, int64_t stack_id);
+
+/* Writes site_totals from n stack_totals rows: group_keys holds 4 values per row, of
+ * which the first two are its process_id and stack_id; vals ncols values per row, each
+ * summed (kinds 0), or the lowest (-1) or highest (+1) kept, NULLs (null_value) left
+ * out. 0, or an IMP_* error. */
+int imp_site_totals_write(imp_db_t *db, imp_site_keys_t *k, const int64_t *group_keys,
+                          const int64_t *vals, uint64_t n, int ncols, const int *kinds,
+                          int64_t null_value);
+
+#endif
