@@ -66,8 +66,8 @@ typedef struct sp_buf {
 /* The last SP_RING addresses allocated (or freed), by ordinal. */
 typedef struct sp_ring {
     uint64_t addr[SP_RING];
-    uint64_t n;                                       /* addresses added */
-    uint64_t slot_addr[SP_SLOTS], slot_ord[SP_SLOTS]; /* split side only */
+    uint64_t n;          /* addresses added */
+    uint64_t (*slot)[2]; /* split side only: SP_SLOTS (address, ordinal) */
 } sp_ring_t;
 
 static unsigned sp_slot(uint64_t addr)
@@ -79,8 +79,8 @@ static unsigned sp_slot(uint64_t addr)
 static uint64_t sp_ring_find(const sp_ring_t *r, uint64_t addr)
 {
     unsigned i = sp_slot(addr);
-    uint64_t ord = r->slot_ord[i], k = r->n - ord;
-    if (r->slot_addr[i] != addr || !r->n || ord >= r->n || k > SP_RING ||
+    uint64_t ord = r->slot[i][1], k = r->n - ord;
+    if (r->slot[i][0] != addr || !r->n || ord >= r->n || k > SP_RING ||
         r->addr[ord % SP_RING] != addr)
         return 0;
     return k;
@@ -90,7 +90,7 @@ static void sp_ring_add(sp_ring_t *r, uint64_t addr, int split)
 {
     if (split) {
         unsigned i = sp_slot(addr);
-        r->slot_addr[i] = addr, r->slot_ord[i] = r->n;
+        r->slot[i][0] = addr, r->slot[i][1] = r->n;
     }
     r->addr[r->n++ % SP_RING] = addr;
 }
@@ -409,8 +409,12 @@ static size_t sp_varint_len(uint64_t v)
 size_t mtdb_split_piece(const uint8_t *piece, size_t len, uint8_t *out)
 {
     sp_t *c = calloc(1, sizeof *c);
-    if (!c)
+    uint64_t(*slots)[2] = calloc(2 * SP_SLOTS, sizeof *slots);
+    if (!c || !slots) {
+        free(c), free(slots);
         return 0;
+    }
+    c->allocs.slot = slots, c->frees.slot = slots + SP_SLOTS;
     size_t lit_from = 0, pos = 0;
     while (pos < len) {
         int64_t payload = sp_block_payload(piece, len, pos);
@@ -444,7 +448,7 @@ size_t mtdb_split_piece(const uint8_t *piece, size_t len, uint8_t *out)
     }
     for (int i = 0; i < SP_STREAMS; i++)
         free(c->s[i].b);
-    free(c);
+    free(c), free(slots);
     return wrote;
 }
 
