@@ -23,6 +23,9 @@ static const char imp_usage[] =
     "  -f, --force        replace PATH if it exists and is a regular file\n"
     "      --no-symbols   keep frames as module + offset, skip libdw\n"
     "  -j, --jobs N       threads: 2 (default) inserts while decoding, 1 does not\n"
+    "      --no-spool     read the blocks back from the database to derive the\n"
+    "                     analyses' tables, instead of keeping 56 bytes a block in an\n"
+    "                     unnamed file beside PATH while the import runs (slower)\n"
     "  -v, --verbose      print where the time went\n"
     "  -q, --quiet        no progress, warnings or summary line\n"
     "  -h, --help         this text\n"
@@ -30,11 +33,15 @@ static const char imp_usage[] =
     "3 imported, but damaged parts of the trace were skipped, or module files could not\n"
     "be read for symbols (see import_problems).\n";
 
-static const struct option imp_long_options[] = {
-    {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
-    {"no-symbols", no_argument, NULL, 'S'},   {"jobs", required_argument, NULL, 'j'},
-    {"verbose", no_argument, NULL, 'v'},      {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+static const struct option imp_long_options[] = {{"output", required_argument, NULL, 'o'},
+                                                 {"force", no_argument, NULL, 'f'},
+                                                 {"no-symbols", no_argument, NULL, 'S'},
+                                                 {"jobs", required_argument, NULL, 'j'},
+                                                 {"verbose", no_argument, NULL, 'v'},
+                                                 {"quiet", no_argument, NULL, 'q'},
+                                                 {"no-spool", no_argument, NULL, 'P'},
+                                                 {"help", no_argument, NULL, 'h'},
+                                                 {NULL, 0, NULL, 0}};
 
 /* What the user asked to see. */
 typedef struct cmd_import_view {
@@ -53,6 +60,9 @@ static int imp_parse_option(int c, mtdb_import_options_t *opt, cmd_import_view_t
         return -1;
     case 'S':
         opt->symbols = 0;
+        return -1;
+    case 'P':
+        opt->spool = 0;
         return -1;
     case 'v':
         view->verbose = 1;

@@ -394,25 +394,56 @@ static int imp_add_event(imp_derive_t *d, int64_t ts, int64_t delta, int64_t thr
     return 0;
 }
 
-static int imp_add_block(void *ctx, const imp_value_t *c, int n)
+static int imp_add_block(imp_derive_t *d, const imp_block_t *b)
 {
-    imp_derive_t *d = ctx;
+    if (b->process_id < 1 || b->process_id > d->nprocs)
+        return 0;
+    const imp_dproc_t *p = &d->procs[b->process_id - 1];
+    int rc = imp_add_totals(d, p, b);
+    if (!rc)
+        rc = imp_add_shapes(d, p, b);
+    if (!rc)
+        rc = imp_add_pairs(d, b);
+    if (!rc && b->thread_id < (1 << IMP_THREAD_BITS))
+        rc = imp_add_event(d, b->alloc_ns, b->size, b->thread_id);
+    if (!rc && b->thread_id < (1 << IMP_THREAD_BITS) && b->free_ns != IMP_NULL)
+        rc = imp_add_event(d, b->free_ns, -b->size, b->thread_id);
+    return rc;
+}
+
+/* A row of the allocations table read back. */
+static int imp_add_block_row(void *ctx, const imp_value_t *c, int n)
+{
     (void)n;
     imp_block_t b = {c[0].i,         c[1].i,         c[2].type == IMP_V_INT ? c[2].i : 0,
                      c[3].i,         c[4].i,         c[5].i,
                      imp_opt(&c[6]), imp_opt(&c[7]), c[8].type == IMP_V_INT ? c[8].i : 0};
-    if (b.process_id < 1 || b.process_id > d->nprocs)
-        return 0;
-    const imp_dproc_t *p = &d->procs[b.process_id - 1];
-    int rc = imp_add_totals(d, p, &b);
-    if (!rc)
-        rc = imp_add_shapes(d, p, &b);
-    if (!rc)
-        rc = imp_add_pairs(d, &b);
-    if (!rc && b.thread_id < (1 << IMP_THREAD_BITS))
-        rc = imp_add_event(d, b.alloc_ns, b.size, b.thread_id);
-    if (!rc && b.thread_id < (1 << IMP_THREAD_BITS) && b.free_ns != IMP_NULL)
-        rc = imp_add_event(d, b.free_ns, -b.size, b.thread_id);
+    return imp_add_block(ctx, &b);
+}
+
+/* Every block, from the spool when it maps (the same values as the rows), else from the
+ * allocations table. */
+static int imp_add_blocks(imp_derive_t *d, imp_spool_t *spool)
+{
+    if (imp_spool_map(spool) != 0)
+        return imp_db_scan(d->db,
+                           "SELECT process_id, thread_id, stack_id, size_bytes, weight, alloc_ns,"
+                           " free_ns, free_thread_id, free_stack_id FROM allocations",
+                           imp_add_block_row, d);
+    int rc = 0;
+    for (uint64_t i = 0; !rc && i < spool->count; i++) {
+        const imp_spool_block_t *s = &spool->map[i];
+        imp_block_t b = {s->process_id,
+                         s->thread_id,
+                         s->stack_id,
+                         (int64_t)s->size,
+                         (int64_t)s->weight,
+                         (int64_t)s->alloc_ns,
+                         s->ended ? (int64_t)s->free_ns : IMP_NULL,
+                         s->free_thread_id ? (int64_t)s->free_thread_id : IMP_NULL,
+                         s->free_stack_id};
+        rc = imp_add_block(d, &b);
+    }
     return rc;
 }
 
@@ -728,7 +759,7 @@ static int imp_derive_load(imp_derive_t *d)
     return rc;
 }
 
-int imp_derive_blocks(imp_db_t *db)
+int imp_derive_blocks(imp_db_t *db, imp_spool_t *spool)
 {
     imp_derive_t d;
     memset(&d, 0, sizeof d);
@@ -739,10 +770,7 @@ int imp_derive_blocks(imp_db_t *db)
     d.cross.nv = 4;
     int rc = imp_derive_load(&d);
     if (!rc)
-        rc = imp_db_scan(db,
-                         "SELECT process_id, thread_id, stack_id, size_bytes, weight, alloc_ns,"
-                         " free_ns, free_thread_id, free_stack_id FROM allocations",
-                         imp_add_block, &d);
+        rc = imp_add_blocks(&d, spool);
     if (!rc)
         rc = imp_write_totals(&d);
     if (!rc)

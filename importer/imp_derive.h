@@ -4,8 +4,10 @@
 #define IMP_DERIVE_H
 
 #include "imp_db.h"
+#include "imp_spool.h"
 
-/* After the load and sql/55-derive.sql: fills the tables 56-derive-blocks.sql fills. */
-int imp_derive_blocks(imp_db_t *db);
+/* After the load and sql/55-derive.sql: fills the tables 56-derive-blocks.sql fills,
+ * from the blocks in spool when it maps, else from the allocations table. */
+int imp_derive_blocks(imp_db_t *db, imp_spool_t *spool);
 
 #endif

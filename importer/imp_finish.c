@@ -92,7 +92,8 @@ static int imp_derive(imp_db_t *db, imp_store_t *store)
 }
 
 /* The post-load schema files in the order of their numbers. */
-static int imp_post_load_files(imp_db_t *db, imp_store_t *store, imp_times_t *times)
+static int imp_post_load_files(imp_db_t *db, imp_store_t *store, imp_spool_t *spool,
+                               imp_times_t *times)
 {
     int rc = imp_db_apply_files(db, IMP_SQL_AFTER_LOAD, IMP_SQL_FORK_INHERITED);
     if (!rc)
@@ -107,14 +108,14 @@ static int imp_post_load_files(imp_db_t *db, imp_store_t *store, imp_times_t *ti
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE + 1, IMP_SQL_DERIVE_BLOCKS);
     if (!rc)
-        rc = imp_derive_blocks(db);
+        rc = imp_derive_blocks(db, spool);
     times->blocks = imp_clock_now_s() - t1;
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE_BLOCKS + 1, IMP_SQL_LAST + 1);
     return rc;
 }
 
-int imp_finish(imp_db_t *db, imp_store_t *store, imp_times_t *times)
+int imp_finish(imp_db_t *db, imp_store_t *store, imp_spool_t *spool, imp_times_t *times)
 {
     int rc = imp_db_end_load(db);
     if (rc)
@@ -122,7 +123,7 @@ int imp_finish(imp_db_t *db, imp_store_t *store, imp_times_t *times)
     double t0 = imp_clock_now_s();
     rc = imp_short_names(db);
     if (!rc)
-        rc = imp_post_load_files(db, store, times);
+        rc = imp_post_load_files(db, store, spool, times);
     if (!rc)
         rc = imp_db_end(db);
     times->index = imp_clock_now_s() - t0;

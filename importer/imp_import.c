@@ -37,7 +37,7 @@ void mtdb_import_interrupt(void)
 void mtdb_import_options_init(mtdb_import_options_t *opt)
 {
     *opt = (mtdb_import_options_t){.dir = MTDB_DEFAULT_DIR, .output = "trace.db", .symbols = 1,
-                                   .threads = 2};
+                                   .threads = 2, .spool = 1};
 }
 
 static int imp_info_write(imp_run_t *run)
@@ -92,7 +92,7 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
     if (!rc)
         rc = imp_info_write(run);
     if (!rc)
-        rc = imp_finish(run->db, &run->store, &run->times);
+        rc = imp_finish(run->db, &run->store, &run->spool, &run->times);
     run->times.insert = imp_db_insert_seconds(run->db);
     return rc;
 }
@@ -105,6 +105,7 @@ static int imp_into(imp_run_t *run, const char *tmp, char *msg, size_t msg_len)
     if (rc)
         return rc;
     imp_store_init(&run->store, run->db);
+    imp_spool_open(&run->spool, run->opt->spool ? tmp : NULL);
     imp_signal_db = run->db;
     rc = imp_load(run, msg, msg_len);
     if (rc == IMP_EDB && !msg[0])
@@ -112,6 +113,7 @@ static int imp_into(imp_run_t *run, const char *tmp, char *msg, size_t msg_len)
     imp_signal_db = NULL;
     imp_db_close(run->db);
     imp_store_free(&run->store);
+    imp_spool_close(&run->spool);
     imp_scan_free(run);
     return imp_interrupted ? IMP_EINTR : rc;
 }

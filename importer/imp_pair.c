@@ -80,6 +80,17 @@ static int imp_block_emit(imp_pctx_t *p, const imp_live_t *b, int64_t free_threa
                                ? imp_v_text("lost")
                                : imp_v_text(imp_func_name((unsigned)free_func)),
                            imp_v_id(free_stack)};
+    imp_spool_block_t s = {(uint32_t)p->proc->process_id,
+                           (uint32_t)b->thread_id,
+                           (uint32_t)b->stack_id,
+                           (uint32_t)free_thread,
+                           (uint32_t)free_stack,
+                           (uint32_t)ended,
+                           b->size,
+                           b->weight,
+                           b->alloc_ns,
+                           ended ? free_ns : 0};
+    imp_spool_add(&p->run->spool, &s);
     return imp_db_put(p->run->db, IMP_T_BLOCK, row);
 }
 

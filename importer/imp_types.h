@@ -15,6 +15,7 @@
 #include "imp_db.h"
 #include "imp_hashmap.h"
 #include "imp_modmap.h"
+#include "imp_spool.h"
 #include "imp_store.h"
 #include "mtdb_importer.h"
 #include "trace_reader.h"
@@ -62,6 +63,7 @@ typedef struct imp_run {
     imp_proc_t *procs;
     uint32_t nprocs, nprocs_done;
     imp_store_t store;
+    imp_spool_t spool; /* every block's facts, for the per-block derivation */
     int64_t next_thread_id, next_block_id;
     uint64_t events, blocks, threads, warnings;
     imp_times_t times;

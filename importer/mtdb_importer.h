@@ -42,9 +42,9 @@ typedef struct mtdb_import_event {
     uint32_t thread;          /* thread number in the trace, 0: none */
     uint64_t bytes_skipped, events_lost;
     /* MTDB_IMPORT_EV_PROGRESS */
-    uint32_t processes;       /* process images in the directory */
-    uint64_t events;          /* events decoded so far, all processes */
-    int done;                 /* 1: process_id is finished */
+    uint32_t processes; /* process images in the directory */
+    uint64_t events;    /* events decoded so far, all processes */
+    int done;           /* 1: process_id is finished */
 } mtdb_import_event_t;
 
 /* Called on the importing thread; the event and its strings live for the call only. */
@@ -56,6 +56,9 @@ typedef struct mtdb_import_options {
     int force;          /* 1: replace output if it exists and is a regular file */
     int symbols;        /* 1: symbolize frames with libdw; 0: keep module + offset */
     int threads;        /* 2: SQLite inserts on a second thread while decoding; 1: not */
+    int spool;          /* 1: keep each block's facts in an unnamed file beside output (56 bytes a
+                           block while the import runs) for the per-block derivation; 0: read
+                           them back from the database (slower) */
     mtdb_import_event_fn on_event; /* may be NULL */
     void *event_ctx;
 } mtdb_import_options_t;
@@ -72,8 +75,8 @@ typedef struct mtdb_import_result {
     char message[512]; /* on failure: why, one sentence; "" when the code says it all */
 } mtdb_import_result_t;
 
-/* The defaults of `mtdb import`: dir MTDB_DEFAULT_DIR (mtdb_format.h), output "trace.db", symbols on,
- * two threads, no callback. */
+/* The defaults of `mtdb import`: dir MTDB_DEFAULT_DIR (mtdb_format.h), output "trace.db", symbols
+ * on, two threads, no callback. */
 void mtdb_import_options_init(mtdb_import_options_t *opt);
 
 /* Imports opt->dir into opt->output. Returns 0 (result filled) or a negative IMP_E*

@@ -27,6 +27,12 @@ int it_import(const char *dir, const char *db, int force)
     return mtdb_cmd_import(argc, argv);
 }
 
+int it_import_with(const char *dir, const char *db, const char *option)
+{
+    char *argv[] = {"import", "-q", "-o", (char *)db, (char *)option, (char *)dir, NULL};
+    return mtdb_cmd_import(6, argv);
+}
+
 char *it_query(const char *db, const char *sql)
 {
     char sqlpath[1024];

@@ -11,6 +11,8 @@
 char *it_tmpdir(void);
 /* Runs `mtdb import -q [-f] -o db dir`; returns the exit code. */
 int it_import(const char *dir, const char *db, int force);
+/* Runs `mtdb import -q -o db OPTION dir`; returns the exit code. */
+int it_import_with(const char *dir, const char *db, const char *option);
 /* Output of `sqlite3 -batch db` for sql (stdout and stderr), trailing newline removed;
  * caller frees. */
 char *it_query(const char *db, const char *sql);
