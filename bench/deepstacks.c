@@ -4,12 +4,16 @@
  * recursive parsers and interpreters do: allocation i follows the path spelled by the
  * base-4 digits of i, so COUNT allocations at DEPTH >= log4(COUNT) levels come from
  * COUNT distinct stacks. Every KEEP-th block stays live (0: none); the rest are freed at
- * once. Prints its own counts as "key value" lines, with one write(2) each.
+ * once. With ORDER "dfs" the digits are taken highest first, so that consecutive
+ * allocations share their outer frames, as a depth-first descent's do; by default the
+ * lowest digit picks the outermost site, so consecutive stacks differ from the top.
+ * Prints its own counts as "key value" lines, with one write(2) each.
  *
- *   deepstacks COUNT DEPTH SIZE [KEEP]
+ *   deepstacks COUNT DEPTH SIZE [KEEP [ORDER]]
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static volatile unsigned long site_hits[4]; /* also keeps the four sites distinct code */
@@ -56,15 +60,21 @@ static void put(const char *key, unsigned long long value)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: deepstacks COUNT DEPTH SIZE [KEEP]\n");
+        fprintf(stderr, "usage: deepstacks COUNT DEPTH SIZE [KEEP [dfs]]\n");
         return 2;
     }
     unsigned long count = strtoul(argv[1], NULL, 10), keep = argc > 4 ? strtoul(argv[4], NULL, 10) : 0;
-    int depth = atoi(argv[2]);
+    int depth = atoi(argv[2]), dfs = argc > 5 && !strcmp(argv[5], "dfs");
     size_t size = strtoul(argv[3], NULL, 10);
     unsigned long long frees = 0, live = 0;
     for (unsigned long i = 0; i < count; i++) {
-        void *p = descend(i, depth, size);
+        unsigned long path = i;
+        if (dfs) {
+            path = 0;
+            for (int k = 0; k < depth && k < 32; k++)
+                path = path << 2 | ((i >> (2 * k)) & 3);
+        }
+        void *p = descend(path, depth, size);
         if (!p)
             return 1;
         *(volatile char *)p = 1;
