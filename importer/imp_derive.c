@@ -241,9 +241,8 @@ static int imp_count_stacks(void *ctx, const imp_value_t *c, int n)
     return 0;
 }
 
-/* Rows of stack_sites ordered by (site, location, stack_id): the first of each run of
- * equal (site, location) is the representative of its site. */
-/* Each stack's representative, and the representatives' site and location. */
+/* Each stack's representative (the lowest stack id of its site and location, whatever
+ * the class: imp_site_keys.c), and the representatives' site and location. */
 static void imp_load_reps(imp_derive_t *d)
 {
     const imp_site_keys_t *k = &d->sites;
