@@ -16,7 +16,10 @@
 
 #include "rec_internal.h"
 
-#define LEDGER_FIRST (64u * 1024) /* reserved at creation beyond the first blocks */
+/* Reserved at creation beyond the first blocks: a thread that loses events takes two
+ * blocks of about 90 bytes (its first loss, its last counters), so 128 KiB holds some 700
+ * such threads before the ledger must grow, which a full disk may not allow. */
+#define LEDGER_FIRST (128u * 1024)
 #define LEDGER_GROW (64u * 1024)
 #define LEDGER_MAX (8u << 20) /* stays inside the process file's one declared chunk */
 #define LEDGER_RECORD_MAX 512
@@ -82,7 +85,8 @@ void rec_ledger_forget(void)
 }
 
 /* Reserves and maps more of the file (by its path: this fails once the process lost the
- * right to open it, and the ledger is then full). Called with the lock held. */
+ * right to open it, and the ledger is then full): LEDGER_GROW ahead, or on a disk too full
+ * for that, only the pages this block needs. Called with the lock held. */
 static int ledger_grow(uint64_t need)
 {
     uint64_t bytes = round_page(ledger.used + need + LEDGER_GROW);
@@ -93,6 +97,10 @@ static int ledger_grow(uint64_t need)
     if (fd < 0)
         return fault ? fault : -errno;
     int err = rec_reserve_disk(fd, ledger.bytes, bytes - ledger.bytes);
+    if (err == -ENOSPC && round_page(ledger.used + need) < bytes) {
+        bytes = round_page(ledger.used + need);
+        err = rec_reserve_disk(fd, ledger.bytes, bytes - ledger.bytes);
+    }
     void *m = err ? MAP_FAILED : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (!err && m == MAP_FAILED)
         err = -errno;
