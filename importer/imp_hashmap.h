@@ -7,6 +7,7 @@
 #ifndef IMP_HASHMAP_H
 #define IMP_HASHMAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct imp_hashmap {
@@ -25,6 +26,16 @@ uint64_t *imp_hashmap_find(const imp_hashmap_t *m, uint64_t key);
 /* Returns the value slot of key, inserting it with value 0 when absent (*added = 1).
  * NULL when out of memory. The slot is valid until the next insertion. */
 uint64_t *imp_hashmap_upsert(imp_hashmap_t *m, uint64_t key, int *added);
+
+/* FNV-1a of the len bytes at data, going on from h (IMP_FNV_OFFSET for the first). */
+#define IMP_FNV_OFFSET 0xcbf29ce484222325ULL
+static inline uint64_t imp_hash_bytes(uint64_t h, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
 
 static inline uint64_t imp_hash64(uint64_t x)
 {

@@ -28,10 +28,9 @@ static int sk_cmp(const char *a, const char *b)
 
 static uint64_t sk_hash_text(uint64_t h, const char *s)
 {
-    h = (h ^ (s ? 1u : 2u)) * 0x100000001b3ull;
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
-        h = (h ^ *p) * 0x100000001b3ull;
-    return h;
+    uint8_t mark = s ? 1 : 2; /* NULL and "" hash apart */
+    h = imp_hash_bytes(h, &mark, 1);
+    return s ? imp_hash_bytes(h, s, strlen(s)) : h;
 }
 
 static char *sk_dup(const char *s, int *oom)
@@ -46,7 +45,7 @@ static char *sk_dup(const char *s, int *oom)
 static uint64_t *sk_slot(imp_site_keys_t *k, imp_hashmap_t *map, int with_class, const char *cls,
                          const char *site, const char *loc, int *added)
 {
-    uint64_t h = sk_hash_text(sk_hash_text(sk_hash_text(0xcbf29ce484222325ull, cls), site), loc);
+    uint64_t h = sk_hash_text(sk_hash_text(sk_hash_text(IMP_FNV_OFFSET, cls), site), loc);
     for (uint64_t key = h | 1;; key = imp_hash64(key) | 1) {
         uint64_t *slot = imp_hashmap_upsert(map, key, added);
         if (!slot || *added)
@@ -87,7 +86,7 @@ static int64_t sk_text(imp_site_keys_t *k, const char *s)
 {
     if (!s)
         return 0;
-    for (uint64_t key = sk_hash_text(0xcbf29ce484222325ull, s) | 1;; key = imp_hash64(key) | 1) {
+    for (uint64_t key = sk_hash_text(IMP_FNV_OFFSET, s) | 1;; key = imp_hash64(key) | 1) {
         int added;
         uint64_t *slot = imp_hashmap_upsert(&k->by_text, key, &added);
         if (!slot)

@@ -36,14 +36,6 @@ void imp_store_free(imp_store_t *s)
     imp_store_end_stacks(s);
 }
 
-static uint64_t imp_hash_bytes(uint64_t h, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 static char *imp_hex(const uint8_t *b, uint32_t len)
 {
     if (!len)
@@ -84,8 +76,7 @@ int imp_store_module(imp_store_t *s, const char *path, uint32_t path_len, const 
                      uint32_t bid_len, uint32_t *module_id)
 {
     char *hex = imp_hex(bid, bid_len);
-    uint64_t key =
-        imp_hash_bytes(imp_hash_bytes(0xcbf29ce484222325ULL, path, path_len), bid, bid_len) | 1;
+    uint64_t key = imp_hash_bytes(imp_hash_bytes(IMP_FNV_OFFSET, path, path_len), bid, bid_len) | 1;
     for (;; key = imp_hash64(key) | 1) {
         int added;
         uint64_t *slot = imp_hashmap_upsert(&s->module_by_hash, key, &added);
@@ -244,8 +235,8 @@ static uint32_t imp_path_shared(imp_stack_path_t *path, const uint32_t *frames, 
     return k;
 }
 
-int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth,
-                    imp_stack_path_t *path, int64_t *stack_id)
+int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth, imp_stack_path_t *path,
+                    int64_t *stack_id)
 {
     uint32_t shared = path ? imp_path_shared(path, frames, depth) : 0;
     int keep = path && path->cap >= depth;
