@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "imp_radix.h"
+#include "tst_scratch.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 
@@ -104,9 +105,5 @@ int main(void)
     tcase_add_test(tc, test_radix_sort_i64_matches_qsort);
     tcase_add_test(tc, test_radix_sort_pairs_matches_qsort);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tst_run_suite(s);
 }
