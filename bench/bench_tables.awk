@@ -164,25 +164,35 @@ function print_heaptrack(    nd, ds, i, nt, ts, j, p, h, hi) {
     print ""
 }
 
-function print_scaling(    nt, ts, d, j, p1, l1, p, l, kb) {
+function print_scaling(    nt, ts, d, j, p1, l1, p, l, kb, ht, h, hcol) {
     nt = split(order["scalethreads"], ts, " ")
     if (nt == 0)
         return
     d = order["scaledepths"]
+    ht = key("scale", "heaptrack", ts[1], d) in runs
     print "## Thread scaling (depth " d ", same events per thread): extra ns per event"
     print ""
-    print "| threads | baseline CPU ms | precise CPU ns | vs 1 thread | lock CPU ns | vs 1 thread | precise wall ns | lock wall ns |"
-    print "|--------:|----------------:|---------------:|------------:|------------:|------------:|----------------:|-------------:|"
+    printf "| threads | baseline CPU ms | precise CPU ns | vs 1 thread | lock CPU ns | vs 1 thread | precise wall ns | lock wall ns |"
+    print ht ? " heaptrack CPU ns | heaptrack / precise |" : ""
+    printf "|--------:|----------------:|---------------:|------------:|------------:|------------:|----------------:|-------------:|"
+    print ht ? "-----------------:|--------------------:|" : ""
     p1 = extra_cpu("scale", "precise", ts[1], d, "event"); l1 = extra_cpu("scale", "lock", ts[1], d, "event")
     for (j = 1; j <= nt; j++) {
         p = extra_cpu("scale", "precise", ts[j], d, "event"); l = extra_cpu("scale", "lock", ts[j], d, "event")
         kb = key("scale", "baseline", ts[j], d)
-        printf "| %7s | %15.1f | %14.1f | %+10.0f%% | %11.1f | %+10.0f%% | %15.1f | %12.1f |\n", ts[j],
+        printf "| %7s | %15.1f | %14.1f | %+10.0f%% | %11.1f | %+10.0f%% | %15.1f | %12.1f |", ts[j],
             mcpu(kb) / 1e6, p, 100 * (p - p1) / p1, l, 100 * (l - l1) / l1,
             extra_wall("scale", "precise", ts[j], d), extra_wall("scale", "lock", ts[j], d)
+        hcol = ""
+        if (ht && key("scale", "heaptrack", ts[j], d) in runs) {
+            h = extra_cpu("scale", "heaptrack", ts[j], d, "event")
+            hcol = sprintf(" %16.1f | %19.1f |", h, h / p)
+        }
+        print hcol
     }
     print ""
-    print "wall ns: extra wall-clock time per event (2 cores: waiting on the lock shows here, not in CPU)."
+    print "wall ns: extra wall-clock time per event; waiting on the lock shows here, and in CPU"
+    print "only where the waiting spins."
     print ""
 }
 

@@ -5,6 +5,8 @@
 # the cost of a bare unw_backtrace. Medians of --runs runs. Not a test: never in ctest.
 #
 # usage: bench/run_recorder_bench.sh [--quick] [--runs N] [--build DIR] [--work DIR] [--keep]
+#            [--threads LIST] [--scale-threads LIST] [--variants LIST] [--ops N]
+#        bench/run_recorder_bench.sh --tables DIR   (the tables of a run kept with --keep)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,15 +23,22 @@ THREADS="1 2 4"
 SCALE_THREADS="1 16 64"
 CROSS=25
 VARIANTS="baseline precise nocache fast leaks fp lock heaptrack ht-inproc"
-HT_PRELOAD=/usr/lib/heaptrack/libheaptrack_preload.so
+SCALE_VARIANTS="baseline precise lock heaptrack"
+TABLES_FROM=""
+HT_PRELOAD=${HT_PRELOAD:-/usr/lib/heaptrack/libheaptrack_preload.so}
 
 usage() {
-    sed -n '2,7s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
-    echo "  --quick   about one minute: fewer operations, 3 runs"
-    echo "  --runs N  runs per measurement (at least 3; default 5)"
-    echo "  --build   build directory with recorder/ and bench/ (default build-bench)"
-    echo "  --work    where traces go (default: a new temporary directory)"
-    echo "  --keep    keep the work directory"
+    sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    echo "  --quick          about one minute: fewer operations, 3 runs (options after it override it)"
+    echo "  --runs N         runs per measurement (at least 3; default 5)"
+    echo "  --build          build directory with recorder/ and bench/ (default build-bench)"
+    echo "  --work           where traces go (default: a new temporary directory)"
+    echo "  --keep           keep the work directory"
+    echo "  --threads        thread counts of the main tables (default \"$THREADS\")"
+    echo "  --scale-threads  thread counts of the scaling table (default \"$SCALE_THREADS\")"
+    echo "  --variants       variants of the main tables (default \"$VARIANTS\")"
+    echo "  --ops N          allocations per thread in the main tables (default $OPS)"
+    echo "  --tables DIR     print the tables of a work directory kept by an earlier run"
 }
 
 die() {
@@ -40,11 +49,16 @@ die() {
 parse_args() {
     while [ $# -gt 0 ]; do
         case $1 in
-        --quick) QUICK=1 ;;
+        --quick) QUICK=1 OPS=150000 SCALE_OPS=20000 RUNS=3 THREADS="1 4" ;;
         --runs) RUNS=${2:?--runs needs a number}; shift ;;
         --build) BUILD=${2:?--build needs a directory}; shift ;;
         --work) WORK=${2:?--work needs a directory}; shift ;;
         --keep) KEEP=1 ;;
+        --threads) THREADS=${2:?--threads needs a list}; shift ;;
+        --scale-threads) SCALE_THREADS=${2:?--scale-threads needs a list}; shift ;;
+        --variants) VARIANTS=${2:?--variants needs a list}; shift ;;
+        --ops) OPS=${2:?--ops needs a number}; shift ;;
+        --tables) TABLES_FROM=${2:?--tables needs a directory}; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
         esac
@@ -52,9 +66,6 @@ parse_args() {
     done
     if ! [[ $RUNS =~ ^[0-9]+$ ]] || [ "$RUNS" -lt 3 ]; then
         die "--runs must be 3 or more"
-    fi
-    if [ "$QUICK" = 1 ]; then
-        OPS=150000 SCALE_OPS=20000 RUNS=3 THREADS="1 4"
     fi
 }
 
@@ -70,7 +81,9 @@ check_tools() {
         [ -e "$f" ] || die "$f is missing: cmake --build $BUILD first"
     done
     if ! command -v heaptrack >/dev/null || [ ! -e "$HT_PRELOAD" ]; then
-        VARIANTS=${VARIANTS/ heaptrack ht-inproc/}
+        VARIANTS=${VARIANTS/ heaptrack/}
+        VARIANTS=${VARIANTS/ ht-inproc/}
+        SCALE_VARIANTS=${SCALE_VARIANTS/ heaptrack/}
     fi
     if [ -z "$WORK" ]; then
         WORK=$(mktemp -d "${TMPDIR:-/tmp}/mtdb-bench.XXXXXX")
@@ -144,9 +157,12 @@ progress() { printf '\r%-70s' "$*" >&2; }
 # What each variant costs with no work at all (start-up, thread start, exit): the
 # tables subtract it, so "per allocation" is the slope, not start-up spread thin.
 run_startup() {
-    local rep variant
+    local rep variant all=$VARIANTS
+    for variant in $SCALE_VARIANTS; do
+        case " $all " in *" $variant "*) ;; *) all="$all $variant" ;; esac
+    done
     for rep in $(seq "$RUNS"); do
-        for variant in $VARIANTS; do
+        for variant in $all; do
             progress "start-up run $rep/$RUNS: $variant"
             run_one start "$variant" 1 5 0
         done
@@ -173,7 +189,7 @@ run_scaling() {
     local rep threads variant
     for rep in $(seq "$RUNS"); do
         for threads in $SCALE_THREADS; do
-            for variant in baseline precise lock; do
+            for variant in $SCALE_VARIANTS; do
                 progress "scaling run $rep/$RUNS: $threads threads, $variant"
                 run_one scale "$variant" "$threads" "$SCALE_DEPTH" "$SCALE_OPS"
             done
@@ -199,15 +215,26 @@ median_of() {
         awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+# The lines that say where and how the figures were taken, kept with the results so
+# that --tables prints them for a run made on another machine.
+save_header() {
+    {
+        echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores," \
+            "kernel $(uname -r), clock source" \
+            "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null ||
+                echo unknown)"
+        echo "command: bench/run_recorder_bench.sh $ARGS"
+        echo "runs: median of $RUNS; ops/thread: $OPS (main), $SCALE_OPS (scaling);" \
+            "cross-thread frees: $CROSS%"
+        echo "note: CPU = user+sys of the whole process tree (getrusage); noisy when the" \
+            "machine is shared"
+    } >"$WORK/header"
+    echo "$VARIANTS" >"$WORK/variants"
+}
+
 print_header() {
     echo "# mtdb recorder benchmark"
-    echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) cores," \
-        "kernel $(uname -r)"
-    echo "command: bench/run_recorder_bench.sh $ARGS"
-    echo "runs: median of $RUNS; ops/thread: $OPS (main), $SCALE_OPS (scaling);" \
-        "cross-thread frees: $CROSS%"
-    echo "note: CPU = user+sys of the whole process tree (getrusage); noisy when the" \
-        "machine is shared"
+    cat "$WORK/header"
     echo "bare stack walk at depth 30 (bench_unwind, median of $RUNS):" \
         "unw_backtrace $UNW_NS ns, frame pointers $FP_NS ns; at depth 5: unw_backtrace $UNW5_NS ns"
     echo
@@ -233,7 +260,16 @@ cleanup() {
 main() {
     ARGS="$*"
     parse_args "$@"
+    if [ -n "$TABLES_FROM" ]; then
+        WORK=$TABLES_FROM RESULTS=$TABLES_FROM/results.tsv
+        [ -e "$RESULTS" ] && [ -e "$WORK/header" ] || die "$TABLES_FROM holds no kept run"
+        VARIANTS=$(cat "$WORK/variants")
+        RUNS=$(sed -n 's/^runs: median of \([0-9]*\).*/\1/p' "$WORK/header")
+        print_tables
+        return
+    fi
     check_tools
+    save_header
     trap cleanup EXIT
     run_startup
     run_matrix
