@@ -5,8 +5,9 @@
  * The same rows as sql/56-derive-blocks.sql, which stays the reference a user re-runs
  * after changing analysis_params: there every GROUP BY and window is a sort of all the
  * blocks (minutes at 10 M blocks); here they are hash groups, sorting only lifetimes.
- * Runs after 55-derive.sql (stack_sites, process_info). Also fills timeline_fine (events
- * sorted by time: 16 bytes per event while it runs). Never reads the trace.
+ * Runs after 55-derive.sql (stack_sites, process_info). Also fills timeline_fine
+ * (imp_timeline.c, on a thread of its own while the groups are summed). Never reads the
+ * trace.
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "imp_hashmap.h"
 #include "imp_radix.h"
 #include "imp_site_keys.h"
+#include "imp_timeline.h"
 
 #define IMP_NULL INT64_MIN
 
@@ -75,16 +77,6 @@ typedef struct imp_dproc {
     int known;
 } imp_dproc_t;
 
-/* One allocation (+size) or free (-size) of the timeline; thread_id < 2^24. */
-typedef struct imp_event {
-    int64_t ts;
-    int64_t delta_thread; /* delta * 2^24 + thread_id */
-} imp_event_t;
-_Static_assert(sizeof(imp_event_t) == 2 * sizeof(int64_t), "events sort as pairs");
-
-#define IMP_TIMELINE_STEPS 1000
-#define IMP_THREAD_BITS 24
-
 /* Lifetimes of one thread_pairs group. */
 typedef struct imp_lives {
     int64_t *ns;
@@ -136,9 +128,8 @@ typedef struct imp_derive {
     imp_groups_t site_hist, site_steps; /* keyed by (process, rep or 0, bucket or step) */
     imp_lives_t *lives, *site_lives;
     uint64_t nlives, capl, nsite_lives, capsl;
-    int64_t nthreads, *thread_process; /* thread_id -> process_id */
-    imp_event_t *events;               /* allocations and frees, for timeline_fine */
-    uint64_t nevents, capevents;
+    imp_timeline_t timeline;
+    int timeline_per_block; /* no spool: each block adds its events as it is read */
 } imp_derive_t;
 
 static int64_t imp_min_n(int64_t cur, int64_t v)
@@ -380,19 +371,6 @@ static int imp_add_pairs(imp_derive_t *d, const imp_block_t *b)
     return 0;
 }
 
-static int imp_add_event(imp_derive_t *d, int64_t ts, int64_t delta, int64_t thread_id)
-{
-    if (d->nevents == d->capevents) {
-        uint64_t cap = d->capevents ? d->capevents * 2 : 65536;
-        imp_event_t *e = realloc(d->events, cap * sizeof *e);
-        if (!e)
-            return IMP_ENOMEM;
-        d->events = e, d->capevents = cap;
-    }
-    d->events[d->nevents++] = (imp_event_t){ts, delta * (1 << IMP_THREAD_BITS) + thread_id};
-    return 0;
-}
-
 static int imp_add_block(imp_derive_t *d, const imp_block_t *b)
 {
     if (b->process_id < 1 || b->process_id > d->nprocs)
@@ -403,10 +381,9 @@ static int imp_add_block(imp_derive_t *d, const imp_block_t *b)
         rc = imp_add_shapes(d, p, b);
     if (!rc)
         rc = imp_add_pairs(d, b);
-    if (!rc && b->thread_id < (1 << IMP_THREAD_BITS))
-        rc = imp_add_event(d, b->alloc_ns, b->size, b->thread_id);
-    if (!rc && b->thread_id < (1 << IMP_THREAD_BITS) && b->free_ns != IMP_NULL)
-        rc = imp_add_event(d, b->free_ns, -b->size, b->thread_id);
+    if (!rc && d->timeline_per_block)
+        rc = imp_timeline_add_block(&d->timeline, b->thread_id, b->size, b->alloc_ns,
+                                    b->free_ns == IMP_NULL ? -1 : b->free_ns);
     return rc;
 }
 
@@ -420,11 +397,14 @@ static int imp_add_block_row(void *ctx, const imp_value_t *c, int n)
     return imp_add_block(ctx, &b);
 }
 
-/* Every block, from the spool when it maps (the same values as the rows), else from the
- * allocations table. */
+/* Every block, from the spool when it maps (the same values as the rows, the timeline's
+ * events gathered beside on their own thread), else from the allocations table. */
 static int imp_add_blocks(imp_derive_t *d, imp_spool_t *spool)
 {
-    if (imp_spool_map(spool) != 0)
+    d->timeline_per_block = imp_spool_map(spool) != 0;
+    if (!d->timeline_per_block)
+        imp_timeline_start(&d->timeline, spool, d->nprocs);
+    else
         return imp_db_scan(d->db,
                            "SELECT process_id, thread_id, stack_id, size_bytes, weight, alloc_ns,"
                            " free_ns, free_thread_id, free_stack_id FROM allocations",
@@ -443,76 +423,6 @@ static int imp_add_blocks(imp_derive_t *d, imp_spool_t *spool)
                          s->free_stack_id};
         rc = imp_add_block(d, &b);
     }
-    return rc;
-}
-
-/* One series of the timeline: the step being filled and its values. */
-typedef struct imp_series {
-    int64_t process_id, thread_id, step, live, max, allocated, freed;
-} imp_series_t;
-
-static int imp_series_flush(imp_derive_t *d, imp_series_t *s)
-{
-    static const char sql[] = "INSERT INTO timeline_fine VALUES(?,?,?,?,?,?)";
-    if (s->step < 0)
-        return 0;
-    imp_value_t row[6] = {imp_v_int(s->process_id), imp_v_id(s->thread_id),  imp_v_int(s->step),
-                          imp_v_int(s->max),        imp_v_int(s->allocated), imp_v_int(s->freed)};
-    s->step = -1;
-    return imp_db_run(d->db, sql, row, 6);
-}
-
-static int imp_series_add(imp_derive_t *d, imp_series_t *s, int64_t step, int64_t delta)
-{
-    int rc = 0;
-    if (step != s->step) {
-        rc = imp_series_flush(d, s);
-        s->step = step, s->max = s->live, s->allocated = s->freed = 0;
-    }
-    s->live += delta;
-    if (s->live > s->max)
-        s->max = s->live;
-    if (delta > 0)
-        s->allocated += delta;
-    else
-        s->freed -= delta;
-    return rc;
-}
-
-static int imp_write_timeline(imp_derive_t *d, const int64_t *thread_process, int64_t nthreads)
-{
-    /* time order; at equal times allocations (positive deltas) first */
-    if (d->nevents && imp_radix_sort_pairs(&d->events->ts, d->nevents, 1))
-        return IMP_ENOMEM;
-    imp_series_t *procs = calloc((size_t)d->nprocs + 1, sizeof *procs);
-    imp_series_t *threads = calloc((size_t)nthreads + 1, sizeof *threads);
-    int rc = procs && threads ? 0 : IMP_ENOMEM;
-    for (int64_t p = 0; !rc && p < d->nprocs; p++)
-        procs[p].process_id = p + 1, procs[p].step = -1;
-    for (uint64_t i = 0; !rc && i < d->nevents; i++) {
-        const imp_event_t *e = &d->events[i];
-        int64_t thread = e->delta_thread & ((1 << IMP_THREAD_BITS) - 1);
-        int64_t delta = (e->delta_thread - thread) / (1 << IMP_THREAD_BITS);
-        int64_t pid = thread <= nthreads ? thread_process[thread] : 0;
-        if (pid < 1 || pid > d->nprocs || !d->procs[pid - 1].known)
-            continue;
-        const imp_dproc_t *p = &d->procs[pid - 1];
-        int64_t len = p->end - p->t0 > 1 ? p->end - p->t0 : 1;
-        int64_t step = (int64_t)((double)(e->ts - p->t0) * IMP_TIMELINE_STEPS / (double)len);
-        step = step < 0 ? 0 : step >= IMP_TIMELINE_STEPS ? IMP_TIMELINE_STEPS - 1 : step;
-        imp_series_t *t = &threads[thread];
-        if (!t->process_id)
-            t->process_id = pid, t->thread_id = thread, t->step = -1;
-        rc = imp_series_add(d, &procs[pid - 1], step, delta);
-        if (!rc)
-            rc = imp_series_add(d, t, step, delta);
-    }
-    for (int64_t p = 0; !rc && p < d->nprocs; p++)
-        rc = imp_series_flush(d, &procs[p]);
-    for (int64_t t = 0; !rc && t <= nthreads; t++)
-        if (threads[t].process_id)
-            rc = imp_series_flush(d, &threads[t]);
-    free(procs), free(threads);
     return rc;
 }
 
@@ -696,18 +606,44 @@ static int imp_write_lives(imp_derive_t *d, imp_groups_t *g, imp_lives_t *lives,
     return rc;
 }
 
+/* A thread's process, into the array of the threads (the timeline's), by thread id. */
+typedef struct imp_thread_map {
+    int64_t *process, nthreads;
+} imp_thread_map_t;
+
 static int imp_load_thread(void *ctx, const imp_value_t *c, int n)
 {
-    imp_derive_t *d = ctx;
+    imp_thread_map_t *m = ctx;
     (void)n;
-    if (c[0].i >= 0 && c[0].i <= d->nthreads)
-        d->thread_process[c[0].i] = c[1].i;
+    if (c[0].i >= 0 && c[0].i <= m->nthreads)
+        m->process[c[0].i] = c[1].i;
     return 0;
+}
+
+/* timeline_fine, once the events are sorted: the processes' steps and the threads'
+ * processes come from the database. */
+static int imp_write_timeline(imp_derive_t *d)
+{
+    imp_thread_map_t m = {NULL, 0};
+    int rc = imp_db_scan(d->db, "SELECT max(thread_id) FROM threads", imp_count_stacks, &m.nthreads);
+    if (m.nthreads > (1 << IMP_TIMELINE_THREAD_BITS) - 1)
+        m.nthreads = (1 << IMP_TIMELINE_THREAD_BITS) - 1;
+    imp_tl_proc_t *procs = calloc((size_t)d->nprocs + 1, sizeof *procs);
+    if (!rc && (!procs || !(m.process = calloc((size_t)m.nthreads + 1, sizeof *m.process))))
+        rc = IMP_ENOMEM;
+    if (!rc)
+        rc = imp_db_scan(d->db, "SELECT thread_id, process_id FROM threads", imp_load_thread, &m);
+    for (int64_t p = 0; !rc && p < d->nprocs; p++)
+        procs[p] = (imp_tl_proc_t){d->procs[p].t0, d->procs[p].end, d->procs[p].known};
+    if (!rc)
+        rc = imp_timeline_write(&d->timeline, d->db, procs, d->nprocs, m.process, m.nthreads);
+    free(procs), free(m.process);
+    return rc;
 }
 
 static void imp_derive_free(imp_derive_t *d)
 {
-    free(d->events);
+    imp_timeline_free(&d->timeline);
     free(d->rep_site), free(d->rep_loc), free(d->site_rep), free(d->procs);
     imp_site_keys_free(&d->sites);
     for (uint64_t i = 0; i < d->nlives; i++)
@@ -789,19 +725,8 @@ int imp_derive_blocks(imp_db_t *db, imp_spool_t *spool)
         rc = imp_write_lives(&d, &d.site_pairs, d.site_lives, d.nsite_lives, 1);
     if (!rc)
         rc = imp_write_cross(&d);
-    int64_t nthreads = 0, *thread_process = NULL;
     if (!rc)
-        rc = imp_db_scan(db, "SELECT max(thread_id) FROM threads", imp_count_stacks, &nthreads);
-    if (nthreads >= (1 << IMP_THREAD_BITS))
-        nthreads = (1 << IMP_THREAD_BITS) - 1;
-    if (!rc && !(thread_process = calloc((size_t)nthreads + 1, sizeof *thread_process)))
-        rc = IMP_ENOMEM;
-    d.nthreads = nthreads, d.thread_process = thread_process;
-    if (!rc)
-        rc = imp_db_scan(db, "SELECT thread_id, process_id FROM threads", imp_load_thread, &d);
-    if (!rc)
-        rc = imp_write_timeline(&d, thread_process, nthreads);
-    free(thread_process);
+        rc = imp_write_timeline(&d);
     imp_derive_free(&d);
     return rc;
 }

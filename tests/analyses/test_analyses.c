@@ -103,6 +103,14 @@ static void an_check_spool_same(const char *out)
     char *with = it_query(an_db, an_derived_sql), *without = it_query(db2, an_derived_sql);
     ck_assert_uint_gt(strlen(with), 1000);
     ck_assert_str_eq(with, without);
+    free(with), free(without);
+    /* the timeline is the importer's alone (no SQL file makes it): gathered and sorted on
+     * a thread of its own from the spool, block by block without it */
+    static const char timeline_sql[] =
+        "SELECT * FROM timeline_fine ORDER BY process_id, thread_id, step";
+    with = it_query(an_db, timeline_sql), without = it_query(db2, timeline_sql);
+    ck_assert_uint_gt(strlen(with), 100);
+    ck_assert_str_eq(with, without);
     free(with), free(without), free(db2);
 }
 
