@@ -85,15 +85,18 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
     if (!rc)
         rc = imp_modules_check(run);
     run->nprocs_done = rc ? 0 : run->nprocs;
-    double t0 = imp_clock_now_s(), wait0 = imp_db_wait_seconds(run->db);
     if (!rc)
-        rc = imp_symbolize_all(run);
-    run->times.symbolize = imp_clock_now_s() - t0 - (imp_db_wait_seconds(run->db) - wait0);
+        rc = imp_symbolize_start(run);
     if (!rc)
         rc = imp_info_write(run);
     if (!rc)
-        rc = imp_finish(run->db, &run->store, &run->spool, &run->times);
+        rc = imp_finish_load(run->db, &run->times);
     run->times.insert = imp_db_insert_seconds(run->db);
+    if (!rc)
+        rc = imp_symbolize_write(run);
+    imp_symbolize_free(run);
+    if (!rc)
+        rc = imp_finish(run->db, &run->store, &run->spool, &run->times);
     return rc;
 }
 

@@ -67,6 +67,7 @@ typedef struct imp_run {
     int64_t next_thread_id, next_block_id;
     uint64_t events, blocks, threads, warnings;
     imp_times_t times;
+    struct imp_symbols *symbols; /* the lookups, from imp_symbolize_start to _write */
     volatile int *interrupted;
     char *msg; /* why the import failed, for mtdb_import_result_t.message */
     size_t msg_len;

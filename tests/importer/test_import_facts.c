@@ -120,6 +120,11 @@ START_TEST(test_facts_relative_dlopen_absolute_path)
     ck_query(db, "SELECT path FROM modules WHERE path LIKE '%" IMP_PLUGIN_NAME "';", expect);
     ck_query(db, "SELECT count(*) > 0 FROM symbols WHERE function = 'plugin_churn';", "1");
     ck_query(db, "SELECT count(*) FROM import_problems;", "0");
+    /* frames.symbolized says exactly which frames have symbol rows */
+    ck_query(db, "SELECT count(*) FROM frames f WHERE f.symbolized <>"
+                 " EXISTS (SELECT 1 FROM symbols s WHERE s.frame_id = f.frame_id);", "0");
+    ck_query(db, "SELECT count(*) > 0 FROM frames f JOIN modules m USING (module_id)"
+                 " WHERE m.path LIKE '%/" IMP_PLUGIN_NAME "' AND f.symbolized = 1;", "1");
 }
 END_TEST
 
@@ -138,6 +143,11 @@ START_TEST(test_facts_missing_module_warned)
     ck_query(db, "SELECT kind, substr(message, 1, instr(message, ' (') - 1) FROM import_problems;",
              expect);
     ck_query(db, "SELECT count(*) FROM symbols WHERE function = 'plugin_churn';", "0");
+    /* the gone module's frames are there, none of them symbolized; the program's are */
+    ck_query(db, "SELECT count(*) > 0, sum(f.symbolized) FROM frames f"
+                 " JOIN modules m USING (module_id) WHERE m.path LIKE '%/" IMP_PLUGIN_NAME "';",
+             "1|0");
+    ck_query(db, "SELECT count(*) > 0 FROM frames WHERE symbolized = 1;", "1");
 }
 END_TEST
 
