@@ -24,16 +24,49 @@
 
 #define IMP_NULL INT64_MIN
 
-/* A hash group table: key of 4 integers -> nv integers (zeroed when created). */
+/* A hash group table: key of 4 integers -> nv integers (zeroed when created). Keys
+ * (a, b, 0, 0) with b in 1..ndirect may also be found through direct[b - 1] (index + 1,
+ * 0 none): the first a seen with that b is kept there, the others hashed. With millions
+ * of stacks each in one process, a stack's group is then an array slot, not a probe at
+ * a random place of a table that does not fit in any cache. */
 typedef struct imp_groups {
     imp_hashmap_t map; /* hash -> index + 1 */
     int64_t *keys, *vals;
     uint64_t n, cap;
     int nv;
+    int64_t *direct, ndirect;
 } imp_groups_t;
+
+static int64_t imp_group_new(imp_groups_t *g, int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    if (g->n == g->cap) {
+        uint64_t cap = g->cap ? g->cap * 2 : 1024;
+        int64_t *keys = realloc(g->keys, cap * 4 * sizeof *keys);
+        if (keys)
+            g->keys = keys;
+        int64_t *vals = keys ? realloc(g->vals, cap * g->nv * sizeof *vals) : NULL;
+        if (!vals)
+            return -1;
+        g->vals = vals, g->cap = cap;
+    }
+    int64_t *k = g->keys + 4 * g->n;
+    k[0] = a, k[1] = b, k[2] = c, k[3] = d;
+    memset(g->vals + g->n * g->nv, 0, g->nv * sizeof *g->vals);
+    return (int64_t)g->n++;
+}
 
 static int64_t imp_group(imp_groups_t *g, int64_t a, int64_t b, int64_t c, int64_t d)
 {
+    if (g->direct && c == 0 && d == 0 && b > 0 && b <= g->ndirect) {
+        int64_t *slot = &g->direct[b - 1];
+        if (!*slot) {
+            int64_t gi = imp_group_new(g, a, b, c, d);
+            *slot = gi + 1;
+            return gi;
+        }
+        if (g->keys[4 * (*slot - 1)] == a)
+            return *slot - 1;
+    }
     uint64_t h = imp_hash64((uint64_t)a * 0x9E3779B97F4A7C15ULL ^ imp_hash64((uint64_t)b)) ^
                  imp_hash64((uint64_t)c * 31 + (uint64_t)d * 0x100000001b3ULL);
     for (uint64_t key = h | 1;; key = imp_hash64(key) | 1) {
@@ -47,27 +80,24 @@ static int64_t imp_group(imp_groups_t *g, int64_t a, int64_t b, int64_t c, int64
                 return (int64_t)(*slot - 1);
             continue;
         }
-        if (g->n == g->cap) {
-            uint64_t cap = g->cap ? g->cap * 2 : 1024;
-            int64_t *keys = realloc(g->keys, cap * 4 * sizeof *keys);
-            if (keys)
-                g->keys = keys;
-            int64_t *vals = keys ? realloc(g->vals, cap * g->nv * sizeof *vals) : NULL;
-            if (!vals)
-                return -1;
-            g->vals = vals, g->cap = cap;
-        }
-        int64_t *k = g->keys + 4 * g->n;
-        k[0] = a, k[1] = b, k[2] = c, k[3] = d;
-        memset(g->vals + g->n * g->nv, 0, g->nv * sizeof *g->vals);
-        *slot = ++g->n;
-        return (int64_t)(g->n - 1);
+        int64_t gi = imp_group_new(g, a, b, c, d);
+        *slot = (uint64_t)gi + 1; /* 0 when out of memory: the import fails anyway */
+        return gi;
     }
+}
+
+/* Lets groups of (a, stack, 0, 0) be found by stack through an array of n slots. */
+static int imp_groups_direct(imp_groups_t *g, int64_t n)
+{
+    g->direct = calloc((size_t)n + 1, sizeof *g->direct);
+    g->ndirect = g->direct ? n : 0;
+    return g->direct ? 0 : IMP_ENOMEM;
 }
 
 static void imp_groups_free(imp_groups_t *g)
 {
     imp_hashmap_free(&g->map);
+    free(g->direct);
     free(g->keys), free(g->vals);
 }
 
@@ -687,6 +717,10 @@ static int imp_derive_load(imp_derive_t *d)
     rc = imp_db_scan(d->db, imp_params_sql, imp_load_params, d);
     if (!rc)
         rc = imp_db_scan(d->db, imp_procs_sql, imp_load_proc, d);
+    if (!rc)
+        rc = imp_groups_direct(&d->totals, d->nstacks);
+    if (!rc)
+        rc = imp_groups_direct(&d->peak, d->nstacks);
     if (!rc)
         rc = imp_site_keys_load(&d->sites, d->db, d->nstacks);
     if (!rc)

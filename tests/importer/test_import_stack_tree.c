@@ -6,9 +6,10 @@
  * sites (site0..site3; block i takes the base-4 digits of i, lowest first, from the
  * outermost level): level j's site nodes must number exactly 4^(j+1), two blocks share
  * one exactly when their first j+1 digits agree, and each node must be the frame the
- * digit names. symprog (inlined functions, C++) and deepstacks are then derived again by
- * the sqlite3 shell from 55-derive.sql and 56-derive-blocks.sql, which must leave
- * stack_sites, stack_functions, the function sets and site_totals unchanged. Skipped
+ * digit names. symprog (inlined functions, C++), deepstacks and forkprog (the same stacks
+ * in a parent and its fork child) are then derived again by the sqlite3 shell from
+ * 55-derive.sql and 56-derive-blocks.sql, which must leave stack_sites, stack_functions,
+ * the function sets, site_totals, stack_totals and peak_stacks unchanged. Skipped
  * without the recorder.
  */
 #include <stdio.h>
@@ -138,7 +139,9 @@ static void same_as_reference(const char *prog_and_args, const char *min_stacks)
              "CREATE TABLE imp_sets AS SELECT * FROM stack_function_sets JOIN function_sets"
              " USING (set_id);"
              "CREATE TABLE imp_labels AS SELECT * FROM function_labels;"
-             "CREATE TABLE imp_site_totals AS SELECT * FROM site_totals;\n"
+             "CREATE TABLE imp_site_totals AS SELECT * FROM site_totals;"
+             "CREATE TABLE imp_stack_totals AS SELECT * FROM stack_totals;"
+             "CREATE TABLE imp_peak AS SELECT * FROM peak_stacks;\n"
              ".read " IMP_SQL_DIR "/55-derive.sql\n"
              ".read " IMP_SQL_DIR "/56-derive-blocks.sql\n",
              "");
@@ -174,6 +177,15 @@ static void same_as_reference(const char *prog_and_args, const char *min_stacks)
              "  SELECT * FROM imp_site_totals)),"
              " (SELECT count(*) FROM imp_site_totals) > 0;",
              "1|0|0|1");
+    /* stack_totals and peak_stacks (imp_derive.c: a stack's group found by its id) */
+    ck_query(db,
+             "SELECT (SELECT count(*) FROM imp_stack_totals) = (SELECT count(*) FROM stack_totals),"
+             " (SELECT count(*) FROM (SELECT * FROM imp_stack_totals EXCEPT"
+             "  SELECT * FROM stack_totals)),"
+             " (SELECT count(*) FROM imp_stack_totals) > 0,"
+             " (SELECT count(*) FROM imp_peak) = (SELECT count(*) FROM peak_stacks),"
+             " (SELECT count(*) FROM (SELECT * FROM imp_peak EXCEPT SELECT * FROM peak_stacks));",
+             "1|0|1|1|0");
     free(db);
     it_rm_rf(dir);
     free(dir);
@@ -186,6 +198,24 @@ START_TEST(sites_as_reference_symprog)
     char args[1024];
     snprintf(args, sizeof args, "'%s'", IMP_SYMPROG);
     same_as_reference(args, "3");
+}
+END_TEST
+
+/* The same stacks in two processes: each process has its own totals of each. */
+START_TEST(sites_as_reference_fork)
+{
+    if (!*IMP_RECORDER_LIB)
+        return;
+    char args[1024];
+    snprintf(args, sizeof args, "'%s'", IMP_FORKPROG);
+    char *dir = record(args);
+    ck_query(it_path(dir, "t.db"),
+             "SELECT count(*) FROM (SELECT stack_id FROM stack_totals WHERE stack_id IS NOT NULL"
+             " GROUP BY stack_id HAVING count(DISTINCT process_id) = 2);",
+             "1");
+    it_rm_rf(dir);
+    free(dir);
+    same_as_reference(args, "2");
 }
 END_TEST
 
@@ -207,6 +237,7 @@ int main(void)
     tcase_add_test(tc, shared_prefixes_once);
     tcase_add_test(tc, sites_as_reference_symprog);
     tcase_add_test(tc, sites_as_reference_deepstacks);
+    tcase_add_test(tc, sites_as_reference_fork);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
 }
