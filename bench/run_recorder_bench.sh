@@ -262,7 +262,9 @@ main() {
     parse_args "$@"
     if [ -n "$TABLES_FROM" ]; then
         WORK=$TABLES_FROM RESULTS=$TABLES_FROM/results.tsv
-        [ -e "$RESULTS" ] && [ -e "$WORK/header" ] || die "$TABLES_FROM holds no kept run"
+        if [ ! -e "$RESULTS" ] || [ ! -e "$WORK/header" ]; then
+            die "$TABLES_FROM holds no kept run"
+        fi
         VARIANTS=$(cat "$WORK/variants")
         RUNS=$(sed -n 's/^runs: median of \([0-9]*\).*/\1/p' "$WORK/header")
         print_tables
