@@ -133,10 +133,12 @@ int imp_db_create(const char *path, int threads, imp_db_t **out, char *msg, size
         rc = imp_db_apply(db, 0, 10, msg, msg_len);
     if (!rc && sqlite3_exec(db->sql, imp_load_pragmas, NULL, NULL, NULL))
         rc = imp_db_fail(db, msg, msg_len, "pragmas");
-    if (!rc)
-        rc = imp_db_apply(db, 10, IMP_SQL_AFTER_LOAD, msg, msg_len);
+    /* The tables in the load's transaction: one statement at a time, each CREATE would
+     * be a transaction of its own, its pages written at its commit. */
     if (!rc && sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL))
         rc = imp_db_fail(db, msg, msg_len, "begin");
+    if (!rc)
+        rc = imp_db_apply(db, 10, IMP_SQL_AFTER_LOAD, msg, msg_len);
     if (!rc)
         rc = imp_db_prepare_inserts(db, msg, msg_len);
     if (!rc && threads > 1 && (rc = imp_writer_start(&db->writer, imp_db_insert, db)) && msg)
