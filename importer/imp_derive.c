@@ -6,8 +6,8 @@
  * after changing analysis_params: there every GROUP BY and window is a sort of all the
  * blocks (minutes at 10 M blocks); here they are hash groups, sorting only lifetimes.
  * Runs after 55-derive.sql (stack_sites, process_info). Also fills timeline_fine
- * (imp_timeline.c, on a thread of its own while the groups are summed). Never reads the
- * trace.
+ * (imp_timeline.c: its events gathered and sorted on a thread of their own, started by
+ * the import as soon as the spool is complete). Never reads the trace.
  */
 #include <math.h>
 #include <stdio.h>
@@ -158,7 +158,8 @@ typedef struct imp_derive {
     imp_groups_t site_hist, site_steps; /* keyed by (process, rep or 0, bucket or step) */
     imp_lives_t *lives, *site_lives;
     uint64_t nlives, capl, nsite_lives, capsl;
-    imp_timeline_t timeline;
+    imp_timeline_t *timeline; /* the import's, or own when there is no spool */
+    imp_timeline_t own;
     int timeline_per_block; /* no spool: each block adds its events as it is read */
 } imp_derive_t;
 
@@ -412,7 +413,7 @@ static int imp_add_block(imp_derive_t *d, const imp_block_t *b)
     if (!rc)
         rc = imp_add_pairs(d, b);
     if (!rc && d->timeline_per_block)
-        rc = imp_timeline_add_block(&d->timeline, b->thread_id, b->size, b->alloc_ns,
+        rc = imp_timeline_add_block(d->timeline, b->thread_id, b->size, b->alloc_ns,
                                     b->free_ns == IMP_NULL ? -1 : b->free_ns);
     return rc;
 }
@@ -427,14 +428,14 @@ static int imp_add_block_row(void *ctx, const imp_value_t *c, int n)
     return imp_add_block(ctx, &b);
 }
 
-/* Every block, from the spool when it maps (the same values as the rows, the timeline's
- * events gathered beside on their own thread), else from the allocations table. */
-static int imp_add_blocks(imp_derive_t *d, imp_spool_t *spool)
+/* Every block, from the spool when it maps (the same values as the rows; the timeline's
+ * events are then gathered beside, from the spool too), else from the allocations table
+ * (the events too). */
+static int imp_add_blocks(imp_derive_t *d, imp_spool_t *spool, imp_timeline_t *timeline)
 {
-    d->timeline_per_block = imp_spool_map(spool) != 0;
-    if (!d->timeline_per_block)
-        imp_timeline_start(&d->timeline, spool, d->nprocs);
-    else
+    d->timeline_per_block = !timeline || imp_spool_map(spool) != 0;
+    d->timeline = d->timeline_per_block ? &d->own : timeline;
+    if (d->timeline_per_block)
         return imp_db_scan(d->db,
                            "SELECT process_id, thread_id, stack_id, size_bytes, weight, alloc_ns,"
                            " free_ns, free_thread_id, free_stack_id FROM allocations",
@@ -666,14 +667,14 @@ static int imp_write_timeline(imp_derive_t *d)
     for (int64_t p = 0; !rc && p < d->nprocs; p++)
         procs[p] = (imp_tl_proc_t){d->procs[p].t0, d->procs[p].end, d->procs[p].known};
     if (!rc)
-        rc = imp_timeline_write(&d->timeline, d->db, procs, d->nprocs, m.process, m.nthreads);
+        rc = imp_timeline_write(d->timeline, d->db, procs, d->nprocs, m.process, m.nthreads);
     free(procs), free(m.process);
     return rc;
 }
 
 static void imp_derive_free(imp_derive_t *d)
 {
-    imp_timeline_free(&d->timeline);
+    imp_timeline_free(&d->own);
     free(d->rep_site), free(d->rep_loc), free(d->site_rep), free(d->procs);
     imp_site_keys_free(&d->sites);
     for (uint64_t i = 0; i < d->nlives; i++)
@@ -728,7 +729,7 @@ static int imp_derive_load(imp_derive_t *d)
     return rc;
 }
 
-int imp_derive_blocks(imp_db_t *db, imp_spool_t *spool)
+int imp_derive_blocks(imp_db_t *db, imp_spool_t *spool, imp_timeline_t *timeline)
 {
     imp_derive_t d;
     memset(&d, 0, sizeof d);
@@ -739,7 +740,7 @@ int imp_derive_blocks(imp_db_t *db, imp_spool_t *spool)
     d.cross.nv = 4;
     int rc = imp_derive_load(&d);
     if (!rc)
-        rc = imp_add_blocks(&d, spool);
+        rc = imp_add_blocks(&d, spool, timeline);
     if (!rc)
         rc = imp_write_totals(&d);
     if (!rc)

@@ -94,7 +94,7 @@ static int imp_derive(imp_db_t *db, imp_store_t *store)
 
 /* The post-load schema files after the indexes, in the order of their numbers. */
 static int imp_post_load_files(imp_db_t *db, imp_store_t *store, imp_spool_t *spool,
-                               imp_times_t *times)
+                               imp_timeline_t *timeline, imp_times_t *times)
 {
     int rc = imp_fork_inherited(db);
     if (!rc)
@@ -107,7 +107,7 @@ static int imp_post_load_files(imp_db_t *db, imp_store_t *store, imp_spool_t *sp
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE + 1, IMP_SQL_DERIVE_BLOCKS);
     if (!rc)
-        rc = imp_derive_blocks(db, spool);
+        rc = imp_derive_blocks(db, spool, timeline);
     times->blocks = imp_clock_now_s() - t1;
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE_BLOCKS + 1, IMP_SQL_LAST + 1);
@@ -125,12 +125,13 @@ int imp_finish_load(imp_db_t *db, imp_times_t *times)
     return rc;
 }
 
-int imp_finish(imp_db_t *db, imp_store_t *store, imp_spool_t *spool, imp_times_t *times)
+int imp_finish(imp_db_t *db, imp_store_t *store, imp_spool_t *spool, imp_timeline_t *timeline,
+               imp_times_t *times)
 {
     double t0 = imp_clock_now_s();
     int rc = imp_short_names(db);
     if (!rc)
-        rc = imp_post_load_files(db, store, spool, times);
+        rc = imp_post_load_files(db, store, spool, timeline, times);
     if (!rc)
         rc = imp_db_end(db);
     times->index += imp_clock_now_s() - t0;

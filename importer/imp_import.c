@@ -85,6 +85,11 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
     if (!rc)
         rc = imp_modules_check(run);
     run->nprocs_done = rc ? 0 : run->nprocs;
+    /* The spool is complete: the timeline's sort starts now, beside the commit. */
+    if (!rc && imp_spool_map(&run->spool) == 0) {
+        imp_timeline_start(&run->timeline, &run->spool, run->nprocs);
+        run->timeline_started = 1;
+    }
     if (!rc)
         rc = imp_symbolize_start(run);
     if (!rc)
@@ -96,7 +101,8 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
         rc = imp_symbolize_write(run);
     imp_symbolize_free(run);
     if (!rc)
-        rc = imp_finish(run->db, &run->store, &run->spool, &run->times);
+        rc = imp_finish(run->db, &run->store, &run->spool,
+                        run->timeline_started ? &run->timeline : NULL, &run->times);
     return rc;
 }
 
@@ -116,6 +122,7 @@ static int imp_into(imp_run_t *run, const char *tmp, char *msg, size_t msg_len)
     imp_signal_db = NULL;
     imp_db_close(run->db);
     imp_store_free(&run->store);
+    imp_timeline_free(&run->timeline); /* before the spool it may still be reading */
     imp_spool_close(&run->spool);
     imp_scan_free(run);
     return imp_interrupted ? IMP_EINTR : rc;

@@ -77,6 +77,8 @@ void imp_spool_add(imp_spool_t *s, const imp_spool_block_t *b)
 
 int imp_spool_map(imp_spool_t *s)
 {
+    if (s->map)
+        return 0;
     if (s->fd < 0 || imp_spool_flush(s)) {
         imp_spool_off(s);
         return -1;

@@ -34,7 +34,7 @@ typedef struct imp_spool {
 void imp_spool_open(imp_spool_t *s, const char *path);
 void imp_spool_add(imp_spool_t *s, const imp_spool_block_t *b);
 /* Writes what is buffered and maps the file: 0, or -1 when the spool is off or failed
- * (the caller then reads the database). */
+ * (the caller then reads the database). Once mapped, returns 0 again. */
 int imp_spool_map(imp_spool_t *s);
 void imp_spool_close(imp_spool_t *s);
 

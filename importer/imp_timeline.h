@@ -1,9 +1,10 @@
 /* imp_timeline.h: timeline_fine, each process's and each thread's live bytes in 1000
  * steps of its run, from every allocation and free in time order (imp_timeline.c).
  *
- * The events are gathered and sorted by time on a thread of their own while the rest of
- * the per-block pass (imp_derive.c) runs: on the spool, the sort is the pass's longest
- * single step and needs nothing the rest computes.
+ * The events are gathered and sorted by time on a thread of their own, started by the
+ * import (imp_import.c) as soon as the spool is complete: the sort needs nothing from
+ * the database, so it runs beside the load's commit, the indexes and the symbols, and is
+ * done or nearly so when the per-block pass (imp_derive.c) wants it.
  */
 #ifndef IMP_TIMELINE_H
 #define IMP_TIMELINE_H

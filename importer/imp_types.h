@@ -17,6 +17,7 @@
 #include "imp_modmap.h"
 #include "imp_spool.h"
 #include "imp_store.h"
+#include "imp_timeline.h"
 #include "mtdb_importer.h"
 #include "trace_reader.h"
 
@@ -64,6 +65,8 @@ typedef struct imp_run {
     uint32_t nprocs, nprocs_done;
     imp_store_t store;
     imp_spool_t spool; /* every block's facts, for the per-block derivation */
+    imp_timeline_t timeline; /* its events, gathered from the spool once it is complete */
+    int timeline_started;
     int64_t next_thread_id, next_block_id;
     uint64_t events, blocks, threads, warnings;
     imp_times_t times;
