@@ -87,7 +87,7 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
     run->nprocs_done = rc ? 0 : run->nprocs;
     /* The spool is complete: the timeline's sort starts now, beside the commit. */
     if (!rc && imp_spool_map(&run->spool) == 0) {
-        imp_timeline_start(&run->timeline, &run->spool, run->nprocs);
+        imp_timeline_start(&run->timeline, &run->spool, run->nprocs, run->opt->threads > 1);
         run->timeline_started = 1;
     }
     if (!rc)

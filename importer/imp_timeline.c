@@ -70,10 +70,11 @@ static void *imp_tl_gather(void *arg)
     return NULL;
 }
 
-void imp_timeline_start(imp_timeline_t *tl, const imp_spool_t *spool, int64_t nprocs)
+void imp_timeline_start(imp_timeline_t *tl, const imp_spool_t *spool, int64_t nprocs,
+                        int own_thread)
 {
     tl->spool = spool, tl->nprocs = nprocs;
-    tl->started = pthread_create(&tl->thread, NULL, imp_tl_gather, tl) == 0;
+    tl->started = own_thread && pthread_create(&tl->thread, NULL, imp_tl_gather, tl) == 0;
     if (!tl->started)
         imp_tl_gather(tl);
 }

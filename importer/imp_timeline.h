@@ -39,9 +39,10 @@ typedef struct imp_timeline {
 } imp_timeline_t;
 
 /* Gathers every block of a mapped spool whose process is 1..nprocs and sorts, on a new
- * thread (on this one when none can start). tl must be zeroed; the spool must stay
- * mapped until imp_timeline_write. */
-void imp_timeline_start(imp_timeline_t *tl, const imp_spool_t *spool, int64_t nprocs);
+ * thread when own_thread (on this one when it is 0 or none can start). tl must be
+ * zeroed; the spool must stay mapped until imp_timeline_write. */
+void imp_timeline_start(imp_timeline_t *tl, const imp_spool_t *spool, int64_t nprocs,
+                        int own_thread);
 /* Without a spool: one block at a time (free_ns < 0: still live). */
 int imp_timeline_add_block(imp_timeline_t *tl, int64_t thread_id, int64_t size, int64_t alloc_ns,
                            int64_t free_ns);
