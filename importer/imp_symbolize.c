@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imp_array.h"
 #include "imp_clock.h"
 #include "imp_dwarf.h"
 #include "imp_error.h"
@@ -31,29 +32,15 @@ struct imp_symbols {
     const imp_run_t *run;
     uint8_t *resolved; /* frame index -> rows found */
     imp_sym_row_t *rows;
-    size_t nrows, caprows;
+    uint64_t nrows, caprows;
     char *text;
-    size_t text_used, text_cap;
+    uint64_t text_used, text_cap;
     uint32_t *notes; /* text offsets of "no symbols for ..." messages */
-    size_t nnotes, capnotes;
+    uint64_t nnotes, capnotes;
     pthread_t thread;
     int started, rc;
     double seconds;
 };
-
-static int imp_grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 256;
-    while (c < need)
-        c *= 2;
-    void *a = realloc(*arr, c * size);
-    if (!a)
-        return IMP_ENOMEM;
-    *arr = a, *cap = c;
-    return 0;
-}
 
 /* Copies s into the arena: its offset, IMP_NO_TEXT for NULL, or IMP_ENOMEM via *rc. */
 static uint32_t imp_sym_text(struct imp_symbols *s, const char *text, int *rc)
@@ -62,7 +49,7 @@ static uint32_t imp_sym_text(struct imp_symbols *s, const char *text, int *rc)
         return IMP_NO_TEXT;
     size_t len = strlen(text) + 1;
     if (s->text_used + len >= IMP_NO_TEXT ||
-        imp_grow((void **)&s->text, &s->text_cap, s->text_used + len, 1)) {
+        imp_grow((void **)&s->text, &s->text_cap, s->text_used + len - 1, 1)) {
         *rc = IMP_ENOMEM;
         return IMP_NO_TEXT;
     }
@@ -80,7 +67,7 @@ static int imp_symbol_row(void *ctx, int depth, const char *function, const char
 {
     imp_symctx_t *c = ctx;
     struct imp_symbols *s = c->s;
-    int rc = imp_grow((void **)&s->rows, &s->caprows, s->nrows + 1, sizeof *s->rows);
+    int rc = imp_grow((void **)&s->rows, &s->caprows, s->nrows, sizeof *s->rows);
     if (rc)
         return rc;
     imp_sym_row_t r = {c->frame_id, 0, 0, depth, line};
@@ -110,7 +97,7 @@ static imp_dwarf_t *imp_module_open(struct imp_symbols *s, uint32_t module)
     imp_dwarf_t *dw =
         imp_dwarf_open(st->module_path[module - 1], st->module_build_id[module - 1], why, sizeof why);
     int rc = 0;
-    if (!dw && !imp_grow((void **)&s->notes, &s->capnotes, s->nnotes + 1, sizeof *s->notes)) {
+    if (!dw && !imp_grow((void **)&s->notes, &s->capnotes, s->nnotes, sizeof *s->notes)) {
         uint32_t at = imp_sym_text(s, why, &rc);
         if (!rc)
             s->notes[s->nnotes++] = at;
@@ -200,7 +187,7 @@ static int imp_symbols_insert(imp_run_t *run, const struct imp_symbols *s)
                               imp_v_int((int64_t)st->frame_offset[f]), imp_v_int(s->resolved[f])};
         rc = imp_db_run(run->db, frame_sql, row, 4);
     }
-    for (size_t i = 0; !rc && i < s->nrows; i++) {
+    for (uint64_t i = 0; !rc && i < s->nrows; i++) {
         const imp_sym_row_t *r = &s->rows[i];
         imp_value_t row[5] = {imp_v_int(r->frame_id), imp_v_int(r->depth),
                               imp_sym_value(s, r->function), imp_sym_value(s, r->file),
@@ -219,7 +206,7 @@ int imp_symbolize_write(imp_run_t *run)
         pthread_join(s->thread, NULL);
         s->started = 0;
     }
-    for (size_t i = 0; i < s->nnotes; i++)
+    for (uint64_t i = 0; i < s->nnotes; i++)
         imp_notify_text(run->opt, MTDB_IMPORT_EV_DETAIL, "no symbols for %s", s->text + s->notes[i]);
     run->times.symbolize = s->seconds;
     int rc = s->rc ? s->rc : imp_symbols_insert(run, s);

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 
+#include "imp_array.h"
 #include "imp_error.h"
 #include "imp_radix.h"
 #include "imp_timeline.h"
@@ -12,18 +13,10 @@
 #define IMP_TIMELINE_STEPS 1000
 #define IMP_THREAD_MASK ((1 << IMP_TIMELINE_THREAD_BITS) - 1)
 
+/* Room for more events after the n there are. */
 static int imp_tl_reserve(imp_timeline_t *tl, uint64_t more)
 {
-    if (tl->n + more <= tl->cap)
-        return 0;
-    uint64_t cap = tl->cap ? tl->cap : 65536;
-    while (cap < tl->n + more)
-        cap *= 2;
-    imp_tl_event_t *e = realloc(tl->events, cap * sizeof *e);
-    if (!e)
-        return IMP_ENOMEM;
-    tl->events = e, tl->cap = cap;
-    return 0;
+    return imp_grow((void **)&tl->events, &tl->cap, tl->n + more - 1, sizeof *tl->events);
 }
 
 static void imp_tl_push(imp_timeline_t *tl, int64_t ts, int64_t delta, int64_t thread_id)
