@@ -326,6 +326,18 @@ int imp_db_scan(imp_db_t *db, const char *sql, imp_db_row_fn fn, void *ctx)
     return rc;
 }
 
+static int imp_db_int_row(void *ctx, const imp_value_t *cols, int ncols)
+{
+    *(int64_t *)ctx = ncols > 0 && cols[0].type == IMP_V_INT ? cols[0].i : 0;
+    return 0;
+}
+
+int imp_db_scan_int(imp_db_t *db, const char *sql, int64_t *out)
+{
+    *out = 0;
+    return imp_db_scan(db, sql, imp_db_int_row, out);
+}
+
 static sqlite3_stmt *imp_db_cached(imp_db_t *db, const char *sql)
 {
     for (int i = 0; i < IMP_DB_RUN_CACHE; i++)

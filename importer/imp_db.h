@@ -39,6 +39,11 @@ int imp_db_end(imp_db_t *db);
 typedef int (*imp_db_row_fn)(void *ctx, const imp_value_t *cols, int ncols);
 int imp_db_scan(imp_db_t *db, const char *sql, imp_db_row_fn fn, void *ctx);
 
+/* After the load: *out = the integer in the first column of a one-row query (a max, a
+ * count, an EXISTS), 0 when it is NULL, not an integer, or there is no row. Returns 0 or
+ * IMP_EDB. */
+int imp_db_scan_int(imp_db_t *db, const char *sql, int64_t *out);
+
 /* After the load: runs a statement with n bound values; the statement is prepared once
  * per distinct sql pointer (a few kept). */
 int imp_db_run(imp_db_t *db, const char *sql, const imp_value_t *vals, int n);

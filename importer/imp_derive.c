@@ -249,20 +249,6 @@ static int imp_load_proc(void *ctx, const imp_value_t *c, int n)
     return 0;
 }
 
-static int imp_count_proc(void *ctx, const imp_value_t *c, int n)
-{
-    (void)n;
-    *(int64_t *)ctx = c[0].type == IMP_V_INT ? c[0].i : 0;
-    return 0;
-}
-
-static int imp_count_stacks(void *ctx, const imp_value_t *c, int n)
-{
-    (void)n;
-    *(int64_t *)ctx = c[0].type == IMP_V_INT ? c[0].i : 0;
-    return 0;
-}
-
 /* Each stack's representative (the lowest stack id of its site and location, whatever
  * the class: imp_site_keys.c), and the representatives' site and location. */
 static void imp_load_reps(imp_derive_t *d)
@@ -656,7 +642,7 @@ static int imp_load_thread(void *ctx, const imp_value_t *c, int n)
 static int imp_write_timeline(imp_derive_t *d)
 {
     imp_thread_map_t m = {NULL, 0};
-    int rc = imp_db_scan(d->db, "SELECT max(thread_id) FROM threads", imp_count_stacks, &m.nthreads);
+    int rc = imp_db_scan_int(d->db, "SELECT max(thread_id) FROM threads", &m.nthreads);
     if (m.nthreads > (1 << IMP_TIMELINE_THREAD_BITS) - 1)
         m.nthreads = (1 << IMP_TIMELINE_THREAD_BITS) - 1;
     imp_tl_proc_t *procs = calloc((size_t)d->nprocs + 1, sizeof *procs);
@@ -703,10 +689,9 @@ static int imp_write_cross(imp_derive_t *d)
 
 static int imp_derive_load(imp_derive_t *d)
 {
-    int rc =
-        imp_db_scan(d->db, "SELECT max(process_id) FROM process_info", imp_count_proc, &d->nprocs);
+    int rc = imp_db_scan_int(d->db, "SELECT max(process_id) FROM process_info", &d->nprocs);
     if (!rc)
-        rc = imp_db_scan(d->db, "SELECT max(stack_id) FROM stacks", imp_count_stacks, &d->nstacks);
+        rc = imp_db_scan_int(d->db, "SELECT max(stack_id) FROM stacks", &d->nstacks);
     if (rc)
         return rc;
     d->procs = calloc((size_t)d->nprocs + 1, sizeof *d->procs);

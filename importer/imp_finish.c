@@ -18,21 +18,15 @@
 #include "imp_sql.h"
 #include "imp_stack_sites.h"
 
-static int imp_first_int(void *ctx, const imp_value_t *cols, int ncols)
-{
-    *(int64_t *)ctx = ncols > 0 && cols[0].type == IMP_V_INT ? cols[0].i : 0;
-    return 0;
-}
-
 /* sql/51-fork-inherited.sql, only when a fork child has a free of no block of its own:
  * the index it builds costs a pass over every block. */
 static int imp_fork_inherited(imp_db_t *db)
 {
     int64_t any = 0;
-    int rc = imp_db_scan(db,
-                         "SELECT EXISTS (SELECT 1 FROM unmatched_frees u JOIN processes c"
-                         " ON c.process_id = u.process_id WHERE c.started_by = 'fork')",
-                         imp_first_int, &any);
+    int rc = imp_db_scan_int(db,
+                             "SELECT EXISTS (SELECT 1 FROM unmatched_frees u JOIN processes c"
+                             " ON c.process_id = u.process_id WHERE c.started_by = 'fork')",
+                             &any);
     if (rc || !any)
         return rc;
     return imp_db_apply_files(db, IMP_SQL_FORK_INHERITED, IMP_SQL_FORK_INHERITED + 1);
