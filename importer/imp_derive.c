@@ -159,8 +159,7 @@ typedef struct imp_derive {
     imp_lives_t *lives, *site_lives;
     uint64_t nlives, capl, nsite_lives, capsl;
     imp_timeline_t *timeline; /* the import's, or own when there is no spool */
-    imp_timeline_t own;
-    int timeline_per_block; /* no spool: each block adds its events as it is read */
+    imp_timeline_t own;       /* no spool: each block adds its events as it is read */
 } imp_derive_t;
 
 static int64_t imp_min_n(int64_t cur, int64_t v)
@@ -398,7 +397,7 @@ static int imp_add_block(imp_derive_t *d, const imp_block_t *b)
         rc = imp_add_shapes(d, p, b);
     if (!rc)
         rc = imp_add_pairs(d, b);
-    if (!rc && d->timeline_per_block)
+    if (!rc && d->timeline == &d->own)
         rc = imp_timeline_add_block(d->timeline, b->thread_id, b->size, b->alloc_ns,
                                     b->free_ns == IMP_NULL ? -1 : b->free_ns);
     return rc;
@@ -419,9 +418,8 @@ static int imp_add_block_row(void *ctx, const imp_value_t *c, int n)
  * (the events too). */
 static int imp_add_blocks(imp_derive_t *d, imp_spool_t *spool, imp_timeline_t *timeline)
 {
-    d->timeline_per_block = !timeline || imp_spool_map(spool) != 0;
-    d->timeline = d->timeline_per_block ? &d->own : timeline;
-    if (d->timeline_per_block)
+    d->timeline = timeline && imp_spool_map(spool) == 0 ? timeline : &d->own;
+    if (d->timeline == &d->own)
         return imp_db_scan(d->db,
                            "SELECT process_id, thread_id, stack_id, size_bytes, weight, alloc_ns,"
                            " free_ns, free_thread_id, free_stack_id FROM allocations",
