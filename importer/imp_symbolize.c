@@ -19,6 +19,7 @@
 #include "imp_dwarf.h"
 #include "imp_error.h"
 #include "imp_notify.h"
+#include "imp_radix.h"
 #include "imp_symbolize.h"
 
 #define IMP_NO_TEXT UINT32_MAX
@@ -78,16 +79,6 @@ static int imp_symbol_row(void *ctx, int depth, const char *function, const char
     return rc;
 }
 
-static const imp_store_t *imp_sort_store;
-static int imp_frame_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    uint32_t mx = imp_sort_store->frame_module[x], my = imp_sort_store->frame_module[y];
-    if (mx != my)
-        return mx < my ? -1 : 1;
-    return x < y ? -1 : x > y;
-}
-
 static imp_dwarf_t *imp_module_open(struct imp_symbols *s, uint32_t module)
 {
     if (!module || !s->run->opt->symbols)
@@ -105,8 +96,9 @@ static imp_dwarf_t *imp_module_open(struct imp_symbols *s, uint32_t module)
     return dw;
 }
 
-/* Every frame, module by module (qsort's comparison reads a global: one lookup pass runs
- * at a time, which the import guarantees). */
+/* Every frame, module by module: the frames sorted by (module, index) as one key each,
+ * module << 32 | index (frame and module ids are 32-bit), so that nothing is shared with
+ * another import running in the same process. */
 static void *imp_lookup_all(void *arg)
 {
     struct imp_symbols *s = arg;
@@ -121,14 +113,17 @@ static void *imp_lookup_all(void *arg)
         return NULL;
     }
     for (uint64_t i = 0; i < n; i++)
-        order[i] = i;
-    imp_sort_store = st;
-    qsort(order, n, sizeof *order, imp_frame_cmp);
+        order[i] = (uint64_t)st->frame_module[i] << 32 | i;
+    if (imp_radix_sort_i64((int64_t *)order, n)) {
+        free(order);
+        s->rc = IMP_ENOMEM;
+        return NULL;
+    }
     imp_dwarf_t *dw = NULL;
     for (uint64_t i = 0; !s->rc && i < n; i++) {
-        uint64_t f = order[i];
+        uint64_t f = order[i] & UINT32_MAX;
         uint32_t module = st->frame_module[f];
-        if (i == 0 || module != st->frame_module[order[i - 1]]) {
+        if (i == 0 || module != st->frame_module[order[i - 1] & UINT32_MAX]) {
             imp_dwarf_close(dw);
             dw = imp_module_open(s, module);
         }
