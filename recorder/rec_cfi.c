@@ -4,11 +4,13 @@
  * shape: the frame's CFA is rsp or rbp plus a constant, the return address is at
  * CFA - 8, and the caller's rbp is either unchanged or saved at a constant offset from
  * the CFA. This file finds the FDE of a pc through the module's .eh_frame_hdr search
- * table and runs its CFA program up to the pc. Anything else (an expression, a signal
- * frame, a register rule on another register, a pc with no FDE) is "not followed", and
- * the walker leaves that stack to unw_backtrace. Reads only the module's mapped,
- * read-only unwind tables, inside dl_iterate_phdr so the module cannot go away
- * meanwhile; never allocates.
+ * table and runs its CFA program up to the pc. The one other frame it names is the
+ * kernel's signal return trampoline, whose registers the walker reads from the
+ * ucontext, and the one CFA expression it evaluates is the PLT's. Anything else (another
+ * expression, another signal frame, a register rule on another register, a pc with no
+ * FDE) is "not followed", and the walker leaves that stack to unw_backtrace. Reads only
+ * the module's mapped, read-only unwind tables and the trampoline's code, inside
+ * dl_iterate_phdr so the module cannot go away meanwhile; never allocates.
  */
 #include <elf.h>
 #include <link.h>
@@ -29,6 +31,11 @@ enum {
     RULE_OTHER,
     CFI_STATE_STACK = 8,
 };
+
+/* x86-64 Linux's signal return trampoline (glibc's __restore_rt): mov $15,%rax; syscall.
+ * The kernel makes it the handler's return address; its FDE, marked 'S', begins one byte
+ * before it, so that the lookup at return address - 1 finds it. */
+static const uint8_t sigreturn_code[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
 
 /* A window of readable bytes: every read is checked against end. */
 typedef struct cfi_cursor {
@@ -141,6 +148,8 @@ typedef struct cfi_row {
     uint64_t cfa_reg;
     int64_t cfa_off;
     int cfa_expr;
+    const uint8_t *expr; /* the CFA's expression, when cfa_expr */
+    uint64_t expr_len;
     uint8_t rule[2]; /* [0] rbp, [1] return address */
     int64_t offset[2];
 } cfi_row_t;
@@ -259,6 +268,7 @@ static int run_cfa_program(cfi_cursor_t *c, const cfi_program_t *prog, cfi_row_t
                 uint64_t len = read_uleb(c);
                 if (len > (uint64_t)(c->end - c->p))
                     return -1;
+                row->expr = c->p, row->expr_len = len;
                 c->p += len;
                 row->cfa_expr = 1;
                 break;
@@ -367,6 +377,27 @@ static int read_cie(const uint8_t *cie, const uint8_t *limit, cfi_program_t *pro
     return run_cfa_program(&c, prog, row, 0, 0, 1);
 }
 
+/* The one CFA expression linkers write, for the lazy-binding PLT's 16-byte entries:
+ * CFA = rsp + 8 + ((rip & 15) >= N ? 8 : 0), the 8 for the index an entry pushes before
+ * it jumps to the resolver at byte N. It depends on rip alone, so at pc it is an offset
+ * from rsp, true where the frame's rip is pc itself: a frame a signal interrupted (no
+ * call returns into a PLT). Returns 0 and the offset at *off, or -1 for any other
+ * expression. */
+static int plt_cfa_offset(const uint8_t *expr, uint64_t len, uintptr_t pc, int64_t *off)
+{
+    /* DW_OP_breg7 (rsp) 8; DW_OP_breg16 (rip) 0; DW_OP_lit15; DW_OP_and; DW_OP_lit<N>;
+     * DW_OP_ge; DW_OP_lit3; DW_OP_shl; DW_OP_plus */
+    static const uint8_t head[] = {0x77, 0x08, 0x80, 0x00, 0x3f, 0x1a};
+    static const uint8_t tail[] = {0x2a, 0x33, 0x24, 0x22};
+    if (len != sizeof head + 1 + sizeof tail || memcmp(expr, head, sizeof head) != 0 ||
+        expr[sizeof head] < 0x30 || expr[sizeof head] > 0x4f ||
+        memcmp(expr + sizeof head + 1, tail, sizeof tail) != 0)
+        return -1;
+    unsigned n = expr[sizeof head] - 0x30u; /* DW_OP_lit<n> */
+    *off = 8 + ((pc & 15) >= n ? 8 : 0);
+    return 0;
+}
+
 /* The rule for pc from the FDE at fde, inside the segment [start, limit); 0 when pc is
  * inside the FDE's range. */
 static int rule_from_fde(const uint8_t *fde, const uint8_t *start, const uint8_t *limit,
@@ -382,12 +413,21 @@ static int rule_from_fde(const uint8_t *fde, const uint8_t *start, const uint8_t
     if (cie_off == 0 || cie_off > (uintptr_t)(id_at - start))
         return -1; /* the CIE would lie outside the segment */
     cfi_program_t prog;
-    if (read_cie(id_at - cie_off, limit, &prog) != 0 || prog.signal_frame)
+    if (read_cie(id_at - cie_off, limit, &prog) != 0)
         return -1;
     uintptr_t begin = read_encoded(&c, prog.fde_enc, 0);
     uintptr_t range = read_encoded(&c, prog.fde_enc & 0x0f, 0);
     if (c.bad || pc < begin || pc - begin >= range)
         return -1;
+    if (prog.signal_frame) {
+        /* its rules are expressions over the ucontext; find_cb checks that the code is the
+         * sigreturn trampoline the walker knows how to step */
+        if (range - (pc - begin) < sizeof sigreturn_code + 1)
+            return -1;
+        memset(rule, 0, sizeof *rule);
+        rule->kind = REC_RULE_SIGNAL;
+        return 0;
+    }
     if (prog.has_z) {
         uint64_t aug_len = read_uleb(&c);
         if (aug_len > (uint64_t)(c.end - c.p))
@@ -397,10 +437,17 @@ static int rule_from_fde(const uint8_t *fde, const uint8_t *start, const uint8_t
     cfi_row_t row = prog.initial;
     if (run_cfa_program(&c, &prog, &row, begin, pc, 0) != 0)
         return -1;
-    if (row.cfa_expr || (row.cfa_reg != DW_REG_RSP && row.cfa_reg != DW_REG_RBP) ||
-        row.cfa_off < INT32_MIN || row.cfa_off > INT32_MAX)
+    int exact_pc = 0;
+    if (row.cfa_expr) {
+        if (plt_cfa_offset(row.expr, row.expr_len, pc, &row.cfa_off) != 0)
+            return -1;
+        row.cfa_reg = DW_REG_RSP, exact_pc = 1;
+    }
+    if ((row.cfa_reg != DW_REG_RSP && row.cfa_reg != DW_REG_RBP) || row.cfa_off < INT32_MIN ||
+        row.cfa_off > INT32_MAX)
         return -1;
     memset(rule, 0, sizeof *rule);
+    rule->exact_pc = (uint8_t)exact_pc;
     rule->cfa_off = (int32_t)row.cfa_off;
     rule->cfa_reg = row.cfa_reg == DW_REG_RSP ? REC_CFA_RSP : REC_CFA_RBP;
     if (row.rule[1] == RULE_UNDEFINED) {
@@ -478,6 +525,15 @@ static int rule_from_hdr(const struct dl_phdr_info *info, const uint8_t *hdr, ui
     return rule_from_fde(fde, start, fde_limit, pc, rule);
 }
 
+/* The sigreturn trampoline begins at code, inside one of the module's segments. */
+static int is_sigreturn(const struct dl_phdr_info *info, uintptr_t code)
+{
+    const uint8_t *start;
+    const uint8_t *end = segment_end(info, code, &start);
+    return end && (size_t)(end - (const uint8_t *)code) >= sizeof sigreturn_code &&
+           memcmp((const void *)code, sigreturn_code, sizeof sigreturn_code) == 0;
+}
+
 static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
@@ -498,6 +554,8 @@ static int find_cb(struct dl_phdr_info *info, size_t size, void *arg)
     f->found = 1;
     if (!hdr || rule_from_hdr(info, hdr, f->pc, f->rule) != 0)
         f->rule->kind = REC_RULE_UNKNOWN;
+    else if (f->rule->kind == REC_RULE_SIGNAL && !is_sigreturn(info, f->pc + 1))
+        f->rule->kind = REC_RULE_UNKNOWN; /* another libc's, or a program's own restorer */
     return 1;
 }
 

@@ -345,6 +345,8 @@ enum {
     REC_RULE_UNKNOWN = 0, /* not followed: the walk is left to unw_backtrace */
     REC_RULE_STEP,        /* CFA = reg + cfa_off, return address at CFA - 8 */
     REC_RULE_LAST,        /* return address undefined: the outermost frame */
+    REC_RULE_SIGNAL,      /* the kernel's signal return trampoline (__restore_rt): the
+                             interrupted frame's registers are in the ucontext at rsp */
 };
 /* How to leave the frame at pc: the caller's rsp is the CFA, its pc is read at CFA - 8,
  * its rbp at CFA + bp_off (bp_off 0: rbp is kept). */
@@ -352,7 +354,8 @@ typedef struct rec_frame_rule {
     uintptr_t pc; /* the pc looked up; 0: an empty table entry */
     int32_t cfa_off;
     int16_t bp_off;
-    uint8_t cfa_reg;
+    uint8_t cfa_reg : 2;
+    uint8_t exact_pc : 1; /* true only where the frame's pc is pc itself, not pc + 1 */
     uint8_t kind : 7;
     uint8_t unloadable : 1; /* pc's module was not loaded at start-up: it may go away */
 } rec_frame_rule_t;
@@ -368,6 +371,8 @@ uint64_t rec_cfi_rule(uintptr_t pc, rec_frame_rule_t *rule);
 enum { REC_WALK_NEW, REC_WALK_REUSED /* its outer frames */, REC_WALK_SAME /* all: equal */ };
 int rec_unwind_walk(rec_thread_t *t, void **out, int max, int frames_optional, int *reuse);
 void rec_unwind_forget(rec_thread_t *t); /* a new thread in the slot: no previous walk */
+/* The last walk stepped through a signal frame. */
+int rec_unwind_crossed_signal(rec_thread_t *t);
 /* At start-up: the modules loaded now, whose rules can never go stale. */
 void rec_unwind_note_startup_modules(void);
 /* dlclose (rec_dlclose.c) moves this before and after the real call: every thread's

@@ -11,6 +11,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 
 #include "rec_internal.h"
@@ -66,13 +67,66 @@ static int own_frames(void *const *frames, int n)
     return skip;
 }
 
-/* MTDB_STACK_CACHE=verify: the cached walk against unw_backtrace from the same frame.
- * The event takes unw_backtrace's frames either way; a difference is counted, and the
- * first one is told on stderr with the frame where the two part. */
+/* ---- MTDB_STACK_CACHE=verify ---------------------------------------------------------
+ * Below a signal frame, unw_backtrace leaves its fast path for unw_step, and libunwind
+ * 1.6's register-state cache can then hand a frame the signal-frame flag of another:
+ * it looks up the interrupted frame's rule at pc - 1, or a caller's at its return
+ * address, and where that crosses into another function (a signal at a function's
+ * first instruction, a noreturn call that ends its function) the stack it returns stops
+ * or goes astray. So a walk that crossed a signal frame is checked against libgcc's
+ * unwinder (the one C++ exceptions use), loaded for verify runs only. */
+typedef int (*gcc_trace_fn)(void *context, void *arg);
+static int (*gcc_backtrace)(gcc_trace_fn, void *);
+static uintptr_t (*gcc_get_ip)(void *context);
+
+typedef struct gcc_walk {
+    void **out;
+    int n, max;
+} gcc_walk_t;
+
+static int gcc_frame(void *context, void *arg)
+{
+    gcc_walk_t *w = arg;
+    uintptr_t ip = gcc_get_ip(context);
+    if (w->n == 0 && (ip < rec_proc.self_lo || ip >= rec_proc.self_hi))
+        return 0; /* libgcc's own frame, before the walk reaches ours */
+    if (w->n >= w->max || ip < 0x4000)
+        return 5; /* _URC_END_OF_STACK: enough, or the end (libgcc gives the outermost
+                     frame's undefined return address as 0) */
+    w->out[w->n++] = (void *)ip;
+    return 0;
+}
+
+static void verify_load_reference(void)
+{
+    void *gcc = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (gcc) {
+        *(void **)&gcc_backtrace = dlsym(gcc, "_Unwind_Backtrace");
+        *(void **)&gcc_get_ip = dlsym(gcc, "_Unwind_GetIP");
+    }
+    if (!gcc_backtrace || !gcc_get_ip)
+        rec_log(1, "warning: stack cache verify: libgcc_s.so.1 not loaded; walks below a ",
+                "signal frame are checked against unw_backtrace", NULL);
+}
+
+/* The reference walk from here: into truth, the caller's frames first. */
+static __attribute__((noinline)) int reference_walk(rec_thread_t *t, void **truth, int max)
+{
+    if (gcc_backtrace && gcc_get_ip && rec_unwind_crossed_signal(t)) {
+        gcc_walk_t w = {truth, 0, max};
+        gcc_backtrace(gcc_frame, &w);
+        return w.n;
+    }
+    return unw_backtrace(truth, max);
+}
+
+/* The cached walk against the reference from the same frame. The event takes the
+ * reference's frames either way; a difference is counted, and the first one is told on
+ * stderr with the frame where the two part. */
 static __attribute__((noinline)) int verify_walk(rec_thread_t *t, void **frames, int n, int max)
 {
     void *truth[REC_UNWIND_MAX_FRAMES];
-    int tn = unw_backtrace(truth, max);
+    int tn = reference_walk(t, truth, max);
     /* the frames the event keeps: past libmtrec's own (verify_walk is one more of
      * those in truth), at most the depth limit */
     int skip = own_frames(frames, n), tskip = own_frames(truth, tn);
@@ -133,6 +187,8 @@ void rec_stack_prime(void)
         return;
     rec_unwind_note_startup_modules();
     int redirected = rec_unwind_guard_install((void *)unw_backtrace);
+    if (rec_proc.settings.stack_cache == REC_STACK_CACHE_VERIFY)
+        verify_load_reference();
     if (redirected == 0)
         rec_log(1,
                 "warning: libunwind's address validation could not be kept off file "

@@ -11,10 +11,16 @@
  * copied instead of walked. Exact by construction, not by heuristic: a walk is a
  * function of (pc, rsp, rbp) and the words it reads, and both are compared.
  *
+ * A signal handler's walk steps through the kernel's signal frame like libunwind does:
+ * the interrupted rip, rsp and rbp are read from the ucontext the trampoline's rsp
+ * points to, and the walk goes on from the interrupted instruction. (unw_backtrace
+ * itself leaves its fast path at a signal frame for unw_step, which takes a lock and
+ * two sigprocmask calls per frame: 50-75 us for a walk from a handler.)
+ *
  * What it leaves to unw_backtrace (counted in unwind_fallback): a frame whose rule is
- * not of the common shape (signal frames, hand-written assembly, DRAP-realigned
- * frames), a pc without unwind info, a stack pointer outside the thread's stack
- * (coroutines, sigaltstack), a read outside [rsp, stack end).
+ * not of the common shape (hand-written assembly, DRAP-realigned frames, a signal
+ * trampoline other than the sigreturn one), a pc without unwind info, a stack pointer
+ * outside the thread's stack (coroutines, sigaltstack), a read outside [rsp, stack end).
  *
  * Rules stay true while their module is loaded. A module loaded after start-up can be
  * unloaded and another mapped at its addresses: a walk that used a rule from such a
@@ -22,6 +28,8 @@
  * about 30 ns) before its frames are taken, and walks again with fresh rules when the
  * map moved; a dlclose through the program's own call renews every thread's rules too.
  */
+#include <sys/ucontext.h>
+
 #include "rec_internal.h"
 
 /* The rule table: open addressing, doubled at half full from 1 024 entries (16 KiB) up
@@ -36,11 +44,36 @@
 #define REC_UNWIND_HOT 256
 
 typedef struct rec_unwind_frame { /* one frame reached by a step, and what the step read */
-    uintptr_t ra_slot;            /* where its pc (a return address) was read */
+    uintptr_t ra_slot;            /* where its pc (a return address) was read; | SIGNAL_STEP */
     uintptr_t pc;
-    uintptr_t bp_slot; /* where the caller's rbp was read; 0: rbp was kept */
+    uintptr_t bp_slot; /* where the caller's rbp was read; 0: rbp was kept. After a
+                          signal step: the interrupted rsp */
     uintptr_t bp;      /* rbp after the step */
 } rec_unwind_frame_t;
+
+/* A step through the signal return trampoline reads the interrupted rip, rsp and rbp
+ * from the kernel's ucontext, which lies at the trampoline's rsp. Its frame is marked by
+ * the low bit of ra_slot (slots are 8-aligned), so that no later walk resumes from it as
+ * from an ordinary frame (whose rsp is ra_slot + 8); ra_slot is the rip slot, the other
+ * two slots lie at fixed offsets below it, and bp_slot holds the rsp read. */
+#define SIGNAL_STEP 1u
+#define UC_RIP offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP])
+#define UC_RSP offsetof(ucontext_t, uc_mcontext.gregs[REG_RSP])
+#define UC_RBP offsetof(ucontext_t, uc_mcontext.gregs[REG_RBP])
+_Static_assert(UC_RBP < UC_RSP && UC_RSP < UC_RIP, "the rip slot is the ucontext's highest read");
+
+/* The rsp of the frame f reached: the CFA of the step, or the rsp a signal step read. */
+static inline uintptr_t frame_sp(const rec_unwind_frame_t *f)
+{
+    return REC_UNLIKELY(f->ra_slot & SIGNAL_STEP) ? f->bp_slot : f->ra_slot + 8;
+}
+
+/* The address whose rule leaves the frame f reached: inside the call that returns to
+ * its pc, or the pc itself where a signal interrupted it. */
+static inline uintptr_t frame_lookup(const rec_unwind_frame_t *f)
+{
+    return REC_UNLIKELY(f->ra_slot & SIGNAL_STEP) ? f->pc : f->pc - 1;
+}
 
 struct rec_unwind {
     uint64_t rules_gen; /* the module generation (dlpi_adds + dlpi_subs, which only grow)
@@ -72,6 +105,15 @@ void rec_unwind_forget(rec_thread_t *t)
     if (t->unwind)
         t->unwind->n[0] = t->unwind->n[1] = 0;
     t->walk_stack_id = 0;
+}
+
+int rec_unwind_crossed_signal(rec_thread_t *t)
+{
+    const rec_unwind_t *u = t->unwind;
+    for (uint32_t i = 0; u && i < u->n[u->cur]; i++)
+        if (u->walks[u->cur][i].ra_slot & SIGNAL_STEP)
+            return 1;
+    return 0;
 }
 
 /* The map moved on to generation gen: every rule read before, and the last walk made
@@ -160,10 +202,19 @@ static inline int inside(uintptr_t at, uintptr_t lo, uintptr_t hi)
 /* Every word the frames [from, n) of a remembered walk read still holds its value. */
 static int words_unchanged(const rec_unwind_frame_t *f, uint32_t from, uint32_t n)
 {
-    for (uint32_t i = from; i < n; i++)
+    for (uint32_t i = from; i < n; i++) {
+        if (REC_UNLIKELY(f[i].ra_slot & SIGNAL_STEP)) {
+            uintptr_t uc = (f[i].ra_slot & ~(uintptr_t)SIGNAL_STEP) - UC_RIP;
+            if (*(const uintptr_t *)(uc + UC_RIP) != f[i].pc ||
+                *(const uintptr_t *)(uc + UC_RSP) != f[i].bp_slot ||
+                *(const uintptr_t *)(uc + UC_RBP) != f[i].bp)
+                return 0;
+            continue;
+        }
         if (*(const uintptr_t *)f[i].ra_slot != f[i].pc ||
             (f[i].bp_slot && *(const uintptr_t *)f[i].bp_slot != f[i].bp))
             return 0;
+    }
     return 1;
 }
 
@@ -200,7 +251,7 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
     rec_unwind_frame_t *next = u->walks[!u->cur];
     const uint64_t gen = u->rules_gen; /* a rule read below may renew them all */
     uint32_t k = 0; /* the first remembered frame whose slot is not below the current one */
-    int n = 0, complete = 0, unloadable = 0;
+    int n = 0, complete = 0, unloadable = 0, crossed_signal = 0;
     uintptr_t lookup = pc; /* the first frame's own pc; callers' pc - 1, inside the call */
     *reuse = REC_WALK_NEW;
     while (n < max) {
@@ -210,8 +261,28 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
             complete = 1;
             break;
         }
+        if (r->kind == REC_RULE_SIGNAL) {
+            /* the handler returned to the trampoline with rsp at the ucontext */
+            if (n == 0 || !inside(sp + UC_RBP, lo, hi) || !inside(sp + UC_RIP, lo, hi))
+                return WALK_UNFOLLOWED;
+            rec_unwind_frame_t *f = &next[n];
+            f->ra_slot = (sp + UC_RIP) | SIGNAL_STEP;
+            f->pc = *(const uintptr_t *)(sp + UC_RIP);
+            f->bp_slot = *(const uintptr_t *)(sp + UC_RSP);
+            f->bp = bp = *(const uintptr_t *)(sp + UC_RBP);
+            sp = f->bp_slot;
+            pc = f->pc;
+            if (pc < 0x4000)
+                return WALK_UNFOLLOWED;
+            out[n++] = (void *)pc;
+            lookup = pc; /* the interrupted instruction itself, not a call's return */
+            crossed_signal = 1;
+            continue;
+        }
         if (r->kind != REC_RULE_STEP)
             return WALK_UNFOLLOWED;
+        if (REC_UNLIKELY(r->exact_pc) && lookup != pc)
+            return WALK_UNFOLLOWED; /* a PLT rule, but for the frame of a call */
         uintptr_t cfa = (r->cfa_reg == REC_CFA_RSP ? sp : bp) + (uintptr_t)(intptr_t)r->cfa_off;
         uintptr_t ra_slot = cfa - 8;
         if (!inside(ra_slot, lo, hi) || (n > 0 && ra_slot <= next[n - 1].ra_slot))
@@ -233,6 +304,10 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
         sp = cfa;
         pc = f->pc;
         if (pc < 0x4000) { /* where unw_backtrace stops too */
+            /* but below a signal frame (a swapcontext half done), its slow path keeps
+             * this last pc: the stack is its to give */
+            if (crossed_signal)
+                return WALK_UNFOLLOWED;
             complete = 1;
             break;
         }
@@ -272,10 +347,12 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
             if (n >= max)
                 break;
             /* the last walk was cut at its cap: resume from its outermost frame */
-            sp = next[n - 1].ra_slot + 8;
+            for (uint32_t i = 0; i < copy; i++)
+                crossed_signal |= (int)(next[n - 1 - (int)i].ra_slot & SIGNAL_STEP);
+            sp = frame_sp(&next[n - 1]);
             bp = next[n - 1].bp;
             pc = next[n - 1].pc;
-            lookup = pc - 1;
+            lookup = frame_lookup(&next[n - 1]);
             k = last_n;
         }
     }

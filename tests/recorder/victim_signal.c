@@ -2,7 +2,10 @@
  *
  * The handler uses size 1000 and main size 1001: both are served from glibc's
  * per-thread cache in different bins, so the handler never waits on a lock main holds,
- * while the recorder's hook is interrupted anywhere, itself included. Reports counts.
+ * while the recorder's hook is interrupted anywhere, itself included. Between its heap
+ * calls main calls a libc function through the PLT (the victims are built with
+ * -fno-builtin), so that the signal also lands in PLT entries, whose unwind rule is an
+ * expression over rip. Reports counts.
  */
 #include <errno.h>
 #include <signal.h>
@@ -32,6 +35,7 @@ static void on_alarm(int sig)
 int main(int argc, char **argv)
 {
     long rounds = argc > 1 ? atol(argv[1]) : 200000, main_allocs = 0;
+    volatile long sink = 0;
     free(malloc(HANDLER_SIZE)); /* both cache bins hold a block before the first signal */
     free(malloc(MAIN_SIZE));
     struct sigaction sa;
@@ -46,6 +50,8 @@ int main(int argc, char **argv)
         vc_touch(p);
         free(p);
         main_allocs++;
+        for (long j = 0; j < 8; j++)
+            sink += labs(j - i);
     }
     setitimer(ITIMER_REAL, &off, NULL);
     vc_put("handler.allocs", handler_allocs + 1);

@@ -5,11 +5,15 @@
  * depth, on the thread's stack and on an alternate one), after a longjmp out of a deep
  * recursion, and from coroutines (swapcontext) whose stacks are a mapping or a local
  * array of the thread's own stack, switched away from in the middle of a recursion.
- * The cached stack walker must return what a full unw_backtrace returns every time
- * (MTDB_STACK_CACHE=verify counts any difference). Reports its marked allocations and
- * frees, and how many of them were made in a signal handler, below a signal frame,
- * where the cached walker must give way to unw_backtrace; all blocks are freed before
- * it exits.
+ * A timer on each thread also interrupts it at any instruction (a prologue,
+ * an epilogue, a PLT entry, longjmp or swapcontext half done) with a handler that
+ * allocates, but never inside the victim's own malloc or free, which are not
+ * async-signal-safe. The cached stack walker must return what a full unw_backtrace
+ * returns every time (MTDB_STACK_CACHE=verify counts any difference). Reports its
+ * marked allocations and frees, how many of them were made in a signal handler, and
+ * how many off the thread's own stack (the alternate signal stack, the mapped
+ * coroutine stack), where the cached walker must give way to unw_backtrace; all blocks
+ * are freed before it exits.
  */
 #include <alloca.h>
 #include <pthread.h>
@@ -18,6 +22,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <ucontext.h>
 
 #include "victim_common.h"
@@ -26,13 +31,22 @@
 #define MAX_DEPTH 40
 #define CO_STACK (64 * 1024)
 
+/* The timer is one-shot, armed again by its handler 10-41 us later: a period would
+ * starve the thread when a handler takes longer than it, as one does in verify mode,
+ * where every walk from a handler crosses the signal frame through libunwind's slow
+ * path. */
+#define TIMER_NS_MIN 10000
+
 typedef struct worker {
     uint64_t rng;
-    long allocs, frees, unfollowed;
+    long allocs, frees, in_handlers, off_stack, timer_allocs;
+    timer_t timer;
+    uintptr_t stack_lo, stack_hi; /* the thread's own stack */
     jmp_buf jump;
     ucontext_t main_ctx, co_ctx;
     int co_depth;
     int in_handler;
+    volatile sig_atomic_t in_heap_call; /* inside malloc or free: the timer must not allocate */
 } worker_t;
 
 static __thread worker_t *self;
@@ -46,12 +60,65 @@ static unsigned next_rand(worker_t *w, unsigned bound)
 /* One marked block, freed at once. */
 static __attribute__((noinline)) void alloc_here(worker_t *w, unsigned k)
 {
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    w->in_heap_call = 1;
+    __asm__ volatile("" ::: "memory");
     void *p = malloc(VC_MARK(k % 1000));
     vc_touch(p);
-    w->allocs++;
-    w->unfollowed += w->in_handler > 0;
     free(p);
+    /* counted inside the window too: the timer's own counts would race with these */
+    w->allocs++;
     w->frees++;
+    w->in_handlers += w->in_handler > 0;
+    w->off_stack += here < w->stack_lo || here >= w->stack_hi;
+    __asm__ volatile("" ::: "memory");
+    w->in_heap_call = 0;
+}
+
+static void arm_timer(worker_t *w, unsigned jitter)
+{
+    struct itimerspec once = {{0, 0}, {0, TIMER_NS_MIN + (long)(jitter % 32) * 1000}};
+    timer_settime(w->timer, 0, &once, NULL);
+}
+
+/* The timer: interrupts the thread anywhere but in its own heap calls. */
+static void on_timer(int sig)
+{
+    (void)sig;
+    worker_t *w = self;
+    if (!w)
+        return;
+    if (!w->in_heap_call) {
+        w->in_handler++;
+        w->timer_allocs++;
+        alloc_here(w, 11);
+        w->in_handler--;
+    }
+    arm_timer(w, (unsigned)w->timer_allocs * 7919u + (unsigned)w->allocs);
+}
+
+static void start_timer(worker_t *w)
+{
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = SIGPROF;
+    ev._sigev_un._tid = (pid_t)vc_gettid();
+    if (timer_create(CLOCK_MONOTONIC, &ev, &w->timer) != 0)
+        _exit(124);
+    arm_timer(w, 0);
+}
+
+static void note_own_stack(worker_t *w)
+{
+    pthread_attr_t attr;
+    void *lo;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0 ||
+        pthread_attr_getstack(&attr, &lo, &size) != 0)
+        _exit(124);
+    pthread_attr_destroy(&attr);
+    w->stack_lo = (uintptr_t)lo, w->stack_hi = (uintptr_t)lo + size;
 }
 
 static void descend(worker_t *w, int depth, void (*bottom)(worker_t *));
@@ -179,6 +246,7 @@ static __attribute__((noinline)) void co_round_local_stack(worker_t *w)
 static void *work(void *arg)
 {
     worker_t *w = arg;
+    note_own_stack(w); /* allocates: before self is set, which lets the timer in */
     self = w;
     stack_t alt = {
         .ss_sp = mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
@@ -188,6 +256,7 @@ static void *work(void *arg)
         mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     long rounds = (long)(w->rng >> 40); /* set by main */
     w->rng = w->rng * 2 + 1;
+    start_timer(w);
     for (long i = 0; i < rounds; i++) {
         unsigned op = next_rand(w, 100);
         if (op < 70)
@@ -201,6 +270,8 @@ static void *work(void *arg)
         else
             co_round_local_stack(w);
     }
+    self = NULL; /* a signal still pending finds no worker, and arms nothing */
+    timer_delete(w->timer);
     stack_t off = {.ss_flags = SS_DISABLE};
     sigaltstack(&off, NULL);
     munmap(alt.ss_sp, CO_STACK);
@@ -217,6 +288,9 @@ int main(int argc, char **argv)
     sigaction(SIGUSR1, &sa, NULL);
     sa.sa_flags = SA_ONSTACK;
     sigaction(SIGUSR2, &sa, NULL);
+    sa.sa_handler = on_timer;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGPROF, &sa, NULL);
     static worker_t workers[THREADS];
     pthread_t threads[THREADS];
     for (int i = 0; i < THREADS; i++) {
@@ -225,16 +299,20 @@ int main(int argc, char **argv)
             pthread_create(&threads[i], NULL, work, &workers[i]);
     }
     work(&workers[0]); /* the main thread's stack too */
-    long allocs = 0, frees = 0, unfollowed = 0;
+    long allocs = 0, frees = 0, in_handlers = 0, off_stack = 0, timer_allocs = 0;
     for (int i = 0; i < THREADS; i++) {
         if (i > 0)
             pthread_join(threads[i], NULL);
         allocs += workers[i].allocs;
         frees += workers[i].frees;
-        unfollowed += workers[i].unfollowed;
+        in_handlers += workers[i].in_handlers;
+        off_stack += workers[i].off_stack;
+        timer_allocs += workers[i].timer_allocs;
     }
     vc_put("allocs", allocs);
     vc_put("frees", frees);
-    vc_put("unfollowed", unfollowed);
+    vc_put("in_handlers", in_handlers);
+    vc_put("off_stack", off_stack);
+    vc_put("timer_allocs", timer_allocs);
     return 0;
 }
