@@ -17,14 +17,6 @@ START_TEST(test_recorder_signal_handler_allocations_counted)
     static const char *const argv[] = {RT_VICTIM_SIGNAL, "200000", NULL};
     rt_case_t c;
     rt_setup(&c, argv);
-    /* A stack walked from the handler crosses the signal frame, which libunwind's fast
-     * trace does not follow: its unw_step path then takes a lock and two sigprocmask
-     * calls per frame, and a malloc and free in the handler cost 50-75 us on the 2-core
-     * machine, about the timer's period. On a loaded machine main then runs between
-     * signals only now and then: the sanitizer build's leaks-preset case took 1 s alone
-     * and up to 20 s beside the fault-loop test, and over 60 s once in CI. The counts
-     * stay exact; the time is what grows. */
-    c.spec.timeout_ms = 240000;
     c.opts.mark_lo = 1000, c.opts.mark_hi = 1002; /* the victim's two sizes */
     const tt_image_t *im = run_one(&c);
     ck_assert_int_gt(rt_value(&c, "handler.allocs"), 1);
@@ -210,7 +202,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("recorder_features");
-    RT_ADD(s, test_recorder_signal_handler_allocations_counted, 300);
+    RT_ADD(s, test_recorder_signal_handler_allocations_counted, 60);
     RT_ADD(s, test_recorder_dlopen_module_recorded, 60);
     RT_ADD(s, test_recorder_cxx_new_delete_counted, 60);
     RT_ADD(s, test_recorder_fast_preset_exact_with_weights, 60);
