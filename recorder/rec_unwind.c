@@ -17,10 +17,14 @@
  * itself leaves its fast path at a signal frame for unw_step, which takes a lock and
  * two sigprocmask calls per frame: 50-75 us for a walk from a handler.)
  *
+ * A handler on the alternate signal stack (sigaltstack) is walked there up to the signal
+ * frame, then on the thread's own stack (walk_cached says how).
+ *
  * What it leaves to unw_backtrace (counted in unwind_fallback): a frame whose rule is
  * not of the common shape (hand-written assembly, DRAP-realigned frames, a signal
  * trampoline other than the sigreturn one), a pc without unwind info, a stack pointer
- * outside the thread's stack (coroutines, sigaltstack), a read outside [rsp, stack end).
+ * outside both the thread's stack and its alternate signal stack (coroutines), a read
+ * outside [rsp, stack end).
  *
  * Rules stay true while their module is loaded. A module loaded after start-up can be
  * unloaded and another mapped at its addresses: a walk that used a rule from such a
@@ -28,6 +32,7 @@
  * about 30 ns) before its frames are taken, and walks again with fresh rules when the
  * map moved; a dlclose through the program's own call renews every thread's rules too.
  */
+#include <signal.h>
 #include <sys/ucontext.h>
 
 #include "rec_internal.h"
@@ -57,6 +62,9 @@ typedef struct rec_unwind_frame { /* one frame reached by a step, and what the s
  * from an ordinary frame (whose rsp is ra_slot + 8); ra_slot is the rip slot, the other
  * two slots lie at fixed offsets below it, and bp_slot holds the rsp read. */
 #define SIGNAL_STEP 1u
+/* The bytes below rsp the x86-64 ABI keeps for leaf code: the kernel places a signal
+ * frame below them. */
+#define REC_RED_ZONE 128
 #define UC_RIP offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP])
 #define UC_RSP offsetof(ucontext_t, uc_mcontext.gregs[REG_RSP])
 #define UC_RBP offsetof(ucontext_t, uc_mcontext.gregs[REG_RBP])
@@ -237,15 +245,23 @@ static int stale_rules(rec_unwind_t *u, uint64_t gen, int unloadable)
     return 1;
 }
 
-/* The walk proper. Returns the number of frames at out, or WALK_UNFOLLOWED, or
- * WALK_AGAIN. *reuse: REC_WALK_*. frames_optional: the caller can do without the frames
- * when the walk is the last one again (REC_WALK_SAME): they are then not all copied. */
-__attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec_unwind_t *u,
-                                                            uintptr_t pc, uintptr_t sp,
-                                                            uintptr_t bp, void **out, int max,
-                                                            int frames_optional, int *reuse)
+/* The walk proper, from (pc, sp, bp) on the stack that ends at hi: the thread's own, or
+ * the alternate signal stack a handler runs on. Returns the number of frames at out, or
+ * WALK_UNFOLLOWED, or WALK_AGAIN. *reuse: REC_WALK_*. frames_optional: the caller can do
+ * without the frames when the walk is the last one again (REC_WALK_SAME): they are then
+ * not all copied.
+ *
+ * Every word read lies in [lo, hi) and above the slots of the step before (floor). On an
+ * alternate signal stack that span is [sp, its end) until the signal frame, whose
+ * interrupted rsp starts the span [that rsp, the thread's stack end); no walk is matched
+ * against the last one there (the alternate stack may have moved since), only from the
+ * thread's own stack on. */
+__attribute__((no_sanitize_address)) static int
+walk_cached(rec_thread_t *t, rec_unwind_t *u, uintptr_t pc, uintptr_t sp, uintptr_t bp,
+            uintptr_t hi, void **out, int max, int frames_optional, int *reuse)
 {
-    const uintptr_t lo = sp, hi = t->stack_hi;
+    uintptr_t lo = sp, floor = 0;
+    int on_alt_stack = hi != t->stack_hi;
     const rec_unwind_frame_t *last = u->walks[u->cur];
     const uint32_t last_n = u->n[u->cur];
     rec_unwind_frame_t *next = u->walks[!u->cur];
@@ -270,8 +286,18 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
             f->pc = *(const uintptr_t *)(sp + UC_RIP);
             f->bp_slot = *(const uintptr_t *)(sp + UC_RSP);
             f->bp = bp = *(const uintptr_t *)(sp + UC_RBP);
+            floor = sp + UC_RIP;
             sp = f->bp_slot;
             pc = f->pc;
+            if (on_alt_stack && (sp < lo || sp >= hi) && sp >= t->stack_lo + REC_RED_ZONE &&
+                sp < t->stack_hi) {
+                /* the handler ran on the alternate stack: the interrupted code is on the
+                 * thread's own, which the rest of the walk reads, and may be matched. Its
+                 * frame may read its red zone: an epilogue's rule can still name a slot
+                 * a pop has left below rsp */
+                lo = sp - REC_RED_ZONE, hi = t->stack_hi, floor = 0;
+                on_alt_stack = 0, k = 0;
+            }
             if (pc < 0x4000)
                 return WALK_UNFOLLOWED;
             out[n++] = (void *)pc;
@@ -285,7 +311,7 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
             return WALK_UNFOLLOWED; /* a PLT rule, but for the frame of a call */
         uintptr_t cfa = (r->cfa_reg == REC_CFA_RSP ? sp : bp) + (uintptr_t)(intptr_t)r->cfa_off;
         uintptr_t ra_slot = cfa - 8;
-        if (!inside(ra_slot, lo, hi) || (n > 0 && ra_slot <= next[n - 1].ra_slot))
+        if (!inside(ra_slot, lo, hi) || ra_slot <= floor)
             return WALK_UNFOLLOWED;
         rec_unwind_frame_t *f = &next[n];
         f->ra_slot = ra_slot;
@@ -295,12 +321,13 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
             uintptr_t bp_slot = cfa + (uintptr_t)(intptr_t)r->bp_off;
             /* inside this frame, above the slot of the step before: a remembered frame
              * past the one matched then never reads below the walk's start */
-            if (!inside(bp_slot, lo, hi) || (n > 0 && bp_slot <= next[n - 1].ra_slot))
+            if (!inside(bp_slot, lo, hi) || bp_slot <= floor)
                 return WALK_UNFOLLOWED;
             f->bp_slot = bp_slot;
             bp = *(const uintptr_t *)bp_slot;
         }
         f->bp = bp;
+        floor = ra_slot;
         sp = cfa;
         pc = f->pc;
         if (pc < 0x4000) { /* where unw_backtrace stops too */
@@ -313,6 +340,8 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
         }
         out[n++] = (void *)pc;
         lookup = pc - 1;
+        if (REC_UNLIKELY(on_alt_stack))
+            continue;
         while (k < last_n && last[k].ra_slot < ra_slot)
             k++;
         if (k < last_n && last[k].ra_slot == ra_slot && last[k].pc == pc && last[k].bp == bp &&
@@ -350,6 +379,7 @@ __attribute__((no_sanitize_address)) static int walk_cached(rec_thread_t *t, rec
             for (uint32_t i = 0; i < copy; i++)
                 crossed_signal |= (int)(next[n - 1 - (int)i].ra_slot & SIGNAL_STEP);
             sp = frame_sp(&next[n - 1]);
+            floor = next[n - 1].ra_slot & ~(uintptr_t)SIGNAL_STEP;
             bp = next[n - 1].bp;
             pc = next[n - 1].pc;
             lookup = frame_lookup(&next[n - 1]);
@@ -382,12 +412,18 @@ __attribute__((noinline)) int rec_unwind_walk(rec_thread_t *t, void **out, int m
         rules_renew(u, u->rules_gen); /* the program called dlclose */
         u->unloads = unloads;
     }
-    uintptr_t pc, sp, bp;
+    uintptr_t pc, sp, bp, hi = t->stack_hi;
     CURRENT_REGISTERS(pc, sp, bp);
-    if (sp < t->stack_lo || sp >= t->stack_hi)
-        return -1; /* not on the thread's own stack: a coroutine, an alternate signal stack */
-    int n = walk_cached(t, u, pc, sp, bp, out, max, frames_optional, reuse);
+    if (sp < t->stack_lo || sp >= t->stack_hi) {
+        /* a signal handler on the alternate stack, or a coroutine (left to unw_backtrace) */
+        stack_t alt;
+        if (sigaltstack(NULL, &alt) != 0 || !(alt.ss_flags & SS_ONSTACK) ||
+            sp < (uintptr_t)alt.ss_sp || sp - (uintptr_t)alt.ss_sp >= alt.ss_size)
+            return -1;
+        hi = (uintptr_t)alt.ss_sp + alt.ss_size;
+    }
+    int n = walk_cached(t, u, pc, sp, bp, hi, out, max, frames_optional, reuse);
     if (n == WALK_AGAIN) /* with rules read now, which leave no unloadable rule stale */
-        n = walk_cached(t, u, pc, sp, bp, out, max, frames_optional, reuse);
+        n = walk_cached(t, u, pc, sp, bp, hi, out, max, frames_optional, reuse);
     return n < 0 ? -1 : n;
 }

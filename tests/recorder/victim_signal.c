@@ -5,7 +5,8 @@
  * while the recorder's hook is interrupted anywhere, itself included. Between its heap
  * calls main calls a libc function through the PLT (the victims are built with
  * -fno-builtin), so that the signal also lands in PLT entries, whose unwind rule is an
- * expression over rip. Reports counts.
+ * expression over rip. With "altstack" as its second argument the handler runs on an
+ * alternate signal stack (sigaltstack, SA_ONSTACK). Reports counts.
  */
 #include <errno.h>
 #include <signal.h>
@@ -42,6 +43,13 @@ int main(int argc, char **argv)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;
     sa.sa_flags = SA_RESTART;
+    static char alt_stack[64 * 1024] __attribute__((aligned(16)));
+    if (argc > 2 && strcmp(argv[2], "altstack") == 0) {
+        stack_t alt = {.ss_sp = alt_stack, .ss_size = sizeof alt_stack};
+        if (sigaltstack(&alt, NULL) != 0)
+            return 124;
+        sa.sa_flags |= SA_ONSTACK;
+    }
     sigaction(SIGALRM, &sa, NULL);
     struct itimerval every = {{0, 50}, {0, 50}}, off = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &every, NULL);

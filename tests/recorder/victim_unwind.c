@@ -10,10 +10,9 @@
  * allocates, but never inside the victim's own malloc or free, which are not
  * async-signal-safe. The cached stack walker must return what a full unw_backtrace
  * returns every time (MTDB_STACK_CACHE=verify counts any difference). Reports its
- * marked allocations and frees, how many of them were made in a signal handler, and
- * how many off the thread's own stack (the alternate signal stack, the mapped
- * coroutine stack), where the cached walker must give way to unw_backtrace; all blocks
- * are freed before it exits.
+ * marked allocations and frees, how many of them were made in a signal handler, on the
+ * alternate signal stack, and on the mapped coroutine stack, where the cached walker
+ * must give way to unw_backtrace; all blocks are freed before it exits.
  */
 #include <alloca.h>
 #include <pthread.h>
@@ -39,9 +38,10 @@
 
 typedef struct worker {
     uint64_t rng;
-    long allocs, frees, in_handlers, off_stack, timer_allocs;
+    long allocs, frees, in_handlers, on_alt_stack, on_mapping, timer_allocs;
     timer_t timer;
     uintptr_t stack_lo, stack_hi; /* the thread's own stack */
+    uintptr_t alt_lo;             /* its alternate signal stack, CO_STACK bytes */
     jmp_buf jump;
     ucontext_t main_ctx, co_ctx;
     int co_depth;
@@ -70,7 +70,9 @@ static __attribute__((noinline)) void alloc_here(worker_t *w, unsigned k)
     w->allocs++;
     w->frees++;
     w->in_handlers += w->in_handler > 0;
-    w->off_stack += here < w->stack_lo || here >= w->stack_hi;
+    int alt = here >= w->alt_lo && here - w->alt_lo < CO_STACK;
+    w->on_alt_stack += alt;
+    w->on_mapping += !alt && (here < w->stack_lo || here >= w->stack_hi);
     __asm__ volatile("" ::: "memory");
     w->in_heap_call = 0;
 }
@@ -252,6 +254,7 @@ static void *work(void *arg)
         .ss_sp = mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
         .ss_size = CO_STACK};
     sigaltstack(&alt, NULL);
+    w->alt_lo = (uintptr_t)alt.ss_sp;
     void *mapped_stack =
         mmap(NULL, CO_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     long rounds = (long)(w->rng >> 40); /* set by main */
@@ -299,20 +302,22 @@ int main(int argc, char **argv)
             pthread_create(&threads[i], NULL, work, &workers[i]);
     }
     work(&workers[0]); /* the main thread's stack too */
-    long allocs = 0, frees = 0, in_handlers = 0, off_stack = 0, timer_allocs = 0;
+    long allocs = 0, frees = 0, in_handlers = 0, on_alt_stack = 0, on_mapping = 0, timer_allocs = 0;
     for (int i = 0; i < THREADS; i++) {
         if (i > 0)
             pthread_join(threads[i], NULL);
         allocs += workers[i].allocs;
         frees += workers[i].frees;
         in_handlers += workers[i].in_handlers;
-        off_stack += workers[i].off_stack;
+        on_alt_stack += workers[i].on_alt_stack;
+        on_mapping += workers[i].on_mapping;
         timer_allocs += workers[i].timer_allocs;
     }
     vc_put("allocs", allocs);
     vc_put("frees", frees);
     vc_put("in_handlers", in_handlers);
-    vc_put("off_stack", off_stack);
+    vc_put("on_alt_stack", on_alt_stack);
+    vc_put("on_mapping", on_mapping);
     vc_put("timer_allocs", timer_allocs);
     return 0;
 }
