@@ -8,6 +8,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,9 +211,29 @@ static int imp_lookup_scopes(Dwarf_Die *cu, Dwarf_Addr addr, const char *file, i
     return rc < 0 ? rc : rows;
 }
 
+/* addr is in the signal return trampoline: the unwind entry that covers it is marked as
+ * a signal frame (augmentation "S"). Its code has no symbol outside libc's debug symbols
+ * and no line; it stands between a signal handler and the code the signal interrupted. */
+static int imp_in_signal_trampoline(imp_dwarf_t *d, Dwarf_Addr addr)
+{
+    Dwarf_Addr bias = 0, start, end;
+    Dwarf_CFI *cfi = dwfl_module_eh_cfi(d->mod, &bias);
+    Dwarf_Frame *frame = NULL;
+    bool signal_frame = false;
+    if (!cfi || dwarf_cfi_addrframe(cfi, addr - bias, &frame) != 0)
+        return 0;
+    int found = dwarf_frame_info(frame, &start, &end, &signal_frame) >= 0 && signal_frame;
+    free(frame);
+    return found;
+}
+
 int imp_dwarf_lookup(imp_dwarf_t *d, uint64_t offset, imp_symbol_fn fn, void *ctx)
 {
     Dwarf_Addr addr = offset, bias = 0;
+    if (imp_in_signal_trampoline(d, addr)) { /* named as debuggers name it */
+        int rc = fn(ctx, 0, IMP_SIGNAL_FRAME_NAME, NULL, 0);
+        return rc < 0 ? rc : 1;
+    }
     Dwfl_Line *l = dwfl_module_getsrc(d->mod, addr);
     int line = 0;
     const char *file = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;

@@ -20,6 +20,10 @@ typedef int (*imp_symbol_fn)(void *ctx, int depth, const char *function, const c
 /* Opens path; build_id_hex may be NULL (not checked). On failure returns NULL and why. */
 imp_dwarf_t *imp_dwarf_open(const char *path, const char *build_id_hex, char *why, size_t len);
 
+/* The function name given to the kernel's signal return trampoline, the frame between a
+ * signal handler and the code it interrupted. */
+#define IMP_SIGNAL_FRAME_NAME "<signal handler called>"
+
 /* Looks up address `offset` (already adjusted for return addresses). Returns the number
  * of rows given to fn (0: unknown address), or fn's negative code. */
 int imp_dwarf_lookup(imp_dwarf_t *d, uint64_t offset, imp_symbol_fn fn, void *ctx);

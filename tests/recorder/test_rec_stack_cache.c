@@ -89,6 +89,18 @@ END_TEST
  * the signal frame, which the cached walker steps itself (none is left to libunwind,
  * whose unw_step path would cost 50-75 us a walk there), wherever the signal landed:
  * main's loop, the recorder, glibc, a PLT entry. The leaks preset walks frees too. */
+/* Imports the case's trace into db (the case's scratch directory). */
+static void import_trace(rt_case_t *c, char *db, size_t len)
+{
+    snprintf(db, len, "%s/t.db", c->scratch);
+    const char *import[] = {RT_MTDB, "import", "-q", "-o", db, c->trace, NULL};
+    tt_spec_t spec = {.argv = import, .timeout_ms = 60000};
+    tt_result_t res;
+    ck_assert_int_eq(tt_run(&spec, c->scratch, &res), 0);
+    ck_assert_msg(res.exited && res.exit_code == 0, "import: %s", res.err);
+    tt_result_free(&res);
+}
+
 static void run_signal_victim(const char *where)
 {
     const char *const argv[] = {RT_VICTIM_SIGNAL, "200000", where, NULL};
@@ -107,6 +119,20 @@ static void run_signal_victim(const char *where)
     ck_assert_uint_eq(im->sizes[1].allocs, (uint64_t)rt_value(&c, "main.allocs"));
     ck_assert_uint_eq(counter(im, MTDB_COUNTER_UNWIND_FALLBACK), 0);
     ck_assert_uint_eq(counter(im, MTDB_COUNTER_UNWIND_MISMATCH), 0);
+    /* in the database, every stack from the handler has the signal frame right above
+     * it, named as debuggers name it, and that is the only frame so named */
+    char db[4300], got[256];
+    import_trace(&c, db, sizeof db);
+    rt_query(RT_SQLITE3, db,
+             "SELECT count(*) > 0, count(*) = sum(EXISTS (SELECT 1 FROM stack_frames f"
+             " JOIN symbols y ON y.frame_id = f.frame_id WHERE f.stack_id = s.stack_id"
+             " AND f.position = 1 AND y.function = '<signal handler called>')),"
+             " (SELECT count(*) FROM symbols WHERE function = '<signal handler called>')"
+             " FROM stacks s WHERE EXISTS (SELECT 1 FROM stack_frames f JOIN symbols y"
+             " ON y.frame_id = f.frame_id WHERE f.stack_id = s.stack_id AND f.position = 0"
+             " AND y.function = 'on_alarm');",
+             got, sizeof got);
+    ck_assert_str_eq(got, "1|1|1");
     rt_teardown(&c);
 }
 
@@ -150,13 +176,7 @@ START_TEST(test_stack_cache_plugin_replaced_at_same_address)
     /* the hostile case happened: loads landed where the other plugin had been */
     ck_assert_int_gt(rt_value(&c, "same_place"), rt_value(&c, "allocs") / 50 / 2);
     char db[4300], got[256];
-    snprintf(db, sizeof db, "%s/t.db", c.scratch);
-    const char *import[] = {RT_MTDB, "import", "-q", "-o", db, c.trace, NULL};
-    tt_spec_t spec = {.argv = import, .timeout_ms = 60000};
-    tt_result_t res;
-    ck_assert_int_eq(tt_run(&spec, c.scratch, &res), 0);
-    ck_assert_msg(res.exited && res.exit_code == 0, "import: %s", res.err);
-    tt_result_free(&res);
+    import_trace(&c, db, sizeof db);
     /* every plugin allocation's stack goes through the plugin's frames up to main */
     rt_query(RT_SQLITE3, db,
              "SELECT count(*), sum((SELECT count(*) FROM stack_frames f JOIN symbols y"
