@@ -264,6 +264,19 @@ static REC_NOINLINE void drain_pending(rec_thread_t *t)
     errno = saved;
 }
 
+/* Takes the thread into the recorder for one event. Events queued by a signal handler
+ * are written first: one that came in after the last call had left, too late for it to
+ * write them, must not follow this event into the trace. A handler's next signal would
+ * otherwise write its block's allocation (the same address again) before the queued
+ * allocation and free of that block, and the importer would read a block allocated
+ * twice and drop one. */
+static inline void enter(rec_thread_t *t)
+{
+    if (REC_UNLIKELY(t->pending_n))
+        drain_pending(t);
+    t->depth = 1;
+}
+
 static inline void leave(rec_thread_t *t)
 {
     t->depth = 0;
@@ -410,7 +423,7 @@ void rec_on_alloc(unsigned func, void *p, size_t size, uintptr_t site)
         t->counters[MTDB_COUNTER_PAUSED_ALLOCS]++;
         return;
     }
-    t->depth = 1;
+    enter(t);
     uint64_t ts = rec_now_ns();
     uint64_t weight;
     uint32_t stack = alloc_stack(t, size, site, &weight);
@@ -429,7 +442,7 @@ void rec_on_fail(unsigned func, size_t size)
         if (!(t = slow_thread(t, &ev)))
             return;
     }
-    t->depth = 1;
+    enter(t);
     uint64_t ts = rec_now_ns();
     uint8_t *at = event_begin(t, ts);
     if (at)
@@ -446,7 +459,7 @@ void rec_on_free(unsigned free_func, void *p, uint64_t ts)
         if (!(t = slow_thread(t, &ev)))
             return;
     }
-    t->depth = 1;
+    enter(t);
     if (!ts)
         ts = rec_now_ns();
     int with_stack = rec_proc.settings.free_stacks;
@@ -475,7 +488,7 @@ void rec_on_realloc(unsigned func, void *old, void *p, size_t size, uint64_t ts_
         t->counters[MTDB_COUNTER_PAUSED_ALLOCS]++;
         return;
     }
-    t->depth = 1;
+    enter(t);
     uint64_t ts = rec_now_ns();
     uint64_t weight;
     uint32_t stack = alloc_stack(t, size, site, &weight);

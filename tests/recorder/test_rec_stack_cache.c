@@ -85,10 +85,6 @@ START_TEST(test_stack_cache_cxx_exceptions_match_unw_backtrace)
 }
 END_TEST
 
-/* A timer's handler allocates while main allocates: every walk from the handler crosses
- * the signal frame, which the cached walker steps itself (none is left to libunwind,
- * whose unw_step path would cost 50-75 us a walk there), wherever the signal landed:
- * main's loop, the recorder, glibc, a PLT entry. The leaks preset walks frees too. */
 /* Imports the case's trace into db (the case's scratch directory). */
 static void import_trace(rt_case_t *c, char *db, size_t len)
 {
@@ -101,12 +97,19 @@ static void import_trace(rt_case_t *c, char *db, size_t len)
     tt_result_free(&res);
 }
 
+/* A timer's handler allocates every 50 us while main allocates: every walk from the
+ * handler crosses the signal frame, which the cached walker steps itself (none is left
+ * to libunwind, whose unw_step path would cost 50-75 us a walk there), wherever the
+ * signal landed: main's loop, the recorder, glibc, a PLT entry. The leaks preset walks
+ * frees too. Not under verify: its reference walk from each handler costs about the
+ * timer's period, and main would hardly run on a loaded machine (test_stack_cache_c_...
+ * verifies walks from handlers that interrupt anywhere, with a timer that waits for its
+ * handler). Here the stacks are checked in the database instead. */
 static void run_signal_victim(const char *where)
 {
     const char *const argv[] = {RT_VICTIM_SIGNAL, "200000", where, NULL};
     rt_case_t c;
     rt_setup(&c, argv);
-    rt_env(&c, "MTDB_STACK_CACHE=verify");
     rt_env(&c, "MTDB_PRESET=leaks");
     c.opts.mark_lo = 1000, c.opts.mark_hi = 1002; /* the victim's two sizes */
     rt_go(&c);
@@ -118,15 +121,19 @@ static void run_signal_victim(const char *where)
     ck_assert_uint_eq(im->sizes[0].allocs, (uint64_t)rt_value(&c, "handler.allocs"));
     ck_assert_uint_eq(im->sizes[1].allocs, (uint64_t)rt_value(&c, "main.allocs"));
     ck_assert_uint_eq(counter(im, MTDB_COUNTER_UNWIND_FALLBACK), 0);
-    ck_assert_uint_eq(counter(im, MTDB_COUNTER_UNWIND_MISMATCH), 0);
+    ck_assert_uint_gt(counter(im, MTDB_COUNTER_UNWIND_REUSED), 0);
     /* in the database, every stack from the handler has the signal frame right above
-     * it, named as debuggers name it, and that is the only frame so named */
+     * it, named as debuggers name it (the only frame so named), and goes on through
+     * the interrupted code to main */
     char db[4300], got[256];
     import_trace(&c, db, sizeof db);
     rt_query(RT_SQLITE3, db,
              "SELECT count(*) > 0, count(*) = sum(EXISTS (SELECT 1 FROM stack_frames f"
              " JOIN symbols y ON y.frame_id = f.frame_id WHERE f.stack_id = s.stack_id"
-             " AND f.position = 1 AND y.function = '<signal handler called>')),"
+             " AND f.position = 1 AND y.function = '<signal handler called>')"
+             " AND EXISTS (SELECT 1 FROM stack_frames f JOIN symbols y"
+             " ON y.frame_id = f.frame_id WHERE f.stack_id = s.stack_id AND f.position > 1"
+             " AND y.function = 'main')),"
              " (SELECT count(*) FROM symbols WHERE function = '<signal handler called>')"
              " FROM stacks s WHERE EXISTS (SELECT 1 FROM stack_frames f JOIN symbols y"
              " ON y.frame_id = f.frame_id WHERE f.stack_id = s.stack_id AND f.position = 0"
