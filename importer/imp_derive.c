@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imp_array.h"
 #include "imp_db.h"
 #include "imp_derive.h"
 #include "imp_error.h"
@@ -41,10 +42,12 @@ static int64_t imp_group_new(imp_groups_t *g, int64_t a, int64_t b, int64_t c, i
 {
     if (g->n == g->cap) {
         uint64_t cap = g->cap ? g->cap * 2 : 1024;
-        int64_t *keys = realloc(g->keys, cap * 4 * sizeof *keys);
+        int64_t *keys = imp_realloc_big(g->keys, g->cap * 4 * sizeof *keys, cap * 4 * sizeof *keys);
         if (keys)
             g->keys = keys;
-        int64_t *vals = keys ? realloc(g->vals, cap * g->nv * sizeof *vals) : NULL;
+        int64_t *vals = keys ? imp_realloc_big(g->vals, g->cap * g->nv * sizeof *vals,
+                                               cap * g->nv * sizeof *vals)
+                             : NULL;
         if (!vals)
             return -1;
         g->vals = vals, g->cap = cap;
@@ -89,7 +92,7 @@ static int64_t imp_group(imp_groups_t *g, int64_t a, int64_t b, int64_t c, int64
 /* Lets groups of (a, stack, 0, 0) be found by stack through an array of n slots. */
 static int imp_groups_direct(imp_groups_t *g, int64_t n)
 {
-    g->direct = calloc((size_t)n + 1, sizeof *g->direct);
+    g->direct = imp_calloc_big((size_t)n + 1, sizeof *g->direct);
     g->ndirect = g->direct ? n : 0;
     return g->direct ? 0 : IMP_ENOMEM;
 }
@@ -693,9 +696,9 @@ static int imp_derive_load(imp_derive_t *d)
     if (rc)
         return rc;
     d->procs = calloc((size_t)d->nprocs + 1, sizeof *d->procs);
-    d->site_rep = calloc((size_t)d->nstacks + 1, sizeof *d->site_rep);
-    d->rep_site = calloc((size_t)d->nstacks + 1, sizeof *d->rep_site);
-    d->rep_loc = calloc((size_t)d->nstacks + 1, sizeof *d->rep_loc);
+    d->site_rep = imp_calloc_big((size_t)d->nstacks + 1, sizeof *d->site_rep);
+    d->rep_site = imp_calloc_big((size_t)d->nstacks + 1, sizeof *d->rep_site);
+    d->rep_loc = imp_calloc_big((size_t)d->nstacks + 1, sizeof *d->rep_loc);
     if (!d->procs || !d->site_rep || !d->rep_site || !d->rep_loc)
         return IMP_ENOMEM;
     rc = imp_db_scan(d->db, imp_params_sql, imp_load_params, d);

@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 
+#include "imp_array.h"
 #include "imp_hashmap.h"
 
 void imp_hashmap_init(imp_hashmap_t *m)
@@ -34,7 +35,8 @@ uint64_t *imp_hashmap_find(const imp_hashmap_t *m, uint64_t key)
 static int imp_hashmap_grow(imp_hashmap_t *m)
 {
     uint64_t cap = m->keys ? (m->mask + 1) * 2 : 1024;
-    uint64_t *keys = calloc(cap, sizeof *keys), *vals = malloc(cap * sizeof *vals);
+    uint64_t *keys = imp_calloc_big(cap, sizeof *keys),
+             *vals = imp_realloc_big(NULL, 0, cap * sizeof *vals);
     if (!keys || !vals) {
         free(keys);
         free(vals);

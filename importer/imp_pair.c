@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 
+#include "imp_array.h"
 #include "imp_func_name.h"
 #include "imp_pair.h"
 #include "imp_problem.h"
@@ -30,7 +31,7 @@ static int imp_live_slot(imp_pctx_t *p, uint64_t *index)
     }
     if (p->nlive == p->caplive) {
         uint64_t cap = p->caplive ? p->caplive * 2 : 4096;
-        imp_live_t *a = realloc(p->live, cap * sizeof *a);
+        imp_live_t *a = imp_realloc_big(p->live, p->caplive * sizeof *a, cap * sizeof *a);
         if (!a)
             return IMP_ENOMEM;
         p->live = a, p->caplive = cap;

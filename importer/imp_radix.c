@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imp_array.h"
 #include "imp_error.h"
 #include "imp_radix.h"
 
@@ -19,7 +20,7 @@ static int radix_sort(uint64_t *recs, size_t n, unsigned width)
 {
     if (n < 2)
         return 0;
-    uint64_t *tmp = malloc(n * width * sizeof *tmp);
+    uint64_t *tmp = imp_realloc_big(NULL, 0, n * width * sizeof *tmp);
     size_t(*counts)[256] = calloc(8, sizeof *counts);
     if (!tmp || !counts) {
         free(tmp), free(counts);

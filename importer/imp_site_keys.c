@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imp_array.h"
 #include "imp_error.h"
 #include "imp_site_keys.h"
 
@@ -147,9 +148,9 @@ int imp_site_keys_load(imp_site_keys_t *k, imp_db_t *db, int64_t nstacks)
     memset(k, 0, sizeof *k);
     imp_hashmap_init(&k->by_key), imp_hashmap_init(&k->by_rep), imp_hashmap_init(&k->by_text);
     k->nstacks = nstacks;
-    k->stack_site = calloc((size_t)nstacks + 1, sizeof *k->stack_site);
-    k->stack_module = calloc((size_t)nstacks + 1, sizeof *k->stack_module);
-    k->stack_path = calloc((size_t)nstacks + 1, sizeof *k->stack_path);
+    k->stack_site = imp_calloc_big((size_t)nstacks + 1, sizeof *k->stack_site);
+    k->stack_module = imp_calloc_big((size_t)nstacks + 1, sizeof *k->stack_module);
+    k->stack_path = imp_calloc_big((size_t)nstacks + 1, sizeof *k->stack_path);
     if (!k->stack_site || !k->stack_module || !k->stack_path)
         return IMP_ENOMEM;
     return imp_db_scan(db,

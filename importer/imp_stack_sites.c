@@ -245,10 +245,10 @@ static int imp_walk_nodes(imp_sites_t *st)
 {
     const imp_store_t *s = st->s;
     size_t n = (size_t)s->nnodes + 1;
-    st->depth = calloc(n, sizeof *st->depth);
-    st->fset = calloc(n, sizeof *st->fset);
+    st->depth = imp_calloc_big(n, sizeof *st->depth);
+    st->fset = imp_calloc_big(n, sizeof *st->fset);
     for (int k = 0; k < IMP_K_COUNT; k++)
-        st->nearest[k] = calloc(n, sizeof *st->nearest[k]);
+        st->nearest[k] = imp_calloc_big(n, sizeof *st->nearest[k]);
     int rc = st->depth && st->fset ? 0 : IMP_ENOMEM;
     for (int k = 0; !rc && k < IMP_K_COUNT; k++)
         rc = st->nearest[k] ? 0 : IMP_ENOMEM;
@@ -413,11 +413,11 @@ static int imp_cmp_text_desc(const void *a, const void *b)
 static int imp_rank_sets(imp_sites_t *st)
 {
     size_t n = (size_t)st->nchains + 1;
-    st->set_rank = calloc(n, sizeof *st->set_rank);
-    st->set_json = calloc(n, sizeof *st->set_json);
-    st->by_rank = calloc(n, sizeof *st->by_rank);
-    char ***order = calloc(n, sizeof *order);
-    uint32_t *ids = calloc(n, sizeof *ids), nused = 0;
+    st->set_rank = imp_calloc_big(n, sizeof *st->set_rank);
+    st->set_json = imp_calloc_big(n, sizeof *st->set_json);
+    st->by_rank = imp_calloc_big(n, sizeof *st->by_rank);
+    char ***order = imp_calloc_big(n, sizeof *order);
+    uint32_t *ids = imp_calloc_big(n, sizeof *ids), nused = 0;
     int rc = st->set_rank && st->set_json && st->by_rank && order && ids ? 0 : IMP_ENOMEM;
     for (uint64_t id = 1; !rc && id <= st->s->nstacks; id++) {
         uint32_t c = st->stack_chain[id - 1];
@@ -506,7 +506,7 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s)
         rc = imp_index_kinds(&st);
     if (!rc)
         rc = imp_walk_nodes(&st);
-    if (!rc && !(st.stack_chain = calloc((size_t)s->nstacks + 1, sizeof *st.stack_chain)))
+    if (!rc && !(st.stack_chain = imp_calloc_big((size_t)s->nstacks + 1, sizeof *st.stack_chain)))
         rc = IMP_ENOMEM;
     for (uint64_t id = 1; !rc && id <= s->nstacks; id++)
         rc = imp_write_stack(&st, (uint32_t)id);
