@@ -168,17 +168,10 @@ static int imp_node_grow(imp_store_t *s)
     return 0;
 }
 
-/* The node of frame under parent (0: the root), created and written when new. */
-static int imp_node(imp_store_t *s, uint32_t parent, uint32_t frame, uint32_t *node_id)
+/* Appends node id nnodes + 1 (parent, frame) to the node arrays and writes its row; the
+ * lookup's slot is the caller's to fill. */
+static int imp_node_append(imp_store_t *s, uint32_t parent, uint32_t frame, uint32_t *node_id)
 {
-    if ((!s->node_slots || 2 * (s->nnodes + 1) > s->node_mask + 1) && imp_node_grow(s))
-        return IMP_ENOMEM;
-    uint64_t key = (uint64_t)parent << 32 | frame;
-    imp_node_slot_t *slot = imp_node_slot(s->node_slots, s->node_mask, key);
-    if (slot->key) {
-        *node_id = (uint32_t)slot->node_id;
-        return 0;
-    }
     uint64_t c1 = s->capnodes, c2 = s->capnodes;
     if (imp_grow((void **)&s->node_parent, &c1, s->nnodes, sizeof(uint32_t)) ||
         imp_grow((void **)&s->node_frame, &c2, s->nnodes, sizeof(uint32_t)) ||
@@ -188,10 +181,70 @@ static int imp_node(imp_store_t *s, uint32_t parent, uint32_t frame, uint32_t *n
     s->node_frame[s->nnodes] = frame;
     s->node_stack[s->nnodes] = 0;
     *node_id = (uint32_t)++s->nnodes;
-    slot->key = key;
-    slot->node_id = *node_id;
     imp_value_t row[3] = {imp_v_int(*node_id), imp_v_id(parent), imp_v_int(frame)};
     return imp_db_put(s->db, IMP_T_STACK_NODE, row);
+}
+
+/* Room in the lookup for more nodes, keeping it at most half full. */
+static int imp_node_room(imp_store_t *s, uint64_t more)
+{
+    while (!s->node_slots || 2 * (s->nnodes + more) > s->node_mask + 1)
+        if (imp_node_grow(s))
+            return IMP_ENOMEM;
+    return 0;
+}
+
+/* The node of frame under parent (0: the root), created and written when new (*created). */
+static int imp_node(imp_store_t *s, uint32_t parent, uint32_t frame, uint32_t *node_id,
+                    int *created)
+{
+    if (imp_node_room(s, 1))
+        return IMP_ENOMEM;
+    uint64_t key = (uint64_t)parent << 32 | frame;
+    imp_node_slot_t *slot = imp_node_slot(s->node_slots, s->node_mask, key);
+    *created = !slot->key;
+    if (slot->key) {
+        *node_id = (uint32_t)slot->node_id;
+        return 0;
+    }
+    int rc = imp_node_append(s, parent, frame, node_id);
+    if (!rc)
+        slot->key = key, slot->node_id = *node_id;
+    return rc;
+}
+
+/* Nodes per round of imp_nodes_below: their slots are fetched together. */
+#define IMP_NODE_ROUND 16
+
+/* The nodes of frames[n - 1] down to frames[0] (innermost first, as a stack's), each
+ * under the one before, the first under parent, a node just made. None of them can
+ * exist yet, since a new node has no children, so none is looked up; only their slots
+ * in the lookup are written, each a cache miss at a random place of a table of millions
+ * of nodes, and the misses of a round are started together (a deep recursion's stacks
+ * differ from some level down and add several nodes each). *node: the last one. */
+static int imp_nodes_below(imp_store_t *s, uint32_t parent, const uint32_t *frames, uint32_t n,
+                           uint32_t *node)
+{
+    if (imp_node_room(s, n))
+        return IMP_ENOMEM;
+    for (uint32_t at = 0; at < n; at += IMP_NODE_ROUND) {
+        uint32_t k = n - at < IMP_NODE_ROUND ? n - at : IMP_NODE_ROUND;
+        uint64_t keys[IMP_NODE_ROUND], first = s->nnodes + 1;
+        for (uint32_t j = 0; j < k; j++) {
+            uint64_t up = j ? first + j - 1 : parent;
+            keys[j] = up << 32 | frames[n - 1 - (at + j)];
+            __builtin_prefetch(&s->node_slots[imp_hash64(keys[j]) & s->node_mask], 1);
+        }
+        for (uint32_t j = 0; j < k; j++) {
+            int rc = imp_node_append(s, (uint32_t)(keys[j] >> 32), (uint32_t)keys[j], node);
+            if (rc)
+                return rc;
+            imp_node_slot_t *slot = imp_node_slot(s->node_slots, s->node_mask, keys[j]);
+            slot->key = keys[j], slot->node_id = *node;
+        }
+        parent = *node;
+    }
+    return 0;
 }
 
 static int imp_stack_add(imp_store_t *s, uint32_t node, uint32_t depth, uint32_t *stack_id)
@@ -244,12 +297,19 @@ int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth, imp_
     if (keep)
         path->depth = shared; /* what stays true if a lookup below fails */
     for (uint32_t level = shared; level < depth; level++) {
-        uint32_t frame = frames[depth - 1 - level];
-        int rc = imp_node(s, node, frame, &node);
+        uint32_t below = depth - 1 - level; /* frames below this level's */
+        int created, rc = imp_node(s, node, frames[below], &node, &created);
+        if (!rc && created && below)
+            rc = imp_nodes_below(s, node, frames, below, &node);
         if (rc)
             return rc;
+        uint32_t done = created ? depth : level + 1; /* levels whose nodes are now known */
+        for (uint32_t m = level; keep && m < done; m++)
+            path->frames[m] = frames[depth - 1 - m], path->nodes[m] = node - (done - 1 - m);
         if (keep)
-            path->frames[level] = frame, path->nodes[level] = node, path->depth = level + 1;
+            path->depth = done;
+        if (created)
+            break; /* the levels below were made with it */
     }
     uint32_t *known = node ? &s->node_stack[node - 1] : &s->empty_stack;
     if (!*known) {
