@@ -294,7 +294,10 @@ static int imp_path_add(imp_sites_t *st, size_t *len, const char *label)
             return IMP_ENOMEM;
         st->path = p, st->cappath = c;
     }
-    *len += (size_t)sprintf(st->path + *len, "%s%s", *len ? " < " : "", label);
+    if (*len)
+        memcpy(st->path + *len, " < ", 3), *len += 3;
+    memcpy(st->path + *len, label, add - 3); /* with its NUL */
+    *len += add - 4;
     return 0;
 }
 
@@ -345,16 +348,19 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
     const char *a_module = a && a->module ? a->module : f ? f->module : NULL;
     int a_has_line = (a && a->has_line) || (f && f->has_line);
     int64_t a_line = a && a->has_line ? a->line : f ? f->line : 0;
-    char *a_location = imp_location(a_file, a_has_line, a_line);
-    if (a_file && a_has_line && !a_location)
+    /* Made per stack only when its file and line come from different rows. */
+    const imp_kind_t *whole = a && a->file && a->has_line ? a : !a ? f : NULL;
+    char *a_location = whole ? NULL : imp_location(a_file, a_has_line, a_line);
+    if (!whole && a_file && a_has_line && !a_location)
         return IMP_ENOMEM;
+    const char *a_where = whole ? whole->location : a_location;
     const char *site, *location, *class;
     if (is_user)
         site = u->label, location = u->location, class = "user";
     else if (o)
         site = o->label, location = o->location, class = "runtime";
     else
-        site = a_label, location = a_location, class = "unknown";
+        site = a_label, location = a_where, class = "unknown";
     const char *path;
     int rc = imp_path(st, un, &path);
     imp_value_t row[12] = {imp_v_int(stack_id),
@@ -366,7 +372,7 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
                            u ? imp_v_int(uk / 4096) : imp_v_null(),
                            imp_v_text(a_label),
                            imp_v_text(a ? a->function : NULL),
-                           imp_v_text(a_location),
+                           imp_v_text(a_where),
                            imp_v_text(a_module),
                            imp_v_text(path)};
     if (!rc)
