@@ -38,20 +38,25 @@ typedef struct imp_groups {
     int64_t *direct, ndirect;
 } imp_groups_t;
 
+/* Room for cap groups. 0 or IMP_ENOMEM. */
+static int imp_groups_reserve(imp_groups_t *g, uint64_t cap)
+{
+    int64_t *keys = imp_realloc_big(g->keys, g->cap * 4 * sizeof *keys, cap * 4 * sizeof *keys);
+    if (keys)
+        g->keys = keys;
+    int64_t *vals =
+        keys ? imp_realloc_big(g->vals, g->cap * g->nv * sizeof *vals, cap * g->nv * sizeof *vals)
+             : NULL;
+    if (!vals)
+        return IMP_ENOMEM;
+    g->vals = vals, g->cap = cap;
+    return 0;
+}
+
 static int64_t imp_group_new(imp_groups_t *g, int64_t a, int64_t b, int64_t c, int64_t d)
 {
-    if (g->n == g->cap) {
-        uint64_t cap = g->cap ? g->cap * 2 : 1024;
-        int64_t *keys = imp_realloc_big(g->keys, g->cap * 4 * sizeof *keys, cap * 4 * sizeof *keys);
-        if (keys)
-            g->keys = keys;
-        int64_t *vals = keys ? imp_realloc_big(g->vals, g->cap * g->nv * sizeof *vals,
-                                               cap * g->nv * sizeof *vals)
-                             : NULL;
-        if (!vals)
-            return -1;
-        g->vals = vals, g->cap = cap;
-    }
+    if (g->n == g->cap && imp_groups_reserve(g, g->cap ? g->cap * 2 : 1024))
+        return -1;
     int64_t *k = g->keys + 4 * g->n;
     k[0] = a, k[1] = b, k[2] = c, k[3] = d;
     memset(g->vals + g->n * g->nv, 0, g->nv * sizeof *g->vals);
@@ -89,12 +94,16 @@ static int64_t imp_group(imp_groups_t *g, int64_t a, int64_t b, int64_t c, int64
     }
 }
 
-/* Lets groups of (a, stack, 0, 0) be found by stack through an array of n slots. */
+/* Lets groups of (a, stack, 0, 0) be found by stack through an array of n slots, and
+ * reserves room for a group per stack: doubling would copy hundreds of megabytes of sums
+ * into fresh memory at millions of stacks. A reserve no block fills is never touched. */
 static int imp_groups_direct(imp_groups_t *g, int64_t n)
 {
     g->direct = imp_calloc_big((size_t)n + 1, sizeof *g->direct);
     g->ndirect = g->direct ? n : 0;
-    return g->direct ? 0 : IMP_ENOMEM;
+    if (!g->direct)
+        return IMP_ENOMEM;
+    return g->cap > (uint64_t)n ? 0 : imp_groups_reserve(g, (uint64_t)n + 1);
 }
 
 static void imp_groups_free(imp_groups_t *g)
