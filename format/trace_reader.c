@@ -1085,6 +1085,12 @@ static int rd_unpack_begin(mtdb_reader_t *r, char *msg, size_t msg_len)
                     (unsigned long long)raw, strerror(errno));
         return MTDB_READ_ENOMEM;
     }
+#ifdef MADV_HUGEPAGE
+    /* Every byte of the image is written once: in huge pages where the kernel gives them,
+     * instead of a page fault per 4 KiB (a tenth of an import's faults). Advice only. */
+    if (img && raw >= ((uint64_t)2 << 20))
+        (void)madvise(img, (size_t)raw, MADV_HUGEPAGE);
+#endif
     if (img)
         r->data = img, r->size = raw, r->mapped = 1;
     if (img && mtdb_packed_unpack(&r->packed, 0, img, why, sizeof why) != 0) {

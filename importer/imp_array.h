@@ -11,7 +11,7 @@
 #include "imp_error.h"
 
 /* Arrays of at least this many bytes are advised into transparent huge pages. */
-#define IMP_HUGE_MIN ((size_t)4 << 20)
+#define IMP_HUGE_MIN ((size_t)2 << 20)
 #define IMP_HUGE_PAGE ((uintptr_t)2 << 20)
 
 /* Advises the whole 2 MiB pages inside the bytes at p into transparent huge pages, where

@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "imp_array.h"
 #include "imp_clock.h"
 #include "imp_db.h"
 #include "imp_error.h"
@@ -116,6 +117,27 @@ static int imp_db_prepare_inserts(imp_db_t *db, char *msg, size_t msg_len)
     return 0;
 }
 
+/* Pages of the cache (cache_size: 8 MiB of 64 KiB pages) with room for SQLite's header. */
+#define IMP_DB_PAGE_SLOT (65536 + 512)
+#define IMP_DB_PAGE_SLOTS 136
+
+/* Gives SQLite's page cache one piece of huge-page memory (imp_huge), once per process and
+ * kept for its life: touched a 4 KiB page at a time, the cache cost an import of 400,000
+ * blocks 2,000 page faults. Refused, like MEMSTATUS, once SQLite is initialized; pages
+ * beyond it come from malloc as before. */
+static void imp_db_page_memory(void)
+{
+    static void *slots;
+    if (slots)
+        return;
+    slots = imp_calloc_big(IMP_DB_PAGE_SLOTS, IMP_DB_PAGE_SLOT);
+    if (slots && sqlite3_config(SQLITE_CONFIG_PAGECACHE, slots, IMP_DB_PAGE_SLOT,
+                                IMP_DB_PAGE_SLOTS) != SQLITE_OK) {
+        free(slots);
+        slots = NULL;
+    }
+}
+
 int imp_db_create(const char *path, int threads, imp_db_t **out, char *msg, size_t msg_len)
 {
     imp_db_t *db = calloc(1, sizeof *db);
@@ -124,6 +146,7 @@ int imp_db_create(const char *path, int threads, imp_db_t **out, char *msg, size
     /* No memory statistics: they take a mutex on every allocation. Refused (harmless)
      * when SQLite was already initialized by another part of the program. */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    imp_db_page_memory();
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &db->sql, flags, NULL) ? IMP_EDB : 0;
     if (rc)

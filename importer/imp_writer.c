@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imp_array.h"
 #include "imp_clock.h"
 #include "imp_error.h"
 #include "imp_writer.h"
@@ -27,6 +28,7 @@ struct imp_writer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
+    imp_batch_t *batches; /* IMP_BATCHES of them, in one piece of huge-page memory */
     imp_batch_t *free_list[IMP_BATCHES];
     int nfree;
     imp_batch_t *queued, *filling;
@@ -89,21 +91,16 @@ int imp_writer_start(imp_writer_t **out, imp_apply_fn fn, void *ctx)
     if (!w)
         return IMP_ENOMEM;
     w->fn = fn, w->ctx = ctx;
-    for (int i = 0; i < IMP_BATCHES; i++)
-        if ((w->free_list[w->nfree] = calloc(1, sizeof(imp_batch_t))))
-            w->nfree++;
-    if (w->nfree < 2) {
-        while (w->nfree)
-            free(w->free_list[--w->nfree]);
+    /* 8 MiB that every import fills: in 4 KiB pages, 2,000 page faults. */
+    if (!(w->batches = imp_calloc_big(IMP_BATCHES, sizeof(imp_batch_t))))
         return free(w), IMP_ENOMEM;
-    }
+    for (int i = 0; i < IMP_BATCHES; i++)
+        w->free_list[w->nfree++] = &w->batches[i];
     w->filling = w->free_list[--w->nfree];
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, NULL);
     if (pthread_create(&w->thread, NULL, imp_writer_main, w)) {
-        free(w->filling);
-        while (w->nfree)
-            free(w->free_list[--w->nfree]);
+        free(w->batches);
         return free(w), IMP_ENOMEM;
     }
     *out = w;
@@ -177,12 +174,9 @@ int imp_writer_stop(imp_writer_t *w, double *busy_s, double *wait_s)
         *busy_s = w->busy_s;
     if (wait_s)
         *wait_s = w->wait_s;
-    free(w->filling ? w->filling->text : NULL);
-    free(w->filling);
-    while (w->nfree) {
-        free(w->free_list[--w->nfree]->text);
-        free(w->free_list[w->nfree]);
-    }
+    for (int i = 0; i < IMP_BATCHES; i++)
+        free(w->batches[i].text);
+    free(w->batches);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->changed);
     free(w);
