@@ -717,18 +717,21 @@ static int imp_derive_load(imp_derive_t *d)
         rc = imp_groups_direct(&d->totals, d->nstacks);
     if (!rc)
         rc = imp_groups_direct(&d->peak, d->nstacks);
-    if (!rc)
-        rc = imp_site_keys_load(&d->sites, d->db, d->nstacks);
+    if (!rc && d->sites.nstacks != d->nstacks)
+        rc = IMP_EDB; /* imp_stack_sites wrote a row per stack of the store: never */
     if (!rc)
         imp_load_reps(d);
     return rc;
 }
 
-int imp_derive_blocks(imp_db_t *db, imp_spool_t *spool, imp_timeline_t *timeline)
+int imp_derive_blocks(imp_db_t *db, imp_spool_t *spool, imp_timeline_t *timeline,
+                      imp_site_keys_t *sites)
 {
     imp_derive_t d;
     memset(&d, 0, sizeof d);
     d.db = db;
+    d.sites = *sites;
+    memset(sites, 0, sizeof *sites);
     d.totals.nv = T_COUNT;
     d.peak.nv = d.windows.nv = d.site_hist.nv = d.site_steps.nv = 2;
     d.pairs.nv = d.site_pairs.nv = 1;

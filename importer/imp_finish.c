@@ -67,7 +67,7 @@ static const char *imp_sql_text(int number)
 
 /* sql/55-derive.sql with its per-stack part computed on the stack tree: the text before
  * the part's mark, imp_stack_sites, the text after the part's end mark. */
-static int imp_derive(imp_db_t *db, imp_store_t *store)
+static int imp_derive(imp_db_t *db, imp_store_t *store, imp_site_keys_t *keys)
 {
     const char *text = imp_sql_text(IMP_SQL_DERIVE);
     const char *begin = text ? strstr(text, IMP_SQL_PER_STACK_BEGIN) : NULL;
@@ -80,7 +80,7 @@ static int imp_derive(imp_db_t *db, imp_store_t *store)
     int rc = imp_db_exec(db, before);
     free(before);
     if (!rc)
-        rc = imp_stack_sites(db, store);
+        rc = imp_stack_sites(db, store, keys);
     if (!rc)
         rc = imp_db_exec(db, end);
     return rc;
@@ -94,14 +94,17 @@ static int imp_post_load_files(imp_db_t *db, imp_store_t *store, imp_spool_t *sp
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_FORK_INHERITED + 1, IMP_SQL_DERIVE);
     double t0 = imp_clock_now_s();
+    imp_site_keys_t keys; /* stack_sites' rows, from the sites to the per-block pass */
+    memset(&keys, 0, sizeof keys);
     if (!rc)
-        rc = imp_derive(db, store);
+        rc = imp_derive(db, store, &keys);
     double t1 = imp_clock_now_s();
     times->sites = t1 - t0;
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE + 1, IMP_SQL_DERIVE_BLOCKS);
     if (!rc)
-        rc = imp_derive_blocks(db, spool, timeline);
+        rc = imp_derive_blocks(db, spool, timeline, &keys);
+    imp_site_keys_free(&keys);
     times->blocks = imp_clock_now_s() - t1;
     if (!rc)
         rc = imp_db_apply_files(db, IMP_SQL_DERIVE_BLOCKS + 1, IMP_SQL_LAST + 1);

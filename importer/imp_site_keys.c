@@ -110,24 +110,19 @@ static int64_t sk_text(imp_site_keys_t *k, const char *s)
     }
 }
 
-static int sk_load_row(void *ctx, const imp_value_t *c, int n)
+int imp_site_keys_add(imp_site_keys_t *k, int64_t id, const char *cls, const char *site,
+                      const char *loc, const char *module, const char *path)
 {
-    imp_site_keys_t *k = ctx;
-    (void)n;
-    int64_t id = c[0].i;
-    const char *s[5];
-    for (int i = 0; i < 5; i++)
-        s[i] = c[1 + i].type == IMP_V_TEXT ? c[1 + i].s : NULL;
     if (id < 1 || id > k->nstacks)
         return 0;
-    const char *site = s[1] ? s[1] : imp_no_stack;
-    uint32_t ki = sk_intern(k, s[0], site, s[2]);
+    site = site ? site : imp_no_stack;
+    uint32_t ki = sk_intern(k, cls, site, loc);
     if (!ki)
         return IMP_ENOMEM;
     imp_site_key_t *e = &k->keys[ki - 1];
     if (!e->rep) {
         int added;
-        uint64_t *rep = sk_slot(k, &k->by_rep, 0, NULL, site, s[2], &added);
+        uint64_t *rep = sk_slot(k, &k->by_rep, 0, NULL, site, loc, &added);
         if (!rep)
             return IMP_ENOMEM;
         if (added)
@@ -135,15 +130,15 @@ static int sk_load_row(void *ctx, const imp_value_t *c, int n)
         e = &k->keys[ki - 1];
         e->rep = added ? id : k->keys[*rep - 1].rep;
     }
-    int64_t module = sk_text(k, s[3]), path = sk_text(k, s[4]);
-    if (module < 0 || path < 0)
+    int64_t module_text = sk_text(k, module), path_text = sk_text(k, path);
+    if (module_text < 0 || path_text < 0)
         return IMP_ENOMEM;
     k->stack_site[id - 1] = ki;
-    k->stack_module[id - 1] = (uint32_t)module, k->stack_path[id - 1] = (uint32_t)path;
+    k->stack_module[id - 1] = (uint32_t)module_text, k->stack_path[id - 1] = (uint32_t)path_text;
     return 0;
 }
 
-int imp_site_keys_load(imp_site_keys_t *k, imp_db_t *db, int64_t nstacks)
+int imp_site_keys_init(imp_site_keys_t *k, int64_t nstacks)
 {
     memset(k, 0, sizeof *k);
     imp_hashmap_init(&k->by_key), imp_hashmap_init(&k->by_rep), imp_hashmap_init(&k->by_text);
@@ -151,12 +146,7 @@ int imp_site_keys_load(imp_site_keys_t *k, imp_db_t *db, int64_t nstacks)
     k->stack_site = imp_calloc_big((size_t)nstacks + 1, sizeof *k->stack_site);
     k->stack_module = imp_calloc_big((size_t)nstacks + 1, sizeof *k->stack_module);
     k->stack_path = imp_calloc_big((size_t)nstacks + 1, sizeof *k->stack_path);
-    if (!k->stack_site || !k->stack_module || !k->stack_path)
-        return IMP_ENOMEM;
-    return imp_db_scan(db,
-                       "SELECT stack_id, class, site, location, module, path FROM stack_sites"
-                       " ORDER BY stack_id",
-                       sk_load_row, k);
+    return k->stack_site && k->stack_module && k->stack_path ? 0 : IMP_ENOMEM;
 }
 
 void imp_site_keys_free(imp_site_keys_t *k)

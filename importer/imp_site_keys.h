@@ -4,8 +4,9 @@
  * millions of stacks and a handful of sites. The per-block derivation (imp_derive.c)
  * groups its per-site rows by (site, location), and site_totals groups stack_totals by
  * (class, site, location): in sql/56-derive-blocks.sql both are sorts of every stack by
- * text. Here each distinct key is interned once while stack_sites is read in stack order,
- * so a stack maps to its site by index and the sums are hash groups.
+ * text. Here each distinct key is interned once as imp_stack_sites.c writes stack_sites,
+ * in stack order (the rows are not read back), so a stack maps to its site by index and
+ * the sums are hash groups.
  */
 #ifndef IMP_SITE_KEYS_H
 #define IMP_SITE_KEYS_H
@@ -35,8 +36,13 @@ typedef struct imp_site_keys {
     uint32_t nostack;                      /* key index + 1 of ('unknown', '(no stack)', NULL) */
 } imp_site_keys_t;
 
-/* Reads stack_sites (stack ids 1..nstacks) into k. 0, or an IMP_* error. */
-int imp_site_keys_load(imp_site_keys_t *k, imp_db_t *db, int64_t nstacks);
+/* Empty keys for stack ids 1..nstacks. 0, or IMP_ENOMEM (free k either way). */
+int imp_site_keys_init(imp_site_keys_t *k, int64_t nstacks);
+
+/* Adds the stack_sites row of stack id (its class, site, location, module and path, NULL
+ * for NULL), in the order of stack ids. 0, or IMP_ENOMEM. */
+int imp_site_keys_add(imp_site_keys_t *k, int64_t id, const char *cls, const char *site,
+                      const char *loc, const char *module, const char *path);
 void imp_site_keys_free(imp_site_keys_t *k);
 
 /* The key index + 1 of stack_id (0: no stack): its row's, else the no-stack key. 0 only

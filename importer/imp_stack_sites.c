@@ -51,6 +51,7 @@ typedef struct imp_link {
 typedef struct imp_sites {
     imp_db_t *db;
     imp_store_t *s;
+    imp_site_keys_t *keys; /* each stack_sites row, as it is written */
     imp_kind_t *kinds;
     int64_t nkinds, capkinds;
     imp_kframe_t *frames; /* index = frame_id, 0 unused */
@@ -377,6 +378,9 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
                            imp_v_text(path)};
     if (!rc)
         rc = imp_db_run(st->db, imp_site_insert, row, 12);
+    if (!rc)
+        rc = imp_site_keys_add(st->keys, stack_id, class, site, location, u ? u->module : NULL,
+                               path);
     free(a_location);
     st->stack_chain[stack_id - 1] = leaf ? st->fset[leaf - 1] : 0;
     return rc;
@@ -494,12 +498,12 @@ static void imp_sites_free(imp_sites_t *st)
     imp_hashmap_free(&st->chain_next);
 }
 
-int imp_stack_sites(imp_db_t *db, imp_store_t *s)
+int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys)
 {
     imp_store_end_stacks(s);
     imp_sites_t st;
     memset(&st, 0, sizeof st);
-    st.db = db, st.s = s, st.nframes = s->nframes, st.path_frames = -1;
+    st.db = db, st.s = s, st.keys = keys, st.nframes = s->nframes, st.path_frames = -1;
     imp_hashmap_init(&st.chain_next);
     st.frames = calloc((size_t)s->nframes + 1, sizeof *st.frames);
     int rc = st.frames ? 0 : IMP_ENOMEM;
@@ -514,6 +518,8 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s)
         rc = imp_walk_nodes(&st);
     if (!rc && !(st.stack_chain = imp_calloc_big((size_t)s->nstacks + 1, sizeof *st.stack_chain)))
         rc = IMP_ENOMEM;
+    if (!rc)
+        rc = imp_site_keys_init(keys, (int64_t)s->nstacks);
     for (uint64_t id = 1; !rc && id <= s->nstacks; id++)
         rc = imp_write_stack(&st, (uint32_t)id);
     if (!rc)

@@ -4,11 +4,13 @@
 #define IMP_STACK_SITES_H
 
 #include "imp_db.h"
+#include "imp_site_keys.h"
 #include "imp_store.h"
 
 /* After the load, with temp.frame_kinds made by the first part of 55-derive.sql: fills
  * stack_sites and the function sets for every stack of s, the rows the file's per-stack
- * part would give. Frees the tree's lookup map (no stack is added after the load). */
-int imp_stack_sites(imp_db_t *db, imp_store_t *s);
+ * part would give, and keys with the stack_sites rows (imp_site_keys_init: the caller
+ * frees it). Frees the tree's lookup map (no stack is added after the load). */
+int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys);
 
 #endif
