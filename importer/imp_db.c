@@ -117,7 +117,10 @@ static int imp_db_prepare_inserts(imp_db_t *db, char *msg, size_t msg_len)
     return 0;
 }
 
-/* Pages of the cache (cache_size: 8 MiB of 64 KiB pages) with room for SQLite's header. */
+/* Pages of the cache (imp_load_pragmas' cache_size: 8 MiB of sql/00-pragmas.sql's 64 KiB
+ * pages), each with room for SQLite's header. The cache is configured before the first
+ * connection, so before the page size is known: a larger page size there would leave
+ * these slots unused (SQLite then takes every page from malloc), never break a load. */
 #define IMP_DB_PAGE_SLOT (65536 + 512)
 #define IMP_DB_PAGE_SLOTS 136
 
