@@ -18,25 +18,22 @@
 #include "imp_sql.h"
 #include "imp_writer.h"
 
-/* Rows of the bulk table (allocations) go in by IMP_DB_BATCH per statement: one
- * sqlite3_step for 32 rows instead of 32 was measured 1.45x faster here. Their values are
- * copied (text into short fixed slots), since callers' text is only borrowed. */
+/* Rows of the tables a load sends most rows to (blocks; the stack tree's nodes and its
+ * stacks: 9.4 M and 2 M rows for a program with 2 M distinct stacks) go in by
+ * IMP_DB_BATCH per statement: one sqlite3_step for 32 rows instead of 32 was measured
+ * 1.45x faster here. Their values are copied (text into short fixed slots), since callers'
+ * text is only borrowed. */
 #define IMP_DB_BATCH 32
-#define IMP_DB_BATCH_TABLE IMP_T_BLOCK
+#define IMP_DB_BATCHED 3
+static const enum imp_table imp_db_batched[IMP_DB_BATCHED] = {IMP_T_BLOCK, IMP_T_STACK_NODE,
+                                                              IMP_T_STACK};
 #define IMP_DB_TEXT_SLOT 32
 #define IMP_DB_RUN_CACHE 16
-
-typedef struct imp_db_pending {
-    int rows;
-    imp_value_t vals[IMP_DB_BATCH][IMP_MAX_COLUMNS];
-    char text[IMP_DB_BATCH][IMP_MAX_COLUMNS][IMP_DB_TEXT_SLOT];
-} imp_db_pending_t;
 
 struct imp_db {
     sqlite3 *sql;
     sqlite3_stmt *insert[IMP_T_COUNT];
-    sqlite3_stmt *insert_batch; /* IMP_DB_BATCH rows of IMP_DB_BATCH_TABLE */
-    imp_db_pending_t pending;
+    imp_db_rows_t *batched[IMP_DB_BATCHED]; /* the rows of imp_db_batched[b] */
     imp_writer_t *writer; /* applies the rows on a second thread during the load */
     double insert_s, wait_s;
     int in_load;
@@ -102,18 +99,17 @@ static int imp_db_prepare_inserts(imp_db_t *db, char *msg, size_t msg_len)
         if (sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->insert[t], NULL))
             return imp_db_fail(db, msg, msg_len, imp_table_descs[t].name);
     }
-    const int cols = imp_table_descs[IMP_DB_BATCH_TABLE].columns;
-    char sql[IMP_DB_BATCH * (2 * IMP_MAX_COLUMNS + 4) + 64];
-    int n = snprintf(sql, sizeof sql, "INSERT INTO %s VALUES",
-                     imp_table_descs[IMP_DB_BATCH_TABLE].name);
-    for (int r = 0; r < IMP_DB_BATCH; r++) {
-        n += snprintf(sql + n, sizeof sql - n, "%s(?", r ? "," : "");
-        for (int c = 1; c < cols; c++)
-            n += snprintf(sql + n, sizeof sql - n, ",?");
-        n += snprintf(sql + n, sizeof sql - n, ")");
+    for (int b = 0; b < IMP_DB_BATCHED; b++) {
+        enum imp_table t = imp_db_batched[b];
+        db->batched[b] = imp_db_rows_open(db, imp_table_descs[t].name, imp_table_descs[t].columns);
+        if (!db->batched[b] && sqlite3_errcode(db->sql) != SQLITE_OK)
+            return imp_db_fail(db, msg, msg_len, "batched insert");
+        if (!db->batched[b]) {
+            if (msg)
+                snprintf(msg, msg_len, "batched insert: out of memory");
+            return IMP_ENOMEM;
+        }
     }
-    if (sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->insert_batch, NULL))
-        return imp_db_fail(db, msg, msg_len, "batched insert");
     return 0;
 }
 
@@ -198,57 +194,23 @@ static int imp_db_insert_one(imp_db_t *db, enum imp_table t, const imp_value_t *
     return rc == SQLITE_DONE ? 0 : IMP_EDB;
 }
 
-/* Writes the pending rows of the batched table: all at once when the batch is full,
- * else one by one (at the end of the load). */
-static int imp_db_flush_pending(imp_db_t *db)
+static int imp_db_flush_all(imp_db_t *db)
 {
-    imp_db_pending_t *p = &db->pending;
-    const int cols = imp_table_descs[IMP_DB_BATCH_TABLE].columns;
     int rc = 0;
-    if (p->rows == IMP_DB_BATCH) {
-        for (int r = 0; r < IMP_DB_BATCH; r++)
-            for (int c = 0; c < cols; c++)
-                imp_db_bind(db->insert_batch, r * cols + c + 1, &p->vals[r][c]);
-        rc = sqlite3_step(db->insert_batch) == SQLITE_DONE ? 0 : IMP_EDB;
-        sqlite3_reset(db->insert_batch);
-    } else {
-        for (int r = 0; r < p->rows && !rc; r++)
-            rc = imp_db_insert_one(db, IMP_DB_BATCH_TABLE, p->vals[r]);
+    for (int b = 0; b < IMP_DB_BATCHED; b++) {
+        rc = imp_db_rows_close(db->batched[b], rc);
+        db->batched[b] = NULL;
     }
-    p->rows = 0;
     return rc;
-}
-
-/* Copies a row of the batched table into the pending batch; text longer than a slot
- * (never, for function names) sends the batch and the row on at once. */
-static int imp_db_queue(imp_db_t *db, const imp_value_t *vals)
-{
-    imp_db_pending_t *p = &db->pending;
-    const int cols = imp_table_descs[IMP_DB_BATCH_TABLE].columns;
-    imp_value_t *row = p->vals[p->rows];
-    for (int c = 0; c < cols; c++) {
-        row[c] = vals[c];
-        if (vals[c].type != IMP_V_TEXT)
-            continue;
-        size_t len = vals[c].len >= 0 ? (size_t)vals[c].len : strlen(vals[c].s);
-        if (len >= IMP_DB_TEXT_SLOT) {
-            int rc = imp_db_flush_pending(db);
-            return rc ? rc : imp_db_insert_one(db, IMP_DB_BATCH_TABLE, vals);
-        }
-        memcpy(p->text[p->rows][c], vals[c].s, len);
-        p->text[p->rows][c][len] = 0;
-        row[c].s = p->text[p->rows][c];
-        row[c].len = (int32_t)len;
-    }
-    return ++p->rows == IMP_DB_BATCH ? imp_db_flush_pending(db) : 0;
 }
 
 /* Runs on the writer thread when there is one. */
 static int imp_db_insert(void *ctx, enum imp_table t, const imp_value_t *vals)
 {
     imp_db_t *db = ctx;
-    if (t == IMP_DB_BATCH_TABLE)
-        return imp_db_queue(db, vals);
+    for (int b = 0; b < IMP_DB_BATCHED; b++)
+        if (imp_db_batched[b] == t)
+            return imp_db_rows_add(db->batched[b], vals);
     return imp_db_insert_one(db, t, vals);
 }
 
@@ -269,12 +231,12 @@ int imp_db_put(imp_db_t *db, enum imp_table t, const imp_value_t *vals)
 static int imp_db_stop_writer(imp_db_t *db)
 {
     if (!db->writer)
-        return imp_db_flush_pending(db);
+        return imp_db_flush_all(db);
     double busy, wait;
     int rc = imp_writer_stop(db->writer, &busy, &wait);
     db->writer = NULL;
     db->insert_s += busy, db->wait_s += wait;
-    return rc ? rc : imp_db_flush_pending(db);
+    return rc ? rc : imp_db_flush_all(db);
 }
 
 int imp_db_end_load(imp_db_t *db)
@@ -286,8 +248,6 @@ int imp_db_end_load(imp_db_t *db)
         sqlite3_finalize(db->insert[t]);
         db->insert[t] = NULL;
     }
-    sqlite3_finalize(db->insert_batch);
-    db->insert_batch = NULL;
     if (sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL))
         return IMP_EDB;
     db->in_load = 0;
@@ -392,6 +352,109 @@ int imp_db_run(imp_db_t *db, const char *sql, const imp_value_t *vals, int n)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : IMP_EDB;
 }
 
+struct imp_db_rows {
+    imp_db_t *db;
+    sqlite3_stmt *batch, *one;
+    int ncols, nrows;
+    imp_value_t *vals;                 /* IMP_DB_BATCH rows */
+    char (*slots)[IMP_DB_TEXT_SLOT];   /* a text copy per value; longer ones malloc'ed */
+};
+
+/* "INSERT INTO table VALUES(?,...)" with rows rows of ncols values. */
+static sqlite3_stmt *imp_db_rows_stmt(imp_db_t *db, const char *table, int ncols, int rows)
+{
+    size_t cap = strlen(table) + 32 + (size_t)rows * ((size_t)ncols * 2 + 3);
+    char *sql = malloc(cap);
+    if (!sql)
+        return NULL;
+    size_t n = (size_t)snprintf(sql, cap, "INSERT INTO %s VALUES", table);
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < ncols; c++)
+            n += (size_t)snprintf(sql + n, cap - n, "%s%s%s", c ? "," : r ? ",(" : "(", "?",
+                                  c == ncols - 1 ? ")" : "");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    free(sql);
+    return st;
+}
+
+imp_db_rows_t *imp_db_rows_open(imp_db_t *db, const char *table, int ncols)
+{
+    imp_db_rows_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->db = db, r->ncols = ncols;
+    r->vals = calloc((size_t)IMP_DB_BATCH * (size_t)ncols, sizeof *r->vals);
+    r->slots = calloc((size_t)IMP_DB_BATCH * (size_t)ncols, sizeof *r->slots);
+    r->batch = imp_db_rows_stmt(db, table, ncols, IMP_DB_BATCH);
+    r->one = imp_db_rows_stmt(db, table, ncols, 1);
+    if (!r->vals || !r->slots || !r->batch || !r->one) {
+        imp_db_rows_close(r, IMP_EDB);
+        return NULL;
+    }
+    return r;
+}
+
+static void imp_db_rows_drop_text(imp_db_rows_t *r)
+{
+    for (int i = 0; i < r->nrows * r->ncols; i++)
+        if (r->vals[i].type == IMP_V_TEXT && r->vals[i].s != r->slots[i])
+            free((char *)r->vals[i].s);
+    r->nrows = 0;
+}
+
+/* The rows held: all at once when the batch is full, else one by one (the last ones). */
+static int imp_db_rows_send(imp_db_rows_t *r)
+{
+    int full = r->nrows == IMP_DB_BATCH, rc = 0;
+    sqlite3_stmt *st = full ? r->batch : r->one;
+    for (int row = 0; !rc && row < r->nrows; row++) {
+        for (int c = 0; c < r->ncols; c++)
+            imp_db_bind(st, (full ? row * r->ncols : 0) + c + 1, &r->vals[row * r->ncols + c]);
+        if (full && row < r->nrows - 1)
+            continue;
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : IMP_EDB;
+        sqlite3_reset(st);
+    }
+    imp_db_rows_drop_text(r);
+    return rc;
+}
+
+int imp_db_rows_add(imp_db_rows_t *r, const imp_value_t *vals)
+{
+    int at = r->nrows++ * r->ncols;
+    imp_value_t *to = &r->vals[at];
+    for (int c = 0; c < r->ncols; c++)
+        to[c] = vals[c].type == IMP_V_TEXT ? imp_v_null() : vals[c];
+    for (int c = 0; c < r->ncols; c++) {
+        if (vals[c].type != IMP_V_TEXT)
+            continue;
+        size_t len = vals[c].len >= 0 ? (size_t)vals[c].len : strlen(vals[c].s);
+        char *copy = len < IMP_DB_TEXT_SLOT ? r->slots[at + c] : malloc(len + 1);
+        if (!copy)
+            return IMP_ENOMEM; /* the copies made are freed with the others */
+        memcpy(copy, vals[c].s, len);
+        copy[len] = '\0';
+        to[c] = vals[c], to[c].s = copy, to[c].len = (int32_t)len;
+    }
+    return r->nrows == IMP_DB_BATCH ? imp_db_rows_send(r) : 0;
+}
+
+int imp_db_rows_close(imp_db_rows_t *r, int rc)
+{
+    if (!r)
+        return rc ? rc : IMP_ENOMEM;
+    if (!rc && r->nrows)
+        rc = imp_db_rows_send(r);
+    imp_db_rows_drop_text(r);
+    sqlite3_finalize(r->batch), sqlite3_finalize(r->one);
+    free(r->vals), free(r->slots), free(r);
+    return rc;
+}
+
 static void imp_db_drop_cache(imp_db_t *db)
 {
     for (int i = 0; i < IMP_DB_RUN_CACHE; i++) {
@@ -408,7 +471,8 @@ void imp_db_close(imp_db_t *db)
     imp_db_stop_writer(db);
     for (int t = 0; t < IMP_T_COUNT; t++)
         sqlite3_finalize(db->insert[t]);
-    sqlite3_finalize(db->insert_batch);
+    for (int b = 0; b < IMP_DB_BATCHED; b++)
+        imp_db_rows_close(db->batched[b], IMP_EDB); /* an unfinished load: dropped */
     sqlite3_close(db->sql);
     free(db);
 }

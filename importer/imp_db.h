@@ -48,6 +48,16 @@ int imp_db_scan_int(imp_db_t *db, const char *sql, int64_t *out);
  * per distinct sql pointer (a few kept). */
 int imp_db_run(imp_db_t *db, const char *sql, const imp_value_t *vals, int n);
 
+/* After the load: the rows of one table, sent IMP_DB_BATCH (32) to a statement, as the
+ * load sends its bulk table (1.45 times faster than a statement per row). The values are
+ * copied. Opened with the table's name and column count; closed once, which sends the
+ * rows left (unless rc, an error already met, is not 0), frees the rows and returns rc
+ * or the first error. NULL rows (open failed) close to IMP_ENOMEM. */
+typedef struct imp_db_rows imp_db_rows_t;
+imp_db_rows_t *imp_db_rows_open(imp_db_t *db, const char *table, int ncols);
+int imp_db_rows_add(imp_db_rows_t *r, const imp_value_t *vals);
+int imp_db_rows_close(imp_db_rows_t *r, int rc);
+
 /* Closes the database (rolling back an unfinished load). */
 void imp_db_close(imp_db_t *db);
 

@@ -482,14 +482,13 @@ static void imp_fix_unstacked(imp_derive_t *d, int64_t *extra)
 
 static int imp_write_totals(imp_derive_t *d)
 {
-    static const char ins[] = "INSERT INTO stack_totals VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                              "?,?,?,?,?,?,?)";
     static const char upd[] =
         "UPDATE process_info SET sampled = ?, unstacked_rows = ? WHERE process_id = ?";
     int64_t *extra = calloc((size_t)d->nprocs + 1, sizeof *extra);
     int64_t *sampled = calloc((size_t)d->nprocs + 1, sizeof *sampled);
     int64_t *unstacked = calloc((size_t)d->nprocs + 1, sizeof *unstacked);
-    int rc = extra && sampled && unstacked ? 0 : IMP_ENOMEM;
+    imp_db_rows_t *rows = imp_db_rows_open(d->db, "stack_totals", 2 + T_COUNT);
+    int rc = extra && sampled && unstacked && rows ? 0 : IMP_ENOMEM;
     if (!rc)
         imp_fix_unstacked(d, extra);
     for (uint64_t i = 0; !rc && i < d->totals.n; i++) {
@@ -497,12 +496,13 @@ static int imp_write_totals(imp_derive_t *d)
         imp_value_t row[2 + T_COUNT] = {imp_v_int(k[0]), imp_v_id(k[1])};
         for (int c = 0; c < T_COUNT; c++)
             row[2 + c] = imp_v_opt(v[c]);
-        rc = imp_db_run(d->db, ins, row, 2 + T_COUNT);
+        rc = imp_db_rows_add(rows, row);
         if (k[1] && v[T_BLOCKS] > v[T_ROWS])
             sampled[k[0] - 1] = 1;
         if (!k[1])
             unstacked[k[0] - 1] += v[T_ROWS];
     }
+    rc = imp_db_rows_close(rows, rc);
     for (int64_t p = 0; !rc && p < d->nprocs; p++) {
         imp_value_t row[3] = {imp_v_int(sampled[p]), imp_v_int(unstacked[p]), imp_v_int(p + 1)};
         rc = imp_db_run(d->db, upd, row, 3);
@@ -514,14 +514,14 @@ static int imp_write_totals(imp_derive_t *d)
 /* peak_stacks: (process, stack or NULL, blocks, bytes). */
 static int imp_write_peak(imp_derive_t *d)
 {
-    static const char sql[] = "INSERT INTO peak_stacks VALUES(?,?,?,?)";
-    int rc = 0;
+    imp_db_rows_t *rows = imp_db_rows_open(d->db, "peak_stacks", 4);
+    int rc = rows ? 0 : IMP_ENOMEM;
     for (uint64_t i = 0; !rc && i < d->peak.n; i++) {
         int64_t *k = d->peak.keys + 4 * i, *v = d->peak.vals + 2 * i;
         imp_value_t row[4] = {imp_v_int(k[0]), imp_v_id(k[1]), imp_v_int(v[0]), imp_v_int(v[1])};
-        rc = imp_db_run(d->db, sql, row, 4);
+        rc = imp_db_rows_add(rows, row);
     }
-    return rc;
+    return imp_db_rows_close(rows, rc);
 }
 
 /* site_steps (histograms 0) or site_histograms rows from their groups. */

@@ -138,6 +138,15 @@ int imp_site_keys_add(imp_site_keys_t *k, int64_t id, const char *cls, const cha
     return 0;
 }
 
+void imp_site_keys_copy(imp_site_keys_t *k, int64_t id, int64_t from)
+{
+    if (id < 1 || id > k->nstacks || from < 1 || from > k->nstacks)
+        return;
+    k->stack_site[id - 1] = k->stack_site[from - 1];
+    k->stack_module[id - 1] = k->stack_module[from - 1];
+    k->stack_path[id - 1] = k->stack_path[from - 1];
+}
+
 int imp_site_keys_init(imp_site_keys_t *k, int64_t nstacks)
 {
     memset(k, 0, sizeof *k);

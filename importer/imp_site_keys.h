@@ -40,9 +40,12 @@ typedef struct imp_site_keys {
 int imp_site_keys_init(imp_site_keys_t *k, int64_t nstacks);
 
 /* Adds the stack_sites row of stack id (its class, site, location, module and path, NULL
- * for NULL), in the order of stack ids. 0, or IMP_ENOMEM. */
+ * for NULL), in the order of stack ids (imp_site_keys_copy for a stack whose row an
+ * earlier stack has). 0, or IMP_ENOMEM. */
 int imp_site_keys_add(imp_site_keys_t *k, int64_t id, const char *cls, const char *site,
                       const char *loc, const char *module, const char *path);
+/* Gives stack id the key, module and path of stack from (added before, same row). */
+void imp_site_keys_copy(imp_site_keys_t *k, int64_t id, int64_t from);
 void imp_site_keys_free(imp_site_keys_t *k);
 
 /* The key index + 1 of stack_id (0: no stack): its row's, else the no-stack key. 0 only

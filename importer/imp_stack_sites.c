@@ -13,7 +13,10 @@
  * and nothing is copied per node. The per-frame facts (labels, the site_rules matches)
  * come from temp.frame_kinds, made by the file's first part. The ids are the file's too:
  * function_id the rank of the label's bytes, set_id the rank of the set's JSON text (from
- * the last), so the tables themselves, not only the view, are the reference's rows.
+ * the last), site_label_id the order of a row's first stack, so the tables themselves, not
+ * only the views, are the reference's rows. A stack's site row is made once per distinct
+ * source (the frames' rows it comes from and its path): most stacks only refer to a row
+ * made before.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +51,21 @@ typedef struct imp_link {
     uint32_t up, label;
 } imp_link_t;
 
+/* What a stack's site_labels row is made of: its first row of each kind (index into
+ * kinds, -1: none), the user row's position, whether that row is the site, and the path
+ * (text index + 1, 0: NULL). Stacks with equal sources have equal rows. */
+typedef struct imp_label_src {
+    int64_t u, o, a, f, upos;
+    uint32_t is_user, path, label;
+} imp_label_src_t;
+
+/* A site_labels row: its columns laid end to end (imp_row_text) and its first stack. */
+typedef struct imp_label_row {
+    char *text;
+    size_t len;
+    uint32_t first;
+} imp_label_row_t;
+
 typedef struct imp_sites {
     imp_db_t *db;
     imp_store_t *s;
@@ -75,6 +93,17 @@ typedef struct imp_sites {
     int64_t path_frames; /* -1: no limit */
     char *path;
     size_t cappath;
+    /* site_labels: the rows (index = site_label_id - 1) and the sources seen, each once */
+    imp_label_row_t *rows;
+    uint64_t nrows, caprows;
+    imp_label_src_t *srcs;
+    uint64_t nsrcs, capsrcs;
+    char **paths; /* index = path - 1 */
+    uint64_t npaths, cappaths;
+    imp_hashmap_t by_row, by_src, by_path; /* hashes -> index + 1, probed past mismatches */
+    char *text;                            /* the row being looked up */
+    size_t captext;
+    imp_db_rows_t *refs; /* stack_site_labels */
 } imp_sites_t;
 
 static char *imp_dup(const imp_value_t *v)
@@ -327,12 +356,178 @@ static int imp_path(imp_sites_t *st, uint32_t node, const char **out)
     return 0;
 }
 
-static const char imp_site_insert[] =
-    "INSERT INTO stack_sites VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-static const char imp_stack_set_insert[] = "INSERT INTO stack_function_sets VALUES(?, ?)";
+static const char imp_label_insert[] =
+    "INSERT INTO site_labels VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char imp_set_insert[] = "INSERT INTO function_sets VALUES(?, ?)";
-static const char imp_label_insert[] = "INSERT INTO function_labels VALUES(?, ?)";
+static const char imp_function_label_insert[] = "INSERT INTO function_labels VALUES(?, ?)";
 
+typedef int (*imp_same_fn)(const imp_sites_t *st, uint64_t index, const void *want);
+
+/* The slot of the entry of m whose hash is h and that same() takes for want (probing
+ * past others with that hash), or the new slot for it (*added). NULL when out of memory. */
+static uint64_t *imp_probe(const imp_sites_t *st, imp_hashmap_t *m, uint64_t h, imp_same_fn same,
+                           const void *want, int *added)
+{
+    for (uint64_t key = h | 1;; key = imp_hash64(key) | 1) {
+        uint64_t *slot = imp_hashmap_upsert(m, key, added);
+        if (!slot || *added || same(st, *slot - 1, want))
+            return slot;
+    }
+}
+
+static int imp_same_path(const imp_sites_t *st, uint64_t i, const void *want)
+{
+    return !strcmp(st->paths[i], want);
+}
+
+static int imp_same_src(const imp_sites_t *st, uint64_t i, const void *want)
+{
+    const imp_label_src_t *a = &st->srcs[i], *b = want;
+    return a->u == b->u && a->o == b->o && a->a == b->a && a->f == b->f && a->upos == b->upos &&
+           a->is_user == b->is_user && a->path == b->path;
+}
+
+static int imp_same_row(const imp_sites_t *st, uint64_t i, const void *want)
+{
+    const imp_label_row_t *r = &st->rows[i], *w = want;
+    return r->len == w->len && !memcmp(r->text, w->text, w->len);
+}
+
+/* The index + 1 of path among the paths (added when new), 0 for NULL, -1 when out of
+ * memory. */
+static int64_t imp_path_id(imp_sites_t *st, const char *path)
+{
+    if (!path)
+        return 0;
+    int added;
+    if (imp_grow((void **)&st->paths, &st->cappaths, st->npaths, sizeof *st->paths))
+        return -1;
+    uint64_t *slot = imp_probe(st, &st->by_path, imp_hash_bytes(IMP_FNV_OFFSET, path, strlen(path)),
+                               imp_same_path, path, &added);
+    if (!slot)
+        return -1;
+    if (added) {
+        if (!(st->paths[st->npaths] = strdup(path)))
+            return -1;
+        *slot = ++st->npaths;
+    }
+    return (int64_t)*slot;
+}
+
+static uint64_t imp_src_hash(const imp_label_src_t *k)
+{
+    uint64_t h = IMP_FNV_OFFSET;
+    const int64_t v[7] = {k->u, k->o, k->a, k->f, k->upos, k->is_user, k->path};
+    for (int i = 0; i < 7; i++)
+        h = imp_hash64(h ^ (uint64_t)v[i]);
+    return h;
+}
+
+/* Appends a column to st->text: 1 for NULL, else 2, the text and its NUL (a text holds
+ * no NUL, so two rows' texts are equal only when every column is). */
+static int imp_text_add(imp_sites_t *st, size_t *len, const imp_value_t *v)
+{
+    const char *t = v->type == IMP_V_TEXT ? v->s : NULL;
+    char digits[24];
+    if (v->type == IMP_V_INT)
+        snprintf(digits, sizeof digits, "%lld", (long long)v->i), t = digits;
+    size_t add = t ? strlen(t) + 2 : 1;
+    if (*len + add > st->captext) {
+        size_t c = (*len + add) * 2;
+        char *p = realloc(st->text, c);
+        if (!p)
+            return IMP_ENOMEM;
+        st->text = p, st->captext = c;
+    }
+    st->text[(*len)++] = t ? (char)(v->type == IMP_V_INT ? 3 : 2) : 1;
+    if (t)
+        memcpy(st->text + *len, t, add - 1), *len += add - 1;
+    return 0;
+}
+
+/* The site_labels id of row (its 12 columns, the first the stack's id, left out of the
+ * comparison): an earlier row with the same columns, or the row added as a new label. */
+static int imp_row_label(imp_sites_t *st, imp_value_t *row, uint32_t stack_id, uint32_t *label)
+{
+    size_t len = 0;
+    int rc = 0;
+    for (int i = 1; !rc && i < 12; i++)
+        rc = imp_text_add(st, &len, &row[i]);
+    if (!rc)
+        rc = imp_grow((void **)&st->rows, &st->caprows, st->nrows, sizeof *st->rows);
+    if (rc)
+        return rc;
+    imp_label_row_t want = {st->text, len, stack_id};
+    int added;
+    uint64_t *slot = imp_probe(st, &st->by_row, imp_hash_bytes(IMP_FNV_OFFSET, st->text, len),
+                               imp_same_row, &want, &added);
+    if (!slot)
+        return IMP_ENOMEM;
+    if (!added) {
+        *label = (uint32_t)*slot;
+        return 0;
+    }
+    if (!(want.text = malloc(len)))
+        return IMP_ENOMEM;
+    memcpy(want.text, st->text, len);
+    st->rows[st->nrows] = want;
+    *label = (uint32_t)(*slot = ++st->nrows);
+    row[0] = imp_v_int(*label);
+    return imp_db_run(st->db, imp_label_insert, row, 12);
+}
+
+/* The site_labels row of a stack whose source is new to the stack seen: its columns, as
+ * the reference computes them, found among the rows or added (then also to the keys). */
+static int imp_new_source(imp_sites_t *st, uint32_t stack_id, const imp_label_src_t *src,
+                          const char *path, uint32_t *label)
+{
+    const imp_kind_t *u = src->u >= 0 ? &st->kinds[src->u] : NULL;
+    const imp_kind_t *o = src->o >= 0 ? &st->kinds[src->o] : NULL;
+    const imp_kind_t *a = src->a >= 0 ? &st->kinds[src->a] : NULL;
+    const imp_kind_t *f = src->f >= 0 ? &st->kinds[src->f] : NULL;
+    /* alloc_*: the named row, each column falling back to the innermost row's. */
+    const char *a_label = a ? a->label : f ? f->label : NULL;
+    const char *a_file = a && a->file ? a->file : f ? f->file : NULL;
+    const char *a_module = a && a->module ? a->module : f ? f->module : NULL;
+    int a_has_line = (a && a->has_line) || (f && f->has_line);
+    int64_t a_line = a && a->has_line ? a->line : f ? f->line : 0;
+    /* Made here only when its file and line come from different rows. */
+    const imp_kind_t *whole = a && a->file && a->has_line ? a : !a ? f : NULL;
+    char *a_location = whole ? NULL : imp_location(a_file, a_has_line, a_line);
+    if (!whole && a_file && a_has_line && !a_location)
+        return IMP_ENOMEM;
+    const char *a_where = whole ? whole->location : a_location;
+    const char *site, *location, *class;
+    if (src->is_user)
+        site = u->label, location = u->location, class = "user";
+    else if (o)
+        site = o->label, location = o->location, class = "runtime";
+    else
+        site = a_label, location = a_where, class = "unknown";
+    imp_value_t row[12] = {imp_v_null(),
+                           imp_v_text(site),
+                           imp_v_text(location),
+                           imp_v_text(class),
+                           imp_v_text(u ? u->module : NULL),
+                           imp_v_text(u ? u->function : NULL),
+                           u ? imp_v_int(src->upos) : imp_v_null(),
+                           imp_v_text(a_label),
+                           imp_v_text(a ? a->function : NULL),
+                           imp_v_text(a_where),
+                           imp_v_text(a_module),
+                           imp_v_text(path)};
+    uint64_t before = st->nrows;
+    int rc = imp_row_label(st, row, stack_id, label);
+    if (!rc && st->nrows > before)
+        rc = imp_site_keys_add(st->keys, stack_id, class, site, location, u ? u->module : NULL,
+                               path);
+    free(a_location);
+    return rc;
+}
+
+/* Stacks that end on different nodes mostly share their source (a recursive program:
+ * millions of stacks, a handful of rows), so a row is made and compared once per source
+ * and each stack written as a reference to it. */
 static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
 {
     uint32_t leaf = st->s->stack_node[stack_id - 1], un, on, an, fn;
@@ -341,47 +536,41 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
     const imp_kind_t *o = imp_first(st, leaf, IMP_K_OWN, &ok, &on);
     const imp_kind_t *a = imp_first(st, leaf, IMP_K_NAMED, &ak, &an);
     const imp_kind_t *f = imp_first(st, leaf, IMP_K_ANY, &fk, &fn);
-    (void)ak, (void)fk, (void)an, (void)fn;
-    int is_user = u && (!o || ok > uk);
-    /* alloc_*: the named row, each column falling back to the innermost row's. */
-    const char *a_label = a ? a->label : f ? f->label : NULL;
-    const char *a_file = a && a->file ? a->file : f ? f->file : NULL;
-    const char *a_module = a && a->module ? a->module : f ? f->module : NULL;
-    int a_has_line = (a && a->has_line) || (f && f->has_line);
-    int64_t a_line = a && a->has_line ? a->line : f ? f->line : 0;
-    /* Made per stack only when its file and line come from different rows. */
-    const imp_kind_t *whole = a && a->file && a->has_line ? a : !a ? f : NULL;
-    char *a_location = whole ? NULL : imp_location(a_file, a_has_line, a_line);
-    if (!whole && a_file && a_has_line && !a_location)
-        return IMP_ENOMEM;
-    const char *a_where = whole ? whole->location : a_location;
-    const char *site, *location, *class;
-    if (is_user)
-        site = u->label, location = u->location, class = "user";
-    else if (o)
-        site = o->label, location = o->location, class = "runtime";
-    else
-        site = a_label, location = a_where, class = "unknown";
+    (void)ak, (void)fk, (void)an, (void)fn, (void)on;
     const char *path;
     int rc = imp_path(st, un, &path);
-    imp_value_t row[12] = {imp_v_int(stack_id),
-                           imp_v_text(site),
-                           imp_v_text(location),
-                           imp_v_text(class),
-                           imp_v_text(u ? u->module : NULL),
-                           imp_v_text(u ? u->function : NULL),
-                           u ? imp_v_int(uk / 4096) : imp_v_null(),
-                           imp_v_text(a_label),
-                           imp_v_text(a ? a->function : NULL),
-                           imp_v_text(a_where),
-                           imp_v_text(a_module),
-                           imp_v_text(path)};
+    int64_t path_id = rc ? 0 : imp_path_id(st, path);
+    if (!rc && path_id < 0)
+        rc = IMP_ENOMEM;
     if (!rc)
-        rc = imp_db_run(st->db, imp_site_insert, row, 12);
+        rc = imp_grow((void **)&st->srcs, &st->capsrcs, st->nsrcs, sizeof *st->srcs);
+    if (rc)
+        return rc;
+    imp_label_src_t src = {u ? u - st->kinds : -1,
+                           o ? o - st->kinds : -1,
+                           a ? a - st->kinds : -1,
+                           f ? f - st->kinds : -1,
+                           u ? uk / 4096 : -1,
+                           u && (!o || ok > uk),
+                           (uint32_t)path_id,
+                           0};
+    int added;
+    uint64_t *slot = imp_probe(st, &st->by_src, imp_src_hash(&src), imp_same_src, &src, &added);
+    if (!slot)
+        return IMP_ENOMEM;
+    if (added) {
+        *slot = ++st->nsrcs;
+        rc = imp_new_source(st, stack_id, &src, path, &src.label);
+        st->srcs[st->nsrcs - 1] = src;
+    } else {
+        src.label = st->srcs[*slot - 1].label;
+    }
+    uint32_t first = src.label ? st->rows[src.label - 1].first : stack_id;
+    if (!rc && first != stack_id)
+        imp_site_keys_copy(st->keys, stack_id, first);
+    imp_value_t ref[2] = {imp_v_int(stack_id), imp_v_int(src.label)};
     if (!rc)
-        rc = imp_site_keys_add(st->keys, stack_id, class, site, location, u ? u->module : NULL,
-                               path);
-    free(a_location);
+        rc = imp_db_rows_add(st->refs, ref);
     st->stack_chain[stack_id - 1] = leaf ? st->fset[leaf - 1] : 0;
     return rc;
 }
@@ -453,16 +642,18 @@ static int imp_rank_sets(imp_sites_t *st)
  * some stack has). */
 static int imp_write_sets(imp_sites_t *st)
 {
-    int rc = 0;
+    imp_db_rows_t *rows = imp_db_rows_open(st->db, "stack_function_sets", 2);
+    int rc = rows ? 0 : IMP_ENOMEM;
     for (uint64_t id = 1; !rc && id <= st->s->nstacks; id++) {
         uint32_t set = st->set_rank[st->stack_chain[id - 1]];
         imp_value_t fr[2] = {imp_v_int((int64_t)id), imp_v_int(set)};
         if (set)
-            rc = imp_db_run(st->db, imp_stack_set_insert, fr, 2);
+            rc = imp_db_rows_add(rows, fr);
     }
+    rc = imp_db_rows_close(rows, rc);
     for (uint32_t i = 0; !rc && i < st->nlabels; i++) {
         imp_value_t fr[2] = {imp_v_int((int64_t)i + 1), imp_v_text(st->labels[i])};
-        rc = imp_db_run(st->db, imp_label_insert, fr, 2);
+        rc = imp_db_run(st->db, imp_function_label_insert, fr, 2);
     }
     for (uint64_t i = 1; !rc && i <= st->nsets; i++) {
         imp_value_t fr[2] = {imp_v_int((int64_t)i), imp_v_text(st->set_json[st->by_rank[i]])};
@@ -494,8 +685,14 @@ static void imp_sites_free(imp_sites_t *st)
         free(st->set_json[i]);
     free(st->chains);
     free(st->set_rank), free(st->set_json), free(st->by_rank), free(st->stack_chain);
-    free(st->path);
+    free(st->path), free(st->text);
+    for (uint64_t i = 0; i < st->nrows; i++)
+        free(st->rows[i].text);
+    for (uint64_t i = 0; i < st->npaths; i++)
+        free(st->paths[i]);
+    free(st->rows), free(st->srcs), free(st->paths);
     imp_hashmap_free(&st->chain_next);
+    imp_hashmap_free(&st->by_row), imp_hashmap_free(&st->by_src), imp_hashmap_free(&st->by_path);
 }
 
 int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys)
@@ -505,6 +702,7 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys)
     memset(&st, 0, sizeof st);
     st.db = db, st.s = s, st.keys = keys, st.nframes = s->nframes, st.path_frames = -1;
     imp_hashmap_init(&st.chain_next);
+    imp_hashmap_init(&st.by_row), imp_hashmap_init(&st.by_src), imp_hashmap_init(&st.by_path);
     st.frames = calloc((size_t)s->nframes + 1, sizeof *st.frames);
     int rc = st.frames ? 0 : IMP_ENOMEM;
     if (!rc)
@@ -520,8 +718,12 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys)
         rc = IMP_ENOMEM;
     if (!rc)
         rc = imp_site_keys_init(keys, (int64_t)s->nstacks);
+    if (!rc && !(st.refs = imp_db_rows_open(db, "stack_site_labels", 2)))
+        rc = IMP_ENOMEM;
     for (uint64_t id = 1; !rc && id <= s->nstacks; id++)
         rc = imp_write_stack(&st, (uint32_t)id);
+    if (st.refs)
+        rc = imp_db_rows_close(st.refs, rc);
     if (!rc)
         rc = imp_rank_sets(&st);
     if (!rc)

@@ -1,11 +1,12 @@
 -- 55-derive.sql: derives, once after the load, what every analysis would otherwise
--- recompute per read: each stack's user frame (stack_sites, stack_functions),
--- per-process facts (process_info), realloc chains. 56-derive-blocks.sql derives the
--- per-block totals after it. Reads: the loaded tables, site_rules, analysis_params,
--- function_names. Writes those tables (emptied first). Re-run it after editing
--- site_rules:  sqlite3 trace.db < sql/55-derive.sql  (then 56-derive-blocks.sql, which
--- the hand-off sites and the sampled flag depend on).
-DELETE FROM stack_sites;
+-- recompute per read: each stack's user frame (site_labels and stack_site_labels, the
+-- stack_sites view; stack_functions), per-process facts (process_info), realloc chains.
+-- 56-derive-blocks.sql derives the per-block totals after it. Reads: the loaded tables,
+-- site_rules, analysis_params, function_names. Writes those tables (emptied first).
+-- Re-run it after editing site_rules:  sqlite3 trace.db < sql/55-derive.sql  (then
+-- 56-derive-blocks.sql, which the hand-off sites and the sampled flag depend on).
+DELETE FROM stack_site_labels;
+DELETE FROM site_labels;
 DELETE FROM process_info;
 DELETE FROM realloc_chains;
 DELETE FROM stack_function_sets;
@@ -14,6 +15,8 @@ DELETE FROM function_labels;
 DROP TABLE IF EXISTS temp.frame_kinds;
 DROP TABLE IF EXISTS temp.frame_firsts;
 DROP TABLE IF EXISTS temp.stack_firsts;
+DROP TABLE IF EXISTS temp.stack_site_rows;
+DROP TABLE IF EXISTS temp.stack_site_firsts;
 
 -- Every (frame, inlined function) with a label, whether it is the user's code (code in
 -- no known module counts as the user's: nothing says it is the runtime's), and
@@ -80,7 +83,7 @@ SELECT sf.stack_id,
 FROM stack_frames sf JOIN frame_firsts ff ON ff.frame_id = sf.frame_id
 GROUP BY sf.stack_id;
 
-INSERT INTO stack_sites
+CREATE TEMP TABLE stack_site_rows AS
 WITH n AS (SELECT (SELECT value FROM analysis_params WHERE name = 'path_frames') AS n),
 r AS (
   SELECT sx.stack_id, sx.uk, sx.ok, sx.ak, sx.fk,
@@ -105,18 +108,39 @@ j AS (
   LEFT JOIN frame_kinds fr ON fr.frame_id = r.ff AND fr.inline_depth = r.fk % 4096
 )
 SELECT j.stack_id,
-       CASE WHEN j.is_user THEN j.u_label ELSE coalesce(j.o_label, j.a_label) END,
+       CASE WHEN j.is_user THEN j.u_label ELSE coalesce(j.o_label, j.a_label) END AS site,
        CASE WHEN j.is_user THEN j.u_file || ':' || j.u_line
             WHEN j.o_label IS NOT NULL THEN j.o_file || ':' || j.o_line
-            ELSE j.a_file || ':' || j.a_line END,
-       CASE WHEN j.is_user THEN 'user' WHEN j.o_label IS NOT NULL THEN 'runtime' ELSE 'unknown' END,
-       j.u_module, j.u_function, j.u_position, j.a_label, j.a_function,
-       j.a_file || ':' || j.a_line, j.a_module,
+            ELSE j.a_file || ':' || j.a_line END AS location,
+       CASE WHEN j.is_user THEN 'user' WHEN j.o_label IS NOT NULL THEN 'runtime' ELSE 'unknown' END
+         AS class,
+       j.u_module AS module, j.u_function AS user_function, j.u_position AS user_position,
+       j.a_label AS alloc_site, j.a_function AS alloc_function,
+       j.a_file || ':' || j.a_line AS alloc_location, j.a_module AS alloc_module,
        (SELECT group_concat(label, ' < ') FROM
           (SELECT fk.label FROM stack_frames x JOIN frame_kinds fk ON fk.frame_id = x.frame_id
            WHERE x.stack_id = j.stack_id AND x.position >= j.u_position AND fk.is_user
-           ORDER BY x.position, fk.inline_depth LIMIT (SELECT n FROM n)))
+           ORDER BY x.position, fk.inline_depth LIMIT (SELECT n FROM n))) AS path
 FROM j;
+
+-- Each distinct row once (GROUP BY and PARTITION BY take NULLs as equal), numbered in
+-- the order of the first stack that has it; every stack refers to its row.
+CREATE TEMP TABLE stack_site_firsts AS
+SELECT stack_id, min(stack_id) OVER (PARTITION BY site, location, class, module,
+         user_function, user_position, alloc_site, alloc_function, alloc_location,
+         alloc_module, path) AS first
+FROM temp.stack_site_rows;
+INSERT INTO stack_site_labels
+SELECT stack_id, dense_rank() OVER (ORDER BY first) FROM temp.stack_site_firsts;
+INSERT INTO site_labels
+SELECT l.site_label_id, r.site, r.location, r.class, r.module, r.user_function,
+       r.user_position, r.alloc_site, r.alloc_function, r.alloc_location, r.alloc_module,
+       r.path
+FROM temp.stack_site_firsts f JOIN temp.stack_site_rows r ON r.stack_id = f.stack_id
+JOIN stack_site_labels l ON l.stack_id = f.stack_id
+WHERE f.first = f.stack_id ORDER BY l.site_label_id;
+DROP TABLE temp.stack_site_firsts;
+DROP TABLE temp.stack_site_rows;
 
 -- Each stack's set of user function labels; stacks with equal sets share a set_id. The
 -- ids are ranks (a label's bytes, a set's JSON text), so the importer's tables are these.

@@ -1,7 +1,7 @@
 -- 56-derive-blocks.sql: the per-block totals the analyses read: stack_totals,
 -- peak_stacks, thread_pairs, bursts, site_steps, site_histograms, cross_stacks, and from
 -- stack_totals site_totals. Reads: allocations, process_info, process_stats,
--- stack_sites, analysis_params. Writes those tables (emptied first). `mtdb import`
+-- site_labels, analysis_params. Writes those tables (emptied first). `mtdb import`
 -- computes the same rows in one pass over the blocks (importer/imp_derive.c: SQLite sorts
 -- every GROUP BY, minutes at 10 M blocks); a user re-runs it after changing analysis_params:
 --   sqlite3 trace.db < sql/56-derive-blocks.sql
@@ -101,8 +101,10 @@ WITH b AS (
          sf.site || coalesce(' (' || substr(sf.location, length(rtrim(sf.location,
                 replace(sf.location, '/', ''))) + 1) || ')', '') AS free_site
   FROM freed f
-  LEFT JOIN stack_sites sa ON sa.stack_id = f.stack_id
-  LEFT JOIN stack_sites sf ON sf.stack_id = f.free_stack_id
+  LEFT JOIN stack_site_labels sal ON sal.stack_id = f.stack_id
+  LEFT JOIN site_labels sa ON sa.site_label_id = sal.site_label_id
+  LEFT JOIN stack_site_labels sfl ON sfl.stack_id = f.free_stack_id
+  LEFT JOIN site_labels sf ON sf.site_label_id = sfl.site_label_id
   WHERE f.free_thread_id <> f.thread_id
 ), r AS (
   SELECT *, row_number() OVER w AS rank, count(*) OVER w2 AS n
@@ -153,7 +155,8 @@ SELECT e.process_id, coalesce(ss.site, '(no stack)'), ss.location,
        max(0, min(CAST((e.ts - s.t0_ns) * 1.0 * p.n / s.len AS INTEGER), p.n - 1)) AS step,
        sum(e.db), sum(e.dn)
 FROM e JOIN span s ON s.process_id = e.process_id
-LEFT JOIN stack_sites ss ON ss.stack_id = e.stack_id, p
+LEFT JOIN stack_site_labels ssl ON ssl.stack_id = e.stack_id
+LEFT JOIN site_labels ss ON ss.site_label_id = ssl.site_label_id, p
 WHERE e.ts < s.until OR s.until IS NULL
 GROUP BY e.process_id, 2, ss.location, step;
 
@@ -163,14 +166,16 @@ SELECT a.process_id, coalesce(ss.site, '(no stack)'), ss.location, 'lifetime',
        CASE WHEN a.free_ns - a.alloc_ns < 1000 THEN -1
             ELSE CAST(log2((a.free_ns - a.alloc_ns) / 1000.0) AS INTEGER) END AS bucket,
        sum(a.weight), sum(a.size_bytes * a.weight)
-FROM allocations a LEFT JOIN stack_sites ss ON ss.stack_id = a.stack_id
+FROM allocations a LEFT JOIN stack_site_labels ssl ON ssl.stack_id = a.stack_id
+LEFT JOIN site_labels ss ON ss.site_label_id = ssl.site_label_id
 WHERE a.free_ns IS NOT NULL
 GROUP BY a.process_id, 2, ss.location, bucket;
 INSERT INTO site_histograms
 SELECT a.process_id, coalesce(ss.site, '(no stack)'), ss.location, 'size',
        CASE WHEN a.size_bytes = 0 THEN -1 ELSE CAST(log2(a.size_bytes) AS INTEGER) END AS bucket,
        sum(a.weight), sum(a.size_bytes * a.weight)
-FROM allocations a LEFT JOIN stack_sites ss ON ss.stack_id = a.stack_id
+FROM allocations a LEFT JOIN stack_site_labels ssl ON ssl.stack_id = a.stack_id
+LEFT JOIN site_labels ss ON ss.site_label_id = ssl.site_label_id
 GROUP BY a.process_id, 2, ss.location, bucket;
 
 INSERT INTO cross_stacks
@@ -196,5 +201,6 @@ SELECT g.process_id, coalesce(ss.class, 'unknown') AS class,
        min(g.first_ns) AS first_ns, max(g.last_ns) AS last_ns,
        CASE coalesce(ss.class, 'unknown') WHEN 'user' THEN 0 WHEN 'runtime' THEN 1 ELSE 2 END
          AS class_order
-FROM stack_totals g LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
+FROM stack_totals g LEFT JOIN stack_site_labels ssl ON ssl.stack_id = g.stack_id
+LEFT JOIN site_labels ss ON ss.site_label_id = ssl.site_label_id
 GROUP BY g.process_id, 2, 3, ss.location;

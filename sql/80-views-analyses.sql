@@ -36,7 +36,8 @@ SELECT a.block_id, a.process_id, a.thread_id, a.free_thread_id, a.stack_id,
          AS freed_at_exit
 FROM allocations a
 JOIN process_info pi ON pi.process_id = a.process_id
-LEFT JOIN stack_sites ss ON ss.stack_id = a.stack_id;
+LEFT JOIN stack_site_labels ssl ON ssl.stack_id = a.stack_id
+LEFT JOIN site_labels ss ON ss.site_label_id = ssl.site_label_id;
 
 -- leaks: live at exit by user site (kind 'live_at_exit'), and live when exit began but
 -- freed by exit handlers or static destructors (kind 'freed_at_exit'). Exact rows.
@@ -63,7 +64,8 @@ SELECT a.process_id, a.block_id, coalesce(ss.class, 'unknown') AS class,
        round((a.alloc_ns - pi.t0_ns) / 1e9, 6) AS alloc_s, a.thread_id, a.weight
 FROM allocations a
 JOIN process_info pi ON pi.process_id = a.process_id
-LEFT JOIN stack_sites ss ON ss.stack_id = a.stack_id
+LEFT JOIN stack_site_labels ssl ON ssl.stack_id = a.stack_id
+LEFT JOIN site_labels ss ON ss.site_label_id = ssl.site_label_id
 WHERE a.free_ns IS NULL;
 
 -- hotspots: allocations by user site (weighted calls and bytes).
@@ -141,7 +143,8 @@ SELECT c.process_id, 'realloc_chain',
        printf('%d chains, longest %d reallocs, %d copies moved %d bytes; final size %d bytes',
               count(*), max(c.length) - 1, sum(c.moves), sum(c.bytes_moved), max(c.final_bytes)),
        CASE coalesce(ss.class, 'unknown') WHEN 'user' THEN 0 WHEN 'runtime' THEN 1 ELSE 2 END
-FROM realloc_chains c LEFT JOIN stack_sites ss ON ss.stack_id = c.stack_id
+FROM realloc_chains c LEFT JOIN stack_site_labels ssl ON ssl.stack_id = c.stack_id
+LEFT JOIN site_labels ss ON ss.site_label_id = ssl.site_label_id
 GROUP BY c.process_id, ss.site, ss.location
 HAVING max(c.length) >= 4
 UNION ALL
@@ -189,7 +192,8 @@ SELECT s.process_id, s.peak_live_bytes AS peak_bytes,
          AS class_order
 FROM process_stats s JOIN process_info pi ON pi.process_id = s.process_id
 JOIN peak_stacks g ON g.process_id = s.process_id
-LEFT JOIN stack_sites ss ON ss.stack_id = g.stack_id
+LEFT JOIN stack_site_labels ssl ON ssl.stack_id = g.stack_id
+LEFT JOIN site_labels ss ON ss.site_label_id = ssl.site_label_id
 GROUP BY s.process_id, 4, 5, ss.location;
 
 -- timeline: live bytes in timeline_steps equal steps (every step, also those without
@@ -348,7 +352,7 @@ WITH f AS (
          printf('%s grows all run long: cap it (an eviction policy) or free as you go', g.site),
          printf('live bytes grow %d bytes/s (r2 %.2f) to %d bytes', CAST(g.slope_bytes_per_s AS INTEGER),
                 g.r2, g.live_bytes_end)
-  FROM growth g JOIN stack_sites ss ON ss.site = g.site AND ss.location IS g.location
+  FROM growth g JOIN site_labels ss ON ss.site = g.site AND ss.location IS g.location
   WHERE g.trend = 'growing' AND ss.class = 'user'
   GROUP BY g.process_id, g.site, g.location
   UNION ALL

@@ -107,7 +107,7 @@ case_check() {
   grep -qx 'mtdb check: temporaries 4 exceeds --max-temporaries 3' out || fail "temporaries: $(cat out)"
   # the runtime's own blocks live at exit are no leak of the program's: not counted
   cp trace.db runtime.db
-  sqlite3 runtime.db "UPDATE stack_sites SET class = 'runtime' WHERE site = 'leak_it';
+  sqlite3 runtime.db "UPDATE site_labels SET class = 'runtime' WHERE site = 'leak_it';
     UPDATE site_totals SET class = 'runtime', class_order = 1 WHERE site = 'leak_it'"
   expect_status 0 check --max-leaked-bytes 0 runtime.db
   expect_status 1 check --max-leaked-bytes 0 trace.db
@@ -150,7 +150,7 @@ case_bad_database() {
   cp trace.db old.db
   sqlite3 old.db 'PRAGMA user_version = 1'
   expect_status 1 report old.db
-  grep -q 'old.db: schema version 1, this mtdb reads version 3: import the trace again' err ||
+  grep -q 'old.db: schema version 1, this mtdb reads version 4: import the trace again' err ||
     fail "old schema: $(cat err)"
   expect_status 1 report missing.db
   grep -q 'missing.db: no such database file' err || fail "missing: $(cat err)"
