@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imp_array.h"
 #include "imp_error.h"
 #include "imp_threads.h"
 
@@ -58,15 +59,8 @@ int imp_thread_set_stack(imp_thread_t *t, uint64_t local_id, int64_t stack_id)
 {
     if (!local_id || local_id > (1u << 28))
         return 0; /* ids come from the reader's count: never 0, never absurd */
-    if (local_id > t->capstacks) {
-        uint32_t cap = t->capstacks ? t->capstacks : 64;
-        while (cap < local_id)
-            cap *= 2;
-        int64_t *a = realloc(t->stacks, cap * sizeof *a);
-        if (!a)
-            return IMP_ENOMEM;
-        t->stacks = a, t->capstacks = cap;
-    }
+    if (imp_grow((void **)&t->stacks, &t->capstacks, local_id - 1, sizeof *t->stacks))
+        return IMP_ENOMEM;
     while (t->nstacks < local_id)
         t->stacks[t->nstacks++] = 0;
     t->stacks[local_id - 1] = stack_id;

@@ -84,7 +84,7 @@ typedef struct imp_thread {
     int ended_cleanly, seen_thread_record;
     const char *file;
     int64_t *stacks; /* local stack id - 1 -> global stack id */
-    uint32_t nstacks, capstacks;
+    uint64_t nstacks, capstacks;
     imp_stack_path_t stack_path; /* its previous stack's path in the tree */
     uint64_t counters[MTDB_COUNTER_COUNT];
     uint32_t counter_count;
