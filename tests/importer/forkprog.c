@@ -1,7 +1,9 @@
 /* forkprog.c: a parent and its fork child allocate through the same call sites, so the
  * same stacks belong to two processes (stack ids are shared by the whole import). Each
  * process keeps some blocks live at exit and frees the rest; the child makes a different
- * number of blocks, so the two processes' totals differ. Exits 0 when both did.
+ * number of blocks, so the two processes' totals differ. Before the fork it allocates
+ * twice on one line: two stacks (two return addresses) with one site row. Exits 0 when
+ * both processes did.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,14 @@ __attribute__((noinline)) static void churn(int n, int kept)
     }
 }
 
+/* clang-format off */
+__attribute__((noinline)) static void two_on_one_line(void)
+{
+    void *volatile a = malloc(16); void *volatile b = malloc(32);
+    free(a), free(b);
+}
+/* clang-format on */
+
 /* The child ends, the parent waits for it: after the shared call, in one place. */
 __attribute__((noinline)) static int finish(pid_t pid)
 {
@@ -37,6 +47,7 @@ __attribute__((noinline)) static int finish(pid_t pid)
 int main(void)
 {
     churn(10, 2);
+    two_on_one_line();
     pid_t pid = fork();
     if (pid < 0)
         return 1;

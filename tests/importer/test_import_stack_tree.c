@@ -222,7 +222,8 @@ START_TEST(sites_as_reference_symprog)
 }
 END_TEST
 
-/* The same stacks in two processes: each process has its own totals of each. */
+/* The same stacks in two processes: each process has its own totals of each; two stacks
+ * whose frames differ but whose site rows are alike share one row. */
 START_TEST(sites_as_reference_fork)
 {
     if (!*IMP_RECORDER_LIB)
@@ -234,6 +235,12 @@ START_TEST(sites_as_reference_fork)
              "SELECT count(*) FROM (SELECT stack_id FROM stack_totals WHERE stack_id IS NOT NULL"
              " GROUP BY stack_id HAVING count(DISTINCT process_id) = 2);",
              "1");
+    /* two mallocs on one line: two stacks, one site row */
+    ck_query(it_path(dir, "t.db"),
+             "SELECT count(DISTINCT stack_id), count(DISTINCT site_label_id)"
+             " FROM stack_site_labels JOIN site_labels USING (site_label_id)"
+             " WHERE site = 'two_on_one_line';",
+             "2|1");
     it_rm_rf(dir);
     free(dir);
     same_as_reference(args, "2", 0);
