@@ -59,7 +59,7 @@ typedef struct imp_label_src {
     uint32_t is_user, path, label;
 } imp_label_src_t;
 
-/* A site_labels row: its columns laid end to end (imp_row_text) and its first stack. */
+/* A site_labels row: its columns laid end to end (imp_text_add) and its first stack. */
 typedef struct imp_label_row {
     char *text;
     size_t len;
