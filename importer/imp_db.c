@@ -356,8 +356,8 @@ struct imp_db_rows {
     imp_db_t *db;
     sqlite3_stmt *batch, *one;
     int ncols, nrows;
-    imp_value_t *vals;                 /* IMP_DB_BATCH rows */
-    char (*slots)[IMP_DB_TEXT_SLOT];   /* a text copy per value; longer ones malloc'ed */
+    imp_value_t *vals;               /* IMP_DB_BATCH rows */
+    char (*slots)[IMP_DB_TEXT_SLOT]; /* a text copy per value; longer ones malloc'ed */
 };
 
 /* "INSERT INTO table VALUES(?,...)" with rows rows of ncols values. */
@@ -368,10 +368,12 @@ static sqlite3_stmt *imp_db_rows_stmt(imp_db_t *db, const char *table, int ncols
     if (!sql)
         return NULL;
     size_t n = (size_t)snprintf(sql, cap, "INSERT INTO %s VALUES", table);
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < ncols; c++)
-            n += (size_t)snprintf(sql + n, cap - n, "%s%s%s", c ? "," : r ? ",(" : "(", "?",
-                                  c == ncols - 1 ? ")" : "");
+    for (int r = 0; r < rows; r++) {
+        n += (size_t)snprintf(sql + n, cap - n, "%s(?", r ? "," : "");
+        for (int c = 1; c < ncols; c++)
+            n += (size_t)snprintf(sql + n, cap - n, ",?");
+        n += (size_t)snprintf(sql + n, cap - n, ")");
+    }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);

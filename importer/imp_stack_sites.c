@@ -546,14 +546,11 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
         rc = imp_grow((void **)&st->srcs, &st->capsrcs, st->nsrcs, sizeof *st->srcs);
     if (rc)
         return rc;
-    imp_label_src_t src = {u ? u - st->kinds : -1,
-                           o ? o - st->kinds : -1,
-                           a ? a - st->kinds : -1,
-                           f ? f - st->kinds : -1,
-                           u ? uk / 4096 : -1,
-                           u && (!o || ok > uk),
-                           (uint32_t)path_id,
-                           0};
+    imp_label_src_t src = {0};
+    src.u = u ? u - st->kinds : -1, src.o = o ? o - st->kinds : -1;
+    src.a = a ? a - st->kinds : -1, src.f = f ? f - st->kinds : -1;
+    src.upos = u ? uk / 4096 : -1, src.is_user = u && (!o || ok > uk);
+    src.path = (uint32_t)path_id;
     int added;
     uint64_t *slot = imp_probe(st, &st->by_src, imp_src_hash(&src), imp_same_src, &src, &added);
     if (!slot)

@@ -174,10 +174,12 @@ static void same_as_reference(const char *prog_and_args, const char *min_stacks,
              "  alloc_module, path FROM imp_site_labels)) = (SELECT count(*) FROM imp_site_labels),"
              " (SELECT count(DISTINCT site_label_id) FROM imp_stack_site_labels)"
              "  = (SELECT count(*) FROM imp_site_labels),"
-             " (SELECT max(site_label_id) FROM imp_site_labels) = (SELECT count(*) FROM imp_site_labels);",
+             " (SELECT max(site_label_id) FROM imp_site_labels)"
+             "  = (SELECT count(*) FROM imp_site_labels);",
              "1|0|1|0|1|1|1");
     if (shared) /* most stacks share their row with others */
-        ck_query(db, "SELECT 2 * (SELECT count(*) FROM site_labels) < (SELECT count(*) FROM stacks);",
+        ck_query(db,
+                 "SELECT 2 * (SELECT count(*) FROM site_labels) < (SELECT count(*) FROM stacks);",
                  "1");
     ck_query(db,
              "CREATE TABLE sql_sets AS SELECT * FROM stack_function_sets JOIN function_sets"
