@@ -72,3 +72,13 @@ uint64_t *imp_hashmap_upsert(imp_hashmap_t *m, uint64_t key, int *added)
     }
     return &m->vals[i];
 }
+
+uint64_t *imp_hashmap_probe(imp_hashmap_t *m, uint64_t h, imp_hashmap_same_fn same, const void *ctx,
+                            const void *want, int *added)
+{
+    for (uint64_t key = h | 1;; key = imp_hash64(key) | 1) {
+        uint64_t *slot = imp_hashmap_upsert(m, key, added);
+        if (!slot || *added || same(ctx, *slot, want))
+            return slot;
+    }
+}

@@ -1,7 +1,7 @@
 /* imp_hashmap.h: an open-addressing hash map from non-zero uint64 keys to uint64 values.
  *
  * Used for live blocks by address, frames by (module, offset), threads by number and
- * function sets. Entries are never removed (callers mark values instead), so probing
+ * function sets, and through imp_hashmap_probe for texts and rows by their hashes. Entries are never removed (callers mark values instead), so probing
  * needs no tombstones. Grows at 1/2 load; never shrinks.
  */
 #ifndef IMP_HASHMAP_H
@@ -26,6 +26,15 @@ uint64_t *imp_hashmap_find(const imp_hashmap_t *m, uint64_t key);
 /* Returns the value slot of key, inserting it with value 0 when absent (*added = 1).
  * NULL when out of memory. The slot is valid until the next insertion. */
 uint64_t *imp_hashmap_upsert(imp_hashmap_t *m, uint64_t key, int *added);
+
+/* For maps whose keys are hashes of something larger (texts, rows): the value slot of
+ * the entry whose hash is h and whose value same(ctx, value, want) takes for want,
+ * probing past other entries with that hash (the next key is a rehash), or the new slot
+ * for it (*added, value 0; the caller stores a non-zero value before the next probe).
+ * NULL when out of memory. */
+typedef int (*imp_hashmap_same_fn)(const void *ctx, uint64_t value, const void *want);
+uint64_t *imp_hashmap_probe(imp_hashmap_t *m, uint64_t h, imp_hashmap_same_fn same, const void *ctx,
+                            const void *want, int *added);
 
 /* FNV-1a of the len bytes at data, going on from h (IMP_FNV_OFFSET for the first). */
 #define IMP_FNV_OFFSET 0xcbf29ce484222325ULL

@@ -41,21 +41,27 @@ static char *sk_dup(const char *s, int *oom)
     return d;
 }
 
-/* The slot of the entry of map whose text matches (probing past other texts with the same
- * hash), or the new slot for it (*added). NULL when out of memory. */
+typedef struct sk_want {
+    int with_class;
+    const char *cls, *site, *loc;
+} sk_want_t;
+
+static int sk_same_key(const void *ctx, uint64_t key_number, const void *want)
+{
+    const imp_site_key_t *e = &((const imp_site_keys_t *)ctx)->keys[key_number - 1];
+    const sk_want_t *w = want;
+    return (!w->with_class || sk_same(e->class_name, w->cls)) && sk_same(e->site, w->site) &&
+           sk_same(e->location, w->loc);
+}
+
+/* The slot of the entry of map whose text matches, or the new slot for it (*added).
+ * NULL when out of memory. */
 static uint64_t *sk_slot(imp_site_keys_t *k, imp_hashmap_t *map, int with_class, const char *cls,
                          const char *site, const char *loc, int *added)
 {
     uint64_t h = sk_hash_text(sk_hash_text(sk_hash_text(IMP_FNV_OFFSET, cls), site), loc);
-    for (uint64_t key = h | 1;; key = imp_hash64(key) | 1) {
-        uint64_t *slot = imp_hashmap_upsert(map, key, added);
-        if (!slot || *added)
-            return slot;
-        const imp_site_key_t *e = &k->keys[*slot - 1];
-        if ((!with_class || sk_same(e->class_name, cls)) && sk_same(e->site, site) &&
-            sk_same(e->location, loc))
-            return slot;
-    }
+    sk_want_t want = {with_class, cls, site, loc};
+    return imp_hashmap_probe(map, h, sk_same_key, k, &want, added);
 }
 
 /* The index + 1 of key (cls, site, loc), made when new (rep 0, no module nor path). */
@@ -81,35 +87,6 @@ static uint32_t sk_intern(imp_site_keys_t *k, const char *cls, const char *site,
     return oom ? 0 : k->nkeys;
 }
 
-/* The index + 1 of text s among the texts, added when new; 0 for NULL, -1 when out of
- * memory. */
-static int64_t sk_text(imp_site_keys_t *k, const char *s)
-{
-    if (!s)
-        return 0;
-    for (uint64_t key = sk_hash_text(IMP_FNV_OFFSET, s) | 1;; key = imp_hash64(key) | 1) {
-        int added;
-        uint64_t *slot = imp_hashmap_upsert(&k->by_text, key, &added);
-        if (!slot)
-            return -1;
-        if (!added && strcmp(k->texts[*slot - 1], s))
-            continue;
-        if (!added)
-            return (int64_t)*slot;
-        if (k->ntexts == k->captexts) {
-            uint32_t cap = k->captexts ? k->captexts * 2 : 64;
-            char **texts = realloc(k->texts, cap * sizeof *texts);
-            if (!texts)
-                return -1;
-            k->texts = texts, k->captexts = cap;
-        }
-        if (!(k->texts[k->ntexts] = strdup(s)))
-            return -1;
-        *slot = ++k->ntexts;
-        return (int64_t)*slot;
-    }
-}
-
 int imp_site_keys_add(imp_site_keys_t *k, int64_t id, const char *cls, const char *site,
                       const char *loc, const char *module, const char *path)
 {
@@ -130,7 +107,8 @@ int imp_site_keys_add(imp_site_keys_t *k, int64_t id, const char *cls, const cha
         e = &k->keys[ki - 1];
         e->rep = added ? id : k->keys[*rep - 1].rep;
     }
-    int64_t module_text = sk_text(k, module), path_text = sk_text(k, path);
+    int64_t module_text = imp_texts_intern(&k->texts, module);
+    int64_t path_text = imp_texts_intern(&k->texts, path);
     if (module_text < 0 || path_text < 0)
         return IMP_ENOMEM;
     k->stack_site[id - 1] = ki;
@@ -150,7 +128,8 @@ void imp_site_keys_copy(imp_site_keys_t *k, int64_t id, int64_t from)
 int imp_site_keys_init(imp_site_keys_t *k, int64_t nstacks)
 {
     memset(k, 0, sizeof *k);
-    imp_hashmap_init(&k->by_key), imp_hashmap_init(&k->by_rep), imp_hashmap_init(&k->by_text);
+    imp_hashmap_init(&k->by_key), imp_hashmap_init(&k->by_rep);
+    imp_texts_init(&k->texts);
     k->nstacks = nstacks;
     k->stack_site = imp_calloc_big((size_t)nstacks + 1, sizeof *k->stack_site);
     k->stack_module = imp_calloc_big((size_t)nstacks + 1, sizeof *k->stack_module);
@@ -164,10 +143,9 @@ void imp_site_keys_free(imp_site_keys_t *k)
         imp_site_key_t *e = &k->keys[i];
         free(e->class_name), free(e->site), free(e->location);
     }
-    for (uint32_t i = 0; i < k->ntexts; i++)
-        free(k->texts[i]);
-    free(k->keys), free(k->texts), free(k->stack_site), free(k->stack_module), free(k->stack_path);
-    imp_hashmap_free(&k->by_key), imp_hashmap_free(&k->by_rep), imp_hashmap_free(&k->by_text);
+    free(k->keys), free(k->stack_site), free(k->stack_module), free(k->stack_path);
+    imp_hashmap_free(&k->by_key), imp_hashmap_free(&k->by_rep);
+    imp_texts_free(&k->texts);
     memset(k, 0, sizeof *k);
 }
 
@@ -192,7 +170,7 @@ typedef struct sk_group {
 /* Keeps in *cur the lower of the texts *cur and t (0, NULL, is never the lower). */
 static void sk_keep_lowest(const imp_site_keys_t *k, uint32_t *cur, uint32_t t)
 {
-    if (t && (!*cur || strcmp(k->texts[t - 1], k->texts[*cur - 1]) < 0))
+    if (t && (!*cur || strcmp(imp_texts_get(&k->texts, t), imp_texts_get(&k->texts, *cur)) < 0))
         *cur = t;
 }
 
@@ -235,8 +213,8 @@ static int sk_write_group(imp_db_t *db, const imp_site_keys_t *k, const sk_group
     row[n++] = imp_v_text(cls);
     row[n++] = imp_v_text(e->site);
     row[n++] = e->location ? imp_v_text(e->location) : imp_v_null();
-    row[n++] = g->module ? imp_v_text(k->texts[g->module - 1]) : imp_v_null();
-    row[n++] = g->path ? imp_v_text(k->texts[g->path - 1]) : imp_v_null();
+    row[n++] = g->module ? imp_v_text(imp_texts_get(&k->texts, g->module)) : imp_v_null();
+    row[n++] = g->path ? imp_v_text(imp_texts_get(&k->texts, g->path)) : imp_v_null();
     for (int c = 0; c < ncols && n < 27; c++)
         row[n++] = g->vals[c] == null_value ? imp_v_null() : imp_v_int(g->vals[c]);
     row[n++] = imp_v_int(!strcmp(cls, "user") ? 0 : !strcmp(cls, "runtime") ? 1 : 2);

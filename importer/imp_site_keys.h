@@ -15,6 +15,7 @@
 
 #include "imp_db.h"
 #include "imp_hashmap.h"
+#include "imp_texts.h"
 
 /* A (class, site, location), and the lowest stack id of the same (site, location) in any
  * class (the representative imp_derive.c groups by). */
@@ -25,15 +26,14 @@ typedef struct imp_site_key {
 
 typedef struct imp_site_keys {
     int64_t nstacks;
-    /* per stack (index stack_id - 1): key index + 1 (0: no row), module and path as text
-     * index + 1 (0: NULL) */
+    /* per stack (index stack_id - 1): key index + 1 (0: no row), module and path as their
+     * numbers in texts (0: NULL) */
     uint32_t *stack_site, *stack_module, *stack_path;
     imp_site_key_t *keys;
     uint32_t nkeys, capkeys;
-    char **texts; /* modules and paths, each once */
-    uint32_t ntexts, captexts;
-    imp_hashmap_t by_key, by_rep, by_text; /* text hashes -> key or text index + 1 */
-    uint32_t nostack;                      /* key index + 1 of ('unknown', '(no stack)', NULL) */
+    imp_texts_t texts;            /* modules and paths, each once */
+    imp_hashmap_t by_key, by_rep; /* text hashes -> key index + 1 */
+    uint32_t nostack;             /* key index + 1 of ('unknown', '(no stack)', NULL) */
 } imp_site_keys_t;
 
 /* Empty keys for stack ids 1..nstacks. 0, or IMP_ENOMEM (free k either way). */

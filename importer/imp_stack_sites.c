@@ -53,7 +53,7 @@ typedef struct imp_link {
 
 /* What a stack's site_labels row is made of: its first row of each kind (index into
  * kinds, -1: none), the user row's position, whether that row is the site, and the path
- * (text index + 1, 0: NULL). Stacks with equal sources have equal rows. */
+ * (its number in paths, 0: NULL). Stacks with equal sources have equal rows. */
 typedef struct imp_label_src {
     int64_t u, o, a, f, upos;
     uint32_t is_user, path, label;
@@ -98,10 +98,9 @@ typedef struct imp_sites {
     uint64_t nrows, caprows;
     imp_label_src_t *srcs;
     uint64_t nsrcs, capsrcs;
-    char **paths; /* index = path - 1 */
-    uint64_t npaths, cappaths;
-    imp_hashmap_t by_row, by_src, by_path; /* hashes -> index + 1, probed past mismatches */
-    char *text;                            /* the row being looked up */
+    imp_texts_t paths;
+    imp_hashmap_t by_row, by_src; /* hashes -> index + 1, probed past mismatches */
+    char *text;                   /* the row being looked up */
     size_t captext;
     imp_db_rows_t *refs; /* stack_site_labels */
 } imp_sites_t;
@@ -361,57 +360,17 @@ static const char imp_label_insert[] =
 static const char imp_set_insert[] = "INSERT INTO function_sets VALUES(?, ?)";
 static const char imp_function_label_insert[] = "INSERT INTO function_labels VALUES(?, ?)";
 
-typedef int (*imp_same_fn)(const imp_sites_t *st, uint64_t index, const void *want);
-
-/* The slot of the entry of m whose hash is h and that same() takes for want (probing
- * past others with that hash), or the new slot for it (*added). NULL when out of memory. */
-static uint64_t *imp_probe(const imp_sites_t *st, imp_hashmap_t *m, uint64_t h, imp_same_fn same,
-                           const void *want, int *added)
+static int imp_same_src(const void *ctx, uint64_t number, const void *want)
 {
-    for (uint64_t key = h | 1;; key = imp_hash64(key) | 1) {
-        uint64_t *slot = imp_hashmap_upsert(m, key, added);
-        if (!slot || *added || same(st, *slot - 1, want))
-            return slot;
-    }
-}
-
-static int imp_same_path(const imp_sites_t *st, uint64_t i, const void *want)
-{
-    return !strcmp(st->paths[i], want);
-}
-
-static int imp_same_src(const imp_sites_t *st, uint64_t i, const void *want)
-{
-    const imp_label_src_t *a = &st->srcs[i], *b = want;
+    const imp_label_src_t *a = &((const imp_sites_t *)ctx)->srcs[number - 1], *b = want;
     return a->u == b->u && a->o == b->o && a->a == b->a && a->f == b->f && a->upos == b->upos &&
            a->is_user == b->is_user && a->path == b->path;
 }
 
-static int imp_same_row(const imp_sites_t *st, uint64_t i, const void *want)
+static int imp_same_row(const void *ctx, uint64_t label, const void *want)
 {
-    const imp_label_row_t *r = &st->rows[i], *w = want;
+    const imp_label_row_t *r = &((const imp_sites_t *)ctx)->rows[label - 1], *w = want;
     return r->len == w->len && !memcmp(r->text, w->text, w->len);
-}
-
-/* The index + 1 of path among the paths (added when new), 0 for NULL, -1 when out of
- * memory. */
-static int64_t imp_path_id(imp_sites_t *st, const char *path)
-{
-    if (!path)
-        return 0;
-    int added;
-    if (imp_grow((void **)&st->paths, &st->cappaths, st->npaths, sizeof *st->paths))
-        return -1;
-    uint64_t *slot = imp_probe(st, &st->by_path, imp_hash_bytes(IMP_FNV_OFFSET, path, strlen(path)),
-                               imp_same_path, path, &added);
-    if (!slot)
-        return -1;
-    if (added) {
-        if (!(st->paths[st->npaths] = strdup(path)))
-            return -1;
-        *slot = ++st->npaths;
-    }
-    return (int64_t)*slot;
 }
 
 static uint64_t imp_src_hash(const imp_label_src_t *k)
@@ -459,8 +418,8 @@ static int imp_row_label(imp_sites_t *st, imp_value_t *row, uint32_t stack_id, u
         return rc;
     imp_label_row_t want = {st->text, len, stack_id};
     int added;
-    uint64_t *slot = imp_probe(st, &st->by_row, imp_hash_bytes(IMP_FNV_OFFSET, st->text, len),
-                               imp_same_row, &want, &added);
+    uint64_t *slot = imp_hashmap_probe(&st->by_row, imp_hash_bytes(IMP_FNV_OFFSET, st->text, len),
+                                       imp_same_row, st, &want, &added);
     if (!slot)
         return IMP_ENOMEM;
     if (!added) {
@@ -539,7 +498,7 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
     (void)ak, (void)fk, (void)an, (void)fn, (void)on;
     const char *path;
     int rc = imp_path(st, un, &path);
-    int64_t path_id = rc ? 0 : imp_path_id(st, path);
+    int64_t path_id = rc ? 0 : imp_texts_intern(&st->paths, path);
     if (!rc && path_id < 0)
         rc = IMP_ENOMEM;
     if (!rc)
@@ -552,7 +511,8 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
     src.upos = u ? uk / 4096 : -1, src.is_user = u && (!o || ok > uk);
     src.path = (uint32_t)path_id;
     int added;
-    uint64_t *slot = imp_probe(st, &st->by_src, imp_src_hash(&src), imp_same_src, &src, &added);
+    uint64_t *slot =
+        imp_hashmap_probe(&st->by_src, imp_src_hash(&src), imp_same_src, st, &src, &added);
     if (!slot)
         return IMP_ENOMEM;
     if (added) {
@@ -685,11 +645,10 @@ static void imp_sites_free(imp_sites_t *st)
     free(st->path), free(st->text);
     for (uint64_t i = 0; i < st->nrows; i++)
         free(st->rows[i].text);
-    for (uint64_t i = 0; i < st->npaths; i++)
-        free(st->paths[i]);
-    free(st->rows), free(st->srcs), free(st->paths);
+    free(st->rows), free(st->srcs);
+    imp_texts_free(&st->paths);
     imp_hashmap_free(&st->chain_next);
-    imp_hashmap_free(&st->by_row), imp_hashmap_free(&st->by_src), imp_hashmap_free(&st->by_path);
+    imp_hashmap_free(&st->by_row), imp_hashmap_free(&st->by_src);
 }
 
 int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys)
@@ -699,7 +658,8 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys)
     memset(&st, 0, sizeof st);
     st.db = db, st.s = s, st.keys = keys, st.nframes = s->nframes, st.path_frames = -1;
     imp_hashmap_init(&st.chain_next);
-    imp_hashmap_init(&st.by_row), imp_hashmap_init(&st.by_src), imp_hashmap_init(&st.by_path);
+    imp_hashmap_init(&st.by_row), imp_hashmap_init(&st.by_src);
+    imp_texts_init(&st.paths);
     st.frames = calloc((size_t)s->nframes + 1, sizeof *st.frames);
     int rc = st.frames ? 0 : IMP_ENOMEM;
     if (!rc)
