@@ -144,11 +144,19 @@ void imp_store_end_stacks(imp_store_t *s)
     s->node_mask = 0;
 }
 
-/* The slot of key: its own, or the empty one where it would go. */
-static imp_node_slot_t *imp_node_slot(imp_node_slot_t *slots, uint64_t mask, uint64_t key)
+/* The path hash of a node: of its parent's path hash and its frame (the root's is 0). */
+static inline uint32_t imp_path_hash(uint32_t up, uint32_t frame)
 {
-    for (uint64_t i = imp_hash64(key) & mask;; i = (i + 1) & mask)
-        if (slots[i].key == key || !slots[i].key)
+    return (uint32_t)(imp_hash64((uint64_t)up << 32 | frame) >> 32);
+}
+
+/* The slot of (parent, frame), whose path hash is hash: its own, or the empty one where
+ * it would go. */
+static imp_node_slot_t *imp_node_slot(imp_node_slot_t *slots, uint64_t mask, uint32_t hash,
+                                      uint32_t parent, uint32_t frame)
+{
+    for (uint64_t i = hash & mask;; i = (i + 1) & mask)
+        if (!slots[i].node_id || (slots[i].parent == parent && slots[i].frame == frame))
             return &slots[i];
 }
 
@@ -156,21 +164,26 @@ static imp_node_slot_t *imp_node_slot(imp_node_slot_t *slots, uint64_t mask, uin
 static int imp_node_grow(imp_store_t *s)
 {
     uint64_t cap = s->node_slots ? (s->node_mask + 1) * 2 : 4096;
+    if (cap > (uint64_t)UINT32_MAX + 1)
+        return IMP_ENOMEM; /* a 32-bit path hash places nodes in at most 2^32 slots */
     imp_node_slot_t *slots = imp_node_slots_map(cap);
     if (!slots)
         return IMP_ENOMEM;
-    for (uint64_t i = 0; s->node_slots && i <= s->node_mask; i++)
-        if (s->node_slots[i].key)
-            *imp_node_slot(slots, cap - 1, s->node_slots[i].key) = s->node_slots[i];
+    for (uint64_t i = 0; s->node_slots && i <= s->node_mask; i++) {
+        const imp_node_slot_t *old = &s->node_slots[i];
+        if (old->node_id)
+            *imp_node_slot(slots, cap - 1, old->path_hash, old->parent, old->frame) = *old;
+    }
     imp_node_slots_unmap(s->node_slots, s->node_mask);
     s->node_slots = slots;
     s->node_mask = cap - 1;
     return 0;
 }
 
-/* Appends node id nnodes + 1 (parent, frame) to the node arrays and writes its row; the
- * lookup's slot is the caller's to fill. */
-static int imp_node_append(imp_store_t *s, uint32_t parent, uint32_t frame, uint32_t *node_id)
+/* Appends node id nnodes + 1 (parent, frame) to the node arrays, writes its row and
+ * fills its slot (empty, from imp_node_slot). */
+static int imp_node_append(imp_store_t *s, imp_node_slot_t *slot, uint32_t hash, uint32_t parent,
+                           uint32_t frame, uint32_t *node_id)
 {
     uint64_t c1 = s->capnodes, c2 = s->capnodes;
     if (imp_grow((void **)&s->node_parent, &c1, s->nnodes, sizeof(uint32_t)) ||
@@ -181,6 +194,7 @@ static int imp_node_append(imp_store_t *s, uint32_t parent, uint32_t frame, uint
     s->node_frame[s->nnodes] = frame;
     s->node_stack[s->nnodes] = 0;
     *node_id = (uint32_t)++s->nnodes;
+    *slot = (imp_node_slot_t){parent, frame, *node_id, hash};
     imp_value_t row[3] = {imp_v_int(*node_id), imp_v_id(parent), imp_v_int(frame)};
     return imp_db_put(s->db, IMP_T_STACK_NODE, row);
 }
@@ -196,55 +210,41 @@ static int imp_node_room(imp_store_t *s, uint64_t more)
     return 0;
 }
 
-/* The node of frame under parent (0: the root), created and written when new (*created). */
-static int imp_node(imp_store_t *s, uint32_t parent, uint32_t frame, uint32_t *node_id,
-                    int *created)
-{
-    if (imp_node_room(s, 1))
-        return IMP_ENOMEM;
-    uint64_t key = (uint64_t)parent << 32 | frame;
-    imp_node_slot_t *slot = imp_node_slot(s->node_slots, s->node_mask, key);
-    *created = !slot->key;
-    if (slot->key) {
-        *node_id = (uint32_t)slot->node_id;
-        return 0;
-    }
-    int rc = imp_node_append(s, parent, frame, node_id);
-    if (!rc)
-        slot->key = key, slot->node_id = *node_id;
-    return rc;
-}
-
-/* Nodes per round of imp_nodes_below: their slots are fetched together. */
+/* Levels of a stack whose slots are fetched together: a deep recursion's stacks differ
+ * from some level near the root and look up or add a dozen nodes each. */
 #define IMP_NODE_ROUND 16
 
-/* The nodes of frames[n - 1] down to frames[0] (innermost first, as a stack's), each
- * under the one before, the first under parent, a node just made. None of them can
- * exist yet, since a new node has no children, so none is looked up; only their slots
- * in the lookup are written, each a cache miss at a random place of a table of millions
- * of nodes, and the misses of a round are started together (a deep recursion's stacks
- * differ from some level down and add several nodes each). *node: the last one. */
-static int imp_nodes_below(imp_store_t *s, uint32_t parent, const uint32_t *frames, uint32_t n,
-                           uint32_t *node)
+/* The path hashes of frames[n - 1] down to frames[n - k] (innermost first, as a stack's),
+ * each under the one before, the first under up; their slots are fetched meanwhile. */
+static void imp_round_hashes(const imp_store_t *s, uint32_t up, const uint32_t *frames, uint32_t n,
+                             uint32_t k, uint32_t *hashes)
 {
-    if (imp_node_room(s, n))
-        return IMP_ENOMEM;
+    for (uint32_t j = 0; j < k; j++) {
+        up = hashes[j] = imp_path_hash(up, frames[n - 1 - j]);
+        __builtin_prefetch(&s->node_slots[up & s->node_mask], 1);
+    }
+}
+
+/* The nodes of frames[n - 1] down to frames[0], each under the one before, the first
+ * under parent, a node just made whose path hash is up. None of them can exist yet,
+ * since a new node has no children, so none is looked up: only their slots are written.
+ * *node: the last one. */
+static int imp_nodes_below(imp_store_t *s, uint32_t parent, uint32_t up, const uint32_t *frames,
+                           uint32_t n, uint32_t *node)
+{
     for (uint32_t at = 0; at < n; at += IMP_NODE_ROUND) {
-        uint32_t k = n - at < IMP_NODE_ROUND ? n - at : IMP_NODE_ROUND;
-        uint64_t keys[IMP_NODE_ROUND], first = s->nnodes + 1;
+        uint32_t k = n - at < IMP_NODE_ROUND ? n - at : IMP_NODE_ROUND, hashes[IMP_NODE_ROUND];
+        imp_round_hashes(s, up, frames, n - at, k, hashes);
         for (uint32_t j = 0; j < k; j++) {
-            uint64_t up = j ? first + j - 1 : parent;
-            keys[j] = up << 32 | frames[n - 1 - (at + j)];
-            __builtin_prefetch(&s->node_slots[imp_hash64(keys[j]) & s->node_mask], 1);
-        }
-        for (uint32_t j = 0; j < k; j++) {
-            int rc = imp_node_append(s, (uint32_t)(keys[j] >> 32), (uint32_t)keys[j], node);
+            uint32_t frame = frames[n - 1 - (at + j)];
+            imp_node_slot_t *slot =
+                imp_node_slot(s->node_slots, s->node_mask, hashes[j], parent, frame);
+            int rc = imp_node_append(s, slot, hashes[j], parent, frame, node);
             if (rc)
                 return rc;
-            imp_node_slot_t *slot = imp_node_slot(s->node_slots, s->node_mask, keys[j]);
-            slot->key = keys[j], slot->node_id = *node;
+            parent = *node;
         }
-        parent = *node;
+        up = hashes[k - 1];
     }
     return 0;
 }
@@ -295,23 +295,39 @@ int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth, imp_
 {
     uint32_t shared = path ? imp_path_shared(path, frames, depth) : 0;
     int keep = path && path->cap >= depth;
-    uint32_t node = shared ? path->nodes[shared - 1] : 0;
+    uint32_t node = shared ? path->nodes[shared - 1] : 0, up = 0, level = shared;
     if (keep)
         path->depth = shared; /* what stays true if a lookup below fails */
-    for (uint32_t level = shared; level < depth; level++) {
-        uint32_t below = depth - 1 - level; /* frames below this level's */
-        int created, rc = imp_node(s, node, frames[below], &node, &created);
-        if (!rc && created && below)
-            rc = imp_nodes_below(s, node, frames, below, &node);
-        if (rc)
-            return rc;
-        uint32_t done = created ? depth : level + 1; /* levels whose nodes are now known */
-        for (uint32_t m = level; keep && m < done; m++)
-            path->frames[m] = frames[depth - 1 - m], path->nodes[m] = node - (done - 1 - m);
-        if (keep)
-            path->depth = done;
-        if (created)
-            break; /* the levels below were made with it */
+    if (level < depth && imp_node_room(s, depth - level))
+        return IMP_ENOMEM; /* no doubling below: the fetched slots stay where they are */
+    for (uint32_t m = 0; level < depth && m < level; m++)
+        up = imp_path_hash(up, frames[depth - 1 - m]);
+    int created = 0;
+    while (level < depth && !created) {
+        uint32_t left = depth - level, k = left < IMP_NODE_ROUND ? left : IMP_NODE_ROUND;
+        uint32_t hashes[IMP_NODE_ROUND];
+        imp_round_hashes(s, up, frames, left, k, hashes);
+        for (uint32_t j = 0; j < k && !created; j++, level++) {
+            uint32_t frame = frames[depth - 1 - level], below = depth - 1 - level;
+            imp_node_slot_t *slot =
+                imp_node_slot(s->node_slots, s->node_mask, hashes[j], node, frame);
+            created = !slot->node_id;
+            if (!created) {
+                node = slot->node_id;
+            } else {
+                int rc = imp_node_append(s, slot, hashes[j], node, frame, &node);
+                if (!rc && below)
+                    rc = imp_nodes_below(s, node, hashes[j], frames, below, &node);
+                if (rc)
+                    return rc;
+            }
+            uint32_t done = created ? depth : level + 1; /* levels whose nodes are now known */
+            for (uint32_t m = level; keep && m < done; m++)
+                path->frames[m] = frames[depth - 1 - m], path->nodes[m] = node - (done - 1 - m);
+            if (keep)
+                path->depth = done;
+            up = hashes[j];
+        }
     }
     uint32_t *known = node ? &s->node_stack[node - 1] : &s->empty_stack;
     if (!*known) {

@@ -16,10 +16,15 @@
 #include "imp_hashmap.h"
 
 /* A slot of the node lookup: key and value side by side, so that a lookup in a table of
- * millions of nodes costs one cache miss, not one for the key and one for the value. */
+ * millions of nodes costs one cache miss, not one for the key and one for the value.
+ * A node's place is a hash of its frames from the root (its path), not of (parent,
+ * frame): the places of every level of a stack are known from its frames before any of
+ * its nodes is, so their cache misses are started together instead of one after another
+ * down the tree. */
 typedef struct imp_node_slot {
-    uint64_t key; /* parent << 32 | frame (frame ids start at 1: never 0) */
-    uint64_t node_id;
+    uint32_t parent, frame; /* the key; frame ids start at 1 */
+    uint32_t node_id;       /* 0: empty */
+    uint32_t path_hash;     /* where it goes when the lookup grows */
 } imp_node_slot_t;
 
 typedef struct imp_store {
@@ -39,7 +44,7 @@ typedef struct imp_store {
     uint32_t *node_frame;
     uint32_t *node_stack; /* the stack whose innermost node it is, 0 = none */
     uint64_t nnodes, capnodes;
-    imp_node_slot_t *node_slots; /* open addressing by (parent, frame), key 0 = empty */
+    imp_node_slot_t *node_slots; /* open addressing by path hash */
     uint64_t node_mask;
     /* stacks, index = stack_id - 1 */
     uint32_t *stack_node; /* innermost node, 0 for the empty stack */
