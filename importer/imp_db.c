@@ -43,6 +43,16 @@ struct imp_db {
     } run_cache[IMP_DB_RUN_CACHE];
 };
 
+struct imp_db_rows {
+    imp_db_t *db;
+    sqlite3_stmt *batch, *one;
+    int ncols, nrows;
+    int new_ids;                     /* IMP_DB_ROWS_NEW_IDS */
+    int64_t last_id;                 /* then: the largest id sent, which SQLite's next is above */
+    imp_value_t *vals;               /* IMP_DB_BATCH rows */
+    char (*slots)[IMP_DB_TEXT_SLOT]; /* a text copy per value; longer ones malloc'ed */
+};
+
 static const struct {
     const char *name;
     int columns;
@@ -101,7 +111,8 @@ static int imp_db_prepare_inserts(imp_db_t *db, char *msg, size_t msg_len)
     }
     for (int b = 0; b < IMP_DB_BATCHED; b++) {
         enum imp_table t = imp_db_batched[b];
-        db->batched[b] = imp_db_rows_open(db, imp_table_descs[t].name, imp_table_descs[t].columns);
+        db->batched[b] = imp_db_rows_open(db, imp_table_descs[t].name, imp_table_descs[t].columns,
+                                          IMP_DB_ROWS_NEW_IDS);
         if (!db->batched[b] && sqlite3_errcode(db->sql) != SQLITE_OK)
             return imp_db_fail(db, msg, msg_len, "batched insert");
         if (!db->batched[b]) {
@@ -352,14 +363,6 @@ int imp_db_run(imp_db_t *db, const char *sql, const imp_value_t *vals, int n)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : IMP_EDB;
 }
 
-struct imp_db_rows {
-    imp_db_t *db;
-    sqlite3_stmt *batch, *one;
-    int ncols, nrows;
-    imp_value_t *vals;               /* IMP_DB_BATCH rows */
-    char (*slots)[IMP_DB_TEXT_SLOT]; /* a text copy per value; longer ones malloc'ed */
-};
-
 /* "INSERT INTO table VALUES(?,...)" with rows rows of ncols values. */
 static sqlite3_stmt *imp_db_rows_stmt(imp_db_t *db, const char *table, int ncols, int rows)
 {
@@ -383,12 +386,12 @@ static sqlite3_stmt *imp_db_rows_stmt(imp_db_t *db, const char *table, int ncols
     return st;
 }
 
-imp_db_rows_t *imp_db_rows_open(imp_db_t *db, const char *table, int ncols)
+imp_db_rows_t *imp_db_rows_open(imp_db_t *db, const char *table, int ncols, int flags)
 {
     imp_db_rows_t *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    r->db = db, r->ncols = ncols;
+    r->db = db, r->ncols = ncols, r->new_ids = flags & IMP_DB_ROWS_NEW_IDS;
     r->vals = calloc((size_t)IMP_DB_BATCH * (size_t)ncols, sizeof *r->vals);
     r->slots = calloc((size_t)IMP_DB_BATCH * (size_t)ncols, sizeof *r->slots);
     r->batch = imp_db_rows_stmt(db, table, ncols, IMP_DB_BATCH);
@@ -431,6 +434,12 @@ int imp_db_rows_add(imp_db_rows_t *r, const imp_value_t *vals)
     imp_value_t *to = &r->vals[at];
     for (int c = 0; c < r->ncols; c++)
         to[c] = vals[c].type == IMP_V_TEXT ? imp_v_null() : vals[c];
+    if (r->new_ids && vals[0].type == IMP_V_INT) {
+        if (vals[0].i == r->last_id + 1)
+            to[0] = imp_v_null(); /* SQLite's next rowid: the same id */
+        if (vals[0].i > r->last_id)
+            r->last_id = vals[0].i;
+    }
     for (int c = 0; c < r->ncols; c++) {
         if (vals[c].type != IMP_V_TEXT)
             continue;

@@ -54,7 +54,14 @@ int imp_db_run(imp_db_t *db, const char *sql, const imp_value_t *vals, int n);
  * rows left (unless rc, an error already met, is not 0), frees the rows and returns rc
  * or the first error. NULL rows (open failed) close to IMP_ENOMEM. */
 typedef struct imp_db_rows imp_db_rows_t;
-imp_db_rows_t *imp_db_rows_open(imp_db_t *db, const char *table, int ncols);
+imp_db_rows_t *imp_db_rows_open(imp_db_t *db, const char *table, int ncols, int flags);
+
+/* A flag of imp_db_rows_open: the table is empty, only these rows go into it, and their
+ * first column is its INTEGER PRIMARY KEY. A row whose id is one above every id sent
+ * before it is sent without it: SQLite gives it that same id (its next rowid) and
+ * appends it without first probing the table for the id (a load of 13 M such rows:
+ * 3.8 -> 2.75 s). Other rows are sent with their id. */
+#define IMP_DB_ROWS_NEW_IDS 1
 int imp_db_rows_add(imp_db_rows_t *r, const imp_value_t *vals);
 int imp_db_rows_close(imp_db_rows_t *r, int rc);
 

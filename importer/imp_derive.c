@@ -487,7 +487,7 @@ static int imp_write_totals(imp_derive_t *d)
     int64_t *extra = calloc((size_t)d->nprocs + 1, sizeof *extra);
     int64_t *sampled = calloc((size_t)d->nprocs + 1, sizeof *sampled);
     int64_t *unstacked = calloc((size_t)d->nprocs + 1, sizeof *unstacked);
-    imp_db_rows_t *rows = imp_db_rows_open(d->db, "stack_totals", 2 + T_COUNT);
+    imp_db_rows_t *rows = imp_db_rows_open(d->db, "stack_totals", 2 + T_COUNT, 0);
     int rc = extra && sampled && unstacked && rows ? 0 : IMP_ENOMEM;
     if (!rc)
         imp_fix_unstacked(d, extra);
@@ -514,7 +514,7 @@ static int imp_write_totals(imp_derive_t *d)
 /* peak_stacks: (process, stack or NULL, blocks, bytes). */
 static int imp_write_peak(imp_derive_t *d)
 {
-    imp_db_rows_t *rows = imp_db_rows_open(d->db, "peak_stacks", 4);
+    imp_db_rows_t *rows = imp_db_rows_open(d->db, "peak_stacks", 4, 0);
     int rc = rows ? 0 : IMP_ENOMEM;
     for (uint64_t i = 0; !rc && i < d->peak.n; i++) {
         int64_t *k = d->peak.keys + 4 * i, *v = d->peak.vals + 2 * i;

@@ -599,7 +599,7 @@ static int imp_rank_sets(imp_sites_t *st)
  * some stack has). */
 static int imp_write_sets(imp_sites_t *st)
 {
-    imp_db_rows_t *rows = imp_db_rows_open(st->db, "stack_function_sets", 2);
+    imp_db_rows_t *rows = imp_db_rows_open(st->db, "stack_function_sets", 2, IMP_DB_ROWS_NEW_IDS);
     int rc = rows ? 0 : IMP_ENOMEM;
     for (uint64_t id = 1; !rc && id <= st->s->nstacks; id++) {
         uint32_t set = st->set_rank[st->stack_chain[id - 1]];
@@ -675,7 +675,7 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys)
         rc = IMP_ENOMEM;
     if (!rc)
         rc = imp_site_keys_init(keys, (int64_t)s->nstacks);
-    if (!rc && !(st.refs = imp_db_rows_open(db, "stack_site_labels", 2)))
+    if (!rc && !(st.refs = imp_db_rows_open(db, "stack_site_labels", 2, IMP_DB_ROWS_NEW_IDS)))
         rc = IMP_ENOMEM;
     for (uint64_t id = 1; !rc && id <= s->nstacks; id++)
         rc = imp_write_stack(&st, (uint32_t)id);
