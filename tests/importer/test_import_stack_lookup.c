@@ -11,6 +11,7 @@
  * inner frame: one node and one stack more.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "itest.h"
 #include "synth.h"
@@ -56,27 +57,14 @@ static void write_thread(const char *dir, unsigned stream, uint64_t tid, uint64_
     synth_close(s);
 }
 
-static char *dir, *db;
-
-static void setup(void)
+START_TEST(every_stack_found_again)
 {
-    dir = it_tmpdir();
+    char *dir = it_tmpdir();
     synth_proc_file(dir, 300, 0xC3, 1, 0, 1000, 100000);
     write_thread(dir, 1, 300, 2000);
     write_thread(dir, 2, 301, 20000);
-    db = strdup(it_path(dir, "t.db"));
+    char *db = strdup(it_path(dir, "t.db"));
     ck_assert_int_eq(it_import(dir, db, 0), 0);
-}
-
-static void teardown(void)
-{
-    it_rm_rf(dir);
-    free(dir);
-    free(db);
-}
-
-START_TEST(every_stack_found_again)
-{
     /* trunk once, each stack's own chain once, the extra frame once */
     ck_query(db,
              "SELECT count(*), count(DISTINCT ifnull(parent_id, 0) || ',' || frame_id),"
@@ -99,20 +87,17 @@ START_TEST(every_stack_found_again)
              " FROM allocations a JOIN stacks s USING (stack_id)"
              " JOIN stack_nodes n ON n.node_id = s.node_id WHERE a.size_bytes = 5000;",
              "41|1|1");
+    it_rm_rf(dir);
+    free(dir);
+    free(db);
 }
 END_TEST
 
 int main(void)
 {
-    Suite *su = suite_create("import_stack_lookup");
+    Suite *s = suite_create("import_stack_lookup");
     TCase *tc = tcase_create("lookup");
-    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, every_stack_found_again);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    suite_add_tcase(s, tc);
+    return it_run_suite(s);
 }
