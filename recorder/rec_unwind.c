@@ -207,8 +207,9 @@ static inline int inside(uintptr_t at, uintptr_t lo, uintptr_t hi)
     return (at & 7) == 0 && at >= lo && at < hi && hi - at >= 8;
 }
 
-/* Every word the frames [from, n) of a remembered walk read still holds its value. */
-static int words_unchanged(const rec_unwind_frame_t *f, uint32_t from, uint32_t n)
+/* The first of the frames [from, n) of a remembered walk that read a word which no longer
+ * holds its value, or n when every word still does. */
+static uint32_t first_changed(const rec_unwind_frame_t *f, uint32_t from, uint32_t n)
 {
     for (uint32_t i = from; i < n; i++) {
         if (REC_UNLIKELY(f[i].ra_slot & SIGNAL_STEP)) {
@@ -216,14 +217,14 @@ static int words_unchanged(const rec_unwind_frame_t *f, uint32_t from, uint32_t 
             if (*(const uintptr_t *)(uc + UC_RIP) != f[i].pc ||
                 *(const uintptr_t *)(uc + UC_RSP) != f[i].bp_slot ||
                 *(const uintptr_t *)(uc + UC_RBP) != f[i].bp)
-                return 0;
+                return i;
             continue;
         }
         if (*(const uintptr_t *)f[i].ra_slot != f[i].pc ||
             (f[i].bp_slot && *(const uintptr_t *)f[i].bp_slot != f[i].bp))
-            return 0;
+            return i;
     }
-    return 1;
+    return n;
 }
 
 uint64_t rec_unwind_unloads;
@@ -267,6 +268,10 @@ walk_cached(rec_thread_t *t, rec_unwind_t *u, uintptr_t pc, uintptr_t sp, uintpt
     rec_unwind_frame_t *next = u->walks[!u->cur];
     const uint64_t gen = u->rules_gen; /* a rule read below may renew them all */
     uint32_t k = 0; /* the first remembered frame whose slot is not below the current one */
+    /* A remembered frame found changed: no match below it can hold, since the rest of
+     * a match includes it. Without this, a recursion whose outer frames changed since
+     * the last walk rechecked them at every inner frame that matched (quadratic). */
+    uint32_t changed = 0;
     int n = 0, complete = 0, unloadable = 0, crossed_signal = 0;
     uintptr_t lookup = pc; /* the first frame's own pc; callers' pc - 1, inside the call */
     *reuse = REC_WALK_NEW;
@@ -344,8 +349,9 @@ walk_cached(rec_thread_t *t, rec_unwind_t *u, uintptr_t pc, uintptr_t sp, uintpt
             continue;
         while (k < last_n && last[k].ra_slot < ra_slot)
             k++;
-        if (k < last_n && last[k].ra_slot == ra_slot && last[k].pc == pc && last[k].bp == bp &&
-            u->rules_gen == gen && words_unchanged(last, k + 1, last_n)) {
+        if (k < last_n && k >= changed && last[k].ra_slot == ra_slot && last[k].pc == pc &&
+            last[k].bp == bp && u->rules_gen == gen &&
+            (changed = first_changed(last, k + 1, last_n)) == last_n) {
             /* the rest is the last walk's: copy it, then go on only if it was cut */
             int whole = k == (uint32_t)(n - 1) && u->complete[u->cur];
             for (uint32_t i = 0; whole && i < k; i++)
