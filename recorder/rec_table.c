@@ -5,22 +5,14 @@
  * no atomics, no locks, no malloc.
  */
 #include <string.h>
-#include <sys/mman.h>
 
 #include "rec_internal.h"
 
 int rec_table_init(rec_table_t *tb, uint32_t capacity)
 {
-    size_t bytes = (size_t)capacity * sizeof *tb->slots;
-    tb->slots = rec_map(bytes);
+    tb->slots = rec_map((size_t)capacity * sizeof *tb->slots);
     if (!tb->slots)
         return -1;
-#ifdef MADV_HUGEPAGE
-    /* A table of megabytes is probed at random, a TLB miss per lookup in small pages
-     * (two page-table walks in a virtual machine). Advice only. */
-    if (bytes >= ((size_t)2 << 20))
-        (void)madvise(tb->slots, bytes, MADV_HUGEPAGE);
-#endif
     tb->mask = capacity - 1;
     tb->count = 0;
     tb->gen = 1;
