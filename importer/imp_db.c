@@ -98,16 +98,20 @@ static int imp_db_apply(imp_db_t *db, int from, int to, char *msg, size_t msg_le
     return 0;
 }
 
+static sqlite3_stmt *imp_db_rows_stmt(imp_db_t *db, const char *table, int ncols, int rows);
+
 static int imp_db_prepare_inserts(imp_db_t *db, char *msg, size_t msg_len)
 {
     for (int t = 0; t < IMP_T_COUNT; t++) {
-        char sql[256];
-        int n = snprintf(sql, sizeof sql, "INSERT INTO %s VALUES(?", imp_table_descs[t].name);
-        for (int c = 1; c < imp_table_descs[t].columns; c++)
-            n += snprintf(sql + n, sizeof sql - n, ",?");
-        snprintf(sql + n, sizeof sql - n, ")");
-        if (sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->insert[t], NULL))
+        db->insert[t] =
+            imp_db_rows_stmt(db, imp_table_descs[t].name, imp_table_descs[t].columns, 1);
+        if (!db->insert[t] && sqlite3_errcode(db->sql) != SQLITE_OK)
             return imp_db_fail(db, msg, msg_len, imp_table_descs[t].name);
+        if (!db->insert[t]) {
+            if (msg)
+                snprintf(msg, msg_len, "%s: out of memory", imp_table_descs[t].name);
+            return IMP_ENOMEM;
+        }
     }
     for (int b = 0; b < IMP_DB_BATCHED; b++) {
         enum imp_table t = imp_db_batched[b];
@@ -363,7 +367,8 @@ int imp_db_run(imp_db_t *db, const char *sql, const imp_value_t *vals, int n)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : IMP_EDB;
 }
 
-/* "INSERT INTO table VALUES(?,...)" with rows rows of ncols values. */
+/* "INSERT INTO table VALUES(?,...)" with rows rows of ncols values, prepared to be kept
+ * (NULL when out of memory or refused). */
 static sqlite3_stmt *imp_db_rows_stmt(imp_db_t *db, const char *table, int ncols, int rows)
 {
     size_t cap = strlen(table) + 32 + (size_t)rows * ((size_t)ncols * 2 + 3);
@@ -378,7 +383,7 @@ static sqlite3_stmt *imp_db_rows_stmt(imp_db_t *db, const char *table, int ncols
         n += (size_t)snprintf(sql + n, cap - n, ")");
     }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
         st = NULL;
     }

@@ -48,9 +48,9 @@ int imp_db_scan_int(imp_db_t *db, const char *sql, int64_t *out);
  * per distinct sql pointer (a few kept). */
 int imp_db_run(imp_db_t *db, const char *sql, const imp_value_t *vals, int n);
 
-/* After the load: the rows of one table, sent IMP_DB_BATCH (32) to a statement, as the
- * load sends its bulk table (1.45 times faster than a statement per row). The values are
- * copied. Opened with the table's name and column count; closed once, which sends the
+/* The rows of one table, sent IMP_DB_BATCH (32) to a statement (1.45 times faster than a
+ * statement per row): the load's largest tables, and after it the per-stack ones. The
+ * values are copied. Opened with the table's name and column count; closed once, which sends the
  * rows left (unless rc, an error already met, is not 0), frees the rows and returns rc
  * or the first error. NULL rows (open failed) close to IMP_ENOMEM. */
 typedef struct imp_db_rows imp_db_rows_t;

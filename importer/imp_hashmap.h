@@ -1,8 +1,9 @@
 /* imp_hashmap.h: an open-addressing hash map from non-zero uint64 keys to uint64 values.
  *
  * Used for live blocks by address, frames by (module, offset), threads by number and
- * function sets, and through imp_hashmap_probe for texts and rows by their hashes. Entries are never removed (callers mark values instead), so probing
- * needs no tombstones. Grows at 1/2 load; never shrinks.
+ * function sets, and through imp_hashmap_probe for texts and rows by their hashes.
+ * Entries are never removed (callers mark values instead), so probing needs no
+ * tombstones. Grows at 1/2 load; never shrinks.
  */
 #ifndef IMP_HASHMAP_H
 #define IMP_HASHMAP_H
