@@ -300,6 +300,10 @@ int rec_append_meta(rec_thread_t *t, const void *rec, uint32_t len);
  * previous STACK record when it can. 0 when written. */
 int rec_append_stack(rec_thread_t *t, void *const *frames, unsigned n);
 int rec_block_ensure(rec_thread_t *t, uint32_t need, uint64_t ts);
+/* A slow path is counted in the thread's recorder_ns exactly, not sampled:
+ * t0 = rec_cost_slow_begin(), the path, then rec_cost_slow_end(t, t0). */
+uint64_t rec_cost_slow_begin(void);
+void rec_cost_slow_end(rec_thread_t *t, uint64_t t0);
 void rec_block_close(rec_thread_t *t, uint32_t extra_flags);
 void rec_thread_write_final(rec_thread_t *t, uint32_t extra_flags);
 void rec_append_counters(rec_thread_t *t);

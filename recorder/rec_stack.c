@@ -245,6 +245,17 @@ static uint32_t define_stack(rec_thread_t *t, struct rec_table_entry *e, uint64_
     return id;
 }
 
+/* rec_table_room(), with its rare rehash timed as a slow path. */
+static int table_room(rec_thread_t *t, rec_table_t *tb, uint64_t max_bytes)
+{
+    if (REC_LIKELY(tb->slots && (tb->count + 1) * 2 <= tb->mask + 1))
+        return 0;
+    uint64_t t0 = rec_cost_slow_begin();
+    int room = rec_table_room(tb, max_bytes);
+    rec_cost_slow_end(t, t0);
+    return room;
+}
+
 /* The id of frames[0..n) in this thread's table, written as a STACK record first when
  * it is new. Past the budget the table starts over: stacks come again as new ids (the
  * importer merges them by their frames), so memory stays bounded and ids stay true. */
@@ -252,7 +263,7 @@ static uint32_t intern_stack(rec_thread_t *t, void **frames, int n)
 {
     int saved = errno; /* growing the table, the module check, a new block: syscalls */
     uint64_t key = hash_frames(frames, n);
-    int room = rec_table_room(&t->stacks, rec_proc.settings.stack_table_bytes);
+    int room = table_room(t, &t->stacks, rec_proc.settings.stack_table_bytes);
     if (room < 0)
         return 0;
     if (room > 0)
@@ -361,7 +372,7 @@ static int runtime_site_frames(rec_thread_t *t, void **frames, int cap, void ***
  * each site's. */
 uint32_t rec_sample_stack(rec_thread_t *t, uintptr_t site)
 {
-    if (!site || rec_table_room(&t->sites, UINT64_MAX) < 0)
+    if (!site || table_room(t, &t->sites, UINT64_MAX) < 0)
         return rec_stack_capture(t);
     void *frames[REC_SITE_SHORT_WALK], **kept = NULL;
     int kept_n = 0;
