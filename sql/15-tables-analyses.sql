@@ -6,7 +6,9 @@
 -- after the load (imp_db.c, 55-derive.sql).
 
 -- Which frames are not the user's code. kind 'runtime_module': GLOB on the module's file
--- name; 'allocator' and 'std_code': GLOB on the function's short name (function_names).
+-- name; 'allocator' and 'std_code': GLOB on the function's short name (function_names),
+-- or, for a frame without a name, on its label (module file name+0xoffset) when the
+-- pattern holds '+0x'.
 CREATE TABLE site_rules (
   kind TEXT NOT NULL CHECK (kind IN ('runtime_module', 'allocator', 'std_code')),
   pattern TEXT NOT NULL,
@@ -78,7 +80,11 @@ INSERT INTO site_rules VALUES
   ('std_code', 'std::*'), ('std_code', '__gnu_cxx::*'), ('std_code', '__cxxabiv1::*'),
   ('std_code', '__gnu_debug::*'), ('std_code', '__cxa_*'),
   ('std_code', '_start'), ('std_code', '__libc_start_main*'), ('std_code', '__libc_csu_*'),
-  ('std_code', '_init'), ('std_code', '_fini'), ('std_code', 'start_thread');
+  ('std_code', '_init'), ('std_code', '_fini'), ('std_code', 'start_thread'),
+  -- the C++ library's hidden functions where it is stripped (Debian's is): copying a
+  -- std::string into an exception, growing a COW string
+  ('std_code', 'libstdc++.so*+0x*'), ('std_code', 'libc++.so*+0x*'),
+  ('std_code', 'libc++abi.so*+0x*');
 
 -- Thresholds of the analyses (docs/analyses.md). Change with UPDATE, then re-run
 -- sql/55-derive.sql for the ones marked "derived" there.

@@ -26,11 +26,15 @@ DROP TABLE IF EXISTS temp.stack_site_firsts;
 -- rules are matched once per module and once per function name (mk, nk), not twice per
 -- row (a compiler's 8,458 rows: 0.025 s of CPU instead of 0.40 s); a name rule without
 -- a wildcard is looked up in site_rules' key, so only the GLOB rules (fn_globs) are
--- tried one by one against every function name.
+-- tried one by one against every function name. A frame without a name is matched by
+-- its label (module+0xoffset), against the rules written for labels (label_globs):
+-- the hidden functions of a stripped libstdc++ are the library's code, not the runtime's.
 CREATE TEMP TABLE frame_kinds AS
 WITH fn_globs AS MATERIALIZED (
   SELECT pattern FROM site_rules WHERE kind IN ('allocator', 'std_code')
   AND (instr(pattern, '*') OR instr(pattern, '?') OR instr(pattern, '['))
+), label_globs AS MATERIALIZED (
+  SELECT pattern FROM fn_globs WHERE instr(pattern, '+0x')
 ), mk AS MATERIALIZED (
   SELECT module_id, path, base,
          EXISTS (SELECT 1 FROM site_rules r WHERE r.kind = 'runtime_module'
@@ -51,18 +55,22 @@ WITH fn_globs AS MATERIALIZED (
   SELECT f.frame_id, coalesce(s.inline_depth, 0) AS inline_depth, s.function,
          nk.short_name, s.file, s.line, mk.path AS module, f.module_offset, mk.base,
          coalesce(mk.in_runtime, 0) AS in_runtime,
-         coalesce(nk.is_library_code, 0) AS is_library_code
+         coalesce(nk.is_library_code, 0) AS named_library_code,
+         coalesce(nk.short_name, mk.base || '+0x' || printf('%x', f.module_offset),
+                  printf('0x%x', f.module_offset)) AS label
   FROM frames f
   LEFT JOIN mk ON mk.module_id = f.module_id
   LEFT JOIN symbols s ON s.frame_id = f.frame_id
   LEFT JOIN nk ON nk.function = s.function
+), k AS (
+  SELECT *, named_library_code OR (short_name IS NULL AND EXISTS (
+           SELECT 1 FROM label_globs g WHERE label GLOB g.pattern)) AS is_library_code
+  FROM c
 )
-SELECT frame_id, inline_depth, function, short_name, file, line, module,
-       coalesce(short_name, base || '+0x' || printf('%x', module_offset),
-                printf('0x%x', module_offset)) AS label,
+SELECT frame_id, inline_depth, function, short_name, file, line, module, label,
        NOT in_runtime AND NOT is_library_code AS is_user,
        module IS NOT NULL AND in_runtime AND NOT is_library_code AS is_runtime_own
-FROM c;
+FROM k;
 
 -- [per-stack part] From here to its end mark the rows are per stack: `mtdb import`
 -- computes the same rows on the stack tree instead (importer/imp_stack_sites.c: each
