@@ -151,6 +151,12 @@ static int rpt_text_table(rpt_text_t *t, const rpt_section_t *s, rpt_rows_t *row
     return rc;
 }
 
+/* A field RPT_FIELDS_NONZERO leaves out: a number that is 0, a text that is empty. */
+static int rpt_text_field_empty(rpt_rows_t *rows, int col, rpt_fmt_t fmt)
+{
+    return fmt == RPT_F_TEXT ? !rpt_rows_text(rows, col)[0] : rpt_rows_real(rows, col) == 0;
+}
+
 /* "name value   name value ..." wrapped at the width. */
 static int rpt_text_fields(rpt_text_t *t, const rpt_section_t *s, rpt_rows_t *rows)
 {
@@ -161,7 +167,7 @@ static int rpt_text_fields(rpt_text_t *t, const rpt_section_t *s, rpt_rows_t *ro
     char buf[256], item[512];
     for (int i = 0; s->columns[i].name; i++) {
         const rpt_column_t *c = &s->columns[i];
-        if (!c->header || (nonzero_only && rpt_rows_real(rows, i) == 0))
+        if (!c->header || (nonzero_only && rpt_text_field_empty(rows, i, c->fmt)))
             continue;
         rpt_format_value(rows, i, c->fmt, buf, sizeof buf);
         int len = snprintf(item, sizeof item, "%s %s", c->header, buf);

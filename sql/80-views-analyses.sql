@@ -1,6 +1,7 @@
 -- 80-views-analyses.sql: the analyses, one view each (docs/analyses.md): leaks,
 -- hotspots, bottlenecks, thread_interaction, handoffs, peak, timeline, growth,
--- lifetimes, fragmentation, advice, plus data_gaps (what is incomplete), block_sites,
+-- lifetimes, fragmentation, advice, plus data_gaps (what is incomplete), name_gaps
+-- (user sites without a function name), block_sites,
 -- leak_blocks and hotspot_functions (site_totals is a table: 56-derive-blocks.sql).
 -- Reads: the derived tables of 55-derive.sql, views of 60. Units: *_s seconds from the
 -- process's start (process_info.t0_ns), *_us microseconds, bytes. Block counts are sums
@@ -21,6 +22,25 @@ SELECT s.process_id, s.dropped_events, s.skipped_events, pi.unstacked_rows, pi.s
                   THEN pi.unstacked_rows || ' blocks have no stack (class unknown); '
                   ELSE '' END, '; ') AS note
 FROM summary s JOIN process_info pi ON pi.process_id = s.process_id;
+
+-- Per process with any: the user sites named only by their address (module+0xoffset),
+-- because their module has no name for that code (a stripped program with no debug
+-- file); modules lists those modules, most blocks first. No row: every site is named.
+CREATE VIEW name_gaps AS
+WITH u AS (
+  SELECT t.process_id, t.module, t.site, t.blocks,
+         substr(t.module, length(rtrim(t.module, replace(t.module, '/', ''))) + 1) AS base
+  FROM site_totals t WHERE t.class = 'user' AND t.module IS NOT NULL
+), m AS (
+  SELECT process_id, base, count(*) AS sites, sum(blocks) AS blocks FROM u
+  WHERE substr(site, 1, length(base) + 3) = base || '+0x'
+  GROUP BY process_id, module ORDER BY process_id, blocks DESC, base
+)
+SELECT process_id, sum(sites) AS unnamed_sites, sum(blocks) AS unnamed_blocks,
+       group_concat(base, ', ') AS modules,
+       'install debug symbols (Debian: -dbgsym packages) or build with -g, then import again'
+       AS fix
+FROM m GROUP BY process_id;
 
 -- One row per block, in the words of the user's code.
 CREATE VIEW block_sites AS

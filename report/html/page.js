@@ -55,6 +55,12 @@
         });
       });
       s.appendChild(cards);
+      var names = p.sections.name_gaps;
+      if (names && names.available && names.rows.length) {
+        var g = names.rows[0];
+        s.appendChild(el("p", { "class": "note" }, "Code without names: " + g.unnamed_sites +
+          " user sites (" + g.unnamed_blocks + " blocks) in " + g.modules + ": " + g.fix));
+      }
     });
     s.appendChild(el("p", { "class": "note" }, D.cap_note));
   }

@@ -3,7 +3,8 @@
  * the wrapper's caller as its site, with exact counts; a wrapper no rule knows
  * (pool_get) is the site until the user adds a rule and re-runs the derive files, as
  * docs/analyses.md says. A block the C++ library allocates in a function it does not
- * name belongs to the code that called the library (e2e_throw). Both programs run under
+ * name belongs to the code that called the library (e2e_throw). Stripped, the first
+ * program's sites are addresses, and name_gaps names its module. The programs run under
  * the recorder with the default preset. Skipped without the recorder.
  */
 #include <stdio.h>
@@ -35,6 +36,7 @@ START_TEST(wrapper_callers_are_sites)
              "copy_names|user|25|57500|25\n"
              "parse_config|user|40|84039|40\n"
              "pool_get|user|15|36000|0");
+    ck_query(db, "SELECT count(*) FROM name_gaps;", "0"); /* every user site is named */
     /* the leaks the user reads name the caller too */
     ck_query(db,
              "SELECT site, blocks FROM leaks WHERE site IN ('parse_config', 'copy_names',"
@@ -78,6 +80,39 @@ START_TEST(hidden_library_code_is_not_the_site)
 }
 END_TEST
 
+/* The same program stripped: its code has no names, so its sites are addresses (one
+ * in each wrapper: xmalloc, g_malloc0, pool_get), and name_gaps and the report say
+ * which module lacks names and what to do. */
+START_TEST(stripped_program_named_in_name_gaps)
+{
+    char *dir = it_tmpdir(), *db = strdup(it_path(dir, "t.db")), cmd[2048], out[1100];
+    snprintf(cmd, sizeof cmd,
+             "strip -o '%s/wrappers-stripped' '%s' && MTDB_OUTPUT='%s/out' LD_PRELOAD='%s'"
+             " '%s/wrappers-stripped' > /dev/null",
+             dir, IMP_E2E_WRAPPERS, dir, IMP_RECORDER_LIB, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(out, sizeof out, "%s/out", dir);
+    ck_assert_int_eq(it_import(out, db, 0), 0);
+    ck_query(db,
+             "SELECT count(*), sum(blocks) FROM site_totals WHERE class = 'user'"
+             " AND site GLOB 'wrappers-stripped+0x*';",
+             "3|150");
+    ck_query(db, "SELECT unnamed_sites, unnamed_blocks, modules FROM name_gaps;",
+             "3|150|wrappers-stripped");
+    snprintf(cmd, sizeof cmd,
+             "'%s' report '%s' | grep -c 'Code without names: *user sites 3 *"
+             "blocks 150 *in wrappers-stripped$'",
+             IMP_MTDB, db);
+    FILE *report = popen(cmd, "r");
+    char line[64] = "";
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, report));
+    pclose(report);
+    ck_assert_str_eq(line, "1\n");
+    it_rm_rf(dir);
+    free(dir), free(db);
+}
+END_TEST
+
 int main(void)
 {
     if (!IMP_RECORDER_LIB[0]) {
@@ -89,6 +124,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, wrapper_callers_are_sites);
     tcase_add_test(tc, hidden_library_code_is_not_the_site);
+    tcase_add_test(tc, stripped_program_named_in_name_gaps);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
 }
