@@ -172,7 +172,8 @@ static int rpt_json_section(rpt_db_t *db, const rpt_options_t *opts, const rpt_s
                             long long process, FILE *out, int *n)
 {
     rpt_rows_t *rows;
-    int rc = rpt_section_rows(db, s, process, s->json_only ? -1 : rpt_rows_limit(opts), &rows);
+    int rc = rpt_section_rows(db, s, process, s->json_only || s->lead ? -1 : rpt_rows_limit(opts),
+                              &rows);
     if (rc == RPT_E_NOVIEW && rpt_section_is_upgrade(s))
         return RPT_OK;
     fputs((*n)++ ? ",\n    " : "\n    ", out);

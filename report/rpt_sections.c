@@ -352,6 +352,24 @@ const rpt_section_t rpt_sections[] = {
      RPT_TABLE,
      0,
      {{"calls", "calls", RPT_F_COUNT, 9}, {"bytes", "bytes", RPT_F_BYTES, 10}, SITE_COLUMNS}},
+    /* A run of make or a shell script is many processes: which one to read first. */
+    {"processes",
+     "Processes, in the order reported below (mtdb report -p ID: one alone)",
+     "summary",
+     "process_id",
+     NULL,
+     NULL,
+     RPT_GLOBAL,
+     RPT_TABLE,
+     0,
+     {{"process_id", "id", RPT_F_COUNT, 5},
+      {"pid", "pid", RPT_F_COUNT, 8},
+      {"started_by", "from", RPT_F_TEXT, 5},
+      {"alloc_calls", "allocations", RPT_F_COUNT, 11},
+      {"peak_live_bytes", "peak", RPT_F_BYTES, 10},
+      {"live_bytes_at_exit", "at exit", RPT_F_BYTES, 10},
+      {"command", "command", RPT_F_TEXT, 0}},
+     1},
 };
 const size_t rpt_section_count = sizeof rpt_sections / sizeof rpt_sections[0];
 

@@ -47,6 +47,7 @@ typedef struct rpt_section {
     rpt_layout_t layout;
     int json_only; /* series the page charts (timeline): not in the text report */
     rpt_column_t columns[RPT_MAX_COLUMNS];
+    int lead; /* every row; the text report shows it first, and only for several processes */
 } rpt_section_t;
 
 extern const rpt_section_t rpt_sections[];

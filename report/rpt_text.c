@@ -190,7 +190,7 @@ static int rpt_text_section(rpt_text_t *t, const rpt_section_t *s, long long pro
     if (rpt_section_superseded(t->db, s))
         return RPT_OK;
     rpt_rows_t *rows;
-    int rc = rpt_section_rows(t->db, s, process, rpt_rows_limit(t->opts), &rows);
+    int rc = rpt_section_rows(t->db, s, process, s->lead ? -1 : rpt_rows_limit(t->opts), &rows);
     if (rc == RPT_E_NOVIEW && rpt_section_is_upgrade(s))
         return RPT_OK;
     if (rc == RPT_E_NOVIEW) {
@@ -210,16 +210,18 @@ static int rpt_text_section(rpt_text_t *t, const rpt_section_t *s, long long pro
 static int rpt_text_scope_shown(rpt_db_t *db, rpt_scope_t scope)
 {
     for (size_t i = 0; i < rpt_section_count; i++)
-        if (rpt_sections[i].scope == scope && !rpt_sections[i].json_only &&
+        if (rpt_sections[i].scope == scope && !rpt_sections[i].json_only && !rpt_sections[i].lead &&
             !rpt_section_superseded(db, &rpt_sections[i]))
             return 1;
     return 0;
 }
 
-static int rpt_text_scope(rpt_text_t *t, rpt_scope_t scope, long long process)
+/* The scope's sections: the lead ones (lead 1) or the others (lead 0). */
+static int rpt_text_scope(rpt_text_t *t, rpt_scope_t scope, long long process, int lead)
 {
     for (size_t i = 0; i < rpt_section_count; i++) {
-        if (rpt_sections[i].scope != scope || rpt_sections[i].json_only)
+        if (rpt_sections[i].scope != scope || rpt_sections[i].json_only ||
+            rpt_sections[i].lead != lead)
             continue;
         int rc = rpt_text_section(t, &rpt_sections[i], process);
         if (rc != RPT_OK)
@@ -243,11 +245,18 @@ int rpt_write_text(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
     rpt_text_t t = {db, opts, out, opts->width > 0 ? opts->width : 100};
     fprintf(out, "%smtdb report%s: %s\n", RPT_BOLD(&t), RPT_RESET(&t),
             opts->db_name ? opts->db_name : "");
+    long long nprocs = 0;
+    int rc = opts->process ? RPT_OK : rpt_db_scalar(db, "SELECT count(*) FROM summary", &nprocs);
+    if (rc == RPT_OK && nprocs > 1)
+        rc = rpt_text_scope(&t, RPT_GLOBAL, 0, 1);
+    if (rc != RPT_OK)
+        return rc;
     rpt_rows_t *procs;
-    int rc = rpt_process_rows(db, opts->process, &procs), n = 0;
+    int n = 0;
+    rc = rpt_process_rows(db, opts->process, &procs);
     while (rc == RPT_OK && (rc = rpt_rows_next(procs)) == 1) {
         rpt_text_process_header(&t, procs);
-        rc = rpt_text_scope(&t, RPT_PER_PROCESS, rpt_rows_int(procs, 0));
+        rc = rpt_text_scope(&t, RPT_PER_PROCESS, rpt_rows_int(procs, 0), 0);
         n++;
     }
     rpt_rows_close(procs);
@@ -258,5 +267,5 @@ int rpt_write_text(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
     if (!rpt_text_scope_shown(db, RPT_GLOBAL))
         return RPT_OK;
     fprintf(out, "\n%sall processes%s\n", RPT_BOLD(&t), RPT_RESET(&t));
-    return rpt_text_scope(&t, RPT_GLOBAL, 0);
+    return rpt_text_scope(&t, RPT_GLOBAL, 0, 0);
 }

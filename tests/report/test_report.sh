@@ -240,6 +240,34 @@ assert t == {"calls": 32, "bytes": 2120, "leaked_blocks": 2, "leaked_bytes": 200
     fail "diff text, reversed: $(cat out)"
 }
 
+# Several processes (a shell running the program twice): the report lists them first,
+# one row each, exactly the processes of the database; -p shows one, without the list.
+case_processes() {
+  expect_status 0 record -q -o procs -- sh -c "'$leaky' 1 10; '$leaky' 3 40"
+  expect_status 0 import -q -o procs.db procs
+  local n ids
+  n=$(sqlite3 procs.db "SELECT count(*) FROM summary")
+  ids=$(sqlite3 procs.db "SELECT group_concat(process_id, ' ') FROM summary")
+  (( n >= 3 )) || fail "a shell and two runs: $n processes"
+  expect_status 0 report procs.db
+  grep -q '^  Processes, in the order reported below' out || fail "no process list: $(cat out)"
+  # the list's rows: id, pid, from, then the same figures as each process's own header
+  [[ $(awk '/^  Processes/ { on = 1; next } on && /^$/ { exit } on && $1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ && $3 ~ /^(root|fork|exec|spawn)$/ { print $1 }' out |
+    tr '\n' ' ') == "$ids " ]] || fail "process list rows, expected ids $ids: $(cat out)"
+  local leaky_rows
+  leaky_rows=$(sqlite3 procs.db "SELECT count(*) FROM summary WHERE started_by <> 'root'
+    AND command LIKE '%rpt_leaky_prog 3 40'")
+  [[ $leaky_rows == 1 ]] || fail "the second run is one process of its own: $leaky_rows"
+  local id3 allocs3
+  id3=$(sqlite3 procs.db "SELECT process_id FROM summary WHERE command LIKE '%rpt_leaky_prog 3 40'")
+  allocs3=$(sqlite3 procs.db "SELECT alloc_calls FROM summary WHERE process_id = $id3")
+  grep -Eq "^ +$id3 +[0-9]+ +(fork|exec|spawn) +$allocs3 " out || fail "row of process $id3: $(cat out)"
+  [[ $(grep -c '^process [0-9]*: pid' out) == "$n" ]] || fail "every process reported"
+  expect_status 0 report -p "$id3" procs.db
+  grep -q 'Processes, in the order' out && fail "-p: no process list"
+  [[ $(grep -c '^process [0-9]*: pid' out) == 1 ]] || fail "-p: one process"
+}
+
 # Opens the page in headless Chromium with "#search=TEXT" and keeps the DOM it built.
 chromium_dom() { # html file, search text, dom output, screenshot (optional)
   local profile; profile=$(mktemp -d "$scratch/chromium.XXXXXX")
