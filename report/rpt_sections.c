@@ -514,6 +514,14 @@ void rpt_format_value(rpt_rows_t *rows, int col, rpt_fmt_t fmt, char *buf, size_
         return;
     case RPT_F_TEXT:
         snprintf(buf, len, "%s", rpt_rows_text(rows, col));
+        rpt_flatten_controls(buf);
         return;
     }
+}
+
+void rpt_flatten_controls(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = ' ';
 }

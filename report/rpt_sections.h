@@ -72,7 +72,9 @@ int rpt_section_rows(rpt_db_t *db, const rpt_section_t *s, long long process, in
 /* The processes to report: process_id, pid, command of the summary view. */
 int rpt_process_rows(rpt_db_t *db, long long process, rpt_rows_t **out);
 
-/* Formats one value for text: a number with its unit. */
+/* Formats one value for text: a number with its unit; a text on one line. */
 void rpt_format_value(rpt_rows_t *rows, int col, rpt_fmt_t fmt, char *buf, size_t len);
+/* Control characters (a command's newlines and tabs) to spaces, so a line stays one. */
+void rpt_flatten_controls(char *s);
 
 #endif

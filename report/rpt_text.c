@@ -235,6 +235,7 @@ static void rpt_text_process_header(rpt_text_t *t, rpt_rows_t *procs)
     char line[1024];
     snprintf(line, sizeof line, "process %lld: pid %lld (%s) %s", rpt_rows_int(procs, 0),
              rpt_rows_int(procs, 1), rpt_rows_text(procs, 3), rpt_rows_text(procs, 2));
+    rpt_flatten_controls(line);
     fprintf(t->out, "\n%s", RPT_BOLD(t));
     rpt_text_cell(t->out, line, (int)strlen(line) > t->width ? t->width : (int)strlen(line), 0, 0);
     fprintf(t->out, "%s\n", RPT_RESET(t));

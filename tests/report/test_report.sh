@@ -242,8 +242,9 @@ assert t == {"calls": 32, "bytes": 2120, "leaked_blocks": 2, "leaked_bytes": 200
 
 # Several processes (a shell running the program twice): the report lists them first,
 # one row each, exactly the processes of the database; -p shows one, without the list.
+# The shell's script has two lines: a command is shown on one.
 case_processes() {
-  expect_status 0 record -q -o procs -- sh -c "'$leaky' 1 10; '$leaky' 3 40"
+  expect_status 0 record -q -o procs -- sh -c "'$leaky' 1 10"$'\n'"'$leaky' 3 40"
   expect_status 0 import -q -o procs.db procs
   local n ids
   n=$(sqlite3 procs.db "SELECT count(*) FROM summary")
@@ -263,6 +264,7 @@ case_processes() {
   allocs3=$(sqlite3 procs.db "SELECT alloc_calls FROM summary WHERE process_id = $id3")
   grep -Eq "^ +$id3 +[0-9]+ +(fork|exec|spawn) +$allocs3 " out || fail "row of process $id3: $(cat out)"
   [[ $(grep -c '^process [0-9]*: pid' out) == "$n" ]] || fail "every process reported"
+  grep -q "^'" out && fail "a command's second line began a line of the report: $(cat out)"
   expect_status 0 report -p "$id3" procs.db
   grep -q 'Processes, in the order' out && fail "-p: no process list"
   [[ $(grep -c '^process [0-9]*: pid' out) == 1 ]] || fail "-p: one process"
