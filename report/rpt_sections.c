@@ -365,10 +365,10 @@ const rpt_section_t rpt_sections[] = {
      {{"process_id", "id", RPT_F_COUNT, 5},
       {"pid", "pid", RPT_F_COUNT, 8},
       {"started_by", "from", RPT_F_TEXT, 5},
+      {"command", "command", RPT_F_TEXT, 0}, /* not last: cut to one line, never wrapped */
       {"alloc_calls", "allocations", RPT_F_COUNT, 11},
       {"peak_live_bytes", "peak", RPT_F_BYTES, 10},
-      {"live_bytes_at_exit", "at exit", RPT_F_BYTES, 10},
-      {"command", "command", RPT_F_TEXT, 0}},
+      {"live_bytes_at_exit", "at exit", RPT_F_BYTES, 10}},
      1},
 };
 const size_t rpt_section_count = sizeof rpt_sections / sizeof rpt_sections[0];
