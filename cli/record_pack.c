@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,8 +24,10 @@ static double pack_now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Packs one file of an ended process and counts what happened. */
-static void pack_one(const char *dir, const char *name, int level, record_pack_totals_t *t)
+/* Packs one file of an ended process, its pieces on up to `lanes` threads, and counts
+ * what happened. */
+static void pack_one(const char *dir, const char *name, int level, int lanes,
+                     record_pack_totals_t *t)
 {
     char path[PATH_MAX], why[160] = "";
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
@@ -32,7 +35,8 @@ static void pack_one(const char *dir, const char *name, int level, record_pack_t
         return;
     }
     mtdb_pack_stats_t st;
-    int rc = mtdb_pack_file(path, MTDB_PACK_CODEC_SPLIT, level, MTDB_PACK_CHUNK_DEFAULT, &st, why, sizeof why);
+    int rc = mtdb_pack_file_lanes(path, MTDB_PACK_CODEC_SPLIT, level, MTDB_PACK_CHUNK_DEFAULT,
+                                  lanes, &st, why, sizeof why);
     if (rc == MTDB_PACK_OK) {
         t->packed++;
         t->raw_bytes += st.raw_bytes, t->packed_bytes += st.packed_bytes;
@@ -45,10 +49,14 @@ static void pack_one(const char *dir, const char *name, int level, record_pack_t
     }
 }
 
-/* Files are packed by up to this many threads at once (each file by one thread): the
- * program has ended, so its cores are free; two already halve the wait on the machines
- * this is made for, and more would only compete for the disk. */
+/* Files are packed by up to this many threads at once: the program has ended, so its
+ * cores are free; two already halve the wait on the machines this is made for, and more
+ * would only compete for the disk. A big file (at least PACK_BIG_PIECES pieces) has
+ * them all, its pieces side by side: a single-threaded program leaves one file, which
+ * would otherwise keep one core busy and the other idle. Smaller files go one to a
+ * thread, several at once. */
 #define PACK_THREADS_MAX 2
+#define PACK_BIG_PIECES 4
 
 typedef struct pack_queue {
     const char *dir;
@@ -68,16 +76,36 @@ static void *pack_worker_run(void *arg)
 {
     pack_worker_t *w = arg;
     for (size_t i; (i = __atomic_fetch_add(&w->q->next, 1, __ATOMIC_RELAXED)) < w->q->count;)
-        pack_one(w->q->dir, w->q->names[i], w->q->level, &w->t);
+        pack_one(w->q->dir, w->q->names[i], w->q->level, 1, &w->t);
     return NULL;
 }
 
-/* Packs every file of q, on this thread and up to PACK_THREADS_MAX - 1 more; adds the
- * counts to t. A thread that cannot start leaves its share to the others. */
+/* 1 when the file dir/name is big enough for its pieces to be packed side by side. */
+static int pack_is_big(const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    return snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path &&
+           stat(path, &st) == 0 &&
+           (uint64_t)st.st_size >= (uint64_t)PACK_BIG_PIECES * MTDB_PACK_CHUNK_DEFAULT;
+}
+
+/* Packs every file of q: the big ones first, one at a time on PACK_THREADS_MAX lanes,
+ * then the others on this thread and up to PACK_THREADS_MAX - 1 more; adds the counts
+ * to t. A thread that cannot start leaves its share to the others. */
 static void pack_queue_run(pack_queue_t *q, record_pack_totals_t *t)
 {
     pack_worker_t w[PACK_THREADS_MAX] = {0};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int lanes = cores > 1 ? PACK_THREADS_MAX : 1;
+    size_t small = 0;
+    for (size_t i = 0; i < q->count; i++) {
+        if (lanes > 1 && pack_is_big(q->dir, q->names[i]))
+            pack_one(q->dir, q->names[i], q->level, lanes, t);
+        else
+            q->names[small++] = q->names[i];
+    }
+    q->count = small;
     size_t n = cores > 1 && q->count > 1 ? PACK_THREADS_MAX : 1;
     for (size_t i = 0; i < n; i++)
         w[i].q = q;

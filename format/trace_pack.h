@@ -46,6 +46,11 @@ typedef struct mtdb_pack_stats {
  * failure, why (when given) holds a one-line reason. */
 int mtdb_pack_file(const char *path, uint32_t codec, int level, uint32_t chunk,
                    mtdb_pack_stats_t *st, char *why, size_t why_len);
+/* The same, its pieces compressed by up to `lanes` threads (this one among them, at most
+ * MTDB_PACK_LANES_MAX): the packed file is the same byte for byte. */
+#define MTDB_PACK_LANES_MAX 8
+int mtdb_pack_file_lanes(const char *path, uint32_t codec, int level, uint32_t chunk, int lanes,
+                         mtdb_pack_stats_t *st, char *why, size_t why_len);
 
 /* ---- unpacking (trace_unpack.c) ---- */
 

@@ -22,6 +22,18 @@ static tb_t img;
 static const uint32_t codecs[] = {MTDB_PACK_CODEC_ZSTD, MTDB_PACK_CODEC_SPLIT};
 static uint32_t pack_codec;
 
+/* The bytes bytes of the packed file at path (malloc'd); the file holds no more. */
+static uint8_t *read_packed(const char *path, uint64_t bytes)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    uint8_t *buf = malloc(bytes);
+    ck_assert_uint_eq(fread(buf, 1, bytes, f), bytes);
+    ck_assert_int_eq(fgetc(f), EOF);
+    fclose(f);
+    return buf;
+}
+
 /* The packed form of the raw image t (malloc'd), its length in *len. */
 static uint8_t *pack_image(const tb_t *t, size_t *len)
 {
@@ -31,12 +43,7 @@ static uint8_t *pack_image(const tb_t *t, size_t *len)
     int rc = mtdb_pack_file(path, pack_codec, MTDB_PACK_LEVEL_DEFAULT, PIECE, &st, why, sizeof why);
     ck_assert_msg(rc == MTDB_PACK_OK, "%d: %s", rc, why);
     ck_assert_uint_eq(st.raw_bytes, t->size);
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    uint8_t *buf = malloc(st.packed_bytes);
-    ck_assert_uint_eq(fread(buf, 1, st.packed_bytes, f), st.packed_bytes);
-    ck_assert_int_eq(fgetc(f), EOF);
-    fclose(f);
+    uint8_t *buf = read_packed(path, st.packed_bytes);
     *len = (size_t)st.packed_bytes;
     /* packing a packed file changes nothing */
     ck_assert_int_eq(mtdb_pack_file(path, pack_codec, 3, PIECE, &st, why, sizeof why),
@@ -71,6 +78,46 @@ static void check_same_as_raw(int last_open)
     free(p);
     tb_free(&img);
 }
+
+/* The packed form of t by `lanes` threads (malloc'd), its length in *len. */
+static uint8_t *pack_image_lanes(const tb_t *t, int lanes, size_t *len)
+{
+    char path[1024], why[160] = "";
+    ck_assert_int_eq(tst_scratch_file(path, sizeof path, "lanes", t->buf, t->size), 0);
+    mtdb_pack_stats_t st;
+    int rc = mtdb_pack_file_lanes(path, pack_codec, MTDB_PACK_LEVEL_DEFAULT, PIECE, lanes, &st, why,
+                                  sizeof why);
+    ck_assert_msg(rc == MTDB_PACK_OK, "%d lanes: %d: %s", lanes, rc, why);
+    uint8_t *buf = read_packed(path, st.packed_bytes);
+    unlink(path);
+    *len = (size_t)st.packed_bytes;
+    return buf;
+}
+
+/* Pieces compressed side by side are written in order: the file is the same byte for
+ * byte with 1, 2, 3 and 8 lanes (more lanes than the sample has pieces, too). */
+START_TEST(test_packed_same_bytes_on_any_lanes)
+{
+    pack_codec = codecs[_i];
+    tb_build_sample(&img, 0);
+    ck_assert_uint_gt(img.size, 4 * PIECE);
+    size_t len1, len;
+    uint8_t *one = pack_image_lanes(&img, 1, &len1);
+    static const int lanes[] = {2, 3, 8};
+    for (size_t i = 0; i < sizeof lanes / sizeof *lanes; i++) {
+        uint8_t *many = pack_image_lanes(&img, lanes[i], &len);
+        ck_assert_uint_eq(len, len1);
+        ck_assert_msg(memcmp(one, many, len) == 0, "%d lanes: other bytes", lanes[i]);
+        free(many);
+    }
+    tb_read_t packed;
+    tb_read_image(&img, one, len1, &packed);
+    ck_assert_uint_eq(packed.records, img.nrec);
+    ck_assert_uint_eq(packed.mismatches, 0);
+    free(one);
+    tb_free(&img);
+}
+END_TEST
 
 START_TEST(test_packed_reads_as_raw_sealed)
 {
@@ -214,6 +261,7 @@ int main(void)
     TCase *tc = tcase_create("packed");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_packed_reads_as_raw_sealed, 0, 2);
+    tcase_add_loop_test(tc, test_packed_same_bytes_on_any_lanes, 0, 2);
     tcase_add_loop_test(tc, test_packed_reads_as_raw_open_tail, 0, 2);
     tcase_add_loop_test(tc, test_packed_truncation_at_every_offset, 0, 2);
     tcase_add_loop_test(tc, test_packed_bit_flip_everywhere, 0, 2);
