@@ -55,16 +55,17 @@ if [[ "${MTDB_TEST_SANITIZE:-1}" != 0 ]]; then
 fi
 
 # ThreadSanitizer over the recorder's engine driven in-process by many threads (the
-# injected library itself is never instrumented). Only those targets are built.
+# injected library itself is never instrumented), and over the packing of a file's
+# pieces side by side. Only those targets are built.
 if [[ "${MTDB_TEST_SANITIZE:-1}" != 0 ]]; then
   tsan_dir=${MTDB_TSAN_BUILD_DIR:-$root/build-tsan}
   if run_step "thread-sanitizer build" cmake -S "$root" -B "$tsan_dir" -DCMAKE_BUILD_TYPE=Debug \
     -DMTDB_SANITIZE=thread >/dev/null &&
     run_step "thread-sanitizer build" cmake --build "$tsan_dir" -j "$jobs" \
       --target test_recorder_unit_engine test_recorder_unit_table test_recorder_unit_stack \
-        test_recorder_unit_acl test_recorder_unit_runtime >/dev/null; then
+        test_recorder_unit_acl test_recorder_unit_runtime test_format_reader_packed >/dev/null; then
     run_step "thread-sanitizer ctest" ctest_leaving_nothing --test-dir "$tsan_dir" --output-on-failure \
-      -R '^recorder_unit_' || true
+      -R '^(recorder_unit_|test_format_reader_packed$)' || true
   fi
 fi
 
