@@ -22,14 +22,23 @@
     "SELECT site, class, blocks, bytes, live_blocks FROM site_totals"                              \
     " WHERE min_bytes >= 2100 AND max_bytes <= 2400 ORDER BY site;"
 
-START_TEST(wrapper_callers_are_sites)
+/* Runs program under the recorder into dir/out and imports that into dir/t.db; returns
+ * the database's path (malloc'd). */
+static char *record_import(const char *dir, const char *program)
 {
-    char *dir = it_tmpdir(), *db = strdup(it_path(dir, "t.db")), cmd[2048], out[1100];
+    char cmd[2048], out[1100];
     snprintf(cmd, sizeof cmd, "MTDB_OUTPUT='%s/out' LD_PRELOAD='%s' '%s' > /dev/null", dir,
-             IMP_RECORDER_LIB, IMP_E2E_WRAPPERS);
+             IMP_RECORDER_LIB, program);
     ck_assert_int_eq(system(cmd), 0);
     snprintf(out, sizeof out, "%s/out", dir);
+    char *db = strdup(it_path(dir, "t.db"));
     ck_assert_int_eq(it_import(out, db, 0), 0);
+    return db;
+}
+
+START_TEST(wrapper_callers_are_sites)
+{
+    char *dir = it_tmpdir(), *db = record_import(dir, IMP_E2E_WRAPPERS);
     /* config: 40 blocks of 2100, 2101, 2102 bytes (14 + 13 + 13) */
     ck_query(db, WRAPPER_SITES,
              "build_index|user|70|154000|0\n"
@@ -63,12 +72,7 @@ END_TEST
  * belongs to the function that threw, like the exception object and the message. */
 START_TEST(hidden_library_code_is_not_the_site)
 {
-    char *dir = it_tmpdir(), *db = strdup(it_path(dir, "t.db")), cmd[2048], out[1100];
-    snprintf(cmd, sizeof cmd, "MTDB_OUTPUT='%s/out' LD_PRELOAD='%s' '%s' > /dev/null", dir,
-             IMP_RECORDER_LIB, IMP_E2E_THROW);
-    ck_assert_int_eq(system(cmd), 0);
-    snprintf(out, sizeof out, "%s/out", dir);
-    ck_assert_int_eq(it_import(out, db, 0), 0);
+    char *dir = it_tmpdir(), *db = record_import(dir, IMP_E2E_THROW);
     /* per throw: the 3001-byte message, the 144-byte exception, the 3025-byte copy */
     ck_query(db,
              "SELECT a.size_bytes, l.site, l.class, count(*) FROM allocations a"
@@ -85,14 +89,11 @@ END_TEST
  * which module lacks names and what to do. */
 START_TEST(stripped_program_named_in_name_gaps)
 {
-    char *dir = it_tmpdir(), *db = strdup(it_path(dir, "t.db")), cmd[2048], out[1100];
-    snprintf(cmd, sizeof cmd,
-             "strip -o '%s/wrappers-stripped' '%s' && MTDB_OUTPUT='%s/out' LD_PRELOAD='%s'"
-             " '%s/wrappers-stripped' > /dev/null",
-             dir, IMP_E2E_WRAPPERS, dir, IMP_RECORDER_LIB, dir);
+    char *dir = it_tmpdir(), cmd[2048], stripped[1100];
+    snprintf(stripped, sizeof stripped, "%s/wrappers-stripped", dir);
+    snprintf(cmd, sizeof cmd, "strip -o '%s' '%s'", stripped, IMP_E2E_WRAPPERS);
     ck_assert_int_eq(system(cmd), 0);
-    snprintf(out, sizeof out, "%s/out", dir);
-    ck_assert_int_eq(it_import(out, db, 0), 0);
+    char *db = record_import(dir, stripped);
     ck_query(db,
              "SELECT count(*), sum(blocks) FROM site_totals WHERE class = 'user'"
              " AND site GLOB 'wrappers-stripped+0x*';",
