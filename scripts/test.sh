@@ -3,7 +3,8 @@
 # Then, unless MTDB_TEST_SANITIZE=0, builds the in-process tests and tools with
 # address;undefined sanitizers into build-asan/ and runs them (tests labelled "preload",
 # which inject the recorder into sanitizer builds, are left out there), and the
-# recorder's in-process engine tests under ThreadSanitizer in build-tsan/, and the
+# recorder's in-process engine tests and the packing of a trace file's pieces on
+# several threads under ThreadSanitizer in build-tsan/, and the
 # trace reader's libFuzzer harness for 20 s with clang (MTDB_TEST_FUZZ=0 skips it). Every
 # ctest run gets a fresh TMPDIR and fails if the tests leave anything in it. Also runs
 # the lint of the scripts (ShellCheck) when it is installed.
