@@ -1,10 +1,10 @@
 /* test_import_facts.c: facts of the processes table, the threads table and the modules
  * table, from real programs run under the recorder and imported: the exit status of
- * exit(), of a return from main, of exit() from a thread and of _exit; the thread that
- * ended the process ended cleanly; a library dlopened by a relative path is stored by
- * its absolute path and symbolized from another directory; a module file that is gone
- * is named in import_problems; the recorder's time estimate stays within each thread's
- * life when threads share one CPU. Skipped without the recorder.
+ * exit(), of a return from main, of exit() from a thread, of _exit and of quick_exit;
+ * the thread that ended the process ended cleanly; a library dlopened by a relative
+ * path is stored by its absolute path and symbolized from another directory; a module
+ * file that is gone is named in import_problems; the recorder's time estimate stays
+ * within each thread's life when threads share one CPU. Skipped without the recorder.
  */
 #include <limits.h>
 #include <sched.h>
@@ -78,6 +78,14 @@ END_TEST
 START_TEST(test_facts_underscore_exit_status)
 {
     check_exit("_exit", 3, "_exit|3");
+    ck_query(db, "SELECT is_main, ended_cleanly FROM threads;", "1|1");
+}
+END_TEST
+
+/* quick_exit(6) ends the process as _exit does, after its at_quick_exit handler. */
+START_TEST(test_facts_quick_exit_status)
+{
+    check_exit("quick_exit", 6, "_exit|6");
     ck_query(db, "SELECT is_main, ended_cleanly FROM threads;", "1|1");
 }
 END_TEST
@@ -191,6 +199,7 @@ int main(void)
     tcase_add_test(tc, test_facts_exit_call_status);
     tcase_add_test(tc, test_facts_return_from_main_status);
     tcase_add_test(tc, test_facts_underscore_exit_status);
+    tcase_add_test(tc, test_facts_quick_exit_status);
     tcase_add_test(tc, test_facts_exit_from_thread_status);
     tcase_add_test(tc, test_facts_ls_exit_status);
     tcase_add_test(tc, test_facts_relative_dlopen_absolute_path);

@@ -274,6 +274,23 @@ START_TEST(test_recorder_underscore_exit)
 }
 END_TEST
 
+/* quick_exit(6): the EXIT record with its status, as for _exit, and the block its
+ * at_quick_exit handler allocates afterwards is recorded too. */
+START_TEST(test_recorder_quick_exit)
+{
+    rt_case_t c;
+    run_victim(&c, RT_VICTIM_EXITS, "quick_exit", 6);
+    rt_assert_images(&c, 1);
+    tt_image_t *im = &c.tally.images[0];
+    ck_assert_uint_eq(tt_marked_allocs(im), (uint64_t)rt_value(&c, "main.allocs") + 1);
+    ck_assert_uint_eq(im->live_marked, 3);
+    ck_assert_int_eq(im->exit_records, 1);
+    ck_assert_uint_eq(im->exit_how, MTDB_EXIT_EXIT_CALL);
+    ck_assert_uint_eq(im->exit_status, 6);
+    rt_teardown(&c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("recorder_procs");
@@ -288,6 +305,7 @@ int main(void)
     RT_ADD(s, test_recorder_pthread_exit_counted, 60);
     RT_ADD(s, test_recorder_exit_from_thread_while_others_run, 60);
     RT_ADD(s, test_recorder_exit_call_status, 60);
+    RT_ADD(s, test_recorder_quick_exit, 60);
     RT_ADD(s, test_recorder_return_from_main, 60);
     RT_ADD(s, test_recorder_underscore_exit, 60);
     return rt_main(s);

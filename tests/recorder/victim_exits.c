@@ -6,6 +6,8 @@
  *   return        main allocates, keeps 2 blocks, returns 7
  *   exit          the same, then exit(5)
  *   _exit         the same, then _exit(3)
+ *   quick_exit    the same, then quick_exit(6); its at_quick_exit handler allocates
+ *                 one more block of VC_MARK(1) and keeps it
  * Worker i uses size VC_MARK(100 + i); finite threads use VC_MARK(i).
  */
 #include <pthread.h>
@@ -32,6 +34,11 @@ static void *detached(void *arg)
     vc_put2("thread", vc_gettid(), "allocs", EACH);
     __atomic_add_fetch(&finished, 1, __ATOMIC_RELEASE);
     return NULL;
+}
+
+static void allocate_at_quick_exit(void)
+{
+    vc_touch(malloc(VC_MARK(1)));
 }
 
 static void __attribute__((noinline)) leave_now(void)
@@ -112,6 +119,10 @@ int main(int argc, char **argv)
     vc_put("main.allocs", EACH);
     if (!strcmp(mode, "_exit"))
         _exit(3);
+    if (!strcmp(mode, "quick_exit")) {
+        at_quick_exit(allocate_at_quick_exit);
+        quick_exit(6);
+    }
     if (!strcmp(mode, "exit"))
         exit(5);
     return 7;
