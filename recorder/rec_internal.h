@@ -401,6 +401,15 @@ void rec_modules_check(rec_thread_t *t);
 void rec_modules_self_range(uintptr_t *lo, uintptr_t *hi);
 
 /* ---- system helpers without malloc (rec_sys.c) ------------------------------------- */
+/* The file calls the recorder makes, as the C library's open, read, write, pwrite, close
+ * and fallocate (-1 and errno on failure), but never cancellation points: a thread that
+ * another has asked to cancel must not be cancelled inside malloc, which is not one. */
+int rec_open(const char *path, int flags, mode_t mode);
+ssize_t rec_read(int fd, void *buf, size_t n);
+ssize_t rec_write(int fd, const void *buf, size_t n);
+ssize_t rec_pwrite(int fd, const void *buf, size_t n, off_t offset);
+int rec_close(int fd);
+int rec_fallocate(int fd, int mode, off_t offset, off_t len);
 void *rec_map(size_t bytes);
 void rec_unmap(void *p, size_t bytes);
 int rec_write_all(int fd, const void *buf, size_t len); /* 0 or -errno (-EIO: wrote 0) */

@@ -93,7 +93,7 @@ static int ledger_grow(uint64_t need)
     if (ledger.full || bytes > LEDGER_MAX)
         return -ENOSPC;
     int fault = rec_fault_next();
-    int fd = fault ? -1 : open(rec_proc.proc_path, O_RDWR | O_CLOEXEC);
+    int fd = fault ? -1 : rec_open(rec_proc.proc_path, O_RDWR | O_CLOEXEC, 0);
     if (fd < 0)
         return fault ? fault : -errno;
     int err = rec_reserve_disk(fd, ledger.bytes, bytes - ledger.bytes);
@@ -104,7 +104,7 @@ static int ledger_grow(uint64_t need)
     void *m = err ? MAP_FAILED : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (!err && m == MAP_FAILED)
         err = -errno;
-    close(fd);
+    rec_close(fd);
     if (err)
         return err;
     munmap(ledger.map, ledger.bytes);

@@ -104,10 +104,10 @@ static const char *maps_line_path(char *line, uintptr_t addr)
  * knows it (/proc/self/maps, read with read(2), so nothing is allocated). */
 static int mapped_file_path(encode_ctx_t *c, uintptr_t addr)
 {
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), found = 0;
+    int fd = rec_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0), found = 0;
     size_t have = 0;
     while (fd >= 0 && !found) {
-        ssize_t r = read(fd, c->maps + have, sizeof c->maps - 1 - have);
+        ssize_t r = rec_read(fd, c->maps + have, sizeof c->maps - 1 - have);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -126,7 +126,7 @@ static int mapped_file_path(encode_ctx_t *c, uintptr_t addr)
             have = 0; /* a line longer than the buffer names no file we can use */
     }
     if (fd >= 0)
-        close(fd);
+        rec_close(fd);
     return found;
 }
 

@@ -169,19 +169,19 @@ static uint64_t new_nonce(void)
 
 static size_t read_file(const char *path, uint8_t *buf, size_t cap)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = rec_open(path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return 0;
     size_t n = 0;
     while (n < cap) {
-        ssize_t r = read(fd, buf + n, cap - n);
+        ssize_t r = rec_read(fd, buf + n, cap - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             break;
         n += (size_t)r;
     }
-    close(fd);
+    rec_close(fd);
     return n;
 }
 
@@ -207,11 +207,11 @@ static int proc_append_block(uint32_t thread, const uint8_t *records, uint32_t l
     if (rec_ledger_ready())
         return rec_ledger_append(thread, 0, rec_now_ns(), records, len);
     int fault = rec_fault_next();
-    int fd = fault ? -1 : open(rec_proc.proc_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    int fd = fault ? -1 : rec_open(rec_proc.proc_path, O_WRONLY | O_APPEND | O_CLOEXEC, 0);
     if (fd < 0)
         return fault ? fault : -errno;
     int rc = write_proc_block(fd, thread, records, len);
-    close(fd);
+    rec_close(fd);
     return rc;
 }
 
@@ -344,7 +344,7 @@ static int write_process_file(uint64_t mono, uint64_t wall, uint64_t clock_cost)
     const uint32_t cap = MTDB_BLOCK_MAX_PAYLOAD;
     uint8_t *buf = rec_map(cap);
     int err = buf ? rec_fault_next() : -ENOMEM;
-    int fd = err ? -1 : open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = err ? -1 : rec_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         err = err ? err : -errno;
         rec_unmap(buf, cap);
@@ -352,7 +352,7 @@ static int write_process_file(uint64_t mono, uint64_t wall, uint64_t clock_cost)
         return err;
     }
     err = write_proc_content(fd, buf, cap, mono, wall, clock_cost);
-    close(fd);
+    rec_close(fd);
     rec_unmap(buf, cap);
     if (!err && (err = rec_fault_next()) == 0 && rename(tmp, rec_proc.proc_path) != 0)
         err = -errno;

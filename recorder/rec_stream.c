@@ -50,14 +50,14 @@ int rec_reserve_disk(int fd, uint64_t offset, uint64_t bytes)
     if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
         offset + bytes > (uint64_t)lim.rlim_cur)
         return -EFBIG;
-    if (fallocate(fd, 0, (off_t)offset, (off_t)bytes) == 0)
+    if (rec_fallocate(fd, 0, (off_t)offset, (off_t)bytes) == 0)
         return 0;
     if (errno != EOPNOTSUPP)
         return -errno;
     /* File systems without fallocate: write the zeros ourselves. */
     static const uint8_t zeros[4096];
     for (uint64_t done = 0; done < bytes; done += sizeof zeros)
-        if (pwrite(fd, zeros, sizeof zeros, (off_t)(offset + done)) != (ssize_t)sizeof zeros)
+        if (rec_pwrite(fd, zeros, sizeof zeros, (off_t)(offset + done)) != (ssize_t)sizeof zeros)
             return errno ? -errno : -EIO;
     return 0;
 }
@@ -117,7 +117,7 @@ int rec_stream_create(rec_stream_t *s, uint32_t index)
     s->chunk_first = 64 * 1024;
     s->chunk_largest = rec_proc.settings.chunk_largest;
     int fault = rec_fault_next();
-    int fd = fault ? -1 : open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = fault ? -1 : rec_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         int err = fault ? fault : -errno;
         stream_fail(s, "cannot create ", -err);
@@ -125,7 +125,7 @@ int rec_stream_create(rec_stream_t *s, uint32_t index)
     }
     rec_owner_new_file(fd); /* the program is giving up root: the file goes with it */
     int err = map_chunk(s, fd, 0, s->chunk_first);
-    close(fd);
+    rec_close(fd);
     if (!err) {
         mtdb_file_params_t fp = {
             MTDB_FILE_KIND_STREAM, (uint32_t)rec_proc.pid, rec_proc.nonce, index,
@@ -152,7 +152,7 @@ static int next_chunk(rec_stream_t *s)
     uint64_t offset = s->chunk_offset + s->chunk_bytes;
     uint64_t bytes = mtdb_chunk_bytes(s->chunk_first, s->chunk_largest, s->chunk_no + 1);
     int fault = rec_fault_next();
-    int fd = fault ? -1 : open(s->path, O_RDWR | O_CLOEXEC);
+    int fd = fault ? -1 : rec_open(s->path, O_RDWR | O_CLOEXEC, 0);
     if (fd < 0) {
         int err = fault ? fault : -errno;
         stream_fail(s, "cannot reopen ", -err);
@@ -162,7 +162,7 @@ static int next_chunk(rec_stream_t *s)
     uint64_t old_bytes = s->chunk_bytes;
     uint32_t old_used = s->used;
     int err = map_chunk(s, fd, offset, bytes);
-    close(fd);
+    rec_close(fd);
     if (err) {
         stream_fail(s, "cannot grow ", -err);
         return err;

@@ -1,14 +1,48 @@
 /* rec_sys.c: the few system helpers the recorder needs, written without malloc or stdio.
  *
  * Memory comes from mmap; numbers are formatted by hand; writes retry on EINTR and on
- * short counts. Nothing here takes a lock.
+ * short counts. Nothing here takes a lock. File calls go through syscall(2), which is
+ * not a cancellation point, where the C library's open, read, write, close and
+ * fallocate are: with a cancellation pending (pthread_cancel, deferred), the first of
+ * them in a malloc would end the thread inside that malloc.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "rec_internal.h"
+
+int rec_open(const char *path, int flags, mode_t mode)
+{
+    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
+ssize_t rec_read(int fd, void *buf, size_t n)
+{
+    return (ssize_t)syscall(SYS_read, fd, buf, n);
+}
+
+ssize_t rec_write(int fd, const void *buf, size_t n)
+{
+    return (ssize_t)syscall(SYS_write, fd, buf, n);
+}
+
+ssize_t rec_pwrite(int fd, const void *buf, size_t n, off_t offset)
+{
+    return (ssize_t)syscall(SYS_pwrite64, fd, buf, n, offset);
+}
+
+int rec_close(int fd)
+{
+    return (int)syscall(SYS_close, fd);
+}
+
+int rec_fallocate(int fd, int mode, off_t offset, off_t len)
+{
+    return (int)syscall(SYS_fallocate, fd, mode, offset, len);
+}
 
 void *rec_map(size_t bytes)
 {
@@ -26,7 +60,7 @@ int rec_write_all(int fd, const void *buf, size_t len)
 {
     const uint8_t *p = buf;
     while (len) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = rec_write(fd, p, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)

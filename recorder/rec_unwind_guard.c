@@ -74,7 +74,7 @@ static int quiet_pipe(int fds[2])
 static ssize_t quiet_read(int fd, void *buf, size_t n)
 {
     if (!is_quiet_fd(fd))
-        return read(fd, buf, n);
+        return rec_read(fd, buf, n);
     errno = EAGAIN;
     return -1;
 }
@@ -97,7 +97,7 @@ static long quiet_validate(const void *addr, size_t n)
 static ssize_t quiet_write(int fd, const void *buf, size_t n)
 {
     if (!is_quiet_fd(fd))
-        return write(fd, buf, n);
+        return rec_write(fd, buf, n);
     return quiet_validate(buf, n);
 }
 
@@ -112,12 +112,12 @@ static int quiet_open(const char *path, int flags, ...)
         mode = (mode_t)va_arg(ap, int);
         va_end(ap);
     }
-    return open(path, flags | O_CLOEXEC, mode);
+    return rec_open(path, flags | O_CLOEXEC, mode);
 }
 
 static int quiet_close(int fd)
 {
-    return is_quiet_fd(fd) ? 0 : close(fd);
+    return is_quiet_fd(fd) ? 0 : rec_close(fd);
 }
 
 /* syscall(2) reads six argument words whatever the call; so does this. An int argument

@@ -98,6 +98,27 @@ START_TEST(test_recorder_lock_build_same_counts)
 }
 END_TEST
 
+/* A thread with a cancellation pending makes its first heap calls: the recorder creates
+ * its files then, with no cancellation point on the way, so the thread goes on past
+ * malloc as it does unrecorded, and every block is in the trace. */
+START_TEST(test_recorder_cancel_pending_not_acted_on_in_malloc)
+{
+    rt_case_t c;
+    static const char *const argv[] = {RT_VICTIM_THREADS, "cancel", NULL};
+    rt_setup(&c, argv);
+    rt_go(&c);
+    rt_assert_clean_exit(&c);
+    rt_assert_undamaged(&c);
+    rt_assert_images(&c, 1);
+    ck_assert_int_eq(rt_value(&c, "reached"), 2);
+    ck_assert_int_eq(rt_value(&c, "cancelled"), 1);
+    tt_image_t *im = &c.tally.images[0];
+    ck_assert_uint_eq(tt_marked_allocs(im), 101);
+    ck_assert_uint_eq(tt_marked_frees(im), 101);
+    rt_teardown(&c);
+}
+END_TEST
+
 static void run_churn(rt_case_t *c)
 {
     static const char *const argv[] = {RT_VICTIM_THREADS, "churn", "10000", "50", NULL};
@@ -158,6 +179,7 @@ int main(void)
     Suite *s = suite_create("recorder_threads");
     RT_ADD(s, test_recorder_threads_cross_frees_exact, 60);
     RT_ADD(s, test_recorder_threads_per_thread_totals, 60);
+    RT_ADD(s, test_recorder_cancel_pending_not_acted_on_in_malloc, 60);
 #ifdef RT_MTREC_LOCK
     RT_ADD(s, test_recorder_lock_build_same_counts, 60);
 #else

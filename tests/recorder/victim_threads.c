@@ -4,6 +4,10 @@
  *                 4th themselves and hand the rest to C consumers through a queue.
  *   churn T B     T short-lived threads, B at a time: each allocates two blocks, frees one
  *                 and leaves the other to main; counts its open descriptors around it all.
+ *   cancel        a thread that another has asked to cancel (deferred) makes its first
+ *                 heap calls before it reaches a cancellation point: 1 block of VC_MARK(0)
+ *                 and 100 of VC_MARK(1), all freed, then usleep, where it ends. malloc is
+ *                 not a cancellation point, so it reaches step 2 ("reached 2").
  * Reports per thread (by kernel tid) and in total. The queue is a static ring: the only
  * heap calls are the marked ones and whatever the C library makes on its own.
  */
@@ -174,8 +178,45 @@ static int run_churn(int threads, int batch)
     return 0;
 }
 
+static volatile int cancel_go, cancel_reached;
+
+static void *cancelled_thread(void *arg)
+{
+    while (!cancel_go) /* no cancellation point while the request comes */
+        ;
+    void *p = malloc(VC_MARK(0)); /* this thread's first heap call */
+    vc_touch(p);
+    cancel_reached = 1;
+    free(p);
+    for (int i = 0; i < 100; i++) {
+        p = malloc(VC_MARK(1));
+        vc_touch(p);
+        free(p);
+    }
+    cancel_reached = 2;
+    usleep(1000); /* a cancellation point: the thread ends here */
+    cancel_reached = 3;
+    return arg;
+}
+
+static int run_cancel(void)
+{
+    pthread_t t;
+    void *result;
+    if (pthread_create(&t, NULL, cancelled_thread, NULL) != 0)
+        return 3;
+    pthread_cancel(t);
+    cancel_go = 1;
+    pthread_join(t, &result);
+    vc_put("reached", cancel_reached);
+    vc_put("cancelled", result == PTHREAD_CANCELED);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && !strcmp(argv[1], "cancel"))
+        return run_cancel();
     if (argc == 5 && !strcmp(argv[1], "queue")) {
         per_producer = atoi(argv[4]);
         return run_queue(atoi(argv[2]), atoi(argv[3]));
