@@ -269,6 +269,10 @@ typedef struct rec_thread {
     uint32_t walk_stack_id;       /* the stack of the cached walker's last walk (0: none), */
     uint32_t walk_stack_gen;      /* interned in this generation of the stack table, */
     uint32_t walk_stack_cut;      /* 1: cut at the depth limit */
+    /* the frames of the walk being interned: here rather than on the stack of the heap
+     * call, which may be a small thread's or a coroutine's (a nested call never walks:
+     * it is queued, see pending) */
+    void *capture[REC_MAX_DEPTH + 16];
     int key_rounds;
     pid_t owner_pid; /* the process whose files this slot writes */
     char name[17];   /* the thread name last written */

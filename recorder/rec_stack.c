@@ -298,7 +298,7 @@ static inline __attribute__((always_inline)) int capture_frames(rec_thread_t *t,
 
 uint32_t rec_stack_capture(rec_thread_t *t)
 {
-    void *frames[REC_UNWIND_MAX_FRAMES];
+    void **frames = t->capture; /* REC_UNWIND_MAX_FRAMES */
     int depth = rec_proc.settings.depth, how;
     int n = capture_frames(t, frames, &how);
     uint32_t same = 0;

@@ -8,6 +8,9 @@
  *                 heap calls before it reaches a cancellation point: 1 block of VC_MARK(0)
  *                 and 100 of VC_MARK(1), all freed, then usleep, where it ends. malloc is
  *                 not a cancellation point, so it reaches step 2 ("reached 2").
+ *   stack N       a thread on a stack of its own, painted, makes a first heap call, then
+ *                 N malloc/free pairs of VC_MARK(2): "stack.steady" is how many bytes of
+ *                 its stack those pairs touched (the first call's are not counted).
  * Reports per thread (by kernel tid) and in total. The queue is a static ring: the only
  * heap calls are the marked ones and whatever the C library makes on its own.
  */
@@ -213,10 +216,63 @@ static int run_cancel(void)
     return 0;
 }
 
+#define PAINTED_STACK (1u << 20)
+#define PAINT 0xA5
+
+static unsigned char *painted;
+static int stack_pairs;
+static size_t stack_steady;
+
+/* Paints the stack below the caller's frame (and a margin): what was touched before
+ * is forgotten. */
+static void __attribute__((noinline)) repaint_below(void)
+{
+    volatile char here;
+    memset(painted, PAINT, (size_t)((const unsigned char *)&here - painted) - 512);
+}
+
+static void *stack_thread(void *arg)
+{
+    void *p = malloc(VC_MARK(2)); /* the thread's first heap call: its setup is not counted */
+    vc_touch(p);
+    free(p);
+    repaint_below();
+    for (int i = 0; i < stack_pairs; i++) {
+        p = malloc(VC_MARK(2));
+        vc_touch(p);
+        free(p);
+    }
+    size_t untouched = 0;
+    while (untouched < PAINTED_STACK && painted[untouched] == PAINT)
+        untouched++;
+    stack_steady = PAINTED_STACK - untouched;
+    return arg;
+}
+
+static int run_stack(int pairs)
+{
+    stack_pairs = pairs;
+    painted = aligned_alloc(4096, PAINTED_STACK);
+    if (!painted)
+        return 3;
+    memset(painted, PAINT, PAINTED_STACK);
+    pthread_attr_t attr;
+    pthread_t t;
+    pthread_attr_init(&attr);
+    pthread_attr_setstack(&attr, painted, PAINTED_STACK);
+    if (pthread_create(&t, &attr, stack_thread, NULL) != 0)
+        return 3;
+    pthread_join(t, NULL);
+    vc_put("stack.steady", (long long)stack_steady);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "cancel"))
         return run_cancel();
+    if (argc == 3 && !strcmp(argv[1], "stack"))
+        return run_stack(atoi(argv[2]));
     if (argc == 5 && !strcmp(argv[1], "queue")) {
         per_producer = atoi(argv[4]);
         return run_queue(atoi(argv[2]), atoi(argv[3]));
