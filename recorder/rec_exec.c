@@ -6,6 +6,7 @@
  * do nothing, since that child runs in the parent's memory.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -61,6 +62,20 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
         *(void **)&real = next_fn("fexecve");
     rec_before_exec(argv[0] ? argv[0] : "");
     return real(fd, argv, envp);
+}
+
+/* Where the C library has no execveat (before glibc 2.34), no program calls it. */
+EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+    static int (*real)(int, const char *, char *const[], char *const[], int);
+    if (!real)
+        *(void **)&real = next_fn("execveat");
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    rec_before_exec(path);
+    return real(dirfd, path, argv, envp, flags);
 }
 
 /* The execl family: glibc implements them with its internal execve, which no wrapper

@@ -150,6 +150,21 @@ START_TEST(test_recorder_execl_noted_in_trace)
 }
 END_TEST
 
+/* execveat (a directory descriptor and a path relative to it) is noted like execve. */
+START_TEST(test_recorder_execveat_noted_in_trace)
+{
+    rt_case_t c;
+    run_victim(&c, RT_VICTIM_PROCS, "execveat", 0);
+    rt_assert_images(&c, 2);
+    tt_image_t *pre = image_of_arg(&c, "pre.pid", "execveat");
+    tt_image_t *target = image_of_arg(&c, "target.pid", "target");
+    expect_counts(&c, pre, "pre");
+    expect_counts(&c, target, "target");
+    ck_assert_uint_eq(pre->states[MTDB_STATE_EXEC], 1);
+    rt_teardown(&c);
+}
+END_TEST
+
 START_TEST(test_recorder_posix_spawn_child_recorded)
 {
     rt_case_t c;
@@ -304,6 +319,7 @@ int main(void)
     RT_ADD(s, test_recorder_detached_threads_counted, 60);
     RT_ADD(s, test_recorder_pthread_exit_counted, 60);
     RT_ADD(s, test_recorder_exit_from_thread_while_others_run, 60);
+    RT_ADD(s, test_recorder_execveat_noted_in_trace, 60);
     RT_ADD(s, test_recorder_exit_call_status, 60);
     RT_ADD(s, test_recorder_quick_exit, 60);
     RT_ADD(s, test_recorder_return_from_main, 60);

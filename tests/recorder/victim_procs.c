@@ -6,8 +6,10 @@
  *   spawn   posix_spawn this program as "target" and wait.
  *   target  allocate VC_MARK(1500+) blocks, report.
  *   execl   like exec, through execl.
+ *   execveat  like exec, through execveat (a directory descriptor and a relative path).
  * Each process reports with a prefix (parent., child., pre., target.).
  */
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -53,12 +55,16 @@ static int run_fork(void)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
-static int run_exec(const char *self, int list_form)
+enum exec_form { EXEC_VECTOR, EXEC_LIST, EXEC_AT };
+
+static int run_exec(const char *self, enum exec_form form)
 {
     report("pre", 25, churn(0, 25, 4));
     char *argv[] = {(char *)self, "target", NULL};
-    if (list_form)
+    if (form == EXEC_LIST)
         execl(self, self, "target", (char *)NULL);
+    else if (form == EXEC_AT)
+        execveat(open("/proc/self", O_PATH | O_DIRECTORY), "exe", argv, environ, 0);
     else
         execv(self, argv);
     return 127;
@@ -83,8 +89,10 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "";
     if (!strcmp(mode, "fork"))
         return run_fork();
-    if (!strcmp(mode, "exec") || !strcmp(mode, "execl"))
-        return run_exec("/proc/self/exe", mode[4] == 'l');
+    if (!strcmp(mode, "exec") || !strcmp(mode, "execl") || !strcmp(mode, "execveat"))
+        return run_exec("/proc/self/exe", !strcmp(mode, "execl")      ? EXEC_LIST
+                                          : !strcmp(mode, "execveat") ? EXEC_AT
+                                                                      : EXEC_VECTOR);
     if (!strcmp(mode, "spawn"))
         return run_spawn(argv[0]);
     if (!strcmp(mode, "target")) {
