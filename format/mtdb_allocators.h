@@ -47,14 +47,14 @@ static inline const char *mtdb_allocator_of(const char *name)
     return NULL;
 }
 
-/* The allocator linked into the ELF file, or NULL; *symbol gets the symbol that tells
- * (valid until elf_end). A shared library that also exports malloc hides nothing unless it
- * is the program itself: LD_PRELOAD comes first, so the program's malloc calls reach the
- * recorder, which then calls the library's malloc. */
-static inline const char *mtdb_elf_allocator(Elf *elf, int is_program, const char **symbol)
+/* What the ELF file's symbol tables say: the allocator that one of its defined symbols
+ * names, or NULL (*symbol gets that symbol, valid until elf_end), and whether its
+ * dynamic symbols define malloc (*exports_malloc). */
+static inline const char *mtdb_elf_allocator_facts(Elf *elf, const char **symbol,
+                                                   int *exports_malloc)
 {
     const char *who = NULL;
-    int exports_malloc = 0;
+    *exports_malloc = 0;
     for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn; scn = elf_nextscn(elf, scn)) {
         GElf_Shdr sh;
         if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
@@ -68,10 +68,27 @@ static inline const char *mtdb_elf_allocator(Elf *elf, int is_program, const cha
             const char *name = elf_strptr(elf, sh.sh_link, sym.st_name);
             if (!who && (who = mtdb_allocator_of(name)) != NULL)
                 *symbol = name;
-            exports_malloc |= sh.sh_type == SHT_DYNSYM && name && strcmp(name, "malloc") == 0;
+            *exports_malloc |= sh.sh_type == SHT_DYNSYM && name && strcmp(name, "malloc") == 0;
         }
     }
-    return who && (is_program || !exports_malloc) ? who : NULL;
+    return who;
+}
+
+/* The allocator linked into the ELF file that hides blocks from the recorder, or NULL. A
+ * shared library that also exports malloc hides nothing unless it is the program itself:
+ * LD_PRELOAD comes first, so the program's malloc calls reach the recorder, which then
+ * calls the library's malloc. */
+static inline int mtdb_allocator_hides(const char *who, int is_program, int exports_malloc)
+{
+    return who && (is_program || !exports_malloc);
+}
+
+/* The allocator linked into the ELF file, or NULL; *symbol as above. */
+static inline const char *mtdb_elf_allocator(Elf *elf, int is_program, const char **symbol)
+{
+    int exports_malloc;
+    const char *who = mtdb_elf_allocator_facts(elf, symbol, &exports_malloc);
+    return mtdb_allocator_hides(who, is_program, exports_malloc) ? who : NULL;
 }
 
 #endif

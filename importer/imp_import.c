@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "imp_alloc_check.h"
 #include "imp_clock.h"
 #include "imp_error.h"
 #include "imp_finish.h"
@@ -125,6 +126,7 @@ static int imp_into(imp_run_t *run, const char *tmp, char *msg, size_t msg_len)
     imp_timeline_free(&run->timeline); /* before the spool it may still be reading */
     imp_spool_close(&run->spool);
     imp_scan_free(run);
+    imp_alloc_check_free(run);
     return imp_interrupted ? IMP_EINTR : rc;
 }
 

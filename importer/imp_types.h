@@ -71,6 +71,8 @@ typedef struct imp_run {
     uint64_t events, blocks, threads, warnings;
     imp_times_t times;
     struct imp_symbols *symbols; /* the lookups, from imp_symbolize_start to _write */
+    struct imp_module_alloc *module_allocs; /* per module id: its allocator check, once */
+    uint32_t nmodule_allocs;
     volatile int *interrupted;
     char *msg; /* why the import failed, for mtdb_import_result_t.message */
     size_t msg_len;

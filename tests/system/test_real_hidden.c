@@ -50,6 +50,33 @@ START_TEST(test_real_hidden_allocator_warned_and_noted)
 }
 END_TEST
 
+/* A shell runs the program twice: each of the two processes that mapped the library is
+ * noted, though the import reads the library's symbols once; the shell is not. */
+START_TEST(test_real_hidden_allocator_noted_per_process)
+{
+    char script[2 * PATH_MAX + 16];
+    snprintf(script, sizeof script, "'%s' 10; '%s' 20", RT_REAL_HIDDEN, RT_REAL_HIDDEN);
+    static const char *argv[] = {RT_MTDB, "record", "-o", NULL, "--", "sh", "-c", NULL, NULL};
+    argv[7] = script;
+    rt_case_t c;
+    rt_setup(&c, argv);
+    argv[3] = c.trace;
+    c.spec.preload = NULL, c.spec.trace_dir = NULL;
+    rt_go(&c);
+    ck_assert_msg(c.res.exited && c.res.exit_code == 0, "stderr: %s", c.res.err);
+    ck_assert_int_eq(rl_import(&c, NULL), 3);
+    char expected[PATH_MAX + 64];
+    snprintf(expected, sizeof expected, "2|2|%s 10", RT_REAL_HIDDEN);
+    ck_assert_query(&c,
+                    "SELECT count(*), count(DISTINCT i.process_id), min(p.command) FROM "
+                    "import_problems i JOIN processes p USING (process_id) WHERE i.kind = "
+                    "'hidden_allocator' AND p.command LIKE '%real_hidden%'",
+                    expected);
+    ck_assert_query(&c, "SELECT count(*) FROM import_problems", "2");
+    rt_teardown(&c);
+}
+END_TEST
+
 /* The library found through $ORIGIN, and through LD_LIBRARY_PATH alone. */
 START_TEST(test_real_hidden_allocator_found_as_the_loader_does)
 {
@@ -129,6 +156,7 @@ int main(void)
     Suite *s = suite_create("real_hidden");
     RT_ADD(s, test_real_hidden_allocator_warned_and_noted, 60);
     RT_ADD(s, test_real_hidden_allocator_found_as_the_loader_does, 60);
+    RT_ADD(s, test_real_hidden_allocator_noted_per_process, 60);
     RT_ADD(s, test_real_wrapping_allocator_library_not_noted, 60);
     RT_ADD(s, test_real_quiet_process_noted, 60);
     RT_ADD(s, test_real_plain_program_not_noted, 60);
