@@ -191,7 +191,8 @@ static int rpt_text_section(rpt_text_t *t, const rpt_section_t *s, long long pro
         return RPT_OK;
     rpt_rows_t *rows;
     int rc = rpt_section_rows(t->db, s, process, s->lead ? -1 : rpt_rows_limit(t->opts), &rows);
-    if (rc == RPT_E_NOVIEW && rpt_section_is_upgrade(s))
+    /* a newer form stands in; a section that says only what is not 0 has nothing to say */
+    if (rc == RPT_E_NOVIEW && (rpt_section_is_upgrade(s) || s->layout == RPT_FIELDS_NONZERO))
         return RPT_OK;
     if (rc == RPT_E_NOVIEW) {
         rpt_text_title(t, s);
