@@ -26,11 +26,14 @@ FROM summary s JOIN process_info pi ON pi.process_id = s.process_id;
 -- Per process with any: the user sites named only by their address (module+0xoffset),
 -- because their module has no name for that code (a stripped program with no debug
 -- file); modules lists those modules, most blocks first. No row: every site is named.
+-- A module whose file could not be read at import is left to its missing_module row.
 CREATE VIEW name_gaps AS
 WITH u AS (
   SELECT t.process_id, t.module, t.site, t.blocks,
          substr(t.module, length(rtrim(t.module, replace(t.module, '/', ''))) + 1) AS base
   FROM site_totals t WHERE t.class = 'user' AND t.module IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM import_problems p WHERE p.kind = 'missing_module'
+                  AND p.message LIKE 'module ' || t.module || ' cannot be read%')
 ), m AS (
   SELECT process_id, base, count(*) AS sites, sum(blocks) AS blocks FROM u
   WHERE substr(site, 1, length(base) + 3) = base || '+0x'
