@@ -135,33 +135,32 @@ START_TEST(test_recorder_exec_image_starts_later)
 }
 END_TEST
 
-/* execl reaches the kernel through the C library's own execve, not the exported one. */
-START_TEST(test_recorder_execl_noted_in_trace)
+/* The victim execs itself through `mode`: both images have their exact counts, and the
+ * first one the STATE record of the exec. */
+static void expect_exec_noted(const char *mode)
 {
     rt_case_t c;
-    run_victim(&c, RT_VICTIM_PROCS, "execl", 0);
+    run_victim(&c, RT_VICTIM_PROCS, mode, 0);
     rt_assert_images(&c, 2);
-    tt_image_t *pre = image_of_arg(&c, "pre.pid", "execl");
+    tt_image_t *pre = image_of_arg(&c, "pre.pid", mode);
     tt_image_t *target = image_of_arg(&c, "target.pid", "target");
     expect_counts(&c, pre, "pre");
     expect_counts(&c, target, "target");
     ck_assert_uint_eq(pre->states[MTDB_STATE_EXEC], 1);
     rt_teardown(&c);
 }
+
+/* execl reaches the kernel through the C library's own execve, not the exported one. */
+START_TEST(test_recorder_execl_noted_in_trace)
+{
+    expect_exec_noted("execl");
+}
 END_TEST
 
 /* execveat (a directory descriptor and a path relative to it) is noted like execve. */
 START_TEST(test_recorder_execveat_noted_in_trace)
 {
-    rt_case_t c;
-    run_victim(&c, RT_VICTIM_PROCS, "execveat", 0);
-    rt_assert_images(&c, 2);
-    tt_image_t *pre = image_of_arg(&c, "pre.pid", "execveat");
-    tt_image_t *target = image_of_arg(&c, "target.pid", "target");
-    expect_counts(&c, pre, "pre");
-    expect_counts(&c, target, "target");
-    ck_assert_uint_eq(pre->states[MTDB_STATE_EXEC], 1);
-    rt_teardown(&c);
+    expect_exec_noted("execveat");
 }
 END_TEST
 
