@@ -30,6 +30,7 @@
 #define REC_NOINLINE __attribute__((noinline))
 #define REC_PATH_MAX 4096
 #define REC_MAX_DEPTH 256
+#define REC_UNWIND_MAX_FRAMES (REC_MAX_DEPTH + 16) /* a walk: the depth, libmtrec's own */
 
 /* ---- real allocator functions (rec_real.c) ----------------------------------------- */
 typedef struct rec_real_fns {
@@ -272,7 +273,7 @@ typedef struct rec_thread {
     /* the frames of the walk being interned: here rather than on the stack of the heap
      * call, which may be a small thread's or a coroutine's (a nested call never walks:
      * it is queued, see pending) */
-    void *capture[REC_MAX_DEPTH + 16];
+    void *capture[REC_UNWIND_MAX_FRAMES];
     int key_rounds;
     pid_t owner_pid; /* the process whose files this slot writes */
     char name[17];   /* the thread name last written */
@@ -319,6 +320,11 @@ struct rec_table_entry *rec_table_find(rec_table_t *tb, uint64_t key, int *found
 int rec_table_grow(rec_table_t *tb);
 void rec_table_clear(rec_table_t *tb);
 void rec_table_free(rec_table_t *tb);
+/* 1 when the table takes one more entry as it is (it stays at most half full). */
+static inline int rec_table_fits_one(const rec_table_t *tb)
+{
+    return tb->slots && (tb->count + 1) * 2 <= tb->mask + 1;
+}
 /* Makes room for one insertion (creating the table on first use) without mapping more
  * than max_bytes of slots at any moment: 0 when it may take it, 1 when it was cleared to
  * stay within max_bytes (and may take it), -1 when it may not. */
@@ -367,7 +373,6 @@ typedef struct rec_frame_rule {
     uint8_t kind : 7;
     uint8_t unloadable : 1; /* pc's module was not loaded at start-up: it may go away */
 } rec_frame_rule_t;
-#define REC_UNWIND_MAX_FRAMES (REC_MAX_DEPTH + 16)
 typedef struct rec_unwind rec_unwind_t;
 /* Reads the rule for pc from its module's unwind tables; returns the module generation
  * (dlpi_adds + dlpi_subs) it was read at. rule->kind is REC_RULE_UNKNOWN when none. */

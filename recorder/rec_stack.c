@@ -248,7 +248,7 @@ static uint32_t define_stack(rec_thread_t *t, struct rec_table_entry *e, uint64_
 /* rec_table_room(), with its rare rehash timed as a slow path. */
 static int table_room(rec_thread_t *t, rec_table_t *tb, uint64_t max_bytes)
 {
-    if (REC_LIKELY(tb->slots && (tb->count + 1) * 2 <= tb->mask + 1))
+    if (REC_LIKELY(rec_table_fits_one(tb)))
         return 0;
     uint64_t t0 = rec_cost_slow_begin();
     int room = rec_table_room(tb, max_bytes);
@@ -298,7 +298,7 @@ static inline __attribute__((always_inline)) int capture_frames(rec_thread_t *t,
 
 uint32_t rec_stack_capture(rec_thread_t *t)
 {
-    void **frames = t->capture; /* REC_UNWIND_MAX_FRAMES */
+    void **frames = t->capture;
     int depth = rec_proc.settings.depth, how;
     int n = capture_frames(t, frames, &how);
     uint32_t same = 0;

@@ -79,7 +79,7 @@ int rec_table_room(rec_table_t *tb, uint64_t max_bytes)
 {
     if (!tb->slots && rec_table_init(tb, 1024) < 0)
         return -1;
-    if ((tb->count + 1) * 2 <= tb->mask + 1)
+    if (rec_table_fits_one(tb))
         return 0;
     uint64_t slots = (uint64_t)tb->mask + 1;
     if (slots * 3 * sizeof *tb->slots > max_bytes || slots * 2 > UINT32_MAX) {
