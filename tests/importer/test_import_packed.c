@@ -404,8 +404,14 @@ START_TEST(test_pack_leaves_running_process_alone)
         execl("/bin/sleep", "sleep", "30", (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 500 && files_in(out) == 0; i++)
-        usleep(10000);
+    /* The process file comes first, the main thread's stream at its first allocation:
+     * wait until the count has held for 0.3 s, so that pack and this test see the same
+     * files. */
+    for (int i = 0, held = 0, seen = 0; i < 1000 && held < 30; i++, usleep(10000)) {
+        int now = files_in(out);
+        held = now && now == seen ? held + 1 : 0;
+        seen = now;
+    }
     ck_assert_int_gt(files_in(out), 0);
     ck_assert_int_eq(run("'%s' pack '%s' 2> '%s/said'", IMP_MTDB, out, dir), 0);
     int packed, files = count_files(out, &packed);
