@@ -1,8 +1,11 @@
 /* imp_dwarf.c: libdw (dwfl offline) lookups behind imp_dwarf.h.
  *
  * The module is reported at bias 0, so a lookup address is the offset from the load
- * bias recorded in the trace. Inlined frames come from dwarf_getscopes: each inlined
- * subroutine's call site gives the file and line of the function around it.
+ * bias recorded in the trace. The functions around an address, inlined ones included,
+ * come from an index of their compile unit (imp_cu_index.c), built at the unit's first
+ * lookup; libdw's dwarf_getscopes, which walks the unit on every call, answers only
+ * where the index cannot. Each inlined subroutine's call site gives the file and line
+ * of the function around it.
  */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -14,8 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "imp_array.h"
+#include "imp_cu_index.h"
 #include "imp_demangle.h"
 #include "imp_dwarf.h"
+#include "imp_hashmap.h"
 
 /* A module's function symbols sorted by address, read once: libdwfl's own address to
  * symbol lookup scans the whole table per call, which made a large stripped library
@@ -25,12 +31,22 @@ typedef struct imp_sym {
     const char *name; /* owned by libdwfl, valid while the module is open */
 } imp_sym_t;
 
+/* A compile unit's index, built at its first lookup (NULL: it could not be). */
+typedef struct imp_unit {
+    Dwarf *dbg;
+    Dwarf_Off off;
+    imp_cu_index_t *index;
+} imp_unit_t;
+
 struct imp_dwarf {
     Dwfl *dwfl;
     Dwfl_Module *mod;
     imp_sym_t *syms;
     size_t nsyms;
     int syms_read;
+    imp_unit_t *units;
+    uint64_t nunits, capunits;
+    imp_hashmap_t unit_by_key; /* imp_unit_key -> 1 + index in units */
 };
 
 static char *imp_debuginfo_path = NULL;
@@ -62,6 +78,8 @@ static int imp_build_id_matches(Dwfl_Module *mod, const char *hex)
 imp_dwarf_t *imp_dwarf_open(const char *path, const char *build_id_hex, char *why, size_t len)
 {
     imp_dwarf_t *d = calloc(1, sizeof *d);
+    if (d)
+        imp_hashmap_init(&d->unit_by_key);
     if (!d || !(d->dwfl = dwfl_begin(&imp_dwfl_callbacks))) {
         snprintf(why, len, "libdw: cannot start");
         free(d);
@@ -89,6 +107,10 @@ void imp_dwarf_close(imp_dwarf_t *d)
         return;
     dwfl_end(d->dwfl);
     free(d->syms);
+    for (uint64_t i = 0; i < d->nunits; i++)
+        imp_cu_index_free(d->units[i].index);
+    free(d->units);
+    imp_hashmap_free(&d->unit_by_key);
     free(d);
 }
 
@@ -143,17 +165,78 @@ static const char *imp_sym_find(imp_dwarf_t *d, uint64_t addr)
     return NULL;
 }
 
-/* The demangled name of a subprogram or inlined subroutine DIE. */
-static char *imp_die_name(Dwarf_Die *die)
+/* The DIE that declares die's function: its abstract origin's, then its specification
+ * (a member function defined outside its class is declared inside it). */
+static void imp_declaring_die(Dwarf_Die *die, Dwarf_Die *out)
+{
+    *out = *die;
+    for (int hops = 0; hops < 4; hops++) {
+        Dwarf_Attribute mem, *a = dwarf_attr(out, DW_AT_abstract_origin, &mem);
+        if (!a)
+            a = dwarf_attr(out, DW_AT_specification, &mem);
+        Dwarf_Die next;
+        if (!a || !dwarf_formref_die(a, &next))
+            return;
+        *out = next;
+    }
+}
+
+static uint64_t imp_unit_key(Dwarf *dbg, Dwarf_Off off)
+{
+    return imp_hash64(off ^ (uint64_t)(uintptr_t)dbg * 0x9E3779B97F4A7C15ULL) | 1;
+}
+
+/* The index of the unit whose DIE is cu, built at its first use; NULL when it cannot be
+ * (the caller then asks libdw). A key two units share makes the second a linear find. */
+static imp_cu_index_t *imp_unit_index(imp_dwarf_t *d, Dwarf_Die *cu)
+{
+    Dwarf *dbg = dwarf_cu_getdwarf(cu->cu);
+    Dwarf_Off off = dwarf_dieoffset(cu);
+    int added;
+    uint64_t *slot = imp_hashmap_upsert(&d->unit_by_key, imp_unit_key(dbg, off), &added);
+    if (!slot)
+        return NULL;
+    if (!added) {
+        imp_unit_t *u = &d->units[*slot - 1];
+        if (u->dbg == dbg && u->off == off)
+            return u->index;
+        for (uint64_t i = 0; i < d->nunits; i++)
+            if (d->units[i].dbg == dbg && d->units[i].off == off)
+                return d->units[i].index;
+    }
+    if (imp_grow((void **)&d->units, &d->capunits, d->nunits, sizeof *d->units))
+        return NULL;
+    d->units[d->nunits] = (imp_unit_t){dbg, off, imp_cu_index_build(cu)};
+    if (added)
+        *slot = d->nunits + 1;
+    return d->units[d->nunits++].index;
+}
+
+/* The demangled name of a subprogram or inlined subroutine DIE. A C++ function without
+ * linkage, such as one instantiated on a lambda of its caller, has no linkage name: the
+ * namespaces and classes around its declaration are put before its name, as a demangled
+ * name has them, so the standard library's std::function, std::thread and std::sort code
+ * made for a user's lambda does not read as the user's own function. */
+static char *imp_die_name(imp_dwarf_t *d, Dwarf_Die *die)
 {
     Dwarf_Attribute mem;
     Dwarf_Attribute *a = dwarf_attr_integrate(die, DW_AT_linkage_name, &mem);
     if (!a)
         a = dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &mem);
     const char *name = a ? dwarf_formstring(a) : NULL;
-    if (!name)
-        name = dwarf_diename(die);
-    return name ? imp_demangle(name) : NULL;
+    if (name)
+        return imp_demangle(name);
+    if (!(name = dwarf_diename(die)))
+        return NULL;
+    Dwarf_Die decl, cu;
+    imp_declaring_die(die, &decl);
+    imp_cu_index_t *x = dwarf_diecu(&decl, &cu, NULL, NULL) ? imp_unit_index(d, &cu) : NULL;
+    const char *scope = x ? imp_cu_index_scope(x, dwarf_dieoffset(&decl)) : NULL;
+    size_t n = scope ? strlen(scope) : 0;
+    char *out = malloc(n + strlen(name) + 1);
+    if (out)
+        strcpy(stpcpy(out, scope ? scope : ""), name);
+    return out;
 }
 
 static const char *imp_call_file(Dwarf_Die *cu, Dwarf_Die *inl, int *line)
@@ -186,11 +269,36 @@ static int imp_outer_function(Dwarf_Die *die, Dwarf_Die *out)
     return found;
 }
 
-/* One row per function around addr, innermost first: an inlined subroutine's call
- * site is the file and line of the function it was inlined into. */
-static int imp_lookup_scopes(Dwarf_Die *cu, Dwarf_Addr addr, const char *file, int line,
-                             imp_symbol_fn fn, void *ctx)
+/* One row per function from the unit's function at, outward (imp_lookup_scopes). */
+static int imp_lookup_indexed(imp_dwarf_t *d, imp_cu_index_t *x, int32_t at, Dwarf_Die *cu,
+                              const char *file, int line, imp_symbol_fn fn, void *ctx)
 {
+    Dwarf *dbg = dwarf_cu_getdwarf(cu->cu);
+    int rows = 0, rc = 0;
+    Dwarf_Die die;
+    while (at >= 0 && rc >= 0 && rows < 64 && dwarf_offdie(dbg, imp_cu_index_die(x, at), &die)) {
+        char *name = imp_die_name(d, &die);
+        rc = fn(ctx, rows++, name, file, line);
+        free(name);
+        if (dwarf_tag(&die) != DW_TAG_inlined_subroutine)
+            break;
+        file = imp_call_file(cu, &die, &line);
+        at = imp_cu_index_outer(x, at);
+    }
+    return rc < 0 ? rc : rows;
+}
+
+/* One row per function around addr, innermost first: an inlined subroutine's call
+ * site is the file and line of the function it was inlined into. From the unit's index,
+ * or from libdw's own walks where it has no answer (no index, scopes that do not nest,
+ * an address outside every function). */
+static int imp_lookup_scopes(imp_dwarf_t *d, Dwarf_Die *cu, Dwarf_Addr addr, const char *file,
+                             int line, imp_symbol_fn fn, void *ctx)
+{
+    imp_cu_index_t *x = imp_unit_index(d, cu);
+    int32_t at = x ? imp_cu_index_find(x, addr) : -1;
+    if (at >= 0)
+        return imp_lookup_indexed(d, x, at, cu, file, line, fn, ctx);
     Dwarf_Die *scopes = NULL, die;
     int n = dwarf_getscopes(cu, addr, &scopes), rows = 0, rc = 0, have = 0;
     for (int i = 0; !have && i < n; i++) {
@@ -200,7 +308,7 @@ static int imp_lookup_scopes(Dwarf_Die *cu, Dwarf_Addr addr, const char *file, i
     }
     free(scopes);
     while (have && rc >= 0 && rows < 64) {
-        char *name = imp_die_name(&die);
+        char *name = imp_die_name(d, &die);
         rc = fn(ctx, rows++, name, file, line);
         free(name);
         if (dwarf_tag(&die) != DW_TAG_inlined_subroutine)
@@ -238,7 +346,7 @@ int imp_dwarf_lookup(imp_dwarf_t *d, uint64_t offset, imp_symbol_fn fn, void *ct
     int line = 0;
     const char *file = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
     Dwarf_Die *cu = dwfl_module_addrdie(d->mod, addr, &bias);
-    int rows = cu ? imp_lookup_scopes(cu, addr - bias, file, line, fn, ctx) : 0;
+    int rows = cu ? imp_lookup_scopes(d, cu, addr - bias, file, line, fn, ctx) : 0;
     if (rows != 0)
         return rows;
     const char *name = imp_sym_find(d, addr);

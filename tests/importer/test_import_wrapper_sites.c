@@ -3,7 +3,9 @@
  * the wrapper's caller as its site, with exact counts; a wrapper no rule knows
  * (pool_get) is the site until the user adds a rule and re-runs the derive files, as
  * docs/analyses.md says. A block the C++ library allocates in a function it does not
- * name belongs to the code that called the library (e2e_throw). Stripped, the first
+ * name belongs to the code that called the library (e2e_throw), and so does one in
+ * library code made for the caller's lambda, which the debug information names without
+ * its scope (e2e_lambda). Stripped, the first
  * program's sites are addresses, and name_gaps names its module. The programs run under
  * the recorder with the default preset. Skipped without the recorder.
  */
@@ -84,6 +86,29 @@ START_TEST(hidden_library_code_is_not_the_site)
 }
 END_TEST
 
+/* std::function code instantiated on a lambda has no linkage name: its frames are named
+ * from their declaration's namespaces and classes, so the std_code rule sees them and
+ * the block std::function keeps on the heap belongs to the code that made it; a block
+ * the lambda allocates names the lambda in its function. */
+START_TEST(library_code_made_for_a_lambda_is_not_the_site)
+{
+    char *dir = it_tmpdir(), *db = record_import(dir, IMP_E2E_LAMBDA);
+    ck_query(db,
+             "SELECT a.size_bytes, l.site, l.class, count(*) FROM allocations a"
+             " JOIN stack_sites l USING (stack_id)"
+             " WHERE a.size_bytes IN (48, 2048) GROUP BY 1, 2, 3 ORDER BY 1;",
+             "48|make_callbacks()|user|40\n"
+             "2048|make_callbacks()::{lambda}::operator()|user|40");
+    ck_query(db,
+             "SELECT count(*) FROM allocations a WHERE a.size_bytes = 48 AND EXISTS (SELECT 1"
+             " FROM stack_symbols s WHERE s.stack_id = a.stack_id"
+             " AND s.function GLOB 'std::_Function_base::_Base_manager<*>::_M_create<*>');",
+             "40");
+    it_rm_rf(dir);
+    free(dir), free(db);
+}
+END_TEST
+
 /* The same program stripped: its code has no names, so its sites are addresses (one
  * in each wrapper: xmalloc, g_malloc0, pool_get), and name_gaps and the report say
  * which module lacks names and what to do. */
@@ -125,6 +150,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, wrapper_callers_are_sites);
     tcase_add_test(tc, hidden_library_code_is_not_the_site);
+    tcase_add_test(tc, library_code_made_for_a_lambda_is_not_the_site);
     tcase_add_test(tc, stripped_program_named_in_name_gaps);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
