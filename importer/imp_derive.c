@@ -745,6 +745,10 @@ int imp_derive_blocks(imp_db_t *db, imp_spool_t *spool, imp_timeline_t *timeline
         rc = imp_site_totals_write(db, &d.sites, d.totals.keys, d.totals.vals, d.totals.n, T_COUNT,
                                    imp_total_kinds, IMP_NULL);
     if (!rc)
+        rc = imp_site_top_stacks_write(
+            db, &d.sites, d.totals.keys, d.totals.vals, d.totals.n, T_COUNT,
+            (const int[4]){T_BYTES, T_BLOCKS, T_LIVE_BYTES, T_EXIT_BYTES});
+    if (!rc)
         rc = imp_write_peak(&d);
     if (!rc)
         rc = imp_write_site_groups(&d, &d.site_steps, 0);

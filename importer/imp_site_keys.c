@@ -274,3 +274,104 @@ int imp_site_totals_write(imp_db_t *db, imp_site_keys_t *k, const int64_t *group
     imp_hashmap_free(&by_group);
     return rc;
 }
+
+/* ---- site_top_stacks ------------------------------------------------------------------ */
+
+typedef struct sk_top {
+    int64_t process_id;
+    uint32_t key; /* a key of this (site, location) */
+    uint64_t stacks;
+    int64_t stack[3];     /* the heaviest by bytes, by live bytes, by bytes freed at exit */
+    int64_t weight[3][3]; /* theirs: (that criterion, bytes, blocks) */
+} sk_top_t;
+
+/* Keeps stack in *kept when it is heavier: a higher (criterion, bytes, blocks), then the
+ * lower id, as sql/56-derive-blocks.sql orders them. */
+static void sk_keep_heavier(int64_t *kept, int64_t *kept_weight, int64_t stack, const int64_t *w)
+{
+    int heavier = !*kept, i = 0;
+    while (!heavier && i < 3 && w[i] == kept_weight[i])
+        i++;
+    if (!heavier)
+        heavier = i < 3 ? w[i] > kept_weight[i] : stack < *kept;
+    if (heavier) {
+        *kept = stack;
+        memcpy(kept_weight, w, 3 * sizeof *w);
+    }
+}
+
+/* The GROUP BY's order: process_id, site, location. */
+static int sk_top_cmp(const void *a, const void *b)
+{
+    const sk_top_t *x = a, *y = b;
+    if (x->process_id != y->process_id)
+        return x->process_id < y->process_id ? -1 : 1;
+    const imp_site_key_t *p = &sk_sort_keys->keys[x->key - 1], *q = &sk_sort_keys->keys[y->key - 1];
+    int c = sk_cmp(p->site, q->site);
+    return c ? c : sk_cmp(p->location, q->location);
+}
+
+static int sk_write_top(imp_db_t *db, const imp_site_keys_t *k, const sk_top_t *t)
+{
+    static const char sql[] = "INSERT INTO site_top_stacks VALUES(?,?,?,?,?,?,?)";
+    const imp_site_key_t *e = &k->keys[t->key - 1];
+    imp_value_t row[7] = {imp_v_int(t->process_id),
+                          imp_v_text(e->site),
+                          e->location ? imp_v_text(e->location) : imp_v_null(),
+                          imp_v_int((int64_t)t->stacks),
+                          imp_v_int(t->stack[0]),
+                          imp_v_int(t->stack[1]),
+                          imp_v_int(t->stack[2])};
+    return imp_db_run(db, sql, row, 7);
+}
+
+int imp_site_top_stacks_write(imp_db_t *db, imp_site_keys_t *k, const int64_t *group_keys,
+                              const int64_t *vals, uint64_t n, int ncols, const int cols[4])
+{
+    imp_hashmap_t by_site;
+    imp_hashmap_init(&by_site);
+    sk_top_t *tops = NULL;
+    uint64_t ntops = 0, cap = 0;
+    int rc = 0;
+    for (uint64_t i = 0; !rc && i < n; i++) {
+        int64_t pid = group_keys[4 * i], stack = group_keys[4 * i + 1];
+        uint32_t key = stack > 0 && stack <= k->nstacks ? k->stack_site[stack - 1] : 0;
+        const imp_site_key_t *e = key ? &k->keys[key - 1] : NULL;
+        if (!e || !strcmp(e->site, imp_no_stack))
+            continue; /* no row in stack_sites, or one without a site */
+        if (pid < 1 || pid >= (1ll << 31) || e->rep < 1 || e->rep > UINT32_MAX) {
+            rc = IMP_EDB;
+            break;
+        }
+        int added;
+        uint64_t *slot =
+            imp_hashmap_upsert(&by_site, (uint64_t)pid << 32 | (uint64_t)e->rep, &added);
+        if (slot && added && imp_grow((void **)&tops, &cap, ntops, sizeof *tops))
+            slot = NULL;
+        if (!slot) {
+            rc = IMP_ENOMEM;
+            break;
+        }
+        if (added) {
+            memset(&tops[ntops], 0, sizeof *tops);
+            tops[ntops].process_id = pid, tops[ntops].key = key;
+            *slot = ++ntops;
+        }
+        sk_top_t *t = &tops[*slot - 1];
+        const int64_t *v = vals + i * (uint64_t)ncols;
+        int64_t bytes = v[cols[0]], blocks = v[cols[1]];
+        int64_t w[3][3] = {
+            {0, bytes, blocks}, {v[cols[2]], bytes, blocks}, {v[cols[3]], bytes, blocks}};
+        t->stacks++;
+        for (int c = 0; c < 3; c++)
+            sk_keep_heavier(&t->stack[c], t->weight[c], stack, w[c]);
+    }
+    sk_sort_keys = k;
+    if (!rc && ntops)
+        qsort(tops, ntops, sizeof *tops, sk_top_cmp);
+    for (uint64_t t = 0; !rc && t < ntops; t++)
+        rc = sk_write_top(db, k, &tops[t]);
+    free(tops);
+    imp_hashmap_free(&by_site);
+    return rc;
+}

@@ -60,4 +60,11 @@ int imp_site_totals_write(imp_db_t *db, imp_site_keys_t *k, const int64_t *group
                           const int64_t *vals, uint64_t n, int ncols, const int *kinds,
                           int64_t null_value);
 
+/* Writes site_top_stacks from the same rows: per process and (site, location), its
+ * stacks and the heaviest of them by bytes, by live bytes and by bytes freed at exit.
+ * cols: the columns of vals holding bytes, blocks, live bytes and exit bytes. 0, or an
+ * IMP_* error. */
+int imp_site_top_stacks_write(imp_db_t *db, imp_site_keys_t *k, const int64_t *group_keys,
+                              const int64_t *vals, uint64_t n, int ncols, const int cols[4]);
+
 #endif

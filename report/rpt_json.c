@@ -104,12 +104,19 @@ static const char rpt_json_site_stack_sql[] =
     "DESC, sum(g.bytes) DESC, "
     "sum(g.blocks) DESC, g.stack_id LIMIT 1";
 
+/* The same, read from the rows the import keeps per process and site (a site of a
+ * recursive program has millions of stacks: grouping them took seconds a row). */
+static const char rpt_json_site_top_sql[] =
+    "SELECT CASE ?4 WHEN 1 THEN by_live_bytes WHEN 2 THEN by_exit_bytes ELSE by_bytes END, "
+    "stacks FROM site_top_stacks WHERE site = ?1 AND location IS ?2 AND process_id = ?3";
+
 static int rpt_json_site_stack(rpt_db_t *db, const rpt_section_t *s, const char *site,
                                const char *location, long long process, FILE *out)
 {
     rpt_rows_t *rows;
     long long stack_id = -1, stacks = 0;
-    int rc = rpt_rows_open(db, rpt_json_site_stack_sql, &rows);
+    int kept = process != 0 && rpt_db_has_view(db, "site_top_stacks");
+    int rc = rpt_rows_open(db, kept ? rpt_json_site_top_sql : rpt_json_site_stack_sql, &rows);
     if (rc == RPT_OK)
         rc = rpt_rows_bind_text(rows, 1, site);
     if (rc == RPT_OK)

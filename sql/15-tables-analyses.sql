@@ -224,6 +224,20 @@ CREATE TABLE site_totals (
   class_order INTEGER NOT NULL
 ) STRICT;
 
+-- Per process and user site (site, location), its stacks and the heaviest of them by
+-- bytes allocated, by bytes live at exit and by bytes freed only at exit (ties: more
+-- bytes, more blocks, the lowest stack_id): the stack a report shows beside a site's
+-- row, found here once instead of grouping a site's stacks for every row.
+CREATE TABLE site_top_stacks (
+  process_id INTEGER NOT NULL,
+  site TEXT NOT NULL,
+  location TEXT,
+  stacks INTEGER NOT NULL,
+  by_bytes INTEGER NOT NULL,            -- stack_id
+  by_live_bytes INTEGER NOT NULL,
+  by_exit_bytes INTEGER NOT NULL
+) STRICT;
+
 -- What was live at each process's peak, by stack.
 CREATE TABLE peak_stacks (
   process_id INTEGER NOT NULL,

@@ -1,6 +1,6 @@
 -- 56-derive-blocks.sql: the per-block totals the analyses read: stack_totals,
 -- peak_stacks, thread_pairs, bursts, site_steps, site_histograms, cross_stacks, and from
--- stack_totals site_totals. Reads: allocations, process_info, process_stats,
+-- stack_totals site_totals and site_top_stacks. Reads: allocations, process_info, process_stats,
 -- site_labels, analysis_params. Writes those tables (emptied first). `mtdb import`
 -- computes the same rows in one pass over the blocks (importer/imp_derive.c: SQLite sorts
 -- every GROUP BY, minutes at 10 M blocks); a user re-runs it after changing analysis_params:
@@ -204,3 +204,25 @@ SELECT g.process_id, coalesce(ss.class, 'unknown') AS class,
 FROM stack_totals g LEFT JOIN stack_site_labels ssl ON ssl.stack_id = g.stack_id
 LEFT JOIN site_labels ss ON ss.site_label_id = ssl.site_label_id
 GROUP BY g.process_id, 2, 3, ss.location;
+
+-- Each site's stacks and the heaviest of them (`mtdb import`: importer/imp_site_keys.c).
+DELETE FROM site_top_stacks;
+INSERT INTO site_top_stacks
+WITH s AS (
+  SELECT g.process_id, l.site, l.location, g.stack_id, sum(g.bytes) AS bytes,
+         sum(g.blocks) AS blocks, sum(g.live_bytes) AS live, sum(g.exit_bytes) AS exiting
+  FROM stack_totals g JOIN stack_site_labels sl ON sl.stack_id = g.stack_id
+  JOIN site_labels l ON l.site_label_id = sl.site_label_id
+  WHERE l.site IS NOT NULL
+  GROUP BY g.process_id, g.stack_id)
+SELECT process_id, site, location, max(stacks), max(by_bytes), max(by_live),
+       max(by_exit)
+FROM (SELECT process_id, site, location, count(*) OVER p AS stacks,
+             first_value(stack_id) OVER (p ORDER BY bytes DESC, blocks DESC, stack_id)
+               AS by_bytes,
+             first_value(stack_id) OVER (p ORDER BY live DESC, bytes DESC, blocks DESC,
+                                         stack_id) AS by_live,
+             first_value(stack_id) OVER (p ORDER BY exiting DESC, bytes DESC, blocks DESC,
+                                         stack_id) AS by_exit
+      FROM s WINDOW p AS (PARTITION BY process_id, site, location))
+GROUP BY process_id, site, location;

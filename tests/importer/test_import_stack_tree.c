@@ -9,7 +9,7 @@
  * digit names. symprog (inlined functions, C++), deepstacks and forkprog (the same stacks
  * in a parent and its fork child) are then derived again by the sqlite3 shell from
  * 55-derive.sql and 56-derive-blocks.sql, which must leave stack_sites, stack_functions,
- * the function sets, site_totals, stack_totals and peak_stacks unchanged. Skipped
+ * the function sets, site_totals, site_top_stacks, stack_totals and peak_stacks unchanged. Skipped
  * without the recorder.
  */
 #include <stdio.h>
@@ -143,6 +143,7 @@ static void same_as_reference(const char *prog_and_args, const char *min_stacks,
              " USING (set_id);"
              "CREATE TABLE imp_labels AS SELECT * FROM function_labels;"
              "CREATE TABLE imp_site_totals AS SELECT * FROM site_totals;"
+             "CREATE TABLE imp_top_stacks AS SELECT * FROM site_top_stacks;"
              "CREATE TABLE imp_stack_totals AS SELECT * FROM stack_totals;"
              "CREATE TABLE imp_peak AS SELECT * FROM peak_stacks;\n"
              ".read " IMP_SQL_DIR "/55-derive.sql\n"
@@ -200,6 +201,15 @@ static void same_as_reference(const char *prog_and_args, const char *min_stacks,
              "  SELECT * FROM imp_site_totals)),"
              " (SELECT count(*) FROM imp_site_totals) > 0;",
              "1|0|0|1");
+    /* site_top_stacks (imp_site_keys.c): each site's stacks and its heaviest ones */
+    ck_query(db,
+             "SELECT (SELECT count(*) FROM imp_top_stacks) = (SELECT count(*) FROM site_top_stacks),"
+             " (SELECT count(*) FROM (SELECT * FROM imp_top_stacks EXCEPT"
+             "  SELECT * FROM site_top_stacks)),"
+             " (SELECT count(*) FROM imp_top_stacks) > 0,"
+             " (SELECT sum(stacks) FROM imp_top_stacks) = (SELECT count(*) FROM stack_totals g"
+             "  JOIN stack_sites s USING (stack_id) WHERE s.site IS NOT NULL);",
+             "1|0|1|1");
     /* stack_totals and peak_stacks (imp_derive.c: a stack's group found by its id) */
     ck_query(db,
              "SELECT (SELECT count(*) FROM imp_stack_totals) = (SELECT count(*) FROM stack_totals),"

@@ -60,6 +60,17 @@ case_json() {
   same_as report.json
   python3 -c 'import json,sys; d=json.load(open("out")); assert d["schema"]=="mtdb-report" and d["version"]==2; l=d["processes"][0]["sections"]["leaks"]["rows"][0]; assert l["bytes"]==2000 and l["site"]=="leak_it" and l["class"]=="user" and l["path"]=="leak_it < main"; assert [(f["function"], f["file"], f["line"]) for f in l["stack"]]==[("leak_it", "src/fixture.c", 30), ("main", "src/fixture.c", 10)] and l["stacks_at_site"]==1' ||
     fail "json does not parse or lacks the leak"
+  # a site's stack is read from site_top_stacks (kept per process at import), and from
+  # the stacks themselves in a database without it: the same report either way
+  cp trace.db tops.db
+  sqlite3 tops.db "UPDATE site_top_stacks SET stacks = 7 WHERE site = 'leak_it'"
+  expect_status 0 report -f json tops.db
+  grep -q '"site": "leak_it", [^}]*"stacks_at_site": 7, "stack_id": 2' out ||
+    fail "the leak's stack is not site_top_stacks'"
+  sqlite3 tops.db "DROP TABLE site_top_stacks"
+  expect_status 0 report -f json tops.db
+  sed 's/tops\.db/trace.db/' out >out.fallback
+  same_as report.json out.fallback
 }
 
 # The folded lines sum exactly to the view's totals, for every weight.
