@@ -16,15 +16,18 @@
 #ifdef MTDB_HAVE_HTML
 extern const char rpt_d3_js[], rpt_page_js[], rpt_page_css[];
 
-/* Stacks by their largest share of calls, bytes or leaked bytes; the heaviest first.
- * stack_totals is what the analysis views sum by user site, as in the folded output. */
+/* Stacks by their largest share of calls, bytes or leaked bytes, the heaviest ?1 of
+ * them, with the number of stacks and the sums over all of them (for the rest, summed).
+ * stack_totals is what the analysis views sum by user site, as in the folded output.
+ * The limit lets SQLite keep only the heaviest while it sorts: a recursive program has
+ * millions of stacks. */
 static const char rpt_html_stacks_sql[] =
     "WITH s AS (SELECT stack_id, sum(blocks) AS calls, sum(bytes) AS bytes, "
     "sum(live_bytes) AS leaked FROM stack_totals GROUP BY stack_id), "
-    "t AS (SELECT max(sum(calls), 1) AS c, max(sum(bytes), 1) AS b, "
-    "max(sum(leaked), 1) AS l, count(*) AS n FROM s) "
-    "SELECT s.stack_id, s.calls, s.bytes, s.leaked, t.n FROM s, t ORDER BY "
-    "max(1.0 * s.calls / t.c, 1.0 * s.bytes / t.b, 1.0 * s.leaked / t.l) DESC, s.stack_id";
+    "t AS (SELECT sum(calls) AS c, sum(bytes) AS b, sum(leaked) AS l, count(*) AS n FROM s) "
+    "SELECT s.stack_id, s.calls, s.bytes, s.leaked, t.n, t.c, t.b, t.l FROM s, t ORDER BY "
+    "max(1.0 * s.calls / max(t.c, 1), 1.0 * s.bytes / max(t.b, 1), "
+    "1.0 * s.leaked / max(t.l, 1)) DESC, s.stack_id LIMIT ?1";
 
 static int rpt_html_stacks(rpt_db_t *db, FILE *out, long long *total)
 {
@@ -32,15 +35,14 @@ static int rpt_html_stacks(rpt_db_t *db, FILE *out, long long *total)
     rpt_rows_t *rows;
     long long other[3] = {0, 0, 0}, shown = 0;
     int rc = rpt_rows_open(db, rpt_html_stacks_sql, &rows);
+    if (rc == RPT_OK)
+        rc = rpt_rows_bind_int(rows, 1, RPT_HTML_MAX_STACKS);
     fputs(",\n\"stacks\": [", out);
     while (rc == RPT_OK && (rc = rpt_rows_next(rows)) == 1) {
         rc = RPT_OK;
         *total = rpt_rows_int(rows, 4);
-        if (shown >= RPT_HTML_MAX_STACKS) {
-            for (int i = 0; i < 3; i++)
-                other[i] += rpt_rows_int(rows, 1 + i);
-            continue;
-        }
+        for (int i = 0; i < 3; i++) /* the sums, less each stack shown */
+            other[i] = (shown ? other[i] : rpt_rows_int(rows, 5 + i)) - rpt_rows_int(rows, 1 + i);
         if (rpt_rows_type(rows, 0) == RPT_NULL)
             snprintf(frames, sizeof frames, "[no stack]");
         else if ((rc = rpt_stack_folded(db, rpt_rows_int(rows, 0), ';', frames, sizeof frames)))
@@ -59,7 +61,9 @@ static int rpt_html_stacks(rpt_db_t *db, FILE *out, long long *total)
 }
 
 /* Live bytes per process in RPT_HTML_STEPS steps: the highest running sum of the
- * heap_events view in each step (seconds after the process's start). */
+ * heap_events view in each step (seconds after the process's start). Only for a database
+ * without the timeline view, whose rows (in the report's data) the page draws instead:
+ * this query sorts every heap event, seconds for millions of them. */
 static const char rpt_html_timeline_sql[] =
     "WITH s AS (SELECT e.process_id, coalesce(p.start_ns, min(e.ts_ns)) AS t0, "
     "max(max(e.ts_ns) - coalesce(p.start_ns, min(e.ts_ns)), 1) AS len FROM heap_events e "
@@ -144,7 +148,13 @@ int rpt_write_html(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
     int rc = rpt_json_report(db, &page, out);
     if (rc == RPT_OK)
         rc = rpt_html_stacks(db, out, &total);
-    if (rc == RPT_OK)
+    long long viewed = 0;
+    if (rc == RPT_OK && rpt_db_has_view(db, "timeline") &&
+        rpt_db_scalar(db, "SELECT EXISTS (SELECT 1 FROM timeline)", &viewed) != RPT_OK)
+        viewed = 0;
+    if (rc == RPT_OK && viewed)
+        fputs(",\n\"timeline\": []", out);
+    else if (rc == RPT_OK)
         rc = rpt_html_timeline(db, opts, out);
     if (rc == RPT_OK)
         rc = rpt_html_marks(db, out);
