@@ -13,52 +13,6 @@
 
 #define RPT_FOLDED_MAX 65536
 
-/* One frame's readable name, without the separators of the folded format. */
-static void rpt_frame_name(rpt_rows_t *rows, char *buf, size_t len)
-{
-    const char *function = rpt_rows_text(rows, 0), *module = rpt_rows_text(rows, 1);
-    const char *base = strrchr(module, '/');
-    long long offset = rpt_rows_int(rows, 2);
-    if (*function)
-        snprintf(buf, len, "%s", function);
-    else if (*module)
-        snprintf(buf, len, "%s+0x%llx", base ? base + 1 : module, offset);
-    else
-        snprintf(buf, len, "0x%llx", offset);
-    for (char *p = buf; *p; p++)
-        if (*p == ';' || *p == '\n' || *p == '\r')
-            *p = ':';
-}
-
-int rpt_stack_folded(rpt_db_t *db, long long stack_id, char sep, char *buf, size_t len)
-{
-    rpt_rows_t *rows;
-    int rc = rpt_rows_open(db,
-                           "SELECT coalesce(function, ''), coalesce(module, ''), "
-                           "module_offset FROM stack_symbols WHERE stack_id = ?1 "
-                           "ORDER BY position DESC, inline_depth DESC",
-                           &rows);
-    if (rc == RPT_OK)
-        rc = rpt_rows_bind_int(rows, 1, stack_id);
-    size_t n = 0;
-    buf[0] = 0;
-    char name[1024];
-    while (rc == RPT_OK && (rc = rpt_rows_next(rows)) == 1) {
-        rpt_frame_name(rows, name, sizeof name);
-        n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? (char[]){sep, 0} : "",
-                              name);
-        if (n >= len) { /* a stack deeper than the buffer keeps its outermost frames */
-            buf[len - 1] = 0;
-            break;
-        }
-        rc = RPT_OK;
-    }
-    rpt_rows_close(rows);
-    if (rc == RPT_OK && !buf[0])
-        snprintf(buf, len, "[no stack]");
-    return rc < 0 ? rc : RPT_OK;
-}
-
 /* stack_id and weight per stack, for the weight asked; ?1 is the process (0: all).
  * stack_totals is what the analysis views (site_totals, hotspots, leaks) sum by user
  * site, so the lines sum exactly to their totals. */
@@ -81,7 +35,10 @@ int rpt_write_folded(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
     static char line[RPT_FOLDED_MAX];
     char sql[512];
     rpt_rows_t *rows = NULL;
+    rpt_stacks_t *stacks = NULL;
     int rc = rpt_folded_sql(db, opts, sql, sizeof sql);
+    if (rc == RPT_OK)
+        rc = rpt_stacks_open(db, &stacks);
     if (rc == RPT_OK)
         rc = rpt_rows_open(db, sql, &rows);
     if (rc == RPT_OK)
@@ -90,10 +47,11 @@ int rpt_write_folded(rpt_db_t *db, const rpt_options_t *opts, FILE *out)
         rc = RPT_OK;
         if (rpt_rows_type(rows, 0) == RPT_NULL)
             snprintf(line, sizeof line, "[no stack]");
-        else if ((rc = rpt_stack_folded(db, rpt_rows_int(rows, 0), ';', line, sizeof line)))
-            break;
+        else
+            rpt_stacks_fold(stacks, rpt_rows_int(rows, 0), ';', line, sizeof line);
         fprintf(out, "%s %lld\n", line, rpt_rows_int(rows, 1));
     }
     rpt_rows_close(rows);
+    rpt_stacks_close(stacks);
     return rc < 0 ? rc : RPT_OK;
 }

@@ -32,9 +32,12 @@ static const char rpt_html_stacks_sql[] =
 static int rpt_html_stacks(rpt_db_t *db, FILE *out, long long *total)
 {
     static char frames[65536];
-    rpt_rows_t *rows;
+    rpt_rows_t *rows = NULL;
     long long other[3] = {0, 0, 0}, shown = 0;
-    int rc = rpt_rows_open(db, rpt_html_stacks_sql, &rows);
+    rpt_stacks_t *stacks = NULL;
+    int rc = rpt_stacks_open(db, &stacks);
+    if (rc == RPT_OK)
+        rc = rpt_rows_open(db, rpt_html_stacks_sql, &rows);
     if (rc == RPT_OK)
         rc = rpt_rows_bind_int(rows, 1, RPT_HTML_MAX_STACKS);
     fputs(",\n\"stacks\": [", out);
@@ -45,8 +48,8 @@ static int rpt_html_stacks(rpt_db_t *db, FILE *out, long long *total)
             other[i] = (shown ? other[i] : rpt_rows_int(rows, 5 + i)) - rpt_rows_int(rows, 1 + i);
         if (rpt_rows_type(rows, 0) == RPT_NULL)
             snprintf(frames, sizeof frames, "[no stack]");
-        else if ((rc = rpt_stack_folded(db, rpt_rows_int(rows, 0), ';', frames, sizeof frames)))
-            break;
+        else
+            rpt_stacks_fold(stacks, rpt_rows_int(rows, 0), ';', frames, sizeof frames);
         fputs(shown++ ? ",\n" : "\n", out);
         fputc('[', out);
         rpt_json_string(out, frames);
@@ -54,6 +57,7 @@ static int rpt_html_stacks(rpt_db_t *db, FILE *out, long long *total)
                 rpt_rows_int(rows, 3));
     }
     rpt_rows_close(rows);
+    rpt_stacks_close(stacks);
     if (*total > shown)
         fprintf(out, ",\n[\"[other stacks]\",%lld,%lld,%lld]", other[0], other[1], other[2]);
     fputs("]", out);

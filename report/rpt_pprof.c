@@ -184,14 +184,18 @@ static uint64_t pp_function(pp_state_t *p, const char *name, const char *file)
     return id;
 }
 
-/* Location messages: one per frame, a Line per inlined function (innermost first). */
+/* Location messages: one per frame of a stack, a Line per inlined function (innermost
+ * first). From the frames themselves: through stack_symbols, every stack was walked. */
 static int pp_locations(pp_state_t *p)
 {
     rpt_rows_t *rows;
     int rc = rpt_rows_open(p->db,
-                           "SELECT DISTINCT frame_id, inline_depth, function, file, "
-                           "line, module, module_offset FROM stack_symbols "
-                           "ORDER BY frame_id, inline_depth",
+                           "SELECT f.frame_id, coalesce(y.inline_depth, 0), y.function, y.file, "
+                           "y.line, m.path, f.module_offset FROM frames f "
+                           "LEFT JOIN modules m ON m.module_id = f.module_id "
+                           "LEFT JOIN symbols y ON y.frame_id = f.frame_id "
+                           "WHERE f.frame_id IN (SELECT frame_id FROM stack_nodes) "
+                           "ORDER BY f.frame_id, 2",
                            &rows);
     long long current = -1;
     pb_buf_t location = {0};
@@ -224,19 +228,16 @@ static int pp_locations(pp_state_t *p)
     return rc < 0 ? rc : RPT_OK;
 }
 
-static int pp_sample(pp_state_t *p, rpt_rows_t *samples, rpt_rows_t *frames)
+static int pp_sample(pp_state_t *p, rpt_rows_t *samples, const rpt_stacks_t *stacks)
 {
+    static long long frames[4096];
     pb_buf_t packed = {0};
-    int rc = RPT_OK;
     if (rpt_rows_type(samples, 0) == RPT_NULL) {
         pb_varint(&packed, (uint64_t)p->no_stack_location);
     } else {
-        rpt_rows_reset(frames);
-        rc = rpt_rows_bind_int(frames, 1, rpt_rows_int(samples, 0));
-        while (rc == RPT_OK && (rc = rpt_rows_next(frames)) == 1) {
-            pb_varint(&packed, (uint64_t)rpt_rows_int(frames, 0));
-            rc = RPT_OK;
-        }
+        int n = rpt_stacks_frames(stacks, rpt_rows_int(samples, 0), frames, 4096);
+        for (int i = 0; i < n; i++)
+            pb_varint(&packed, (uint64_t)frames[i]);
     }
     pb_message(&p->sub, 1, &packed);
     for (int i = 1; i <= 4; i++)
@@ -244,28 +245,27 @@ static int pp_sample(pp_state_t *p, rpt_rows_t *samples, rpt_rows_t *frames)
     pb_message(&p->sub, 2, &packed);
     pb_message(&p->profile, 2, &p->sub);
     free(packed.data);
-    return rc < 0 ? rc : RPT_OK;
+    return RPT_OK;
 }
 
 static int pp_samples(pp_state_t *p)
 {
-    rpt_rows_t *samples = NULL, *frames = NULL;
-    int rc = rpt_rows_open(p->db,
+    rpt_rows_t *samples = NULL;
+    rpt_stacks_t *stacks = NULL;
+    int rc = rpt_stacks_open(p->db, &stacks);
+    if (rc == RPT_OK)
+        rc = rpt_rows_open(p->db,
                            "SELECT stack_id, sum(blocks), sum(bytes), sum(live_blocks), "
                            "sum(live_bytes) FROM stack_totals GROUP BY stack_id "
                            "ORDER BY stack_id",
                            &samples);
-    if (rc == RPT_OK)
-        rc = rpt_rows_open(p->db,
-                           "SELECT frame_id FROM stack_symbols WHERE stack_id = ?1 "
-                           "GROUP BY position ORDER BY position",
-                           &frames);
     int need_no_stack = 0;
     while (rc == RPT_OK && (rc = rpt_rows_next(samples)) == 1) {
         need_no_stack |= rpt_rows_type(samples, 0) == RPT_NULL;
-        rc = pp_sample(p, samples, frames);
+        rc = pp_sample(p, samples, stacks);
     }
-    rpt_rows_close(samples), rpt_rows_close(frames);
+    rpt_rows_close(samples);
+    rpt_stacks_close(stacks);
     if (rc == RPT_OK && need_no_stack) {
         uint64_t function = pp_function(p, "[no stack]", "");
         pb_int(&p->sub, 1, (uint64_t)p->no_stack_location);
