@@ -269,44 +269,15 @@ static int imp_outer_function(Dwarf_Die *die, Dwarf_Die *out)
     return found;
 }
 
-/* One row per function from the unit's function at, outward (imp_lookup_scopes). */
-static int imp_lookup_indexed(imp_dwarf_t *d, imp_cu_index_t *x, int32_t at, Dwarf_Die *cu,
-                              const char *file, int line, imp_symbol_fn fn, void *ctx)
+/* One row per function from die outward, innermost first: an inlined subroutine's call
+ * site is the file and line of the function it was inlined into. The function around
+ * an inlined one is the next one out in the unit's index x (die being its function at),
+ * or without an index, libdw's. */
+static int imp_rows_outward(imp_dwarf_t *d, Dwarf_Die *cu, Dwarf_Die die, imp_cu_index_t *x,
+                            int32_t at, const char *file, int line, imp_symbol_fn fn, void *ctx)
 {
     Dwarf *dbg = dwarf_cu_getdwarf(cu->cu);
-    int rows = 0, rc = 0;
-    Dwarf_Die die;
-    while (at >= 0 && rc >= 0 && rows < 64 && dwarf_offdie(dbg, imp_cu_index_die(x, at), &die)) {
-        char *name = imp_die_name(d, &die);
-        rc = fn(ctx, rows++, name, file, line);
-        free(name);
-        if (dwarf_tag(&die) != DW_TAG_inlined_subroutine)
-            break;
-        file = imp_call_file(cu, &die, &line);
-        at = imp_cu_index_outer(x, at);
-    }
-    return rc < 0 ? rc : rows;
-}
-
-/* One row per function around addr, innermost first: an inlined subroutine's call
- * site is the file and line of the function it was inlined into. From the unit's index,
- * or from libdw's own walks where it has no answer (no index, scopes that do not nest,
- * an address outside every function). */
-static int imp_lookup_scopes(imp_dwarf_t *d, Dwarf_Die *cu, Dwarf_Addr addr, const char *file,
-                             int line, imp_symbol_fn fn, void *ctx)
-{
-    imp_cu_index_t *x = imp_unit_index(d, cu);
-    int32_t at = x ? imp_cu_index_find(x, addr) : -1;
-    if (at >= 0)
-        return imp_lookup_indexed(d, x, at, cu, file, line, fn, ctx);
-    Dwarf_Die *scopes = NULL, die;
-    int n = dwarf_getscopes(cu, addr, &scopes), rows = 0, rc = 0, have = 0;
-    for (int i = 0; !have && i < n; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram)
-            die = scopes[i], have = 1;
-    }
-    free(scopes);
+    int rows = 0, rc = 0, have = 1;
     while (have && rc >= 0 && rows < 64) {
         char *name = imp_die_name(d, &die);
         rc = fn(ctx, rows++, name, file, line);
@@ -314,9 +285,35 @@ static int imp_lookup_scopes(imp_dwarf_t *d, Dwarf_Die *cu, Dwarf_Addr addr, con
         if (dwarf_tag(&die) != DW_TAG_inlined_subroutine)
             break;
         file = imp_call_file(cu, &die, &line);
-        have = imp_outer_function(&die, &die);
+        if (x)
+            have = (at = imp_cu_index_outer(x, at)) >= 0 &&
+                   dwarf_offdie(dbg, imp_cu_index_die(x, at), &die) != NULL;
+        else
+            have = imp_outer_function(&die, &die);
     }
     return rc < 0 ? rc : rows;
+}
+
+/* The rows of the functions around addr (imp_rows_outward): the innermost from the
+ * unit's index, or from libdw's own walk where it has no answer (no index, scopes that
+ * do not nest, an address outside every function). */
+static int imp_lookup_scopes(imp_dwarf_t *d, Dwarf_Die *cu, Dwarf_Addr addr, const char *file,
+                             int line, imp_symbol_fn fn, void *ctx)
+{
+    imp_cu_index_t *x = imp_unit_index(d, cu);
+    int32_t at = x ? imp_cu_index_find(x, addr) : -1;
+    Dwarf_Die die;
+    if (at >= 0 && dwarf_offdie(dwarf_cu_getdwarf(cu->cu), imp_cu_index_die(x, at), &die))
+        return imp_rows_outward(d, cu, die, x, at, file, line, fn, ctx);
+    Dwarf_Die *scopes = NULL;
+    int n = dwarf_getscopes(cu, addr, &scopes), have = 0;
+    for (int i = 0; !have && i < n; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram)
+            die = scopes[i], have = 1;
+    }
+    free(scopes);
+    return have ? imp_rows_outward(d, cu, die, NULL, -1, file, line, fn, ctx) : 0;
 }
 
 /* addr is in the signal return trampoline: the unwind entry that covers it is marked as

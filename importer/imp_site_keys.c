@@ -176,17 +176,22 @@ static void sk_keep_lowest(const imp_site_keys_t *k, uint32_t *cur, uint32_t t)
 
 static const imp_site_keys_t *sk_sort_keys;
 
-/* The GROUP BY's order: process_id, class, site, location. */
-static int sk_group_cmp(const void *a, const void *b)
+/* A GROUP BY's order: process_id, class (when with_class), site, location. */
+static int sk_order(int64_t pa, uint32_t ka, int64_t pb, uint32_t kb, int with_class)
 {
-    const sk_group_t *x = a, *y = b;
-    if (x->process_id != y->process_id)
-        return x->process_id < y->process_id ? -1 : 1;
-    const imp_site_key_t *p = &sk_sort_keys->keys[x->key - 1], *q = &sk_sort_keys->keys[y->key - 1];
-    int c = sk_cmp(p->class_name, q->class_name);
+    if (pa != pb)
+        return pa < pb ? -1 : 1;
+    const imp_site_key_t *p = &sk_sort_keys->keys[ka - 1], *q = &sk_sort_keys->keys[kb - 1];
+    int c = with_class ? sk_cmp(p->class_name, q->class_name) : 0;
     if (!c)
         c = sk_cmp(p->site, q->site);
     return c ? c : sk_cmp(p->location, q->location);
+}
+
+static int sk_group_cmp(const void *a, const void *b)
+{
+    const sk_group_t *x = a, *y = b;
+    return sk_order(x->process_id, x->key, y->process_id, y->key, 1);
 }
 
 static void sk_add(int64_t *acc, const int64_t *v, int ncols, const int *kinds, int64_t null_value)
@@ -300,15 +305,10 @@ static void sk_keep_heavier(int64_t *kept, int64_t *kept_weight, int64_t stack, 
     }
 }
 
-/* The GROUP BY's order: process_id, site, location. */
 static int sk_top_cmp(const void *a, const void *b)
 {
     const sk_top_t *x = a, *y = b;
-    if (x->process_id != y->process_id)
-        return x->process_id < y->process_id ? -1 : 1;
-    const imp_site_key_t *p = &sk_sort_keys->keys[x->key - 1], *q = &sk_sort_keys->keys[y->key - 1];
-    int c = sk_cmp(p->site, q->site);
-    return c ? c : sk_cmp(p->location, q->location);
+    return sk_order(x->process_id, x->key, y->process_id, y->key, 0);
 }
 
 static int sk_write_top(imp_db_t *db, const imp_site_keys_t *k, const sk_top_t *t)
