@@ -265,45 +265,43 @@ FROM filled f JOIN span s ON s.process_id = f.process_id, params p;
 -- (up to the start of exit when known), and the least-squares trend over them: slope and
 -- r2 (1 = a steady line). live_bytes_end: live when exit began (else at the end).
 CREATE VIEW growth AS
-WITH deltas AS (
-  SELECT process_id, site, location, step, delta_bytes AS d FROM site_steps
-),
-sites AS (SELECT DISTINCT process_id, site, location FROM deltas),
-k(value) AS (
-  SELECT 0 UNION ALL SELECT k.value + 1 FROM k, params p WHERE k.value + 1 < p.growth_steps
-),
-grid AS (
-  SELECT s.process_id, s.site, s.location, k.value AS step FROM sites s, k
-),
-live AS (
-  SELECT g.process_id, g.site, g.location, g.step,
-         sum(coalesce(x.d, 0)) OVER (PARTITION BY g.process_id, g.site, g.location
-                                     ORDER BY g.step ROWS UNBOUNDED PRECEDING) AS y
-  FROM grid g LEFT JOIN deltas x ON x.process_id = g.process_id AND x.site = g.site
-    AND x.location IS g.location AND x.step = g.step
-),
+-- The fit is made from the per-step deltas alone. With X = s + 1 for step s (x = X times
+-- the step's length) and y_s the sum of the deltas of steps up to s, the sums a line
+-- needs are sums over the deltas: sum y_s = sum d_j (n - j), sum X y_s =
+-- sum d_j (n(n+1) - j(j+1)) / 2, sum y_s^2 = sum over pairs d_j d_k (n - max(j, k)).
+-- A site costs its own rows, not a grid of n rows per site (a make run's thousands of
+-- sites took seconds per query), and the slope is one division of exact integers:
+-- slope = 6e9 (2 sum X y - (n+1) sum y) / ((n^2 - 1) len),
+-- r2 = 3 (2 sum X y - (n+1) sum y)^2 / ((n^2 - 1) (n sum y^2 - (sum y)^2)).
+WITH p AS (SELECT growth_steps AS n FROM params),
+span AS (SELECT process_id, max(coalesce(exit_begin_ns, end_ns) - t0_ns, 1) AS len
+         FROM process_info),
+d AS (SELECT s.process_id, s.site, s.location, s.step AS j, s.delta_bytes AS d
+      FROM site_steps s, p WHERE s.step >= 0 AND s.step < p.n),
+sums AS (
+  SELECT d.process_id, d.site, d.location, sum(d.d) AS y_end,
+         sum(d.d * (p.n - d.j)) AS sy,
+         sum(d.d * ((p.n * (p.n + 1) - d.j * (d.j + 1)) / 2)) AS sxy
+  FROM d, p GROUP BY d.process_id, d.site, d.location),
+squares AS (
+  SELECT a.process_id, a.site, a.location, total(1.0 * a.d * b.d * (p.n - max(a.j, b.j))) AS syy
+  FROM d a JOIN d b ON b.process_id = a.process_id AND b.site = a.site
+    AND b.location IS a.location, p
+  GROUP BY a.process_id, a.site, a.location),
 fit AS (
-  SELECT l.process_id, l.site, l.location, count(*) AS n,
-         avg((l.step + 1) * pi.len / p.growth_steps / 1e9) AS mx, avg(l.y) AS my,
-         avg(((l.step + 1) * pi.len / p.growth_steps / 1e9) * l.y) AS mxy,
-         avg(((l.step + 1) * pi.len / p.growth_steps / 1e9)
-             * ((l.step + 1) * pi.len / p.growth_steps / 1e9)) AS mxx,
-         avg(1.0 * l.y * l.y) AS myy,
-         max(CASE WHEN l.step = p.growth_steps - 1 THEN l.y END) AS y_end
-  FROM live l JOIN (SELECT process_id, max(coalesce(exit_begin_ns, end_ns) - t0_ns, 1) AS len
-                    FROM process_info) pi
-    ON pi.process_id = l.process_id, params p
-  GROUP BY l.process_id, l.site, l.location
-)
+  SELECT s.process_id, s.site, s.location, p.n, s.y_end,
+         2 * s.sxy - (p.n + 1) * s.sy AS cov, (p.n * p.n - 1) AS var_x,
+         p.n * q.syy - 1.0 * s.sy * s.sy AS var_y, c.len
+  FROM sums s JOIN squares q ON q.process_id = s.process_id AND q.site = s.site
+    AND q.location IS s.location
+  JOIN span c ON c.process_id = s.process_id, p)
 SELECT process_id, site, location, n AS samples, y_end AS live_bytes_end,
-       round(CASE WHEN mxx - mx * mx > 0 THEN (mxy - mx * my) / (mxx - mx * mx) ELSE 0 END, 1)
+       round(CASE WHEN var_x > 0 THEN 6e9 * cov / (1.0 * var_x * len) ELSE 0 END, 1)
          AS slope_bytes_per_s,
-       round(CASE WHEN (mxx - mx * mx) > 0 AND (myy - my * my) > 0
-                  THEN (mxy - mx * my) * (mxy - mx * my) / ((mxx - mx * mx) * (myy - my * my))
-                  ELSE 0 END, 3) AS r2,
-       CASE WHEN (mxx - mx * mx) > 0 AND (myy - my * my) > 0
-                 AND (mxy - mx * my) * (mxy - mx * my) / ((mxx - mx * mx) * (myy - my * my)) >= 0.8
-            THEN CASE WHEN mxy - mx * my <= 0 THEN 'shrinking'
+       round(CASE WHEN var_x > 0 AND var_y > 0 THEN 3.0 * cov * cov / (var_x * var_y) ELSE 0 END,
+             3) AS r2,
+       CASE WHEN var_x > 0 AND var_y > 0 AND 3.0 * cov * cov / (var_x * var_y) >= 0.8
+            THEN CASE WHEN cov <= 0 THEN 'shrinking'
                       WHEN y_end > 0 THEN 'growing' ELSE 'steady' END
             ELSE 'steady' END AS trend
 FROM fit;
@@ -368,14 +366,14 @@ WITH f AS (
   FROM bottlenecks b WHERE kind = 'burst'
   UNION ALL
   SELECT g.process_id, 'growth',
-         CASE WHEN 10 * g.live_bytes_end >= (SELECT sum(x.live_bytes_end) FROM growth x
-                                             WHERE x.process_id = g.process_id)
-              THEN 'high' ELSE 'medium' END,
+         CASE WHEN 10 * g.live_bytes_end >= g.process_live THEN 'high' ELSE 'medium' END,
          g.site, g.location, g.live_bytes_end,
          printf('%s grows all run long: cap it (an eviction policy) or free as you go', g.site),
          printf('live bytes grow %d bytes/s (r2 %.2f) to %d bytes', CAST(g.slope_bytes_per_s AS INTEGER),
                 g.r2, g.live_bytes_end)
-  FROM growth g JOIN site_labels ss ON ss.site = g.site AND ss.location IS g.location
+  FROM (SELECT *, sum(live_bytes_end) OVER (PARTITION BY process_id) AS process_live
+        FROM growth) g
+  JOIN site_labels ss ON ss.site = g.site AND ss.location IS g.location
   WHERE g.trend = 'growing' AND ss.class = 'user'
   GROUP BY g.process_id, g.site, g.location
   UNION ALL
