@@ -105,6 +105,30 @@ static int32_t imp_cu_add_fn(imp_cu_index_t *x, Dwarf_Die *die, int32_t outer)
 static void imp_cu_walk(imp_cu_index_t *x, Dwarf_Die *parent, int32_t outer, int in_function,
                         int depth);
 
+/* Whether a DIE of this tag may hold functions or code ranges below it: anything but
+ * the tags that only describe data (walking them costs time and finds nothing), and a
+ * partial unit's import (its functions, if any, are found by libdw). */
+static int imp_cu_may_hold_code(int tag)
+{
+    switch (tag) {
+    case DW_TAG_enumeration_type:
+    case DW_TAG_subroutine_type:
+    case DW_TAG_array_type:
+    case DW_TAG_formal_parameter:
+    case DW_TAG_variable:
+    case DW_TAG_member:
+    case DW_TAG_typedef:
+    case DW_TAG_call_site:
+    case DW_TAG_GNU_call_site:
+    case DW_TAG_template_type_parameter:
+    case DW_TAG_template_value_parameter:
+    case DW_TAG_imported_unit:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
 /* A subprogram: its scope (C++), its ranges, then what it holds under its name. */
 static void imp_cu_subprogram(imp_cu_index_t *x, Dwarf_Die *die, int32_t outer, int depth)
 {
@@ -127,7 +151,9 @@ static void imp_cu_subprogram(imp_cu_index_t *x, Dwarf_Die *die, int32_t outer, 
     Dwarf_Attribute mem; /* a definition outside its class has its name on the declaration */
     const char *name =
         x->cxx ? dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &mem)) : NULL;
-    if (dwarf_haschildren(die) && (!name || imp_cu_push(x, name, 1)))
+    if (name)
+        (void)imp_cu_push(x, name, 1); /* a name too long leaves the scope shorter */
+    if (dwarf_haschildren(die))
         imp_cu_walk(x, die, fn >= 0 ? fn : outer, 1, depth + 1);
     x->prefix_len = saved;
 }
@@ -136,7 +162,11 @@ static void imp_cu_walk(imp_cu_index_t *x, Dwarf_Die *parent, int32_t outer, int
                         int depth)
 {
     Dwarf_Die die;
-    if (depth > IMP_CU_MAX_DEPTH || dwarf_child(parent, &die) != 0)
+    if (depth > IMP_CU_MAX_DEPTH) {
+        x->failed = 1; /* an index without the deepest functions would name them wrongly */
+        return;
+    }
+    if (dwarf_child(parent, &die) != 0)
         return;
     do {
         int tag = dwarf_tag(&die);
@@ -147,18 +177,18 @@ static void imp_cu_walk(imp_cu_index_t *x, Dwarf_Die *parent, int32_t outer, int
             int32_t fn = imp_cu_add_fn(x, &die, outer);
             if (dwarf_haschildren(&die))
                 imp_cu_walk(x, &die, fn >= 0 ? fn : outer, in_function, depth + 1);
-        } else if (tag == DW_TAG_lexical_block) {
-            if (dwarf_haschildren(&die))
-                imp_cu_walk(x, &die, outer, in_function, depth + 1);
-        } else if (x->cxx && (tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
-                              tag == DW_TAG_structure_type || tag == DW_TAG_union_type)) {
+        } else if (tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+                   tag == DW_TAG_structure_type || tag == DW_TAG_union_type) {
             const char *name = dwarf_diename(&die);
             if (!name) /* a closure type is a class without a name inside a function */
                 name = tag == DW_TAG_namespace ? "(anonymous namespace)"
                        : in_function           ? "{lambda}"
                                                : "{unnamed type}";
-            if (dwarf_haschildren(&die) && imp_cu_push(x, name, 0))
+            /* C declares no function inside a type */
+            if (x->cxx && dwarf_haschildren(&die) && imp_cu_push(x, name, 0))
                 imp_cu_walk(x, &die, outer, in_function, depth + 1);
+        } else if (imp_cu_may_hold_code(tag) && dwarf_haschildren(&die)) {
+            imp_cu_walk(x, &die, outer, in_function, depth + 1); /* lexical, try, catch blocks */
         }
         x->prefix_len = saved;
     } while (!x->failed && dwarf_siblingof(&die, &die) == 0);
