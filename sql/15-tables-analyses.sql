@@ -237,6 +237,7 @@ CREATE TABLE site_top_stacks (
   by_live_bytes INTEGER NOT NULL,
   by_exit_bytes INTEGER NOT NULL
 ) STRICT;
+CREATE INDEX site_top_stacks_by_site ON site_top_stacks (process_id, site, location);
 
 -- What was live at each process's peak, by stack.
 CREATE TABLE peak_stacks (
