@@ -17,9 +17,9 @@
 #define RPT_STACKS_MAX_DEPTH 4096
 
 struct rpt_stacks {
-    uint32_t *stack_node; /* index stack_id: its innermost node, 0 for none */
+    uint32_t *stack_node;               /* index stack_id: its innermost node, 0 for none */
     uint32_t *node_parent, *node_frame; /* index node_id */
-    char **frame_names; /* index frame_id: names, outermost first, '\n' between */
+    char **frame_names;                 /* index frame_id: names, outermost first, '\n' between */
     long long nstacks, nnodes, nframes;
 };
 
@@ -38,12 +38,13 @@ void rpt_frame_label(const char *function, const char *module, long long offset,
             *p = ':';
 }
 
-/* An array of n + 1 zeroed entries (ids from 1), n from the query's max. */
-static void *rpt_stacks_array(rpt_db_t *db, const char *max_sql, size_t size, long long *n)
+/* The largest id of a table (max_sql), which its arrays are sized by. */
+static int rpt_stacks_max(rpt_db_t *db, const char *max_sql, long long *n)
 {
-    if (rpt_db_scalar(db, max_sql, n) != RPT_OK || *n < 0 || *n >= UINT32_MAX)
-        return NULL;
-    return calloc((size_t)*n + 1, size);
+    int rc = rpt_db_scalar(db, max_sql, n);
+    if (rc == RPT_OK && (*n < 0 || *n >= UINT32_MAX))
+        rc = rpt_db_fail(db, RPT_E_SQL, "%s: %lld is not an id", max_sql, *n);
+    return rc;
 }
 
 static int rpt_stacks_read_tree(rpt_db_t *db, rpt_stacks_t *s)
@@ -64,8 +65,7 @@ static int rpt_stacks_read_tree(rpt_db_t *db, rpt_stacks_t *s)
         long long id = rpt_rows_int(rows, 0), up = rpt_rows_int(rows, 1);
         long long frame = rpt_rows_int(rows, 2);
         /* a parent's id is below its child's: a walk up always ends */
-        if (id >= 1 && id <= s->nnodes && up >= 0 && up < id && frame >= 0 &&
-            frame <= s->nframes)
+        if (id >= 1 && id <= s->nnodes && up >= 0 && up < id && frame >= 0 && frame <= s->nframes)
             s->node_parent[id] = (uint32_t)up, s->node_frame[id] = (uint32_t)frame;
         rc = RPT_OK;
     }
@@ -103,8 +103,8 @@ static int rpt_stacks_read_names(rpt_db_t *db, rpt_stacks_t *s)
         rc = RPT_OK;
         if (id < 1 || id > s->nframes)
             continue;
-        rpt_frame_label(rpt_rows_text(rows, 1), rpt_rows_text(rows, 2), rpt_rows_int(rows, 3),
-                        name, sizeof name);
+        rpt_frame_label(rpt_rows_text(rows, 1), rpt_rows_text(rows, 2), rpt_rows_int(rows, 3), name,
+                        sizeof name);
         if (!rpt_stacks_add_name(&s->frame_names[id], name))
             rc = rpt_db_fail(db, RPT_E_NOMEM, "out of memory naming frames");
     }
@@ -118,16 +118,19 @@ int rpt_stacks_open(rpt_db_t *db, rpt_stacks_t **out)
     *out = NULL;
     if (!s)
         return rpt_db_fail(db, RPT_E_NOMEM, "out of memory reading stacks");
-    s->stack_node = rpt_stacks_array(db, "SELECT max(stack_id) FROM stacks", sizeof(uint32_t),
-                                     &s->nstacks);
-    s->node_parent = rpt_stacks_array(db, "SELECT max(node_id) FROM stack_nodes",
-                                      sizeof(uint32_t), &s->nnodes);
-    s->node_frame = calloc((size_t)s->nnodes + 1, sizeof(uint32_t));
-    s->frame_names = rpt_stacks_array(db, "SELECT max(frame_id) FROM frames", sizeof(char *),
-                                      &s->nframes);
-    int rc = s->stack_node && s->node_parent && s->node_frame && s->frame_names
-                 ? RPT_OK
-                 : rpt_db_fail(db, RPT_E_NOMEM, "out of memory reading stacks");
+    int rc = rpt_stacks_max(db, "SELECT max(stack_id) FROM stacks", &s->nstacks);
+    if (rc == RPT_OK)
+        rc = rpt_stacks_max(db, "SELECT max(node_id) FROM stack_nodes", &s->nnodes);
+    if (rc == RPT_OK)
+        rc = rpt_stacks_max(db, "SELECT max(frame_id) FROM frames", &s->nframes);
+    if (rc == RPT_OK) { /* indexed by id, from 1 */
+        s->stack_node = calloc((size_t)s->nstacks + 1, sizeof *s->stack_node);
+        s->node_parent = calloc((size_t)s->nnodes + 1, sizeof *s->node_parent);
+        s->node_frame = calloc((size_t)s->nnodes + 1, sizeof *s->node_frame);
+        s->frame_names = calloc((size_t)s->nframes + 1, sizeof *s->frame_names);
+        if (!s->stack_node || !s->node_parent || !s->node_frame || !s->frame_names)
+            rc = rpt_db_fail(db, RPT_E_NOMEM, "out of memory reading stacks");
+    }
     if (rc == RPT_OK)
         rc = rpt_stacks_read_tree(db, s);
     if (rc == RPT_OK)
