@@ -89,6 +89,25 @@ case_folded() {
   same_as folded-allocations.txt allocations.folded
   expect_status 0 report -f folded -w leaked -p 1 trace.db
   [[ $(cat out) == "main;leak_it 2000" ]] || fail "folded leaked for process 1: $(cat out)"
+  # Stacks are named from the tree read once (report/rpt_stacks.c) as stack_symbols names
+  # them: make_buffer inlined into a caller of its own, and the block without a stack
+  # moved to stack 4, whose middle frame has no symbol (module+offset), then every line
+  # against the view's frames, outermost first, inlined callers before their callees.
+  cp trace.db names.db
+  sqlite3 names.db "INSERT INTO symbols VALUES (2, 1, 'buffer_pool', 'src/fixture.c', 60);
+    UPDATE allocations SET stack_id = 4 WHERE block_id = 10;"
+  derive names.db
+  expect_status 0 report -f folded names.db
+  sqlite3 names.db "SELECT (SELECT group_concat(name, ';') FROM (SELECT CASE
+      WHEN coalesce(function, '') <> '' THEN function
+      ELSE replace(module, rtrim(module, replace(module, '/', '')), '')
+        || printf('+0x%x', module_offset) END AS name
+      FROM stack_symbols WHERE stack_id = g.stack_id ORDER BY position DESC, inline_depth DESC))
+      || ' ' || sum(g.blocks)
+    FROM stack_totals g GROUP BY g.stack_id HAVING sum(g.blocks) > 0 ORDER BY g.stack_id" >names.want
+  grep -qx 'main;buffer_pool;make_buffer 4' out || fail "folded: no inlined caller: $(cat out)"
+  grep -qx 'main;fixture+0x11f4;grow 1' out || fail "folded: no unnamed frame: $(cat out)"
+  diff -u names.want out || fail "folded names differ from stack_symbols'"
 }
 
 case_pprof() {
