@@ -416,14 +416,20 @@ int rpt_section_superseded(rpt_db_t *db, const rpt_section_t *s)
     return by && rpt_section_available(db, by) == RPT_OK;
 }
 
-/* SELECT <columns> FROM <view> v [WHERE process_id = ?1] [AND filter] ORDER BY .. LIMIT ?2 */
-static int rpt_section_sql(const rpt_section_t *s, char *sql, size_t len)
+/* SELECT <columns> FROM <view> v [WHERE process_id = ?1] [AND filter] ORDER BY .. LIMIT ?2,
+ * or from shared, a temporary table of the section's rows for every process (below). */
+static int rpt_section_sql(const rpt_section_t *s, const char *shared, char *sql, size_t len)
 {
     size_t n = (size_t)snprintf(sql, len, "SELECT ");
     for (const rpt_column_t *c = s->columns; c->name && n < len; c++)
         n += (size_t)snprintf(sql + n, len - n, "%s%s AS \"%s\"", c == s->columns ? "" : ", ",
                               c->expr ? c->expr : c->name, c->name);
-    if (n < len)
+    if (n < len && shared)
+        n += (size_t)snprintf(sql + n, len - n,
+                              " FROM temp.\"%s\" v WHERE v.process_id = ?1 ORDER BY v.rpt_rank "
+                              "LIMIT ?2",
+                              shared);
+    else if (n < len)
         n += (size_t)snprintf(sql + n, len - n,
                               " FROM \"%s\" v WHERE %s AND %s ORDER BY %s "
                               "LIMIT ?2",
@@ -433,14 +439,72 @@ static int rpt_section_sql(const rpt_section_t *s, char *sql, size_t len)
     return n < len ? RPT_OK : RPT_E_NOMEM;
 }
 
+/* The analysis views compute the rows of every process whatever process a query asks
+ * for (their windows, grids and per-process sums do not take the process first): a
+ * report of a make run's 30 processes computed each view 30 times, 49 s in all. So a
+ * section asked for a second process has its first `limit` rows of every process read
+ * in one query, ranked as the section orders them, into a temporary table, which each
+ * process then reads. One process (mtdb report -p) is read directly. */
+#define RPT_SHARED_SECTIONS 64
+
+typedef struct rpt_shared {
+    const rpt_db_t *db;
+    long long first_process;
+    int limit, state; /* 0: one process asked so far, 1: in the table, -1: not to be made */
+} rpt_shared_t;
+
+static rpt_shared_t rpt_shared[RPT_SHARED_SECTIONS];
+
+static int rpt_run(rpt_db_t *db, const char *sql)
+{
+    rpt_rows_t *rows;
+    int rc = rpt_rows_open(db, sql, &rows);
+    while (rc == RPT_OK && (rc = rpt_rows_next(rows)) == 1)
+        rc = RPT_OK;
+    rpt_rows_close(rows);
+    return rc < 0 ? rc : RPT_OK;
+}
+
+/* The temporary table to read the section's rows for process from (into table), or 0 to
+ * read the view itself. */
+static int rpt_section_shared(rpt_db_t *db, const rpt_section_t *s, long long process, int limit,
+                              char *table, size_t len)
+{
+    size_t i = (size_t)(s - rpt_sections);
+    if (s->scope != RPT_PER_PROCESS || i >= RPT_SHARED_SECTIONS)
+        return 0;
+    rpt_shared_t *h = &rpt_shared[i];
+    if (h->db != db || h->limit != limit)
+        *h = (rpt_shared_t){db, process, limit, 0};
+    snprintf(table, len, "rpt_shared_%zu_%d", i, limit < 0 ? 0 : limit + 1);
+    if (h->state == 1 || h->state < 0 || process == h->first_process)
+        return h->state == 1;
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "CREATE TEMP TABLE \"%s\" AS SELECT * FROM (SELECT v.*, row_number() OVER "
+             "(PARTITION BY v.process_id ORDER BY %s) AS rpt_rank FROM \"%s\" v WHERE %s) "
+             "WHERE %d < 0 OR rpt_rank <= %d",
+             table, s->order_by, s->view, s->filter ? s->filter : "1", limit, limit);
+    int rc = rpt_run(db, sql);
+    if (rc == RPT_OK) {
+        snprintf(sql, sizeof sql,
+                 "CREATE INDEX temp.\"%s_by_process\" ON \"%s\" (process_id, rpt_rank)", table,
+                 table);
+        rc = rpt_run(db, sql);
+    }
+    h->state = rc == RPT_OK ? 1 : -1; /* a view that cannot be ranked so: read it directly */
+    return h->state == 1;
+}
+
 int rpt_section_rows(rpt_db_t *db, const rpt_section_t *s, long long process, int limit,
                      rpt_rows_t **out)
 {
-    char sql[4096];
+    char sql[4096], table[64];
     *out = NULL;
     int rc = rpt_section_available(db, s);
+    int shared = rc == RPT_OK && rpt_section_shared(db, s, process, limit, table, sizeof table);
     if (rc == RPT_OK)
-        rc = rpt_section_sql(s, sql, sizeof sql);
+        rc = rpt_section_sql(s, shared ? table : NULL, sql, sizeof sql);
     if (rc == RPT_OK)
         rc = rpt_rows_open(db, sql, out);
     if (rc == RPT_OK)

@@ -304,9 +304,18 @@ case_processes() {
     "$allocs3" ]] || fail "row of process $id3, $allocs3 allocations: $(cat out)"
   [[ $(grep -c '^process [0-9]*: pid' out) == "$n" ]] || fail "every process reported"
   grep -q "^'" out && fail "a command's second line began a line of the report: $(cat out)"
+  # a later process's sections come from tables of every process's first rows made once
+  # (rpt_sections.c); -p reads its process's rows from the views: the same text, with
+  # a row limit that cuts its tables
+  expect_status 0 report --rows 2 procs.db
+  awk -v id="$id3" '/^process [0-9]+: pid/ { on = ($2 == id ":") } on' out >all.part
+  expect_status 0 report --rows 2 -p "$id3" procs.db
+  awk '/^process [0-9]+: pid/ { on = 1 } on' out >one.part
   expect_status 0 report -p "$id3" procs.db
   grep -q 'Processes, in the order' out && fail "-p: no process list"
   [[ $(grep -c '^process [0-9]*: pid' out) == 1 ]] || fail "-p: one process"
+  [[ -s one.part ]] || fail "-p: no process section"
+  diff -u one.part all.part || fail "process $id3 reads differently alone and among the others"
 }
 
 # Opens the page in headless Chromium with "#search=TEXT" and keeps the DOM it built.
