@@ -195,7 +195,7 @@ WHERE tp.level = 'threads';
 
 -- handoffs: producer -> consumer pairs (blocks freed by another thread), by sites.
 CREATE VIEW handoffs AS
-SELECT tp.process_id, tp.alloc_site, coalesce(tp.free_site, '(free stacks not recorded)')
+SELECT tp.process_id, tp.alloc_site, coalesce(tp.free_site, '(not recorded)')
          AS free_site, ta.thread AS alloc_thread, tf.thread AS free_thread, tp.blocks,
        tp.bytes, round(tp.median_ns / 1e3, 3) AS median_us,
        round(tp.p90_ns / 1e3, 3) AS p90_us, round(tp.max_ns / 1e3, 3) AS max_us
