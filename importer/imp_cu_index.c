@@ -37,7 +37,8 @@ struct imp_cu_index {
     imp_cu_range_t *own, *by_lo; /* by function, and sorted by (lo, fn) */
     uint64_t nranges, capranges;
     int cxx;
-    imp_hashmap_t scope_by_off; /* DIE offset + 1 -> 1 + the scope's place in text */
+    imp_hashmap_t scope_by_off;  /* DIE offset + 1 -> 1 + the scope's place in text */
+    imp_hashmap_t scope_by_text; /* a hash of a scope -> 1 + its place in text */
     char *text;
     uint64_t text_len, text_cap;
     char prefix[4096]; /* the scope of the walk's current place */
@@ -45,19 +46,48 @@ struct imp_cu_index {
     int failed;
 };
 
-/* Stores scope (len bytes) as the scope of the DIE at off (C++ units only). */
+typedef struct imp_cu_text {
+    const char *s;
+    size_t len;
+} imp_cu_text_t;
+
+static int imp_cu_same_text(const void *ctx, uint64_t place, const void *want)
+{
+    const imp_cu_index_t *x = ctx;
+    const imp_cu_text_t *w = want;
+    const char *t = x->text + (place - 1);
+    return memcmp(t, w->s, w->len) == 0 && t[w->len] == '\0';
+}
+
+/* Stores scope (len bytes) as the scope of the DIE at off (C++ units only). A unit's
+ * thousands of declared functions share a few hundred scopes, each kept once; the file
+ * scope ("") is not kept: no scope is the same. */
 static void imp_cu_scope_put(imp_cu_index_t *x, Dwarf_Off off, const char *scope, size_t len)
 {
+    if (!len)
+        return;
+    imp_cu_text_t want = {scope, len};
     int added;
-    uint64_t *slot = imp_hashmap_upsert(&x->scope_by_off, off + 1, &added);
-    if (!slot || imp_grow((void **)&x->text, &x->text_cap, x->text_len + len, 1)) {
+    uint64_t *text =
+        imp_hashmap_probe(&x->scope_by_text, imp_hash_bytes(IMP_FNV_OFFSET, scope, len),
+                          imp_cu_same_text, x, &want, &added);
+    if (text && added) {
+        if (imp_grow((void **)&x->text, &x->text_cap, x->text_len + len, 1)) {
+            x->failed = 1;
+            return;
+        }
+        memcpy(x->text + x->text_len, scope, len);
+        x->text[x->text_len + len] = '\0';
+        *text = x->text_len + 1;
+        x->text_len += len + 1;
+    }
+    uint64_t place = text ? *text : 0;
+    uint64_t *slot = place ? imp_hashmap_upsert(&x->scope_by_off, off + 1, &added) : NULL;
+    if (!slot) {
         x->failed = 1;
         return;
     }
-    memcpy(x->text + x->text_len, scope, len);
-    x->text[x->text_len + len] = '\0';
-    *slot = x->text_len + 1;
-    x->text_len += len + 1;
+    *slot = place;
 }
 
 /* Appends part and "::" (and "()" before them for a function) to the prefix; 0 when
@@ -214,7 +244,7 @@ imp_cu_index_t *imp_cu_index_build(Dwarf_Die *cu)
     int lang = dwarf_srclang(cu);
     x->cxx = lang == DW_LANG_C_plus_plus || lang == DW_LANG_C_plus_plus_03 ||
              lang == DW_LANG_C_plus_plus_11 || lang == DW_LANG_C_plus_plus_14;
-    imp_hashmap_init(&x->scope_by_off);
+    imp_hashmap_init(&x->scope_by_off), imp_hashmap_init(&x->scope_by_text);
     imp_cu_walk(x, cu, -1, 0, 0);
     if (!x->failed && x->nranges && !(x->by_lo = malloc((size_t)x->nranges * sizeof *x->by_lo)))
         x->failed = 1;
@@ -234,7 +264,7 @@ void imp_cu_index_free(imp_cu_index_t *x)
     if (!x)
         return;
     free(x->fns), free(x->own), free(x->by_lo), free(x->text);
-    imp_hashmap_free(&x->scope_by_off);
+    imp_hashmap_free(&x->scope_by_off), imp_hashmap_free(&x->scope_by_text);
     free(x);
 }
 
