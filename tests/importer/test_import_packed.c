@@ -123,7 +123,9 @@ START_TEST(test_pack_gives_the_same_rows)
     ck_assert_int_eq(run("cp -a '%s/raw' '%s/pk'", dir, dir), 0);
     ck_assert_int_eq(run("'%s' pack -q '%s/pk'", IMP_MTDB, dir), 0);
     int packed, files = count_files(it_path(dir, "pk"), &packed);
-    ck_assert_int_ge(files, 5); /* the process file and a stream per thread */
+    /* the process file and a stream per thread alive at once: main's and at least one
+     * worker's (a worker that starts after another ended takes over its file) */
+    ck_assert_int_ge(files, 3);
     ck_assert_int_eq(packed, files);
     ck_assert_int_eq(count_files(it_path(dir, "raw"), &packed), files);
     ck_assert_int_eq(packed, 0);
@@ -188,7 +190,7 @@ START_TEST(test_record_packs_unless_no_compress)
         snprintf(out, sizeof out, "%s/out%d", dir, m);
         snprintf(db, sizeof db, "%s/t%d.db", dir, m);
         int packed, files = count_files(out, &packed);
-        ck_assert_int_ge(files, 5);
+        ck_assert_int_ge(files, 3); /* as in test_pack_gives_the_same_rows */
         ck_assert_int_eq(packed, m == 0 ? files : 0);
         ck_assert_int_eq(it_import(out, db, 0), 0);
         check_own_counts(db);
