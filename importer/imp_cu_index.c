@@ -1,10 +1,9 @@
 /* imp_cu_index.c: a compile unit's functions by address, and C++ scopes (imp_cu_index.h).
  *
- * One depth-first walk of the unit's DIEs, descending only into what can hold functions
- * (namespaces, classes, functions, lexical blocks). Functions are numbered in walk
- * order; their ranges are sorted by start, then depth, and a lookup takes the last range
- * starting at or before the address and goes outward from its function to the first
- * one that holds the address.
+ * One depth-first walk of the unit's DIEs, into everything but what only describes data
+ * (imp_cu_may_hold_code). Functions are numbered in walk order; their ranges are sorted
+ * by start, then depth, and a lookup takes the last range starting at or before the
+ * address and goes outward from its function to the first one that holds the address.
  * DWARF's scopes nest, so that is the innermost one; a unit where they do not answers
  * -1 and the caller asks libdw.
  */
@@ -16,7 +15,7 @@
 #include "imp_cu_index.h"
 #include "imp_hashmap.h"
 
-/* Deeper nesting than this is not walked (its functions are left to libdw). */
+/* A unit nested deeper than this gets no index: libdw answers for all of it. */
 #define IMP_CU_MAX_DEPTH 256
 
 typedef struct imp_cu_fn {
@@ -34,7 +33,7 @@ typedef struct imp_cu_range {
 struct imp_cu_index {
     imp_cu_fn_t *fns;
     uint64_t nfns, capfns;
-    imp_cu_range_t *own, *by_lo; /* by function, and sorted by (lo, fn) */
+    imp_cu_range_t *own, *by_lo; /* by function, and sorted (imp_cu_range_cmp) */
     uint64_t nranges, capranges;
     int cxx;
     imp_hashmap_t scope_by_off;  /* DIE offset + 1 -> 1 + the scope's place in text */
@@ -56,7 +55,7 @@ static int imp_cu_same_text(const void *ctx, uint64_t place, const void *want)
     const imp_cu_index_t *x = ctx;
     const imp_cu_text_t *w = want;
     const char *t = x->text + (place - 1);
-    return memcmp(t, w->s, w->len) == 0 && t[w->len] == '\0';
+    return strncmp(t, w->s, w->len) == 0 && t[w->len] == '\0'; /* t may be shorter */
 }
 
 /* Stores scope (len bytes) as the scope of the DIE at off (C++ units only). A unit's
