@@ -8,9 +8,11 @@
 -- Which frames are not the user's code. kind 'runtime_module': GLOB on the module's file
 -- name; 'allocator' and 'std_code': GLOB on the function's short name (function_names),
 -- or, for a frame without a name, on its label (module file name+0xoffset) when the
--- pattern holds '+0x'.
+-- pattern holds '+0x'; 'library_file': GLOB on the source file of the function's code,
+-- for code a library's headers compiled into the program (header-only libraries).
 CREATE TABLE site_rules (
-  kind TEXT NOT NULL CHECK (kind IN ('runtime_module', 'allocator', 'std_code')),
+  kind TEXT NOT NULL CHECK (kind IN ('runtime_module', 'allocator', 'std_code',
+                                     'library_file')),
   pattern TEXT NOT NULL,
   PRIMARY KEY (kind, pattern)
 ) STRICT;
@@ -84,7 +86,10 @@ INSERT INTO site_rules VALUES
   -- the C++ library's hidden functions where it is stripped (Debian's is): copying a
   -- std::string into an exception, growing a COW string
   ('std_code', 'libstdc++.so*+0x*'), ('std_code', 'libc++.so*+0x*'),
-  ('std_code', 'libc++abi.so*+0x*');
+  ('std_code', 'libc++abi.so*+0x*'),
+  -- code from the system's headers (Boost, fmt, nlohmann/json, Eigen and the other
+  -- header-only libraries installed there): its blocks belong to the program's caller
+  ('library_file', '/usr/include/*');
 
 -- Thresholds of the analyses (docs/analyses.md). Change with UPDATE, then re-run
 -- sql/55-derive.sql for the ones marked "derived" there.

@@ -29,6 +29,8 @@ DROP TABLE IF EXISTS temp.stack_site_firsts;
 -- tried one by one against every function name. A frame without a name is matched by
 -- its label (module+0xoffset), against the rules written for labels (label_globs):
 -- the hidden functions of a stripped libstdc++ are the library's code, not the runtime's.
+-- A function whose code is in a library's header (library_file rules, matched once per
+-- file: fk) is library code too.
 CREATE TEMP TABLE frame_kinds AS
 WITH fn_globs AS MATERIALIZED (
   SELECT pattern FROM site_rules WHERE kind IN ('allocator', 'std_code')
@@ -51,17 +53,22 @@ WITH fn_globs AS MATERIALIZED (
   FROM (SELECT DISTINCT s.function, coalesce(fn.short_name, s.function) AS short_name
         FROM symbols s LEFT JOIN function_names fn ON fn.function = s.function
         WHERE s.function IS NOT NULL)
+), fk AS MATERIALIZED (
+  SELECT file, EXISTS (SELECT 1 FROM site_rules r WHERE r.kind = 'library_file'
+                       AND file GLOB r.pattern) AS in_library
+  FROM (SELECT DISTINCT file FROM symbols WHERE file IS NOT NULL)
 ), c AS (
   SELECT f.frame_id, coalesce(s.inline_depth, 0) AS inline_depth, s.function,
          nk.short_name, s.file, s.line, mk.path AS module, f.module_offset, mk.base,
          coalesce(mk.in_runtime, 0) AS in_runtime,
-         coalesce(nk.is_library_code, 0) AS named_library_code,
+         coalesce(nk.is_library_code, 0) OR coalesce(fk.in_library, 0) AS named_library_code,
          coalesce(nk.short_name, mk.base || '+0x' || printf('%x', f.module_offset),
                   printf('0x%x', f.module_offset)) AS label
   FROM frames f
   LEFT JOIN mk ON mk.module_id = f.module_id
   LEFT JOIN symbols s ON s.frame_id = f.frame_id
   LEFT JOIN nk ON nk.function = s.function
+  LEFT JOIN fk ON fk.file = s.file
 ), k AS (
   SELECT *, named_library_code OR (short_name IS NULL AND EXISTS (
            SELECT 1 FROM label_globs g WHERE label GLOB g.pattern)) AS is_library_code

@@ -5,7 +5,8 @@
  * docs/analyses.md says. A block the C++ library allocates in a function it does not
  * name belongs to the code that called the library (e2e_throw), and so does one in
  * library code made for the caller's lambda, which the debug information names without
- * its scope (e2e_lambda). Stripped, the first
+ * its scope (e2e_lambda); code from a header-only library's header, once a library_file
+ * rule names it (e2e_hdrlib). Stripped, the first
  * program's sites are addresses, and name_gaps names its module. The programs run under
  * the recorder with the default preset. Skipped without the recorder.
  */
@@ -109,6 +110,28 @@ START_TEST(library_code_made_for_a_lambda_is_not_the_site)
 }
 END_TEST
 
+/* Code a header-only library compiled into the program (e2e_hdrlib.h) is the site of
+ * its blocks until a library_file rule names the header, as the default one names
+ * /usr/include/ (the rule is in site_rules); then its callers are. */
+START_TEST(header_library_code_is_not_the_site_once_named)
+{
+    char *dir = it_tmpdir(), *db = record_import(dir, IMP_E2E_HDRLIB);
+    ck_query(db, "SELECT count(*) FROM site_rules WHERE kind = 'library_file'"
+                 " AND pattern = '/usr/include/*';", "1");
+    ck_query(db, WRAPPER_SITES, "hdrlib_buffer|user|50|111180|30");
+    char *got = it_query(db, "INSERT INTO site_rules VALUES ('library_file', '*/e2e_hdrlib.h');\n"
+                             ".read " IMP_SQL_DIR "/55-derive.sql\n"
+                             ".read " IMP_SQL_DIR "/56-derive-blocks.sql\n");
+    ck_assert_str_eq(got, "");
+    free(got);
+    ck_query(db, WRAPPER_SITES,
+             "build_cache|user|20|45000|0\n"
+             "load_config|user|30|66180|30");
+    it_rm_rf(dir);
+    free(dir), free(db);
+}
+END_TEST
+
 /* The same program stripped: its code has no names, so its sites are addresses (one
  * in each wrapper: xmalloc, g_malloc0, pool_get), and name_gaps and the report say
  * which module lacks names and what to do. */
@@ -151,6 +174,7 @@ int main(void)
     tcase_add_test(tc, wrapper_callers_are_sites);
     tcase_add_test(tc, hidden_library_code_is_not_the_site);
     tcase_add_test(tc, library_code_made_for_a_lambda_is_not_the_site);
+    tcase_add_test(tc, header_library_code_is_not_the_site_once_named);
     tcase_add_test(tc, stripped_program_named_in_name_gaps);
     suite_add_tcase(s, tc);
     return it_run_suite(s);
