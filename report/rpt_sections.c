@@ -476,7 +476,10 @@ static int rpt_section_shared(rpt_db_t *db, const rpt_section_t *s, long long pr
     rpt_shared_t *h = &rpt_shared[i];
     if (h->db != db || h->limit != limit)
         *h = (rpt_shared_t){db, process, limit, 0};
-    snprintf(table, len, "rpt_shared_%zu_%d", i, limit < 0 ? 0 : limit + 1);
+    if (limit < 0)
+        snprintf(table, len, "rpt_shared_%zu_all", i);
+    else
+        snprintf(table, len, "rpt_shared_%zu_%d", i, limit);
     if (h->state == 1 || h->state < 0 || process == h->first_process)
         return h->state == 1;
     char sql[4096];
