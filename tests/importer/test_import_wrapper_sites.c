@@ -25,6 +25,26 @@
     "SELECT site, class, blocks, bytes, live_blocks FROM site_totals"                              \
     " WHERE min_bytes >= 2100 AND max_bytes <= 2400 ORDER BY site;"
 
+/* Blocks of the given sizes by size, site and class. */
+#define SITES_BY_SIZE(sizes)                                                                       \
+    "SELECT a.size_bytes, l.site, l.class, count(*) FROM allocations a"                            \
+    " JOIN stack_sites l USING (stack_id)"                                                         \
+    " WHERE a.size_bytes IN (" sizes ") GROUP BY 1, 2, 3 ORDER BY 1;"
+
+/* Adds a site rule and re-runs the derive files, as docs/analyses.md tells a user to. */
+static void add_rule(const char *db, const char *kind, const char *pattern)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO site_rules VALUES ('%s', '%s');\n"
+             ".read " IMP_SQL_DIR "/55-derive.sql\n"
+             ".read " IMP_SQL_DIR "/56-derive-blocks.sql\n",
+             kind, pattern);
+    char *got = it_query(db, sql);
+    ck_assert_str_eq(got, "");
+    free(got);
+}
+
 /* Runs program under the recorder into dir/out and imports that into dir/t.db; returns
  * the database's path (malloc'd). */
 static char *record_import(const char *dir, const char *program)
@@ -55,11 +75,7 @@ START_TEST(wrapper_callers_are_sites)
              " 'xmalloc', 'xstrdup') ORDER BY site;",
              "copy_names|25\nparse_config|40");
     /* the user's own wrapper, named in a rule, as the docs show */
-    char *got = it_query(db, "INSERT INTO site_rules VALUES ('allocator', 'pool_get');\n"
-                             ".read " IMP_SQL_DIR "/55-derive.sql\n"
-                             ".read " IMP_SQL_DIR "/56-derive-blocks.sql\n");
-    ck_assert_str_eq(got, "");
-    free(got);
+    add_rule(db, "allocator", "pool_get");
     ck_query(db, WRAPPER_SITES,
              "build_index|user|70|154000|0\n"
              "copy_names|user|25|57500|25\n"
@@ -77,10 +93,7 @@ START_TEST(hidden_library_code_is_not_the_site)
 {
     char *dir = it_tmpdir(), *db = record_import(dir, IMP_E2E_THROW);
     /* per throw: the 3001-byte message, the 144-byte exception, the 3025-byte copy */
-    ck_query(db,
-             "SELECT a.size_bytes, l.site, l.class, count(*) FROM allocations a"
-             " JOIN stack_sites l USING (stack_id)"
-             " WHERE a.size_bytes IN (144, 3001, 3025) GROUP BY 1, 2, 3 ORDER BY 1;",
+    ck_query(db, SITES_BY_SIZE("144, 3001, 3025"),
              "144|fail_parse|user|30\n3001|fail_parse|user|30\n3025|fail_parse|user|30");
     it_rm_rf(dir);
     free(dir), free(db);
@@ -94,10 +107,7 @@ END_TEST
 START_TEST(library_code_made_for_a_lambda_is_not_the_site)
 {
     char *dir = it_tmpdir(), *db = record_import(dir, IMP_E2E_LAMBDA);
-    ck_query(db,
-             "SELECT a.size_bytes, l.site, l.class, count(*) FROM allocations a"
-             " JOIN stack_sites l USING (stack_id)"
-             " WHERE a.size_bytes IN (48, 2048) GROUP BY 1, 2, 3 ORDER BY 1;",
+    ck_query(db, SITES_BY_SIZE("48, 2048"),
              "48|make_callbacks()|user|40\n"
              "2048|make_callbacks()::{lambda}::operator()|user|40");
     ck_query(db,
@@ -119,11 +129,7 @@ START_TEST(header_library_code_is_not_the_site_once_named)
     ck_query(db, "SELECT count(*) FROM site_rules WHERE kind = 'library_file'"
                  " AND pattern = '/usr/include/*';", "1");
     ck_query(db, WRAPPER_SITES, "hdrlib_buffer|user|50|111180|30");
-    char *got = it_query(db, "INSERT INTO site_rules VALUES ('library_file', '*/e2e_hdrlib.h');\n"
-                             ".read " IMP_SQL_DIR "/55-derive.sql\n"
-                             ".read " IMP_SQL_DIR "/56-derive-blocks.sql\n");
-    ck_assert_str_eq(got, "");
-    free(got);
+    add_rule(db, "library_file", "*/e2e_hdrlib.h");
     ck_query(db, WRAPPER_SITES,
              "build_cache|user|20|45000|0\n"
              "load_config|user|30|66180|30");
