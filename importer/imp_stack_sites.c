@@ -285,7 +285,7 @@ static int imp_walk_nodes(imp_sites_t *st)
     if (!rc)
         rc = imp_chain_add(st, 0, 0, &empty); /* chain 0 */
     for (uint64_t i = 0; !rc && i < s->nnodes; i++) {
-        uint32_t parent = s->node_parent[i], frame = s->node_frame[i], node = (uint32_t)i + 1;
+        uint32_t parent = s->nodes[i].parent, frame = s->nodes[i].frame, node = (uint32_t)i + 1;
         const imp_kframe_t *f = frame <= st->nframes ? &st->frames[frame] : NULL;
         int64_t has[IMP_K_COUNT] = {f ? f->u : -1, f ? f->o : -1, f ? f->a : -1, f ? f->f : -1};
         st->depth[i] = parent ? st->depth[parent - 1] + 1 : 1;
@@ -305,7 +305,7 @@ static const imp_kind_t *imp_first(const imp_sites_t *st, uint32_t leaf, int k, 
     if (!leaf || !st->nearest[k][leaf - 1])
         return NULL;
     uint32_t m = st->nearest[k][leaf - 1];
-    const imp_kframe_t *f = &st->frames[st->s->node_frame[m - 1]];
+    const imp_kframe_t *f = &st->frames[st->s->nodes[m - 1].frame];
     int64_t row = k == IMP_K_USER ? f->u : k == IMP_K_OWN ? f->o : k == IMP_K_NAMED ? f->a : f->f;
     const imp_kind_t *r = &st->kinds[row];
     *key = (int64_t)(st->depth[leaf - 1] - st->depth[m - 1]) * 4096 + r->inline_depth;
@@ -337,8 +337,8 @@ static int imp_path(imp_sites_t *st, uint32_t node, const char **out)
     int64_t taken = 0;
     *out = NULL;
     for (; node && (st->path_frames < 0 || taken < st->path_frames);
-         node = st->s->node_parent[node - 1]) {
-        const imp_kframe_t *f = &st->frames[st->s->node_frame[node - 1]];
+         node = st->s->nodes[node - 1].parent) {
+        const imp_kframe_t *f = &st->frames[st->s->nodes[node - 1].frame];
         if (!f->nlabels)
             continue;
         for (int64_t i = f->first; i < f->first + f->n; i++) {

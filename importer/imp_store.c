@@ -26,8 +26,7 @@ void imp_store_free(imp_store_t *s)
     free(s->module_build_id);
     free(s->frame_module);
     free(s->frame_offset);
-    free(s->node_parent);
-    free(s->node_frame);
+    free(s->nodes);
     free(s->node_stack);
     free(s->stack_node);
     free(s->stack_depth);
@@ -150,14 +149,30 @@ static inline uint32_t imp_path_hash(uint32_t up, uint32_t frame)
     return (uint32_t)(imp_hash64((uint64_t)up << 32 | frame) >> 32);
 }
 
-/* The slot of (parent, frame), whose path hash is hash: its own, or the empty one where
- * it would go. */
-static imp_node_slot_t *imp_node_slot(imp_node_slot_t *slots, uint64_t mask, uint32_t hash,
-                                      uint32_t parent, uint32_t frame)
+/* The slot of node (parent, frame), whose path hash is hash: its own, or the empty one
+ * where it would go. */
+static imp_node_slot_t *imp_node_slot(const imp_store_t *s, uint32_t hash, uint32_t parent,
+                                      uint32_t frame)
 {
-    for (uint64_t i = hash & mask;; i = (i + 1) & mask)
-        if (!slots[i].node_id || (slots[i].parent == parent && slots[i].frame == frame))
+    imp_node_slot_t *slots = s->node_slots;
+    for (uint64_t i = hash & s->node_mask;; i = (i + 1) & s->node_mask) {
+        if (!slots[i].node_id)
             return &slots[i];
+        if (slots[i].path_hash != hash)
+            continue;
+        const imp_node_t *n = &s->nodes[slots[i].node_id - 1];
+        if (n->parent == parent && n->frame == frame)
+            return &slots[i];
+    }
+}
+
+/* The empty slot where a node that is not in the lookup goes. */
+static imp_node_slot_t *imp_node_free_slot(imp_node_slot_t *slots, uint64_t mask, uint32_t hash)
+{
+    uint64_t i = hash & mask;
+    while (slots[i].node_id)
+        i = (i + 1) & mask;
+    return &slots[i];
 }
 
 /* Doubles the node lookup (or makes it). */
@@ -172,7 +187,7 @@ static int imp_node_grow(imp_store_t *s)
     for (uint64_t i = 0; s->node_slots && i <= s->node_mask; i++) {
         const imp_node_slot_t *old = &s->node_slots[i];
         if (old->node_id)
-            *imp_node_slot(slots, cap - 1, old->path_hash, old->parent, old->frame) = *old;
+            *imp_node_free_slot(slots, cap - 1, old->path_hash) = *old;
     }
     imp_node_slots_unmap(s->node_slots, s->node_mask);
     s->node_slots = slots;
@@ -180,28 +195,26 @@ static int imp_node_grow(imp_store_t *s)
     return 0;
 }
 
-/* Appends node id nnodes + 1 (parent, frame) to the node arrays, writes its row and
- * fills its slot (empty, from imp_node_slot). */
+/* Appends node id nnodes + 1 (parent, frame) to the nodes, writes its row and fills its
+ * slot (empty: from imp_node_slot or imp_node_free_slot). */
 static int imp_node_append(imp_store_t *s, imp_node_slot_t *slot, uint32_t hash, uint32_t parent,
                            uint32_t frame, uint32_t *node_id)
 {
-    uint64_t c1 = s->capnodes, c2 = s->capnodes;
-    if (imp_grow((void **)&s->node_parent, &c1, s->nnodes, sizeof(uint32_t)) ||
-        imp_grow((void **)&s->node_frame, &c2, s->nnodes, sizeof(uint32_t)) ||
-        imp_grow((void **)&s->node_stack, &s->capnodes, s->nnodes, sizeof(uint32_t)))
+    uint64_t c = s->capnodes;
+    if (imp_grow((void **)&s->nodes, &c, s->nnodes, sizeof *s->nodes) ||
+        imp_grow((void **)&s->node_stack, &s->capnodes, s->nnodes, sizeof *s->node_stack))
         return IMP_ENOMEM;
-    s->node_parent[s->nnodes] = parent;
-    s->node_frame[s->nnodes] = frame;
+    s->nodes[s->nnodes] = (imp_node_t){parent, frame};
     s->node_stack[s->nnodes] = 0;
     *node_id = (uint32_t)++s->nnodes;
-    *slot = (imp_node_slot_t){parent, frame, *node_id, hash};
+    *slot = (imp_node_slot_t){*node_id, hash};
     imp_value_t row[3] = {imp_v_int(*node_id), imp_v_id(parent), imp_v_int(frame)};
     return imp_db_put(s->db, IMP_T_STACK_NODE, row);
 }
 
-/* Room in the lookup for more nodes, keeping it at most three quarters full: its slots
- * are 16 bytes, so a linear probe past a few of them stays within a cache line or two,
- * while every doubling zeroes and refills a table of up to hundreds of megabytes. */
+/* Room in the lookup for more nodes, keeping it at most three quarters full: a linear
+ * probe past a few slots stays within a cache line, while every doubling zeroes and
+ * refills a table of up to a hundred megabytes or more. */
 static int imp_node_room(imp_store_t *s, uint64_t more)
 {
     while (!s->node_slots || 4 * (s->nnodes + more) > 3 * (s->node_mask + 1))
@@ -237,8 +250,7 @@ static int imp_nodes_below(imp_store_t *s, uint32_t parent, uint32_t up, const u
         imp_round_hashes(s, up, frames, n - at, k, hashes);
         for (uint32_t j = 0; j < k; j++) {
             uint32_t frame = frames[n - 1 - (at + j)];
-            imp_node_slot_t *slot =
-                imp_node_slot(s->node_slots, s->node_mask, hashes[j], parent, frame);
+            imp_node_slot_t *slot = imp_node_free_slot(s->node_slots, s->node_mask, hashes[j]);
             int rc = imp_node_append(s, slot, hashes[j], parent, frame, node);
             if (rc)
                 return rc;
@@ -309,8 +321,7 @@ int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth, imp_
         imp_round_hashes(s, up, frames, left, k, hashes);
         for (uint32_t j = 0; j < k && !created; j++, level++) {
             uint32_t frame = frames[depth - 1 - level], below = depth - 1 - level;
-            imp_node_slot_t *slot =
-                imp_node_slot(s->node_slots, s->node_mask, hashes[j], node, frame);
+            imp_node_slot_t *slot = imp_node_slot(s, hashes[j], node, frame);
             created = !slot->node_id;
             if (!created) {
                 node = slot->node_id;

@@ -15,17 +15,22 @@
 #include "imp_db.h"
 #include "imp_hashmap.h"
 
-/* A slot of the node lookup: key and value side by side, so that a lookup in a table of
- * millions of nodes costs one cache miss, not one for the key and one for the value.
- * A node's place is a hash of its frames from the root (its path), not of (parent,
- * frame): the places of every level of a stack are known from its frames before any of
- * its nodes is, so their cache misses are started together instead of one after another
- * down the tree. */
+/* A slot of the node lookup. A node's place is a hash of its frames from the root (its
+ * path), not of (parent, frame): the places of every level of a stack are known from its
+ * frames before any of its nodes is, so their cache misses are started together instead
+ * of one after another down the tree. The slot keeps the path hash beside the id, so a
+ * probe passes other nodes without reading them; the key (parent, frame) is read from
+ * the node itself only when the hashes agree. 8 bytes a slot: at millions of nodes the
+ * lookup is the import's largest piece of memory, and every doubling fills fresh pages. */
 typedef struct imp_node_slot {
-    uint32_t parent, frame; /* the key; frame ids start at 1 */
-    uint32_t node_id;       /* 0: empty */
-    uint32_t path_hash;     /* where it goes when the lookup grows */
+    uint32_t node_id;   /* 0: empty */
+    uint32_t path_hash; /* where it goes, also when the lookup grows */
 } imp_node_slot_t;
+
+/* A node of the stack tree: a frame under its caller's node (0 = root). */
+typedef struct imp_node {
+    uint32_t parent, frame; /* frame ids start at 1 */
+} imp_node_t;
 
 typedef struct imp_store {
     imp_db_t *db;
@@ -39,9 +44,8 @@ typedef struct imp_store {
     uint64_t *frame_offset;
     uint64_t nframes, capframes;
     imp_hashmap_t frame_by_key;
-    /* stack tree, index = node_id - 1: a frame under its caller's node (0 = root) */
-    uint32_t *node_parent;
-    uint32_t *node_frame;
+    /* stack tree, index = node_id - 1 */
+    imp_node_t *nodes;
     uint32_t *node_stack; /* the stack whose innermost node it is, 0 = none */
     uint64_t nnodes, capnodes;
     imp_node_slot_t *node_slots; /* open addressing by path hash */
