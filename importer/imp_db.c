@@ -18,15 +18,13 @@
 #include "imp_sql.h"
 #include "imp_writer.h"
 
-/* Rows of the tables a load sends most rows to (blocks; the stack tree's nodes and its
- * stacks: 9.4 M and 2 M rows for a program with 2 M distinct stacks) go in by
- * IMP_DB_BATCH per statement: one sqlite3_step for 32 rows instead of 32 was measured
- * 1.45x faster here. Their values are copied (text into short fixed slots), since callers'
- * text is only borrowed. */
+/* Rows of the tables a load sends most rows to (blocks; the stack tree's nodes: 9.4 M rows
+ * for a program with 2 M distinct stacks) go in by IMP_DB_BATCH per statement: one
+ * sqlite3_step for 32 rows instead of 32 was measured 1.45x faster here. Their values are
+ * copied (text into short fixed slots), since callers' text is only borrowed. */
 #define IMP_DB_BATCH 32
-#define IMP_DB_BATCHED 3
-static const enum imp_table imp_db_batched[IMP_DB_BATCHED] = {IMP_T_BLOCK, IMP_T_STACK_NODE,
-                                                              IMP_T_STACK};
+#define IMP_DB_BATCHED 2
+static const enum imp_table imp_db_batched[IMP_DB_BATCHED] = {IMP_T_BLOCK, IMP_T_STACK_NODE};
 #define IMP_DB_TEXT_SLOT 32
 #define IMP_DB_RUN_CACHE 16
 

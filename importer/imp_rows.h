@@ -21,7 +21,6 @@
     X(IMP_T_UNMATCHED, "unmatched_frees", 7)                                                       \
     X(IMP_T_DOUBLE, "double_frees", 7)                                                             \
     X(IMP_T_STACK_NODE, "stack_nodes", 3)                                                          \
-    X(IMP_T_STACK, "stacks", 3)                                                                    \
     X(IMP_T_FRAME, "frames", 4)                                                                    \
     X(IMP_T_SYMBOL, "symbols", 5)                                                                  \
     X(IMP_T_MARK, "marks", 5)                                                                      \

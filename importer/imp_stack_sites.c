@@ -102,7 +102,7 @@ typedef struct imp_sites {
     imp_hashmap_t by_row, by_src; /* hashes -> index + 1, probed past mismatches */
     char *text;                   /* the row being looked up */
     size_t captext;
-    imp_db_rows_t *refs; /* stack_site_labels */
+    uint32_t *stack_label; /* per stack (index = stack_id - 1): its site_labels row */
 } imp_sites_t;
 
 static char *imp_dup(const imp_value_t *v)
@@ -486,7 +486,7 @@ static int imp_new_source(imp_sites_t *st, uint32_t stack_id, const imp_label_sr
 
 /* Stacks that end on different nodes mostly share their source (a recursive program:
  * millions of stacks, a handful of rows), so a row is made and compared once per source
- * and each stack written as a reference to it. */
+ * and each stack keeps a reference to it (written with the stack's row: imp_write_sets). */
 static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
 {
     uint32_t leaf = st->s->stack_node[stack_id - 1], un, on, an, fn;
@@ -525,9 +525,7 @@ static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
     uint32_t first = src.label ? st->rows[src.label - 1].first : stack_id;
     if (!rc && first != stack_id)
         imp_site_keys_copy(st->keys, stack_id, first);
-    imp_value_t ref[2] = {imp_v_int(stack_id), imp_v_int(src.label)};
-    if (!rc)
-        rc = imp_db_rows_add(st->refs, ref);
+    st->stack_label[stack_id - 1] = src.label;
     st->stack_chain[stack_id - 1] = leaf ? st->fset[leaf - 1] : 0;
     return rc;
 }
@@ -595,17 +593,19 @@ static int imp_rank_sets(imp_sites_t *st)
     return rc;
 }
 
-/* stack_function_sets, function_labels (every user label) and function_sets (the sets
- * some stack has). */
+/* The stacks' rows, each with its site and set (sql/12-tables-stacks.sql), then
+ * function_labels (every user label) and function_sets (the sets some stack has). */
 static int imp_write_sets(imp_sites_t *st)
 {
-    imp_db_rows_t *rows = imp_db_rows_open(st->db, "stack_function_sets", 2, IMP_DB_ROWS_NEW_IDS);
+    const imp_store_t *s = st->s;
+    imp_db_rows_t *rows = imp_db_rows_open(st->db, "stacks", 5, IMP_DB_ROWS_NEW_IDS);
     int rc = rows ? 0 : IMP_ENOMEM;
-    for (uint64_t id = 1; !rc && id <= st->s->nstacks; id++) {
-        uint32_t set = st->set_rank[st->stack_chain[id - 1]];
-        imp_value_t fr[2] = {imp_v_int((int64_t)id), imp_v_int(set)};
-        if (set)
-            rc = imp_db_rows_add(rows, fr);
+    for (uint64_t id = 1; !rc && id <= s->nstacks; id++) {
+        imp_value_t row[5] = {imp_v_int((int64_t)id), imp_v_int(s->stack_depth[id - 1]),
+                              imp_v_id(s->stack_node[id - 1]),
+                              imp_v_id(st->stack_label[id - 1]),
+                              imp_v_id(st->set_rank[st->stack_chain[id - 1]])};
+        rc = imp_db_rows_add(rows, row);
     }
     rc = imp_db_rows_close(rows, rc);
     for (uint32_t i = 0; !rc && i < st->nlabels; i++) {
@@ -642,6 +642,7 @@ static void imp_sites_free(imp_sites_t *st)
         free(st->set_json[i]);
     free(st->chains);
     free(st->set_rank), free(st->set_json), free(st->by_rank), free(st->stack_chain);
+    free(st->stack_label);
     free(st->path), free(st->text);
     for (uint64_t i = 0; i < st->nrows; i++)
         free(st->rows[i].text);
@@ -671,16 +672,14 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys)
         rc = imp_index_kinds(&st);
     if (!rc)
         rc = imp_walk_nodes(&st);
-    if (!rc && !(st.stack_chain = imp_calloc_big((size_t)s->nstacks + 1, sizeof *st.stack_chain)))
+    size_t n = (size_t)s->nstacks + 1;
+    if (!rc && (!(st.stack_chain = imp_calloc_big(n, sizeof *st.stack_chain)) ||
+                !(st.stack_label = imp_calloc_big(n, sizeof *st.stack_label))))
         rc = IMP_ENOMEM;
     if (!rc)
         rc = imp_site_keys_init(keys, (int64_t)s->nstacks);
-    if (!rc && !(st.refs = imp_db_rows_open(db, "stack_site_labels", 2, IMP_DB_ROWS_NEW_IDS)))
-        rc = IMP_ENOMEM;
     for (uint64_t id = 1; !rc && id <= s->nstacks; id++)
         rc = imp_write_stack(&st, (uint32_t)id);
-    if (st.refs)
-        rc = imp_db_rows_close(st.refs, rc);
     if (!rc)
         rc = imp_rank_sets(&st);
     if (!rc)

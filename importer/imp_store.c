@@ -270,8 +270,7 @@ static int imp_stack_add(imp_store_t *s, uint32_t node, uint32_t depth, uint32_t
     s->stack_node[s->nstacks] = node;
     s->stack_depth[s->nstacks] = depth;
     *stack_id = (uint32_t)++s->nstacks;
-    imp_value_t row[3] = {imp_v_int(*stack_id), imp_v_int(depth), imp_v_id(node)};
-    return imp_db_put(s->db, IMP_T_STACK, row);
+    return 0; /* its row is written with its site (imp_stack_sites.c) */
 }
 
 void imp_stack_path_free(imp_stack_path_t *path)

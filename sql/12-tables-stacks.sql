@@ -14,10 +14,15 @@ CREATE TABLE stack_nodes (
   frame_id INTEGER NOT NULL
 ) STRICT;
 
+-- A stack's site and its set of user functions (sql/15-tables-analyses.sql) are columns
+-- of its row, not rows of tables of their own: a program with 2 M distinct stacks writes
+-- 2 M rows here instead of 6 M. sql/55-derive.sql sets them.
 CREATE TABLE stacks (
   stack_id INTEGER PRIMARY KEY,
   depth INTEGER NOT NULL,               -- frames, innermost first in stack_frames
-  node_id INTEGER                       -- its innermost frame's node; NULL when depth is 0
+  node_id INTEGER,                      -- its innermost frame's node; NULL when depth is 0
+  site_label_id INTEGER,                -- its site: site_labels (every stack has one)
+  set_id INTEGER                        -- its user functions: function_sets; NULL: none
 ) STRICT;
 
 -- One row per frame of every stack, 0 = innermost (the allocation's caller), rebuilt

@@ -1,8 +1,8 @@
 -- 15-tables-analyses.sql: what the analyses read besides the trace: the rules that tell
 -- the user's code from the runtime's, thresholds, and the tables derived once at import.
 -- Reads: nothing. Creates: site_rules, analysis_params (both editable by the user; then
--- re-run sql/55-derive.sql), function_names, site_labels and stack_site_labels (the
--- stack_sites view), process_info, stack_totals, peak_stacks, realloc_chains. Filled
+-- re-run sql/55-derive.sql), function_names, site_labels, the views stack_site_labels
+-- and stack_sites, process_info, stack_totals, peak_stacks, realloc_chains. Filled
 -- after the load (imp_db.c, 55-derive.sql).
 
 -- Which frames are not the user's code. kind 'runtime_module': GLOB on the module's file
@@ -123,8 +123,8 @@ CREATE TABLE function_names (
 -- readable frame (alloc_site). class: 'user' or 'runtime' (no user frame at all).
 -- Stored once per distinct row: a recursive program has millions of stacks and a handful
 -- of such rows (2 M stacks, 8 rows: 19 MB of references instead of 427 MB of text), so
--- site_labels holds the rows and stack_site_labels gives each stack (every one has a
--- row) its label; stack_sites is the plain view. A LEFT JOIN onto a view that is a join
+-- site_labels holds the rows and each stack's row in stacks its label (stacks.site_label_id,
+-- as the view stack_site_labels); stack_sites is the plain view. A LEFT JOIN onto a view that is a join
 -- makes SQLite build the whole view first: queries that keep stacks without a site join
 -- the two tables instead (sql/70-views-reports.sql).
 CREATE TABLE site_labels (
@@ -142,10 +142,8 @@ CREATE TABLE site_labels (
   path TEXT                             -- user frames, innermost first, ' < ' between
 ) STRICT;
 
-CREATE TABLE stack_site_labels (
-  stack_id INTEGER PRIMARY KEY,
-  site_label_id INTEGER NOT NULL
-) STRICT;
+CREATE VIEW stack_site_labels AS
+SELECT stack_id, site_label_id FROM stacks WHERE site_label_id IS NOT NULL;
 
 CREATE VIEW stack_sites AS
 SELECT s.stack_id, l.site, l.location, l.class, l.module, l.user_function, l.user_position,
@@ -268,7 +266,8 @@ CREATE TABLE realloc_chains (
 -- Stored as sets: stacks with the same user functions (in a recursive program, millions
 -- of stacks and a handful of sets) share one set, a row holding its functions' ids as a
 -- JSON array (a compiler's 33,600 stacks: 24,800 sets of 27 functions on average, one
--- row each instead of one per function); stack_functions is the plain view.
+-- row each instead of one per function), and a stack's row in stacks names its set
+-- (stacks.set_id, as the view stack_function_sets); stack_functions is the plain view.
 CREATE TABLE function_labels (
   function_id INTEGER PRIMARY KEY,      -- rank of the label's bytes, from 1
   function TEXT NOT NULL UNIQUE         -- short name (stack_sites' labels)
@@ -279,10 +278,9 @@ CREATE TABLE function_sets (
   function_ids TEXT NOT NULL            -- JSON array of function_id, ascending: '[3,17,40]'
 ) STRICT;
 
-CREATE TABLE stack_function_sets (
-  stack_id INTEGER PRIMARY KEY,         -- no row: no user function
-  set_id INTEGER NOT NULL
-) STRICT;
+-- No row: the stack has no user function.
+CREATE VIEW stack_function_sets AS
+SELECT stack_id, set_id FROM stacks WHERE set_id IS NOT NULL;
 
 CREATE VIEW stack_functions (stack_id, function) AS
 SELECT s.stack_id, l.function

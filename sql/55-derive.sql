@@ -1,15 +1,14 @@
 -- 55-derive.sql: derives, once after the load, what every analysis would otherwise
--- recompute per read: each stack's user frame (site_labels and stack_site_labels, the
--- stack_sites view; stack_functions), per-process facts (process_info), realloc chains.
+-- recompute per read: each stack's user frame (site_labels and stacks.site_label_id, the
+-- stack_sites view; function_sets and stacks.set_id, the stack_functions view),
+-- per-process facts (process_info), realloc chains.
 -- 56-derive-blocks.sql derives the per-block totals after it. Reads: the loaded tables,
 -- site_rules, analysis_params, function_names. Writes those tables (emptied first).
 -- Re-run it after editing site_rules:  sqlite3 trace.db < sql/55-derive.sql  (then
 -- 56-derive-blocks.sql, which the hand-off sites and the sampled flag depend on).
-DELETE FROM stack_site_labels;
 DELETE FROM site_labels;
 DELETE FROM process_info;
 DELETE FROM realloc_chains;
-DELETE FROM stack_function_sets;
 DELETE FROM function_sets;
 DELETE FROM function_labels;
 DROP TABLE IF EXISTS temp.frame_kinds;
@@ -17,6 +16,7 @@ DROP TABLE IF EXISTS temp.frame_firsts;
 DROP TABLE IF EXISTS temp.stack_firsts;
 DROP TABLE IF EXISTS temp.stack_site_rows;
 DROP TABLE IF EXISTS temp.stack_site_firsts;
+DROP TABLE IF EXISTS temp.stack_site_ids;
 
 -- Every (frame, inlined function) with a label, whether it is the user's code (code in
 -- no known module counts as the user's: nothing says it is the runtime's), and
@@ -152,14 +152,15 @@ SELECT stack_id, min(stack_id) OVER (PARTITION BY site, location, class, module,
          user_function, user_position, alloc_site, alloc_function, alloc_location,
          alloc_module, path) AS first
 FROM temp.stack_site_rows;
-INSERT INTO stack_site_labels
-SELECT stack_id, dense_rank() OVER (ORDER BY first) FROM temp.stack_site_firsts;
+CREATE TEMP TABLE stack_site_ids AS
+SELECT stack_id, dense_rank() OVER (ORDER BY first) AS site_label_id
+FROM temp.stack_site_firsts;
 INSERT INTO site_labels
 SELECT l.site_label_id, r.site, r.location, r.class, r.module, r.user_function,
        r.user_position, r.alloc_site, r.alloc_function, r.alloc_location, r.alloc_module,
        r.path
 FROM temp.stack_site_firsts f JOIN temp.stack_site_rows r ON r.stack_id = f.stack_id
-JOIN stack_site_labels l ON l.stack_id = f.stack_id
+JOIN temp.stack_site_ids l ON l.stack_id = f.stack_id
 WHERE f.first = f.stack_id ORDER BY l.site_label_id;
 DROP TABLE temp.stack_site_firsts;
 DROP TABLE temp.stack_site_rows;
@@ -187,9 +188,13 @@ CREATE TEMP TABLE stack_sets AS
 SELECT stack_id, dense_rank() OVER (ORDER BY function_ids DESC) AS set_id, function_ids
 FROM (SELECT stack_id, json_group_array(function_id) AS function_ids FROM temp.stack_labels
       GROUP BY stack_id);
-INSERT INTO stack_function_sets SELECT stack_id, set_id FROM temp.stack_sets;
 INSERT INTO function_sets SELECT DISTINCT set_id, function_ids FROM temp.stack_sets;
+-- Each stack's site and set, written into its row once (every stack has a site row).
+UPDATE stacks SET site_label_id = l.site_label_id, set_id = ss.set_id
+FROM temp.stack_site_ids l LEFT JOIN temp.stack_sets ss ON ss.stack_id = l.stack_id
+WHERE stacks.stack_id = l.stack_id;
 
+DROP TABLE temp.stack_site_ids;
 DROP TABLE temp.stack_sets;
 DROP TABLE temp.stack_labels;
 DROP TABLE temp.stack_firsts;

@@ -126,9 +126,9 @@ END_TEST
 START_TEST(test_pairing_schema_identity)
 {
     ck_query(db, "PRAGMA application_id; PRAGMA user_version; PRAGMA page_size;",
-             "1297368130\n4\n65536");
+             "1297368130\n5\n65536");
     ck_query(db, "SELECT count(*) FROM import_problems;", "0");
-    ck_query(db, "SELECT value FROM import_info WHERE key = 'schema_version';", "4");
+    ck_query(db, "SELECT value FROM import_info WHERE key = 'schema_version';", "5");
 }
 END_TEST
 

@@ -25,7 +25,7 @@ INSERT INTO symbols VALUES (1, 0, 'main', 'src/fixture.c', 10),
 -- (parent, frame) nodes, outermost first, main's node shared by 1, 2 and 4.
 INSERT INTO stack_nodes VALUES (1, NULL, 1), (2, 1, 2), (3, 1, 3), (4, NULL, 4), (5, 4, 2),
   (6, 1, 6), (7, 6, 5);
-INSERT INTO stacks VALUES (1, 2, 2), (2, 2, 3), (3, 2, 5), (4, 3, 7);
+INSERT INTO stacks (stack_id, depth, node_id) VALUES (1, 2, 2), (2, 2, 3), (3, 2, 5), (4, 3, 7);
 INSERT INTO allocations (block_id, process_id, thread_id, address, size_bytes, alloc_ns,
   alloc_function, stack_id, weight, free_thread_id, free_ns, free_function) VALUES
   (1, 1, 1, 4096, 100, 1000, 'malloc', 1, 1, 2, 5000, 'free'),

@@ -180,7 +180,9 @@ case_bad_database() {
   cp trace.db old.db
   sqlite3 old.db 'PRAGMA user_version = 1'
   expect_status 1 report old.db
-  grep -q 'old.db: schema version 1, this mtdb reads version 4: import the trace again' err ||
+  local version
+  version=$(sed -n 's/^PRAGMA user_version = \([0-9]*\);$/\1/p' "$src"/sql/00-pragmas.sql)
+  grep -q "old.db: schema version 1, this mtdb reads version $version: import the trace again" err ||
     fail "old schema: $(cat err)"
   expect_status 1 report missing.db
   grep -q 'missing.db: no such database file' err || fail "missing: $(cat err)"
