@@ -685,5 +685,6 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys)
     if (!rc)
         rc = imp_write_sets(&st);
     imp_sites_free(&st);
+    imp_store_end_tree(s);
     return rc;
 }

@@ -11,7 +11,8 @@
  * the stacks of s, each with its site label and function set, the rows the file's
  * per-stack part would give (the load writes no stack row), and fills keys with each
  * stack's site (imp_site_keys_init: the caller
- * frees it). Frees the tree's lookup map (no stack is added after the load). */
+ * frees it). Frees the tree and its lookup map (imp_store_end_tree): no stack is added
+ * after the load, and nothing after this reads them. */
 int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys);
 
 #endif

@@ -26,13 +26,9 @@ void imp_store_free(imp_store_t *s)
     free(s->module_build_id);
     free(s->frame_module);
     free(s->frame_offset);
-    free(s->nodes);
-    free(s->node_stack);
-    free(s->stack_node);
-    free(s->stack_depth);
     imp_hashmap_free(&s->module_by_hash);
     imp_hashmap_free(&s->frame_by_key);
-    imp_store_end_stacks(s);
+    imp_store_end_tree(s);
 }
 
 static char *imp_hex(const uint8_t *b, uint32_t len)
@@ -141,6 +137,15 @@ void imp_store_end_stacks(imp_store_t *s)
     imp_node_slots_unmap(s->node_slots, s->node_mask);
     s->node_slots = NULL;
     s->node_mask = 0;
+}
+
+void imp_store_end_tree(imp_store_t *s)
+{
+    imp_store_end_stacks(s);
+    free(s->nodes), free(s->node_stack), free(s->stack_node), free(s->stack_depth);
+    s->nodes = NULL, s->node_stack = s->stack_node = s->stack_depth = NULL;
+    s->nnodes = s->capnodes = s->nstacks = s->capstacks = 0;
+    s->empty_stack = 0;
 }
 
 /* The path hash of a node: of its parent's path hash and its frame (the root's is 0). */

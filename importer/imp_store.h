@@ -86,4 +86,9 @@ int imp_store_stack(imp_store_t *s, const uint32_t *frames, uint32_t depth,
 /* Frees the node lookup, once no stack can be added (the tree itself stays). */
 void imp_store_end_stacks(imp_store_t *s);
 
+/* Frees the tree and the stacks, once their rows are written and nothing reads them
+ * (imp_stack_sites.c): at millions of stacks, memory the per-block pass after it then
+ * reuses instead of touching fresh pages. The modules and frames stay. */
+void imp_store_end_tree(imp_store_t *s);
+
 #endif
