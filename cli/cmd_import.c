@@ -22,6 +22,10 @@ static const char imp_usage[] =
     "  -o, --output PATH  database to write (default trace.db)\n"
     "  -f, --force        replace PATH if it exists and is a regular file\n"
     "      --no-symbols   keep frames as module + offset, skip libdw\n"
+    "      --rule KIND=PATTERN  add a site rule before the sites are derived (repeat\n"
+    "                     it): allocator=my_alloc names the callers of your own\n"
+    "                     allocation wrapper as the sites; KIND is runtime_module,\n"
+    "                     allocator, std_code or library_file (docs/analyses.md)\n"
     "  -j, --jobs N       threads: 2 (default) inserts while decoding, 1 does not\n"
     "      --no-spool     read the blocks back from the database to derive the\n"
     "                     analyses' tables, instead of keeping 56 bytes a block in an\n"
@@ -40,6 +44,7 @@ static const struct option imp_long_options[] = {{"output", required_argument, N
                                                  {"verbose", no_argument, NULL, 'v'},
                                                  {"quiet", no_argument, NULL, 'q'},
                                                  {"no-spool", no_argument, NULL, 'P'},
+                                                 {"rule", required_argument, NULL, 'R'},
                                                  {"help", no_argument, NULL, 'h'},
                                                  {NULL, 0, NULL, 0}};
 
@@ -48,10 +53,20 @@ typedef struct cmd_import_view {
     int verbose, quiet, progress;
 } cmd_import_view_t;
 
-/* Returns -1 to go on, else an exit status. */
-static int imp_parse_option(int c, mtdb_import_options_t *opt, cmd_import_view_t *view)
+/* Returns -1 to go on, else an exit status. rules: room for every argument's --rule. */
+static int imp_parse_option(int c, mtdb_import_options_t *opt, cmd_import_view_t *view,
+                            const char **rules)
 {
+    char msg[512];
     switch (c) {
+    case 'R':
+        if (mtdb_import_rule_check(optarg, msg, sizeof msg)) {
+            fprintf(stderr, "mtdb: error: %s\n", msg);
+            return CLI_EXIT_USAGE;
+        }
+        rules[opt->nrules++] = optarg;
+        opt->rules = rules;
+        return -1;
     case 'o':
         opt->output = optarg;
         return -1;
@@ -86,11 +101,12 @@ static int imp_parse_option(int c, mtdb_import_options_t *opt, cmd_import_view_t
 }
 
 /* Returns -1 to go on, else an exit status. */
-static int imp_parse(int argc, char **argv, mtdb_import_options_t *opt, cmd_import_view_t *view)
+static int imp_parse(int argc, char **argv, mtdb_import_options_t *opt, cmd_import_view_t *view,
+                     const char **rules)
 {
     optind = 0;
     for (int c; (c = getopt_long(argc, argv, "o:fvqhj:", imp_long_options, NULL)) != -1;) {
-        int rc = imp_parse_option(c, opt, view);
+        int rc = imp_parse_option(c, opt, view, rules);
         if (rc >= 0)
             return rc;
     }
@@ -178,15 +194,23 @@ int mtdb_cmd_import(int argc, char **argv)
     mtdb_import_options_t opt;
     mtdb_import_options_init(&opt);
     cmd_import_view_t view = {0};
-    int status = imp_parse(argc, argv, &opt, &view);
-    if (status >= 0)
+    const char **rules = calloc((size_t)argc + 1, sizeof *rules);
+    if (!rules) {
+        fprintf(stderr, "mtdb: error: out of memory\n");
+        return CLI_EXIT_FAILURE;
+    }
+    int status = imp_parse(argc, argv, &opt, &view, rules);
+    if (status >= 0) {
+        free(rules);
         return status;
+    }
     opt.on_event = imp_on_event, opt.event_ctx = &view;
     struct sigaction old_int, old_term;
     imp_signals(&old_int, &old_term, 1);
     mtdb_import_result_t res;
     int rc = mtdb_import(&opt, &res);
     imp_signals(&old_int, &old_term, 0);
+    free(rules);
     if (rc)
         fprintf(stderr, "mtdb: error: import failed: %s\n",
                 res.message[0] ? res.message : imp_strerror(rc));

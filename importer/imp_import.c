@@ -17,6 +17,7 @@
 #include "imp_clock.h"
 #include "imp_error.h"
 #include "imp_finish.h"
+#include "imp_rules.h"
 #include "imp_links.h"
 #include "imp_output.h"
 #include "imp_problem.h"
@@ -99,6 +100,8 @@ static int imp_load(imp_run_t *run, char *msg, size_t msg_len)
         rc = imp_finish_load(run->db, &run->times);
     run->times.insert = imp_db_insert_seconds(run->db);
     if (!rc)
+        rc = imp_rules_write(run->db, run->opt->rules, run->opt->nrules);
+    if (!rc)
         rc = imp_symbolize_write(run);
     imp_symbolize_free(run);
     if (!rc)
@@ -161,7 +164,11 @@ int mtdb_import(const mtdb_import_options_t *opt, mtdb_import_result_t *res)
 {
     memset(res, 0, sizeof *res);
     imp_interrupted = 0;
-    int rc = imp_target_check(opt->output, opt->force, res->message, sizeof res->message);
+    int rc = 0;
+    for (int i = 0; !rc && i < opt->nrules; i++)
+        rc = mtdb_import_rule_check(opt->rules[i], res->message, sizeof res->message);
+    if (!rc)
+        rc = imp_target_check(opt->output, opt->force, res->message, sizeof res->message);
     if (rc)
         return rc;
     imp_temp_clean(opt);

@@ -13,6 +13,7 @@
 #ifndef MTDB_IMPORTER_H
 #define MTDB_IMPORTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "imp_error.h"
@@ -59,6 +60,9 @@ typedef struct mtdb_import_options {
     int spool;          /* 1: keep each block's facts in an unnamed file beside output (56 bytes a
                            block while the import runs) for the per-block derivation; 0: read
                            them back from the database (slower) */
+    const char *const *rules; /* "KIND=PATTERN" each (mtdb_import_rule_check): site_rules
+                                 rows added to the defaults before the sites are derived */
+    int nrules;
     mtdb_import_event_fn on_event; /* may be NULL */
     void *event_ctx;
 } mtdb_import_options_t;
@@ -78,6 +82,11 @@ typedef struct mtdb_import_result {
 /* The defaults of `mtdb import`: dir MTDB_DEFAULT_DIR (mtdb_format.h), output "trace.db", symbols
  * on, two threads, no callback. */
 void mtdb_import_options_init(mtdb_import_options_t *opt);
+
+/* 0 when rule is a site rule `mtdb import --rule` takes (KIND=PATTERN, KIND one of
+ * runtime_module, allocator, std_code, library_file, PATTERN a GLOB: docs/analyses.md);
+ * else IMP_EUSAGE with msg saying why and what is valid. */
+int mtdb_import_rule_check(const char *rule, char *msg, size_t msg_len);
 
 /* Imports opt->dir into opt->output. Returns 0 (result filled) or a negative IMP_E*
  * code (result->message says why; imp_strerror names the code). IMP_EINTR: stopped by

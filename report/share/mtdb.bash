@@ -1,5 +1,6 @@
 # mtdb.bash: bash completion for mtdb (installed as share/bash-completion/completions/mtdb).
-# Completes subcommands, their options, formats, weights, query names and file names.
+# Completes subcommands, their options, formats, weights, rule kinds, query names and file
+# names.
 _mtdb()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
@@ -17,6 +18,11 @@ _mtdb()
         return ;;
     -w | --weight)
         mapfile -t COMPREPLY < <(compgen -W "allocations bytes leaked" -- "$cur")
+        return ;;
+    --rule)
+        compopt -o nospace
+        mapfile -t COMPREPLY < <(compgen -W "runtime_module= allocator= std_code= library_file=" \
+            -- "$cur")
         return ;;
     esac
     if [[ $cur == -* ]]; then

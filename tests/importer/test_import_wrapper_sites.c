@@ -2,13 +2,14 @@
  * (xmalloc, xstrdup over xmalloc, g_malloc0: names the default site_rules know) names
  * the wrapper's caller as its site, with exact counts; a wrapper no rule knows
  * (pool_get) is the site until the user adds a rule and re-runs the derive files, as
- * docs/analyses.md says. A block the C++ library allocates in a function it does not
- * name belongs to the code that called the library (e2e_throw), and so does one in
- * library code made for the caller's lambda, which the debug information names without
- * its scope (e2e_lambda); code from a header-only library's header, once a library_file
- * rule names it (e2e_hdrlib). Stripped, the first
- * program's sites are addresses, and name_gaps names its module. The programs run under
- * the recorder with the default preset. Skipped without the recorder.
+ * docs/analyses.md says, or imports with the rule (`--rule allocator=pool_get`). A block
+ * the C++ library allocates in a function it does not name belongs to the code that
+ * called the library (e2e_throw), and so does one in library code made for the caller's
+ * lambda, which the debug information names without its scope (e2e_lambda); code from a
+ * header-only library's header, once a library_file rule names it (e2e_hdrlib).
+ * Stripped, the first program's sites are addresses, and name_gaps names its module.
+ * The programs run under the recorder with the default preset. Skipped without the
+ * recorder.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,12 +76,20 @@ START_TEST(wrapper_callers_are_sites)
              " 'xmalloc', 'xstrdup') ORDER BY site;",
              "copy_names|25\nparse_config|40");
     /* the user's own wrapper, named in a rule, as the docs show */
+    static const char named[] = "build_index|user|70|154000|0\n"
+                                "copy_names|user|25|57500|25\n"
+                                "parse_config|user|40|84039|40\n"
+                                "use_pool|user|15|36000|0";
     add_rule(db, "allocator", "pool_get");
-    ck_query(db, WRAPPER_SITES,
-             "build_index|user|70|154000|0\n"
-             "copy_names|user|25|57500|25\n"
-             "parse_config|user|40|84039|40\n"
-             "use_pool|user|15|36000|0");
+    ck_query(db, WRAPPER_SITES, named);
+    /* or given at import, with the same rows; a rule of no known kind is refused */
+    char out[1100], db2[1100];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(db2, sizeof db2, "%s/ruled.db", dir);
+    ck_assert_int_eq(it_import_with(out, db2, "--rule=allocator=pool_get"), 0);
+    ck_query(db2, WRAPPER_SITES, named);
+    ck_query(db2, "SELECT count(*) FROM site_rules WHERE pattern = 'pool_get';", "1");
+    ck_assert_int_eq(it_import_with(out, db2, "--rule=alloc=pool_get"), 2);
     it_rm_rf(dir);
     free(dir), free(db);
 }
