@@ -27,7 +27,8 @@ DROP TABLE IF EXISTS temp.stack_site_ids;
 -- row (a compiler's 8,458 rows: 0.025 s of CPU instead of 0.40 s); a name rule without
 -- a wildcard is looked up in site_rules' key, so only the GLOB rules (fn_globs) are
 -- tried one by one against every function name. A frame without a name is matched by
--- its label (module+0xoffset), against the rules written for labels (label_globs):
+-- its label (module+0xoffset), against the rules written for labels (label_globs) and a
+-- rule that is the label itself (the advice view suggests one for a stripped wrapper):
 -- the hidden functions of a stripped libstdc++ are the library's code, not the runtime's.
 -- A function whose code is in a library's header (library_file rules, matched once per
 -- file: fk) is library code too.
@@ -70,8 +71,10 @@ WITH fn_globs AS MATERIALIZED (
   LEFT JOIN nk ON nk.function = s.function
   LEFT JOIN fk ON fk.file = s.file
 ), k AS (
-  SELECT *, named_library_code OR (short_name IS NULL AND EXISTS (
-           SELECT 1 FROM label_globs g WHERE label GLOB g.pattern)) AS is_library_code
+  SELECT *, named_library_code OR (short_name IS NULL AND (EXISTS (
+           SELECT 1 FROM label_globs g WHERE label GLOB g.pattern) OR EXISTS (
+           SELECT 1 FROM site_rules r WHERE r.kind IN ('allocator', 'std_code')
+           AND r.pattern = label))) AS is_library_code
   FROM c
 )
 SELECT frame_id, inline_depth, function, short_name, file, line, module, label,

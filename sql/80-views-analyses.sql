@@ -336,9 +336,26 @@ FROM site_totals t JOIN temps x ON x.process_id = t.process_id, params p
 WHERE t.long_small_blocks > 0;
 
 -- advice: the findings above turned into suggestions, ranked (high before medium before
--- low, then bytes). Only the user's sites get advice.
+-- low, then bytes). Only the user's sites get advice. A 'wrapper' is a user site that
+-- looks like an allocation wrapper of the program's own: reached from at least three
+-- other user functions (the frame after it in a path of site_labels, any process) and
+-- making at least a tenth of its process's calls at user sites; the suggestion names
+-- the rule that would make its callers the sites.
 CREATE VIEW advice AS
-WITH f AS (
+WITH callers AS (
+  SELECT DISTINCT site, location,
+         CASE WHEN instr(rest, ' < ') THEN substr(rest, 1, instr(rest, ' < ') - 1) ELSE rest END
+           AS caller
+  FROM (SELECT site, location, substr(path, instr(path, ' < ') + 3) AS rest
+        FROM site_labels WHERE class = 'user' AND instr(path, ' < '))
+), wrappers AS (
+  SELECT site, location, count(*) AS callers,
+         (SELECT group_concat(caller, ', ') FROM
+            (SELECT caller FROM callers c2 WHERE c2.site = c.site AND c2.location IS c.location
+             AND c2.caller <> c2.site ORDER BY caller LIMIT 3)) AS some
+  FROM callers c WHERE caller <> site
+  GROUP BY site, location HAVING count(*) >= 3
+), f AS (
   SELECT process_id, 'leak' AS kind,
          CASE WHEN bytes >= 1048576 THEN 'high' WHEN blocks >= 10 THEN 'medium' ELSE 'low' END
            AS severity, site, location, bytes,
@@ -382,6 +399,18 @@ WITH f AS (
          printf('%d long-lived blocks of %d-%d bytes, about %d short-lived blocks made meanwhile',
                 long_lived_small, min_bytes, max_bytes, short_lived_between)
   FROM fragmentation WHERE risk <> 'low' AND class_order = 0
+  UNION ALL
+  SELECT t.process_id, 'wrapper', CASE WHEN 2 * t.blocks >= u.blocks THEN 'medium' ELSE 'low' END,
+         t.site, t.location, t.bytes,
+         printf('if %s only wraps an allocator, import again with --rule allocator=%s: its callers become the sites',
+                t.site, t.site),
+         printf('%d of the %d calls at user sites, from %d callers: %s%s', t.blocks, u.blocks,
+                w.callers, w.some, CASE WHEN w.callers > 3 THEN ', ...' ELSE '' END)
+  FROM site_totals t
+  JOIN wrappers w ON w.site = t.site AND w.location IS t.location
+  JOIN (SELECT process_id, sum(blocks) AS blocks FROM site_totals WHERE class = 'user'
+        GROUP BY process_id) u ON u.process_id = t.process_id
+  WHERE t.class = 'user' AND 10 * t.blocks >= u.blocks
 )
 SELECT process_id,
        row_number() OVER (PARTITION BY process_id ORDER BY

@@ -2,7 +2,8 @@
  * (xmalloc, xstrdup over xmalloc, g_malloc0: names the default site_rules know) names
  * the wrapper's caller as its site, with exact counts; a wrapper no rule knows
  * (pool_get) is the site until the user adds a rule and re-runs the derive files, as
- * docs/analyses.md says, or imports with the rule (`--rule allocator=pool_get`). A block
+ * docs/analyses.md says, or imports with the rule (`--rule allocator=pool_get`); the
+ * advice suggests that rule for a wrapper with many callers (e2e_own_wrapper). A block
  * the C++ library allocates in a function it does not name belongs to the code that
  * called the library (e2e_throw), and so does one in library code made for the caller's
  * lambda, which the debug information names without its scope (e2e_lambda); code from a
@@ -95,6 +96,29 @@ START_TEST(wrapper_callers_are_sites)
 }
 END_TEST
 
+/* A wrapper of the program's own that no rule names: the advice says so and names the
+ * rule; imported with that rule, its callers are the sites and the advice is gone.
+ * copy_name has three callers too but makes too few of the calls to be suggested. */
+START_TEST(own_wrapper_advised_then_named)
+{
+    char *dir = it_tmpdir(), *db = record_import(dir, IMP_E2E_OWN_WRAPPER);
+    ck_query(db, "SELECT rank, kind, severity, site, suggestion, evidence FROM advice;",
+             "1|wrapper|medium|my_alloc|if my_alloc only wraps an allocator, import again with"
+             " --rule allocator=my_alloc: its callers become the sites|61 of the 65 calls at"
+             " user sites, from 3 callers: load_groups, load_roles, load_users");
+    char out[1100], db2[1100];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(db2, sizeof db2, "%s/ruled.db", dir);
+    ck_assert_int_eq(it_import_with(out, db2, "--rule=allocator=my_alloc"), 0);
+    ck_query(db2, "SELECT count(*) FROM advice;", "0");
+    ck_query(db2, "SELECT site, blocks, bytes FROM site_totals WHERE class = 'user' ORDER BY site;",
+             "copy_name|3|120\nload_groups|20|60000\nload_roles|30|90000\nload_users|11|33000\n"
+             "make_table|1|5000");
+    it_rm_rf(dir);
+    free(dir), free(db);
+}
+END_TEST
+
 /* std::runtime_error copies its message in a function a stripped libstdc++ leaves
  * unnamed: that frame is the library's code (a site_rules label rule), so the copy
  * belongs to the function that threw, like the exception object and the message. */
@@ -177,6 +201,36 @@ START_TEST(stripped_program_named_in_name_gaps)
 }
 END_TEST
 
+/* Stripped, a wrapper's site is its label (module+0xoffset); the advice suggests a rule
+ * that is that label, and the import with it spreads the wrapper's 61 blocks over its
+ * callers' labels: load_users 10, load_groups 20, load_roles 30, and 1 at the call
+ * inside my_alloc itself, a caller of its own once the inner frame is the allocator. */
+START_TEST(stripped_wrapper_named_by_its_label)
+{
+    char *dir = it_tmpdir(), cmd[2048], stripped[1100];
+    snprintf(stripped, sizeof stripped, "%s/own-stripped", dir);
+    snprintf(cmd, sizeof cmd, "strip -o '%s' '%s'", stripped, IMP_E2E_OWN_WRAPPER);
+    ck_assert_int_eq(system(cmd), 0);
+    char *db = record_import(dir, stripped);
+    static const char user_sites[] =
+        "SELECT group_concat(blocks, ' ') FROM (SELECT blocks FROM site_totals"
+        " WHERE class = 'user' ORDER BY blocks);";
+    ck_query(db, user_sites, "1 3 61");
+    char *site = it_query(db, "SELECT site FROM advice WHERE kind = 'wrapper' AND site GLOB"
+                              " 'own-stripped+0x*' AND evidence GLOB '61 of the 65 calls *';");
+    ck_assert_msg(strncmp(site, "own-stripped+0x", 15) == 0, "no wrapper advice: %s", site);
+    char out[1100], db2[1100], rule[256];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(db2, sizeof db2, "%s/ruled.db", dir);
+    snprintf(rule, sizeof rule, "--rule=allocator=%s", site);
+    ck_assert_int_eq(it_import_with(out, db2, rule), 0);
+    ck_query(db2, user_sites, "1 1 3 10 20 30");
+    ck_query(db2, "SELECT count(*) FROM advice WHERE kind = 'wrapper';", "0");
+    it_rm_rf(dir);
+    free(dir), free(db), free(site);
+}
+END_TEST
+
 int main(void)
 {
     if (!IMP_RECORDER_LIB[0]) {
@@ -187,6 +241,8 @@ int main(void)
     TCase *tc = tcase_create("wrappers");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, wrapper_callers_are_sites);
+    tcase_add_test(tc, own_wrapper_advised_then_named);
+    tcase_add_test(tc, stripped_wrapper_named_by_its_label);
     tcase_add_test(tc, hidden_library_code_is_not_the_site);
     tcase_add_test(tc, library_code_made_for_a_lambda_is_not_the_site);
     tcase_add_test(tc, header_library_code_is_not_the_site_once_named);
