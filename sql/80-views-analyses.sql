@@ -336,25 +336,47 @@ FROM site_totals t JOIN temps x ON x.process_id = t.process_id, params p
 WHERE t.long_small_blocks > 0;
 
 -- advice: the findings above turned into suggestions, ranked (high before medium before
--- low, then bytes). Only the user's sites get advice. A 'wrapper' is a user site that
--- looks like an allocation wrapper of the program's own: reached from at least three
--- other user functions (the frame after it in a path of site_labels, any process) and
--- making at least a tenth of its process's calls at user sites; the suggestion names
--- the rule that would make its callers the sites.
+-- low, then bytes). Only the user's sites get advice. A 'wrapper' is a user function
+-- (site and module) that looks like an allocation wrapper of the program's own: it calls
+-- the allocator itself (user_position 0, or 1 below an allocator entry such as operator
+-- new) from at most two places, is reached from at least three other user functions
+-- (the frame after it in the paths of site_labels, over the whole database), and makes
+-- at least a tenth of its process's calls at user sites. A factory that builds its
+-- object through library code (make_shared, a string, a vector) calls no allocator
+-- itself and is not one. Only named functions: without symbols every call site is a
+-- label of its own, and a factory's three calls would look like three wrappers. The
+-- suggestion names the rule that makes its callers the sites.
 CREATE VIEW advice AS
-WITH callers AS (
-  SELECT DISTINCT site, location,
+WITH labels AS (
+  SELECT site, module, location, user_position,
+         CASE WHEN instr(path, ' < ') THEN substr(path, instr(path, ' < ') + 3) END AS rest
+  FROM site_labels WHERE class = 'user' AND user_function IS NOT NULL
+), callers AS (
+  SELECT DISTINCT site, module,
          CASE WHEN instr(rest, ' < ') THEN substr(rest, 1, instr(rest, ' < ') - 1) ELSE rest END
            AS caller
-  FROM (SELECT site, location, substr(path, instr(path, ' < ') + 3) AS rest
-        FROM site_labels WHERE class = 'user' AND instr(path, ' < '))
+  FROM labels WHERE rest IS NOT NULL
 ), wrappers AS (
-  SELECT site, location, count(*) AS callers,
+  SELECT c.site, c.module, count(*) AS callers,
          (SELECT group_concat(caller, ', ') FROM
-            (SELECT caller FROM callers c2 WHERE c2.site = c.site AND c2.location IS c.location
+            (SELECT caller FROM callers c2 WHERE c2.site = c.site AND c2.module IS c.module
              AND c2.caller <> c2.site ORDER BY caller LIMIT 3)) AS some
-  FROM callers c WHERE caller <> site
-  GROUP BY site, location HAVING count(*) >= 3
+  FROM callers c
+  JOIN (SELECT site, module FROM labels GROUP BY site, module
+        HAVING max(user_position) <= 1 AND count(DISTINCT location) <= 2) d
+    ON d.site = c.site AND d.module IS c.module
+  WHERE c.caller <> c.site
+  GROUP BY c.site, c.module HAVING count(*) >= 3
+), wrapper_sites AS (
+  SELECT * FROM (
+    SELECT t.process_id, t.site, t.module, t.location,
+           sum(t.blocks) OVER w AS blocks, sum(t.bytes) OVER w AS bytes,
+           sum(t.blocks) OVER (PARTITION BY t.process_id) AS user_blocks,
+           row_number() OVER (PARTITION BY t.process_id, t.site, t.module
+                              ORDER BY t.blocks DESC, t.location) AS nth
+    FROM site_totals t WHERE t.class = 'user'
+    WINDOW w AS (PARTITION BY t.process_id, t.site, t.module))
+  WHERE nth = 1
 ), f AS (
   SELECT process_id, 'leak' AS kind,
          CASE WHEN bytes >= 1048576 THEN 'high' WHEN blocks >= 10 THEN 'medium' ELSE 'low' END
@@ -400,17 +422,14 @@ WITH callers AS (
                 long_lived_small, min_bytes, max_bytes, short_lived_between)
   FROM fragmentation WHERE risk <> 'low' AND class_order = 0
   UNION ALL
-  SELECT t.process_id, 'wrapper', CASE WHEN 2 * t.blocks >= u.blocks THEN 'medium' ELSE 'low' END,
+  SELECT t.process_id, 'wrapper', CASE WHEN 2 * t.blocks >= t.user_blocks THEN 'medium' ELSE 'low' END,
          t.site, t.location, t.bytes,
          printf('if %s only wraps an allocator, import again with --rule allocator=%s: its callers become the sites',
                 t.site, t.site),
-         printf('%d of the %d calls at user sites, from %d callers: %s%s', t.blocks, u.blocks,
+         printf('%d of the %d calls at user sites, from %d callers: %s%s', t.blocks, t.user_blocks,
                 w.callers, w.some, CASE WHEN w.callers > 3 THEN ', ...' ELSE '' END)
-  FROM site_totals t
-  JOIN wrappers w ON w.site = t.site AND w.location IS t.location
-  JOIN (SELECT process_id, sum(blocks) AS blocks FROM site_totals WHERE class = 'user'
-        GROUP BY process_id) u ON u.process_id = t.process_id
-  WHERE t.class = 'user' AND 10 * t.blocks >= u.blocks
+  FROM wrapper_sites t JOIN wrappers w ON w.site = t.site AND w.module IS t.module
+  WHERE 10 * t.blocks >= t.user_blocks
 )
 SELECT process_id,
        row_number() OVER (PARTITION BY process_id ORDER BY

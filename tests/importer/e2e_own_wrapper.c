@@ -5,6 +5,9 @@
  *   make_table    1 block of 5000 B, its only caller main
  *   copy_name     1 block of 40 B each from three callers: 3 blocks, under a tenth of
  *                 the program's calls
+ *   new_record    3 blocks (100, 200, 300 B) from three places of its own, 4 calls from
+ *                 each of the three loaders: 36 blocks, a third of the calls, but no
+ *                 thin wrapper
  * Every block is freed. Prints the number of blocks.
  */
 #include <stdio.h>
@@ -38,11 +41,20 @@ __attribute__((noinline)) static char *copy_name(const char *name)
     return s;
 }
 
+__attribute__((noinline)) static void new_record(void)
+{
+    keep(malloc(100));
+    keep(malloc(200));
+    keep(malloc(300));
+}
+
 __attribute__((noinline)) static void load_users(void)
 {
     for (int i = 0; i < 10; i++)
         keep(my_alloc(3000, i == 0));
     keep(copy_name("users"));
+    for (int i = 0; i < 4; i++)
+        new_record();
 }
 
 __attribute__((noinline)) static void load_groups(void)
@@ -50,6 +62,8 @@ __attribute__((noinline)) static void load_groups(void)
     for (int i = 0; i < 20; i++)
         keep(my_alloc(3000, 0));
     keep(copy_name("groups"));
+    for (int i = 0; i < 4; i++)
+        new_record();
 }
 
 __attribute__((noinline)) static void load_roles(void)
@@ -57,6 +71,8 @@ __attribute__((noinline)) static void load_roles(void)
     for (int i = 0; i < 30; i++)
         keep(my_alloc(3000, 0));
     keep(copy_name("roles"));
+    for (int i = 0; i < 4; i++)
+        new_record();
 }
 
 __attribute__((noinline)) static void *make_table(void)
