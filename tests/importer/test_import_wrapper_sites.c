@@ -61,6 +61,27 @@ static char *record_import(const char *dir, const char *program)
     return db;
 }
 
+/* record_import of a stripped copy of program, named name in dir. */
+static char *record_import_stripped(const char *dir, const char *program, const char *name)
+{
+    char cmd[2048], stripped[1100];
+    snprintf(stripped, sizeof stripped, "%s/%s", dir, name);
+    snprintf(cmd, sizeof cmd, "strip -o '%s' '%s'", stripped, program);
+    ck_assert_int_eq(system(cmd), 0);
+    return record_import(dir, stripped);
+}
+
+/* Imports dir/out again into dir/ruled.db (its path into db, of len bytes) with the
+ * option --rule=rule; returns mtdb import's exit status. */
+static int import_ruled(const char *dir, const char *rule, char *db, size_t len)
+{
+    char out[1100], option[512];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(db, len, "%s/ruled.db", dir);
+    snprintf(option, sizeof option, "--rule=%s", rule);
+    return it_import_with(out, db, option);
+}
+
 START_TEST(wrapper_callers_are_sites)
 {
     char *dir = it_tmpdir(), *db = record_import(dir, IMP_E2E_WRAPPERS);
@@ -84,13 +105,11 @@ START_TEST(wrapper_callers_are_sites)
     add_rule(db, "allocator", "pool_get");
     ck_query(db, WRAPPER_SITES, named);
     /* or given at import, with the same rows; a rule of no known kind is refused */
-    char out[1100], db2[1100];
-    snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(db2, sizeof db2, "%s/ruled.db", dir);
-    ck_assert_int_eq(it_import_with(out, db2, "--rule=allocator=pool_get"), 0);
+    char db2[1100];
+    ck_assert_int_eq(import_ruled(dir, "allocator=pool_get", db2, sizeof db2), 0);
     ck_query(db2, WRAPPER_SITES, named);
     ck_query(db2, "SELECT count(*) FROM site_rules WHERE pattern = 'pool_get';", "1");
-    ck_assert_int_eq(it_import_with(out, db2, "--rule=alloc=pool_get"), 2);
+    ck_assert_int_eq(import_ruled(dir, "alloc=pool_get", db2, sizeof db2), 2);
     it_rm_rf(dir);
     free(dir), free(db);
 }
@@ -106,10 +125,8 @@ START_TEST(own_wrapper_advised_then_named)
              "1|wrapper|medium|my_alloc|if my_alloc only wraps an allocator, import again with"
              " --rule allocator=my_alloc: its callers become the sites|61 of the 101 calls at"
              " user sites, from 3 callers: load_groups, load_roles, load_users");
-    char out[1100], db2[1100];
-    snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(db2, sizeof db2, "%s/ruled.db", dir);
-    ck_assert_int_eq(it_import_with(out, db2, "--rule=allocator=my_alloc"), 0);
+    char db2[1100];
+    ck_assert_int_eq(import_ruled(dir, "allocator=my_alloc", db2, sizeof db2), 0);
     ck_query(db2, "SELECT count(*) FROM advice;", "0");
     ck_query(db2,
              "SELECT site, sum(blocks), sum(bytes) FROM site_totals WHERE class = 'user'"
@@ -178,11 +195,8 @@ END_TEST
  * which module lacks names and what to do. */
 START_TEST(stripped_program_named_in_name_gaps)
 {
-    char *dir = it_tmpdir(), cmd[2048], stripped[1100];
-    snprintf(stripped, sizeof stripped, "%s/wrappers-stripped", dir);
-    snprintf(cmd, sizeof cmd, "strip -o '%s' '%s'", stripped, IMP_E2E_WRAPPERS);
-    ck_assert_int_eq(system(cmd), 0);
-    char *db = record_import(dir, stripped);
+    char *dir = it_tmpdir(), cmd[2048];
+    char *db = record_import_stripped(dir, IMP_E2E_WRAPPERS, "wrappers-stripped");
     ck_query(db,
              "SELECT count(*), sum(blocks) FROM site_totals WHERE class = 'user'"
              " AND site GLOB 'wrappers-stripped+0x*';",
@@ -211,11 +225,8 @@ END_TEST
  * and new_record's three would look like three wrappers. */
 START_TEST(stripped_wrapper_named_by_its_label)
 {
-    char *dir = it_tmpdir(), cmd[2048], stripped[1100];
-    snprintf(stripped, sizeof stripped, "%s/own-stripped", dir);
-    snprintf(cmd, sizeof cmd, "strip -o '%s' '%s'", stripped, IMP_E2E_OWN_WRAPPER);
-    ck_assert_int_eq(system(cmd), 0);
-    char *db = record_import(dir, stripped);
+    char *dir = it_tmpdir();
+    char *db = record_import_stripped(dir, IMP_E2E_OWN_WRAPPER, "own-stripped");
     static const char user_sites[] =
         "SELECT group_concat(blocks, ' ') FROM (SELECT blocks FROM site_totals"
         " WHERE class = 'user' ORDER BY blocks);";
@@ -223,11 +234,9 @@ START_TEST(stripped_wrapper_named_by_its_label)
     ck_query(db, "SELECT count(*) FROM advice WHERE kind = 'wrapper';", "0");
     char *site = it_query(db, "SELECT site FROM site_totals WHERE blocks = 61;");
     ck_assert_msg(strncmp(site, "own-stripped+0x", 15) == 0, "not a label: %s", site);
-    char out[1100], db2[1100], rule[256];
-    snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(db2, sizeof db2, "%s/ruled.db", dir);
-    snprintf(rule, sizeof rule, "--rule=allocator=%s", site);
-    ck_assert_int_eq(it_import_with(out, db2, rule), 0);
+    char db2[1100], rule[256];
+    snprintf(rule, sizeof rule, "allocator=%s", site);
+    ck_assert_int_eq(import_ruled(dir, rule, db2, sizeof db2), 0);
     ck_query(db2, user_sites, "1 1 3 10 12 12 12 20 30");
     it_rm_rf(dir);
     free(dir), free(db), free(site);
