@@ -23,10 +23,13 @@ int mtdb_import_rule_check(const char *rule, char *msg, size_t msg_len)
     for (size_t i = 0; i < IMP_RULE_KINDS && !known; i++)
         known = strlen(imp_rule_kinds[i]) == kind_len && !memcmp(imp_rule_kinds[i], rule, kind_len);
     if (!known) {
-        snprintf(msg, msg_len,
-                 "rule '%s': unknown kind '%.*s' (runtime_module, allocator, std_code or "
-                 "library_file)",
-                 rule, (int)kind_len, rule);
+        int n =
+            snprintf(msg, msg_len, "rule '%s': unknown kind '%.*s' (", rule, (int)kind_len, rule);
+        for (size_t i = 0; n >= 0 && (size_t)n < msg_len && i < IMP_RULE_KINDS; i++)
+            n += snprintf(msg + n, msg_len - (size_t)n, "%s%s", imp_rule_kinds[i],
+                          i + 2 < IMP_RULE_KINDS   ? ", "
+                          : i + 1 < IMP_RULE_KINDS ? " or "
+                                                   : ")");
         return IMP_EUSAGE;
     }
     if (!eq[1]) {
