@@ -486,8 +486,8 @@ static int imp_new_source(imp_sites_t *st, uint32_t stack_id, const imp_label_sr
 
 /* Stacks that end on different nodes mostly share their source (a recursive program:
  * millions of stacks, a handful of rows), so a row is made and compared once per source
- * and each stack keeps a reference to it (written with the stack's row: imp_write_sets). */
-static int imp_write_stack(imp_sites_t *st, uint32_t stack_id)
+ * and each stack keeps a reference to it, written with the stack's row (imp_write_stacks). */
+static int imp_label_stack(imp_sites_t *st, uint32_t stack_id)
 {
     uint32_t leaf = st->s->stack_node[stack_id - 1], un, on, an, fn;
     int64_t uk, ok, ak, fk;
@@ -595,7 +595,7 @@ static int imp_rank_sets(imp_sites_t *st)
 
 /* The stacks' rows, each with its site and set (sql/12-tables-stacks.sql), then
  * function_labels (every user label) and function_sets (the sets some stack has). */
-static int imp_write_sets(imp_sites_t *st)
+static int imp_write_stacks(imp_sites_t *st)
 {
     const imp_store_t *s = st->s;
     imp_db_rows_t *rows = imp_db_rows_open(st->db, "stacks", 5, IMP_DB_ROWS_NEW_IDS);
@@ -679,11 +679,11 @@ int imp_stack_sites(imp_db_t *db, imp_store_t *s, imp_site_keys_t *keys)
     if (!rc)
         rc = imp_site_keys_init(keys, (int64_t)s->nstacks);
     for (uint64_t id = 1; !rc && id <= s->nstacks; id++)
-        rc = imp_write_stack(&st, (uint32_t)id);
+        rc = imp_label_stack(&st, (uint32_t)id);
     if (!rc)
         rc = imp_rank_sets(&st);
     if (!rc)
-        rc = imp_write_sets(&st);
+        rc = imp_write_stacks(&st);
     imp_sites_free(&st);
     imp_store_end_tree(s);
     return rc;
